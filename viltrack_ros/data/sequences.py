@@ -1,0 +1,368 @@
+"""Tracking sequences and loaders for the dataset layouts the project reads.
+
+A :class:`Sequence` is a list of frames plus one ground-truth box ``(x, y, w, h)`` per frame, top-left corner, in
+pixels; a row of NaN marks a frame where the target is absent (out of view, fully occluded, or unlabelled).
+Loaders check what they read and raise ``ValueError`` naming the file and the line at fault, because a silently
+shifted or truncated annotation file trains and scores a tracker on the wrong boxes without any visible symptom.
+
+Layouts:
+
+* plain folders (``../shared/data/sequences``): ``<name>/00000001.jpg ...`` and ``<name>/groundtruth.txt``;
+* GOT-10k: ``<root>/train/list.txt``, ``<root>/train/<seq>/00000001.jpg``, ``groundtruth.txt``, ``absence.label``;
+* LaSOT: ``<root>/<class>/<class>-<n>/img/00000001.jpg``, ``groundtruth.txt``, ``full_occlusion.txt``,
+  ``out_of_view.txt``;
+* TrackingNet: ``<root>/TRAIN_<k>/anno/<seq>.txt`` and ``<root>/TRAIN_<k>/frames/<seq>/0.jpg ...``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+# OTB files mix commas, tabs and spaces between the four numbers; all are accepted.
+_BOX_SEPARATOR = re.compile(r"[,\s]+")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# images
+
+def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as a contiguous ``uint8`` ``(H, W, 3)`` array; grayscale is repeated to 3 channels,
+    alpha is dropped, 16-bit is reduced to its high byte."""
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {image.shape}")
+    image = image[:, :, :3]
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise ValueError(f"unsupported image dtype {image.dtype}")
+    return np.ascontiguousarray(image)
+
+
+def read_image_rgb(path: str | Path) -> np.ndarray:
+    """Read an image file as RGB ``uint8`` ``(H, W, 3)``, whatever its channel count on disk."""
+    path = Path(path)
+    # IMREAD_COLOR expands single-channel JPEGs (some OTB frames) to 3 channels and drops alpha.
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        if not path.is_file():
+            raise FileNotFoundError(f"image not found: {path}")
+        raise ValueError(f"cannot decode image: {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the sequence type
+
+@dataclass(frozen=True, eq=False)
+class Sequence:
+    """Frames of one tracked target and its ground truth.
+
+    ``boxes`` is ``(N, 4)`` float64 ``(x, y, w, h)``; a NaN row means the target is absent in that frame.
+    Frames are read lazily through :meth:`read_frame` so that a loader can list thousands of sequences cheaply.
+    """
+
+    name: str
+    frame_paths: tuple[Path, ...]
+    boxes: np.ndarray
+    dataset: str = "folder"
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, dtype=np.float64)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"sequence {self.name!r}: boxes must have shape (N, 4), got {boxes.shape}")
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "frame_paths", tuple(Path(p) for p in self.frame_paths))
+        if self.frame_paths and len(self.frame_paths) != len(boxes):
+            raise ValueError(f"sequence {self.name!r}: {len(self.frame_paths)} frames but {len(boxes)} boxes")
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def visible(self) -> np.ndarray:
+        """``(N,)`` bool: the target is present (the ground-truth row is finite)."""
+        return np.all(np.isfinite(self.boxes), axis=1)
+
+    def read_frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` (0-based) as RGB ``uint8`` ``(H, W, 3)``."""
+        return read_image_rgb(self.frame_paths[index])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dataset={self.dataset!r}, frames={len(self)})"
+
+
+@dataclass(frozen=True, eq=False)
+class InMemorySequence(Sequence):
+    """A sequence whose frames are arrays already in memory (static-image clips, tests)."""
+
+    frames: tuple[np.ndarray, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.frames) != len(self.boxes):
+            raise ValueError(f"sequence {self.name!r}: {len(self.frames)} frames but {len(self.boxes)} boxes")
+
+    def read_frame(self, index: int) -> np.ndarray:
+        return self.frames[index]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# annotation parsing
+
+def _numbered_lines(path: Path) -> list[tuple[int, str]]:
+    """Lines of ``path`` with their 1-based numbers; trailing blank lines are dropped (many files end with one),
+    blank lines inside the file are kept so that they are reported instead of shifting every later frame."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"annotation file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a text file ({exc})") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return [(number, line.strip()) for number, line in enumerate(lines, start=1)]
+
+
+def parse_box_line(line: str, path: Path | str, line_number: int) -> np.ndarray:
+    """Parse ``x,y,w,h`` (commas, tabs or spaces); ``nan`` in all four fields means absent.
+
+    A zero width or height also means absent (GOT-10k, LaSOT and TrackingNet write ``0,0,0,0`` for frames without
+    the target); a negative size or a partly-NaN row is a malformed file.
+    """
+    fields = [f for f in _BOX_SEPARATOR.split(line) if f]
+    where = f"{path} line {line_number}"
+    if len(fields) != 4:
+        raise ValueError(f"{where}: expected 4 comma-separated numbers, got {line!r}")
+    try:
+        values = np.array([float(f) for f in fields], dtype=np.float64)
+    except ValueError:
+        raise ValueError(f"{where}: expected 4 comma-separated numbers, got {line!r}") from None
+    finite = np.isfinite(values)
+    if not finite.any() and np.isnan(values).all():
+        return np.full(4, np.nan)
+    if not finite.all():
+        raise ValueError(f"{where}: a box must be all numbers or all 'nan', got {line!r}")
+    if values[2] < 0 or values[3] < 0:
+        raise ValueError(f"{where}: negative box size in {line!r}")
+    if values[2] == 0 or values[3] == 0:
+        return np.full(4, np.nan)
+    return values
+
+
+def read_boxes(path: str | Path) -> np.ndarray:
+    """Read a ground-truth file, one box per line, into ``(N, 4)`` float64 with NaN rows for absent frames."""
+    path = Path(path)
+    rows = [parse_box_line(line, path, number) for number, line in _numbered_lines(path)]
+    if not rows:
+        raise ValueError(f"{path}: no boxes (empty file)")
+    return np.stack(rows)
+
+
+def read_flags(path: str | Path, expected_count: int) -> np.ndarray:
+    """Read 0/1 per-frame flags, one per line (GOT-10k ``absence.label``) or comma-separated on one line (LaSOT
+    ``full_occlusion.txt``), and check there is one per frame."""
+    path = Path(path)
+    flags: list[bool] = []
+    for number, line in _numbered_lines(path):
+        for token in (t for t in _BOX_SEPARATOR.split(line) if t):
+            if token not in ("0", "1"):
+                raise ValueError(f"{path} line {number}: expected 0 or 1 flags, got {token!r}")
+            flags.append(token == "1")
+    if len(flags) != expected_count:
+        raise ValueError(f"{path}: {len(flags)} flags for {expected_count} frames")
+    return np.array(flags, dtype=bool)
+
+
+def _frame_sort_key(path: Path) -> tuple[int, str]:
+    # TrackingNet numbers frames 0.jpg, 1.jpg, ..., 10.jpg without padding: sort by number, not by text.
+    stem = path.stem
+    return (int(stem), stem) if stem.isdigit() else (math.inf, stem)  # type: ignore[return-value]
+
+
+def list_frames(folder: str | Path) -> list[Path]:
+    """Image files in ``folder``, in frame order (numeric file names sorted as numbers)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"frame folder not found: {folder}")
+    frames = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    return sorted(frames, key=_frame_sort_key)
+
+
+def _check_counts(frames: list[Path], boxes: np.ndarray, gt_path: Path, frame_folder: Path) -> None:
+    if not frames:
+        raise ValueError(f"{frame_folder}: no image frames ({', '.join(IMAGE_SUFFIXES)})")
+    if len(frames) != len(boxes):
+        raise ValueError(f"{gt_path}: {len(boxes)} boxes but {len(frames)} frames in {frame_folder}; "
+                         "the annotation must have exactly one line per frame")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# plain folders
+
+def load_sequence_folder(folder: str | Path, groundtruth_name: str = "groundtruth.txt") -> Sequence:
+    """One ``<name>/0000000k.jpg + groundtruth.txt`` folder (the layout of ``../shared/data/sequences``)."""
+    folder = Path(folder)
+    gt_path = folder / groundtruth_name
+    boxes = read_boxes(gt_path)
+    frames = list_frames(folder)
+    _check_counts(frames, boxes, gt_path, folder)
+    if not np.isfinite(boxes[0]).all():
+        raise ValueError(f"{gt_path} line 1: the first frame initialises the tracker and needs a box, got NaN")
+    return Sequence(name=folder.name, frame_paths=tuple(frames), boxes=boxes, dataset="folder")
+
+
+def load_sequence_folders(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
+    """All sequence folders under ``root`` (sub-folders holding ``groundtruth.txt``), sorted by name, or only
+    ``names`` (in the order given); a requested name that is missing is an error."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"sequence folder not found: {root}")
+    if names is None:
+        folders = sorted((p for p in root.iterdir() if (p / "groundtruth.txt").is_file()),
+                         key=lambda p: p.name.lower())
+        if not folders:
+            raise ValueError(f"{root}: no sequence folders (sub-folders with a groundtruth.txt)")
+    else:
+        folders = [root / name for name in names]
+        missing = [p.name for p in folders if not p.is_dir()]
+        if missing:
+            raise FileNotFoundError(f"{root}: no sequence folder named {', '.join(missing)}")
+    return [load_sequence_folder(folder) for folder in folders]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# GOT-10k
+
+def load_got10k(root: str | Path, split: str = "train", names: Iterable[str] | None = None) -> list[Sequence]:
+    """GOT-10k sequences of ``split`` (``train``/``val``; ``root`` may also be the split folder itself).
+
+    Sequences come from ``list.txt`` when present (else every sub-folder with a ``groundtruth.txt``); frames
+    flagged in ``absence.label`` get NaN boxes.
+    """
+    root = Path(root)
+    split_dir = root / split if (root / split).is_dir() else root
+    if not split_dir.is_dir():
+        raise FileNotFoundError(f"GOT-10k folder not found: {split_dir}")
+    list_path = split_dir / "list.txt"
+    if names is not None:
+        entries = [(name, None) for name in names]
+    elif list_path.is_file():
+        entries = [(line, number) for number, line in _numbered_lines(list_path)]
+    else:
+        entries = [(p.name, None) for p in sorted(split_dir.iterdir()) if (p / "groundtruth.txt").is_file()]
+    sequences = []
+    for name, line_number in entries:
+        folder = split_dir / name
+        if not name or not folder.is_dir():
+            where = f"{list_path} line {line_number}" if line_number else str(split_dir)
+            raise ValueError(f"{where}: sequence folder {name!r} not found in {split_dir}")
+        gt_path = folder / "groundtruth.txt"
+        boxes = read_boxes(gt_path)
+        frames = list_frames(folder)
+        _check_counts(frames, boxes, gt_path, folder)
+        absence_path = folder / "absence.label"
+        if absence_path.is_file():
+            boxes[read_flags(absence_path, len(boxes))] = np.nan
+        sequences.append(Sequence(name=name, frame_paths=tuple(frames), boxes=boxes, dataset="got10k"))
+    return sequences
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# LaSOT
+
+def load_lasot(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
+    """LaSOT sequences ``<root>/<class>/<class>-<n>``, all of them or the ``names`` given (``airplane-1``, ...).
+
+    Frames flagged in ``full_occlusion.txt`` or ``out_of_view.txt`` get NaN boxes.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"LaSOT folder not found: {root}")
+    if names is None:
+        folders = sorted(p for class_dir in root.iterdir() if class_dir.is_dir()
+                         for p in class_dir.iterdir() if (p / "groundtruth.txt").is_file())
+        if not folders:
+            raise ValueError(f"{root}: no LaSOT sequences (<class>/<class>-<n>/groundtruth.txt)")
+    else:
+        folders = [root / name.rsplit("-", 1)[0] / name for name in names]
+    sequences = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"LaSOT sequence folder not found: {folder}")
+        gt_path = folder / "groundtruth.txt"
+        boxes = read_boxes(gt_path)
+        frames = list_frames(folder / "img")
+        _check_counts(frames, boxes, gt_path, folder / "img")
+        for flag_name in ("full_occlusion.txt", "out_of_view.txt"):
+            flag_path = folder / flag_name
+            if flag_path.is_file():
+                boxes[read_flags(flag_path, len(boxes))] = np.nan
+        sequences.append(Sequence(name=folder.name, frame_paths=tuple(frames), boxes=boxes, dataset="lasot"))
+    return sequences
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# TrackingNet
+
+def load_trackingnet(root: str | Path, chunks: Iterable[str] | None = None,
+                     names: Iterable[str] | None = None) -> list[Sequence]:
+    """TrackingNet sequences from ``<root>/<chunk>/anno/<seq>.txt`` + ``<root>/<chunk>/frames/<seq>/<k>.jpg``.
+
+    ``chunks`` defaults to every ``TRAIN_<k>`` folder; sequence names are ``<chunk>/<seq>`` so that they stay
+    unique across chunks. ``names`` keeps only those ``<seq>`` names.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"TrackingNet folder not found: {root}")
+    if chunks is None:
+        chunk_dirs = sorted((p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"TRAIN_\d+", p.name)),
+                            key=lambda p: int(p.name.split("_")[1]))
+        if not chunk_dirs:
+            raise ValueError(f"{root}: no TrackingNet chunks (TRAIN_<k> folders)")
+    else:
+        chunk_dirs = [root / chunk for chunk in chunks]
+    wanted = None if names is None else set(names)
+    sequences = []
+    for chunk_dir in chunk_dirs:
+        anno_dir = chunk_dir / "anno"
+        if not anno_dir.is_dir():
+            raise FileNotFoundError(f"TrackingNet annotation folder not found: {anno_dir}")
+        for gt_path in sorted(anno_dir.glob("*.txt")):
+            if wanted is not None and gt_path.stem not in wanted:
+                continue
+            boxes = read_boxes(gt_path)
+            frame_dir = chunk_dir / "frames" / gt_path.stem
+            frames = list_frames(frame_dir)
+            _check_counts(frames, boxes, gt_path, frame_dir)
+            sequences.append(Sequence(name=f"{chunk_dir.name}/{gt_path.stem}", frame_paths=tuple(frames),
+                                      boxes=boxes, dataset="trackingnet"))
+    return sequences
+
+
+LOADERS: dict[str, Callable[..., list[Sequence]]] = {
+    "folder": load_sequence_folders,
+    "got10k": load_got10k,
+    "lasot": load_lasot,
+    "trackingnet": load_trackingnet,
+}
+
+
+def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
+    """Load sequences of a dataset ``kind`` (one of :data:`LOADERS`) from ``root``."""
+    try:
+        loader = LOADERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown dataset kind {kind!r}; expected one of {', '.join(LOADERS)}") from None
+    return loader(root, **options)

@@ -1,0 +1,94 @@
+"""Model configuration and named presets: the one home of network hyper-parameters."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+SCAN_ORDERS = ("alternate_full", "template_first")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "custom"
+    dim: int = 192
+    depth: int = 12
+    patch_size: int = 16
+    template_size: int = 128
+    search_size: int = 256
+    num_templates: int = 1          # 2 = initial + online template (MixFormer-style update)
+    num_heads: int = 4
+    proj_factor: float = 2.0
+    qkv_blocksize: int = 4
+    conv_kernel: int = 4
+    mlp_ratio: float = 4.0
+    drop_path_rate: float = 0.05
+    film_interval: int = 6
+    tmoe_blocks: int = 2
+    num_experts: int = 4
+    # "alternate_full" reverses the whole [template | search] sequence in odd blocks (the documents' layout);
+    # "template_first" reverses each segment on its own so the template stays first and every block's search
+    # tokens can read it (SEEDS.md, "a known weakness").
+    scan_order: str = "template_first"
+    cell_form: str = "parallel"     # parallel | chunkwise | recurrent (same function, different cost)
+    chunk_size: int = 64
+    head_channels: int = 128
+
+    def __post_init__(self):
+        problems = []
+        for size_name in ("template_size", "search_size"):
+            if getattr(self, size_name) % self.patch_size:
+                problems.append(f"{size_name}={getattr(self, size_name)} is not a multiple of "
+                                f"patch_size={self.patch_size}")
+        if self.scan_order not in SCAN_ORDERS:
+            problems.append(f"scan_order must be one of {SCAN_ORDERS}, got {self.scan_order!r}")
+        if self.cell_form not in ("parallel", "chunkwise", "recurrent"):
+            problems.append(f"cell_form must be parallel, chunkwise or recurrent, got {self.cell_form!r}")
+        if self.tmoe_blocks > self.depth or self.tmoe_blocks < 0:
+            problems.append(f"tmoe_blocks={self.tmoe_blocks} must be in [0, depth={self.depth}]")
+        if self.num_templates not in (1, 2):
+            problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
+        if (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):
+            problems.append("dim * proj_factor must be divisible by num_heads * qkv_blocksize")
+        if problems:
+            raise ValueError("invalid model config: " + "; ".join(problems))
+
+    @property
+    def template_grid(self) -> int:
+        return self.template_size // self.patch_size
+
+    @property
+    def search_grid(self) -> int:
+        return self.search_size // self.patch_size
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes) -> "ModelConfig":
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, ModelConfig] = {
+    # SEEDS.md sizes at the documents' input resolution (template 128, search 256, patch 16).
+    "vil_t": ModelConfig(name="vil_t", dim=192, depth=12),
+    "vil_s": ModelConfig(name="vil_s", dim=384, depth=24),
+    # Chosen by measurement on the 2-core CPU (README, "Presets"): the mLSTM's parallel form is quadratic in
+    # tokens, so half the input resolution at patch 16 (16 + 64 tokens instead of 64 + 256) is what brings a
+    # frame near CSRT's ~20 ms; patch 8 at the same resolution (320 tokens) measured about 3x slower.
+    "vil_cpu": ModelConfig(name="vil_cpu", dim=128, depth=8, patch_size=16, template_size=64, search_size=128,
+                           mlp_ratio=2.0, film_interval=4, tmoe_blocks=2, head_channels=64,
+                           drop_path_rate=0.0),
+}
+
+
+def get_preset(name: str) -> ModelConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}") from None

@@ -1,0 +1,63 @@
+"""Centre head (OSTrack-style): score map + sub-cell offset + box size on the search token grid.
+
+Why a centre head rather than a corner head: its score map is a calibrated per-cell target probability
+(trained with a focal loss against a Gaussian), which gives the tracker a confidence for free (the peak) and
+lets a Hann window express the motion prior; a corner head has no such confidence and costs two soft-argmax
+maps of the same size.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _branch(in_channels: int, channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(inplace=True),
+        nn.Conv2d(channels, channels // 2, 3, padding=1, bias=False), nn.BatchNorm2d(channels // 2),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(channels // 2, out_channels, 1),
+    )
+
+
+class CenterHead(nn.Module):
+    """``(B, g*g, dim)`` search features -> ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
+
+    ``offset`` is the target centre's position inside its cell and ``size`` the box width/height as a fraction
+    of the search crop; both in [0, 1].
+    """
+
+    def __init__(self, dim: int, grid: int, channels: int = 128):
+        super().__init__()
+        self.grid = grid
+        self.score = _branch(dim, channels, 1)
+        self.offset = _branch(dim, channels, 2)
+        self.size = _branch(dim, channels, 2)
+        # Start the score map at a low probability (focal-loss practice) so early training is stable.
+        nn.init.constant_(self.score[-1].bias, -4.6)
+
+    def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        B, N, D = features.shape
+        grid = features.transpose(1, 2).reshape(B, D, self.grid, self.grid)
+        return {"score_logits": self.score(grid), "offset": torch.sigmoid(self.offset(grid)),
+                "size": torch.sigmoid(self.size(grid))}
+
+
+def decode_boxes(score_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,
+                 window: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pick the peak cell (of ``score_map * window`` when a window is given) and read its box.
+
+    ``score_map`` are probabilities ``(B, 1, g, g)``. Returns ``boxes (B, 4)`` as normalised
+    ``(cx, cy, w, h)`` in the search crop and ``confidence (B,)``: the unwindowed score at the chosen cell.
+    """
+    B, _, g, _ = score_map.shape
+    flat = score_map.flatten(1)
+    ranked = flat if window is None else flat * window.flatten()
+    index = ranked.argmax(dim=1)
+    row, col = index // g, index % g
+    batch = torch.arange(B, device=score_map.device)
+    off = offset[batch, :, row, col]
+    wh = size[batch, :, row, col]
+    cx = (col.to(off.dtype) + off[:, 0]) / g
+    cy = (row.to(off.dtype) + off[:, 1]) / g
+    return torch.stack([cx, cy, wh[:, 0], wh[:, 1]], dim=1), flat[batch, index]

@@ -1,0 +1,67 @@
+"""Tracker settings: the one home of their names, defaults, ranges and meaning (the ROS node maps onto it)."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _setting(default, description: str, low=None, high=None):
+    return field(default=default, metadata={"description": description, "low": low, "high": high})
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    template_factor: float = _setting(2.0, "template crop side as a multiple of sqrt(w*h) of the target box",
+                                      1.0, 8.0)
+    search_factor: float = _setting(4.0, "search crop side as a multiple of sqrt(w*h) of the previous box", 1.5, 10.0)
+    window_influence: float = _setting(
+        0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
+        0.0, 1.0)
+    lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
+    lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
+    recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)
+    online_template_update: bool = _setting(
+        True, "replace the online template with a confident recent crop (MixFormer-style; models with 2 templates)")
+    update_threshold: float = _setting(0.6, "minimum confidence for a crop to become the online template", 0.0, 1.0)
+    update_interval: int = _setting(10, "frames between online template updates", 1, 10000)
+
+    def __post_init__(self):
+        problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("float", float) or isinstance(f.default, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    problems.append(f"{f.name} must be a finite number, got {value!r}")
+                    continue
+            elif isinstance(f.default, bool):
+                if not isinstance(value, bool):
+                    problems.append(f"{f.name} must be true or false, got {value!r}")
+                continue
+            elif isinstance(f.default, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    problems.append(f"{f.name} must be an integer, got {value!r}")
+                    continue
+            low, high = f.metadata.get("low"), f.metadata.get("high")
+            if (low is not None and value < low) or (high is not None and value > high):
+                problems.append(f"{f.name}={value} is outside [{low}, {high}]")
+        if not problems and self.recover_threshold < self.lost_threshold:
+            problems.append(f"recover_threshold ({self.recover_threshold}) must be >= lost_threshold "
+                            f"({self.lost_threshold})")
+        if problems:
+            raise ValueError("invalid tracker config: " + "; ".join(problems))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrackerConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown tracker settings: {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+    @classmethod
+    def describe(cls) -> dict[str, dict]:
+        """Name -> {default, description, low, high}: what a parameter declaration needs."""
+        return {f.name: {"default": f.default, **f.metadata} for f in fields(cls)}

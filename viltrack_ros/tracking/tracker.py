@@ -1,0 +1,242 @@
+"""Single- and multi-target ViL trackers: crops, network, decoding, target-lost logic. No ROS here."""
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from ..model.checkpoint import load_checkpoint
+from ..model.film import FiLMState
+from ..model.head import decode_boxes
+from ..model.network import ViLTrackNet
+from .config import TrackerConfig
+from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
+
+
+class TrackStatus(enum.IntEnum):
+    INITIALIZING = 0   # target given, no frame tracked yet
+    TRACKING = 1
+    LOST = 2
+
+
+class TrackResult(NamedTuple):
+    box: tuple[float, float, float, float]   # (x, y, w, h) in image pixels, inside the image
+    confidence: float                         # in [0, 1]
+    status: TrackStatus
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available (use 'cpu' or 'auto')")
+    return device
+
+
+def to_tensor(crop: np.ndarray) -> torch.Tensor:
+    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``."""
+    return torch.from_numpy(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1).copy())
+
+
+def hann_window(grid: int) -> torch.Tensor:
+    hann = torch.hann_window(grid + 2, periodic=False)[1:-1]   # strictly positive at the border
+    return hann[:, None] * hann[None, :]
+
+
+@dataclass
+class _Target:
+    box: np.ndarray                         # last box (x, y, w, h)
+    templates: torch.Tensor                 # (T, 3, h, h): initial template (+ online template)
+    film_context: torch.Tensor | None = None
+    status: TrackStatus = TrackStatus.INITIALIZING
+    low_confidence_frames: int = 0
+    frames_tracked: int = 0
+    update_candidate: tuple[float, torch.Tensor] | None = field(default=None)   # (confidence, crop tensor)
+
+
+class MultiTracker:
+    """Tracks several targets on one camera; every ``update`` runs all of them in one batched forward pass."""
+
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
+        self.config = config or TrackerConfig()
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.model_config = model.config
+        self._window = hann_window(self.model_config.search_grid).to(self.device)
+        self._targets: dict[int, _Target] = {}
+        self.model_info: dict = {}
+
+    @classmethod
+    def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
+                        config: TrackerConfig | None = None):
+        """Load weights (``None``: the package's default checkpoint). Raises ``CheckpointError``."""
+        resolved = resolve_device(device)
+        model, info = load_checkpoint(weights, device=resolved)
+        tracker = cls(model, config, device=str(resolved))
+        tracker.model_info = info
+        return tracker
+
+    # --- targets ---------------------------------------------------------------------------------------
+    @property
+    def target_ids(self) -> list[int]:
+        return list(self._targets)
+
+    def status(self, target_id: int) -> TrackStatus:
+        return self._targets[target_id].status
+
+    def init(self, target_id: int, image: np.ndarray, box) -> None:
+        """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
+        image = as_rgb(image)
+        box = clamp_box(validate_box(box, image.shape), image.shape)
+        template = self._crop(image, box, self.config.template_factor, self.model_config.template_size)
+        templates = template.unsqueeze(0).repeat(self.model_config.num_templates, 1, 1, 1)
+        self._targets[target_id] = _Target(box=box, templates=templates)
+
+    def remove(self, target_id: int) -> bool:
+        return self._targets.pop(target_id, None) is not None
+
+    def clear(self) -> None:
+        self._targets.clear()
+
+    # --- tracking --------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def update(self, image: np.ndarray) -> dict[int, TrackResult]:
+        """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
+        if not self._targets:
+            return {}
+        image = as_rgb(image)
+        ids = list(self._targets)
+        targets = [self._targets[i] for i in ids]
+        search_crops, transforms = [], []
+        for target in targets:
+            crop, transform = crop_and_resize(image, target.box, self.config.search_factor,
+                                              self.model_config.search_size)
+            search_crops.append(to_tensor(crop))
+            transforms.append(transform)
+        searches = torch.stack(search_crops).to(self.device)
+        templates = torch.stack([t.templates for t in targets]).to(self.device)
+        self._load_film_state(targets)
+        outputs = self.model(templates, searches)
+        self._store_film_state(targets)
+        window = (1.0 - self.config.window_influence) + self.config.window_influence * self._window
+        boxes, confidences = decode_boxes(torch.sigmoid(outputs["score_logits"]), outputs["offset"],
+                                          outputs["size"], window=window)
+        results = {}
+        size = self.model_config.search_size
+        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes.cpu().numpy(),
+                                                                 confidences.cpu().tolist()):
+            cx, cy, w, h = box * size
+            image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
+            results[target_id] = self._advance(target, image, image_box, float(confidence))
+        return results
+
+    def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float) -> TrackResult:
+        cfg = self.config
+        predicted_box = np.nan_to_num(np.asarray(predicted_box, dtype=np.float64), nan=0.0)
+        confidence = float(np.clip(np.nan_to_num(confidence), 0.0, 1.0))
+        target.frames_tracked += 1
+        if confidence < cfg.lost_threshold:
+            target.low_confidence_frames += 1
+        else:
+            target.low_confidence_frames = 0
+        if target.status == TrackStatus.LOST:
+            if confidence >= cfg.recover_threshold:
+                target.status = TrackStatus.TRACKING
+        elif target.low_confidence_frames >= cfg.lost_patience:
+            target.status = TrackStatus.LOST
+        else:
+            target.status = TrackStatus.TRACKING
+        # A lost target keeps its last confident box, so low-confidence peaks on clutter do not drag it away.
+        if target.status == TrackStatus.TRACKING:
+            target.box = clamp_box(predicted_box, image.shape)
+            self._consider_template_update(target, image, confidence)
+        box = tuple(float(v) for v in target.box)
+        return TrackResult(box, confidence, target.status)
+
+    def _consider_template_update(self, target: _Target, image: np.ndarray, confidence: float) -> None:
+        cfg = self.config
+        if not cfg.online_template_update or self.model_config.num_templates < 2:
+            return
+        if confidence >= cfg.update_threshold and (target.update_candidate is None
+                                                   or confidence > target.update_candidate[0]):
+            target.update_candidate = (confidence, self._crop(image, target.box, cfg.template_factor,
+                                                              self.model_config.template_size))
+        if target.frames_tracked % cfg.update_interval == 0 and target.update_candidate is not None:
+            target.templates = target.templates.clone()
+            target.templates[1] = target.update_candidate[1]
+            target.update_candidate = None
+
+    # --- helpers ---------------------------------------------------------------------------------------
+    def _crop(self, image: np.ndarray, box, factor: float, size: int) -> torch.Tensor:
+        crop, _ = crop_and_resize(image, box, factor, size)
+        return to_tensor(crop)
+
+    def _load_film_state(self, targets: list[_Target]) -> None:
+        contexts = [t.film_context for t in targets]
+        if all(c is None for c in contexts):
+            self.model.backbone.film.set_state(FiLMState())
+            return
+        reference = next(c for c in contexts if c is not None)
+        active = torch.tensor([c is not None for c in contexts], device=self.device)
+        stacked = torch.stack([c if c is not None else torch.zeros_like(reference) for c in contexts])
+        self.model.backbone.film.set_state(FiLMState(stacked, None if bool(active.all()) else active))
+
+    def _store_film_state(self, targets: list[_Target]) -> None:
+        context = self.model.backbone.film.get_state().context
+        for index, target in enumerate(targets):
+            target.film_context = None if context is None else context[index]
+
+
+class ViLTracker:
+    """One target: ``init(image, box)``, ``update(image) -> TrackResult``, ``reset()``."""
+
+    TARGET_ID = 0
+
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
+        self._multi = MultiTracker(model, config, device)
+
+    @classmethod
+    def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
+                        config: TrackerConfig | None = None) -> "ViLTracker":
+        tracker = cls.__new__(cls)
+        tracker._multi = MultiTracker.from_checkpoint(weights, device, config)
+        return tracker
+
+    @property
+    def config(self) -> TrackerConfig:
+        return self._multi.config
+
+    @property
+    def model(self) -> ViLTrackNet:
+        return self._multi.model
+
+    @property
+    def model_info(self) -> dict:
+        return self._multi.model_info
+
+    @property
+    def device(self) -> torch.device:
+        return self._multi.device
+
+    @property
+    def initialized(self) -> bool:
+        return self.TARGET_ID in self._multi.target_ids
+
+    def init(self, image: np.ndarray, box) -> None:
+        self._multi.init(self.TARGET_ID, image, box)
+
+    def update(self, image: np.ndarray) -> TrackResult:
+        if not self.initialized:
+            raise RuntimeError("update() called before init(): give the tracker a target box first")
+        return self._multi.update(image)[self.TARGET_ID]
+
+    def reset(self) -> None:
+        self._multi.clear()

@@ -1,0 +1,37 @@
+# Source me (bash): the environment every viltrack_ros script, test and demo runs in, on a machine set up by
+# scripts/setup.sh (ROS 2 Kilted from pip wheels in .venv, this package built into install/).
+#
+# Network rule: DDS discovery stays on the loopback interface and each run picks its domain. These are set here,
+# in the scripts' environment, and never inside the node: on a robot, discovery must reach the network.
+# Scripts that start ROS processes set their own ROS_DOMAIN_ID before sourcing this file; the default below is
+# for an interactive shell.
+
+_viltrack_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VILTRACK_VENV="${VILTRACK_VENV:-$_viltrack_root/.venv}"
+
+# The venv's activate script and colcon's setup.bash read variables that may be unset: relax `set -u` meanwhile.
+_viltrack_had_nounset=0
+case $- in *u*) _viltrack_had_nounset=1; set +u ;; esac
+
+# shellcheck source=/dev/null
+source "$VILTRACK_VENV/bin/activate"
+if [ -f "$_viltrack_root/install/setup.bash" ]; then
+  # shellcheck source=/dev/null
+  source "$_viltrack_root/install/setup.bash"
+fi
+
+# The wheels install ROS packages into the venv itself, which has no local_setup.* of its own: list it as an
+# ament prefix so rclpy and the typesupport loaders find the message packages.
+case ":${AMENT_PREFIX_PATH:-}:" in
+  *":$VILTRACK_VENV:"*) ;;
+  *) export AMENT_PREFIX_PATH="${AMENT_PREFIX_PATH:+$AMENT_PREFIX_PATH:}$VILTRACK_VENV" ;;
+esac
+
+export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-0}"
+# Line-buffered Python output, so logs of background nodes arrive in order.
+export PYTHONUNBUFFERED=1
+
+[ "$_viltrack_had_nounset" = 1 ] && set -u
+unset _viltrack_had_nounset _viltrack_root

@@ -1,0 +1,1 @@
+"""OTB-protocol evaluation of our tracker beside OpenCV's CSRT and KCF."""

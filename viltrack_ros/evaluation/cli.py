@@ -1,0 +1,121 @@
+"""``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
+
+    viltrack eval --sequences DIR [--weights FILE] [--only NAMES] [--split heldout|dev|all] [--out DIR]
+                  [--no-peers] [--no-ours]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.data.splits import REPO_ROOT, SPLIT_NAMES, load_data_splits
+
+LOGGER = logging.getLogger("viltrack.eval")
+
+DEFAULT_SEQUENCES = REPO_ROOT.parent / "shared" / "data" / "sequences"
+DEFAULT_OUT = REPO_ROOT / "outputs" / "eval"
+PEERS = ("CSRT", "KCF")
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--sequences", type=Path, default=DEFAULT_SEQUENCES,
+                        help=f"folder of sequence folders (<name>/00000001.jpg + groundtruth.txt); "
+                             f"default {DEFAULT_SEQUENCES}")
+    parser.add_argument("--weights", default=None, help="our checkpoint (default: the package's default weights)")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated sequence names (overrides --split)")
+    parser.add_argument("--split", choices=SPLIT_NAMES, default="all",
+                        help="sequences of config/data_splits.yaml to use: heldout (the model card's numbers), "
+                             "dev, or all sequences found in the folder (default)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output folder (default {DEFAULT_OUT}/<date-time>)")
+    parser.add_argument("--no-peers", action="store_true", help="do not run OpenCV CSRT and KCF")
+    parser.add_argument("--no-ours", action="store_true", help="do not run our tracker (peers only)")
+    parser.add_argument("--peers", default=",".join(PEERS), help="OpenCV peers to run (default CSRT,KCF)")
+    parser.add_argument("--peers-hold-last-box", action="store_true",
+                        help="also run each peer reporting its last good box where OpenCV reports failure "
+                             "(rows named <PEER>+hold)")
+    parser.add_argument("--device", default="cpu", help="device for our tracker: cpu, cuda or auto")
+    parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch and OpenCV (default: their own defaults)")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+    return parser
+
+
+def select_sequence_names(args) -> list[str] | None:
+    """Names to load, from ``--only`` or ``--split``; None means every sequence in the folder."""
+    if args.only:
+        return [name.strip() for name in args.only.split(",") if name.strip()]
+    if args.split == "all":
+        return None
+    return load_data_splits().names(args.split)
+
+
+def run_eval(args) -> int:
+    """Entry point behind ``viltrack eval``; returns the process exit code."""
+    from viltrack_ros.evaluation.runner import evaluate, write_report
+    from viltrack_ros.evaluation.trackers import OpenCVTracker, ViLTrackerAdapter
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.threads:
+        import cv2
+        import torch
+        torch.set_num_threads(args.threads)
+        cv2.setNumThreads(args.threads)
+    try:
+        sequences = load_sequence_folders(args.sequences, select_sequence_names(args))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    trackers, metadata = [], {"sequences_root": str(args.sequences), "split": "only" if args.only else args.split,
+                              "device": args.device, "threads": args.threads, "max_frames": args.max_frames}
+    if not args.no_ours:
+        try:
+            ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device)
+        except (ImportError, OSError, ValueError) as exc:
+            print(f"error: cannot load our tracker ({exc}); use --no-ours to run the peers alone",
+                  file=sys.stderr)
+            return 2
+        trackers.append(ours)
+        metadata["weights"] = ours.info.get("path")
+        metadata["trained"] = ours.info.get("trained")
+        metadata["preset"] = (ours.info.get("model_config") or {}).get("name")
+    if not args.no_peers:
+        for kind in (k.strip() for k in args.peers.split(",") if k.strip()):
+            try:
+                trackers.append(OpenCVTracker(kind))
+                if args.peers_hold_last_box:
+                    trackers.append(OpenCVTracker(kind, hold_last_box=True))
+            except (ValueError, RuntimeError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+    if not trackers:
+        print("error: nothing to evaluate (--no-ours and --no-peers together)", file=sys.stderr)
+        return 2
+    import torch
+    metadata["torch_threads"] = torch.get_num_threads()
+
+    report = evaluate(trackers, sequences, max_frames=args.max_frames, progress=not args.quiet,
+                      metadata=metadata)
+    out_dir = args.out or DEFAULT_OUT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    write_report(report, out_dir, plots=not args.no_plots)
+    print(report.markdown_table())
+    print(f"results written to {out_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = add_eval_arguments(argparse.ArgumentParser(prog="viltrack eval", description=__doc__.split("\n")[0]))
+    return run_eval(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

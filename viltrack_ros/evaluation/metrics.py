@@ -1,0 +1,156 @@
+"""OTB-protocol scores: IoU, success curve and its AUC, centre-error precision.
+
+Conventions (those of the OTB toolkit and pysot, so that numbers compare with published ones):
+
+* frame 1 initialises the tracker and is not scored; frames whose ground truth is NaN (target absent) are not
+  scored; a frame where the tracker gave no box (NaN prediction) is scored as IoU 0 and infinite centre error;
+* success at threshold t is the fraction of scored frames with IoU **strictly greater** than t, for
+  t in ``np.linspace(0, 1, 21)``; the AUC is the mean of that curve. IoU can never exceed 1, so the last point is
+  always 0 and a perfect tracker scores 20/21 = 0.952 (as in the OTB toolkit); an IoU of exactly 0 never counts;
+* precision at d pixels is the fraction of scored frames whose centre error is **at most** d, for d = 0..50;
+  the reported number is the value at 20 px.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
+PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
+PRECISION_AT_PX = 20
+PERFECT_AUC = 20 / 21
+
+
+def _as_boxes(boxes) -> np.ndarray:
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.ndim == 1:
+        boxes = boxes[None]
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must have shape (N, 4), got {boxes.shape}")
+    return boxes
+
+
+def box_iou(predicted, groundtruth) -> np.ndarray:
+    """Per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``: NaN where the ground truth is NaN, 0 where the
+    prediction is NaN (no box) or has no area."""
+    predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
+    if predicted.shape != groundtruth.shape:
+        raise ValueError(f"{len(predicted)} predicted boxes for {len(groundtruth)} ground-truth boxes")
+    with np.errstate(invalid="ignore"):
+        left = np.maximum(predicted[:, 0], groundtruth[:, 0])
+        top = np.maximum(predicted[:, 1], groundtruth[:, 1])
+        right = np.minimum(predicted[:, 0] + predicted[:, 2], groundtruth[:, 0] + groundtruth[:, 2])
+        bottom = np.minimum(predicted[:, 1] + predicted[:, 3], groundtruth[:, 1] + groundtruth[:, 3])
+        intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+        pred_area = np.clip(predicted[:, 2], 0, None) * np.clip(predicted[:, 3], 0, None)
+        union = pred_area + groundtruth[:, 2] * groundtruth[:, 3] - intersection
+        iou = np.where(union > 0, intersection / np.where(union > 0, union, 1.0), 0.0)
+    iou = np.where(np.isfinite(predicted).all(axis=1), iou, 0.0)
+    return np.where(np.isfinite(groundtruth).all(axis=1), iou, np.nan)
+
+
+def centre_error(predicted, groundtruth) -> np.ndarray:
+    """Per-frame distance in pixels between box centres, ``(N,)``: NaN where the ground truth is NaN, infinite
+    where the prediction is NaN."""
+    predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
+    if predicted.shape != groundtruth.shape:
+        raise ValueError(f"{len(predicted)} predicted boxes for {len(groundtruth)} ground-truth boxes")
+    pred_centre = predicted[:, :2] + predicted[:, 2:] / 2
+    gt_centre = groundtruth[:, :2] + groundtruth[:, 2:] / 2
+    error = np.hypot(*(pred_centre - gt_centre).T)
+    error = np.where(np.isfinite(predicted).all(axis=1), error, np.inf)
+    return np.where(np.isfinite(groundtruth).all(axis=1), error, np.nan)
+
+
+def scored_frames(groundtruth) -> np.ndarray:
+    """``(N,)`` bool: frames that count (not the first, ground truth present)."""
+    mask = np.isfinite(_as_boxes(groundtruth)).all(axis=1)
+    mask[:1] = False
+    return mask
+
+
+def success_curve(ious: np.ndarray, thresholds: np.ndarray = SUCCESS_THRESHOLDS) -> np.ndarray:
+    """Fraction of ``ious`` strictly above each threshold (``ious`` already restricted to scored frames)."""
+    ious = np.asarray(ious, dtype=np.float64)
+    if ious.size == 0:
+        return np.full(len(thresholds), np.nan)
+    return (ious[:, None] > thresholds[None, :]).mean(axis=0)
+
+
+def precision_curve(errors: np.ndarray, thresholds: np.ndarray = PRECISION_THRESHOLDS) -> np.ndarray:
+    """Fraction of centre ``errors`` at or below each threshold (``errors`` restricted to scored frames)."""
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.size == 0:
+        return np.full(len(thresholds), np.nan)
+    return (errors[:, None] <= thresholds[None, :]).mean(axis=0)
+
+
+@dataclass(frozen=True)
+class SequenceScore:
+    """Scores of one tracker on one sequence."""
+
+    tracker: str
+    sequence: str
+    num_frames: int
+    num_scored: int
+    auc: float
+    precision: float              # at PRECISION_AT_PX
+    mean_iou: float
+    fps: float
+    num_failures: int             # scored frames without a box from the tracker
+    success: np.ndarray           # over SUCCESS_THRESHOLDS
+    precision_curve: np.ndarray   # over PRECISION_THRESHOLDS
+
+    def as_row(self) -> dict:
+        return {"tracker": self.tracker, "sequence": self.sequence, "frames": self.num_frames,
+                "scored_frames": self.num_scored, "auc": self.auc, "precision_20px": self.precision,
+                "mean_iou": self.mean_iou, "fps": self.fps, "failures": self.num_failures}
+
+
+def score_sequence(predicted, groundtruth, tracker: str = "", sequence: str = "",
+                   seconds: float | None = None) -> SequenceScore:
+    """Score one run: ``predicted`` and ``groundtruth`` are ``(N, 4)``; ``seconds`` is the tracking time of all
+    N frames (init included) for the FPS figure."""
+    predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
+    mask = scored_frames(groundtruth)
+    ious = box_iou(predicted, groundtruth)[mask]
+    errors = centre_error(predicted, groundtruth)[mask]
+    success = success_curve(ious)
+    precision = precision_curve(errors)
+    failures = int((~np.isfinite(predicted).all(axis=1))[mask].sum())
+    fps = len(groundtruth) / seconds if seconds else float("nan")
+    return SequenceScore(tracker=tracker, sequence=sequence, num_frames=len(groundtruth),
+                         num_scored=int(mask.sum()), auc=float(np.mean(success)),
+                         precision=float(precision[int(np.searchsorted(PRECISION_THRESHOLDS, PRECISION_AT_PX))]),
+                         mean_iou=float(np.mean(ious)) if ious.size else float("nan"), fps=fps,
+                         num_failures=failures, success=success, precision_curve=precision)
+
+
+@dataclass(frozen=True)
+class MeanScore:
+    """A tracker's scores averaged over sequences, each sequence weighing the same (as OTB averages)."""
+
+    tracker: str
+    num_sequences: int
+    auc: float
+    precision: float
+    fps: float                    # all frames / all tracking time
+    num_failures: int
+    success: np.ndarray
+    precision_curve: np.ndarray
+
+
+def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) -> MeanScore:
+    """Average of per-sequence curves (so the mean AUC is the AUC of the mean curve); sequences with no scored
+    frame are left out."""
+    valid = [s for s in scores if s.num_scored > 0]
+    if not valid:
+        raise ValueError("no sequence with a scored frame")
+    frames = sum(s.num_frames for s in scores)
+    success = np.mean([s.success for s in valid], axis=0)
+    precision = np.mean([s.precision_curve for s in valid], axis=0)
+    return MeanScore(tracker=valid[0].tracker, num_sequences=len(valid), auc=float(np.mean(success)),
+                     precision=float(np.mean([s.precision for s in valid])),
+                     fps=frames / total_seconds if total_seconds else float("nan"),
+                     num_failures=sum(s.num_failures for s in scores), success=success, precision_curve=precision)

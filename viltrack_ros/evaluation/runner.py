@@ -1,0 +1,229 @@
+"""Run trackers over sequences on the same frames, score them (OTB protocol) and write tables and plots."""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence as SequenceType
+
+import numpy as np
+from tqdm import tqdm
+
+from viltrack_ros.data.sequences import Sequence
+from viltrack_ros.evaluation.metrics import (PRECISION_AT_PX, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
+                                             MeanScore, SequenceScore, mean_score, score_sequence)
+from viltrack_ros.evaluation.trackers import EvaluatedTracker
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class TrackerRun:
+    """What one tracker produced on one sequence: boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the
+    time spent inside ``init``/``update`` (image decoding excluded)."""
+
+    tracker: str
+    sequence: str
+    boxes: np.ndarray
+    seconds: float
+    errors: list[str] = field(default_factory=list)
+
+
+def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
+                sequence_name: str = "") -> TrackerRun:
+    """Initialise on frame 1 with its ground truth and track the rest. An exception or an invalid box in a frame
+    gives no box for that frame (scored IoU 0) and is logged; an exception in ``init`` leaves every frame
+    without a box."""
+    boxes = np.full((len(frames), 4), np.nan)
+    errors: list[str] = []
+    seconds = 0.0
+    start = time.perf_counter()
+    try:
+        tracker.init(frames[0], groundtruth[0])
+    except Exception as exc:  # noqa: BLE001 - a tracker bug must cost its score, not the whole evaluation
+        seconds += time.perf_counter() - start
+        errors.append(f"init: {type(exc).__name__}: {exc}")
+        LOGGER.warning("%s failed to initialise on %s: %s\n%s", tracker.name, sequence_name, exc,
+                       traceback.format_exc())
+        return TrackerRun(tracker.name, sequence_name, boxes, seconds, errors)
+    seconds += time.perf_counter() - start
+    boxes[0] = groundtruth[0]
+    for index in range(1, len(frames)):
+        start = time.perf_counter()
+        try:
+            box = tracker.update(frames[index])
+        except Exception as exc:  # noqa: BLE001
+            box = None
+            errors.append(f"frame {index + 1}: {type(exc).__name__}: {exc}")
+            if len(errors) == 1:
+                LOGGER.warning("%s raised on %s frame %d: %s\n%s", tracker.name, sequence_name, index + 1, exc,
+                               traceback.format_exc())
+        seconds += time.perf_counter() - start
+        if box is not None:
+            box = np.asarray(box, dtype=np.float64).reshape(-1)
+            if box.size == 4 and np.isfinite(box).all():
+                boxes[index] = box
+    missing = int((~np.isfinite(boxes[1:]).all(axis=1)).sum())
+    if missing:
+        LOGGER.info("%s gave no box for %d of %d frames of %s (scored as IoU 0)", tracker.name, missing,
+                    len(frames) - 1, sequence_name)
+    return TrackerRun(tracker.name, sequence_name, boxes, seconds, errors)
+
+
+@dataclass
+class EvaluationReport:
+    """Every run and score of one evaluation, in tracker order then sequence order."""
+
+    trackers: list[str]
+    sequences: list[str]
+    runs: dict[tuple[str, str], TrackerRun]
+    scores: dict[tuple[str, str], SequenceScore]
+    means: dict[str, MeanScore]
+    metadata: dict
+
+    def markdown_table(self) -> str:
+        lines = [f"Mean over {len(self.sequences)} sequences ({', '.join(self.sequences)}); OTB protocol, frame 1 "
+                 f"not scored.", "",
+                 "| tracker | success AUC | precision @20px | FPS | frames without a box |",
+                 "|---|---:|---:|---:|---:|"]
+        for name in self.trackers:
+            mean = self.means[name]
+            lines.append(f"| {name} | {mean.auc:.3f} | {mean.precision:.3f} | {mean.fps:.1f} | "
+                         f"{mean.num_failures} |")
+        lines += ["", "Per sequence: success AUC / precision @20px / FPS", "",
+                  "| sequence | " + " | ".join(self.trackers) + " |",
+                  "|---|" + "---:|" * len(self.trackers)]
+        for sequence in self.sequences:
+            cells = []
+            for name in self.trackers:
+                score = self.scores[(name, sequence)]
+                cells.append(f"{score.auc:.3f} / {score.precision:.3f} / {score.fps:.0f}")
+            lines.append(f"| {sequence} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[Sequence],
+             max_frames: int | None = None, progress: bool = True,
+             metadata: dict | None = None) -> EvaluationReport:
+    """Run every tracker over every sequence. Each sequence's frames are decoded once and given to all trackers,
+    so that they see identical input and decoding time is not charged to anyone."""
+    if not trackers:
+        raise ValueError("no tracker to evaluate")
+    names = [t.name for t in trackers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"tracker names must be unique, got {names}")
+    runs: dict[tuple[str, str], TrackerRun] = {}
+    scores: dict[tuple[str, str], SequenceScore] = {}
+    total_frames = sum(min(len(s), max_frames or len(s)) for s in sequences)
+    bar = tqdm(total=total_frames * len(trackers), desc="eval", unit="frame", disable=not progress,
+               dynamic_ncols=True)
+    for sequence in sequences:
+        count = min(len(sequence), max_frames or len(sequence))
+        frames = [sequence.read_frame(i) for i in range(count)]
+        groundtruth = sequence.boxes[:count]
+        for tracker in trackers:
+            bar.set_postfix_str(f"{tracker.name} on {sequence.name}")
+            run = run_tracker(tracker, frames, groundtruth, sequence.name)
+            runs[(tracker.name, sequence.name)] = run
+            score = score_sequence(run.boxes, groundtruth, tracker.name, sequence.name, run.seconds)
+            scores[(tracker.name, sequence.name)] = score
+            LOGGER.info("%-22s %-20s AUC %.3f  P@20 %.3f  %.1f FPS", tracker.name, sequence.name, score.auc,
+                        score.precision, score.fps)
+            bar.update(count)
+        del frames
+    bar.close()
+    sequence_names = [s.name for s in sequences]
+    means = {name: mean_score([scores[(name, s)] for s in sequence_names],
+                              sum(runs[(name, s)].seconds for s in sequence_names)) for name in names}
+    info = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.machine(),
+            "processor": platform.processor(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+            **(metadata or {})}
+    return EvaluationReport(trackers=names, sequences=sequence_names, runs=runs, scores=scores, means=means,
+                            metadata=info)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# output files
+
+def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = True) -> list[Path]:
+    """Write ``table.md``, ``results.csv``, ``results.json``, predicted boxes per tracker and sequence, and
+    success/precision plots (mean and per sequence). Returns the files written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    table = out_dir / "table.md"
+    table.write_text(report.markdown_table())
+    written.append(table)
+
+    results_csv = out_dir / "results.csv"
+    with open(results_csv, "w", newline="") as handle:
+        columns = ["tracker", "sequence", "frames", "scored_frames", "auc", "precision_20px", "mean_iou", "fps",
+                   "failures"]
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for name in report.trackers:
+            for sequence in report.sequences:
+                writer.writerow(_rounded(report.scores[(name, sequence)].as_row()))
+            mean = report.means[name]
+            writer.writerow(_rounded({"tracker": name, "sequence": "MEAN",
+                                      "frames": sum(report.scores[(name, s)].num_frames for s in report.sequences),
+                                      "scored_frames": sum(report.scores[(name, s)].num_scored
+                                                           for s in report.sequences),
+                                      "auc": mean.auc, "precision_20px": mean.precision, "mean_iou": "",
+                                      "fps": mean.fps, "failures": mean.num_failures}))
+    written.append(results_csv)
+
+    results_json = out_dir / "results.json"
+    payload = {
+        "protocol": {"success_thresholds": SUCCESS_THRESHOLDS.tolist(), "success_rule": "IoU > threshold",
+                     "precision_thresholds_px": PRECISION_THRESHOLDS.tolist(), "precision_rule": "error <= threshold",
+                     "precision_reported_at_px": PRECISION_AT_PX, "first_frame_scored": False,
+                     "absent_frames_scored": False, "frame_without_box": "IoU 0, infinite centre error",
+                     "fps": "frames / seconds inside init+update (decoding excluded)"},
+        "metadata": report.metadata,
+        "sequences": report.sequences,
+        "mean": {name: {"auc": m.auc, "precision_20px": m.precision, "fps": m.fps, "failures": m.num_failures,
+                        "sequences": m.num_sequences, "success_curve": m.success.tolist(),
+                        "precision_curve": m.precision_curve.tolist()} for name, m in report.means.items()},
+        "per_sequence": [{**score.as_row(), "success_curve": score.success.tolist(),
+                          "precision_curve": score.precision_curve.tolist(),
+                          "errors": report.runs[key].errors[:20]} for key, score in report.scores.items()],
+    }
+    results_json.write_text(json.dumps(payload, indent=1, allow_nan=True))
+    written.append(results_json)
+
+    for (name, sequence), run in report.runs.items():
+        path = out_dir / "boxes" / _safe(name) / f"{_safe(sequence)}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(path, run.boxes, fmt="%.2f", delimiter=",")
+        written.append(path)
+
+    if plots:
+        from viltrack_ros.evaluation.plots import plot_curves
+        written += plot_curves(
+            {name: (m.success, m.precision_curve) for name, m in report.means.items()},
+            out_dir, f"mean over {len(report.sequences)} sequences", "mean")
+        for sequence in report.sequences:
+            written += plot_curves(
+                {name: (report.scores[(name, sequence)].success, report.scores[(name, sequence)].precision_curve)
+                 for name in report.trackers}, out_dir / "per_sequence", sequence, _safe(sequence))
+    return written
+
+
+def _rounded(row: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+TrackerFactory = Callable[[], EvaluatedTracker]

@@ -1,0 +1,93 @@
+"""Trackers under one small interface for evaluation: ours (``ViLTracker``) and OpenCV's CSRT and KCF."""
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+LOGGER = logging.getLogger(__name__)
+
+
+class EvaluatedTracker(Protocol):
+    """``init`` on the first frame, then ``update`` per frame: a box ``(x, y, w, h)`` or None for no box."""
+
+    name: str
+
+    def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None: ...
+
+    def update(self, image_rgb: np.ndarray) -> np.ndarray | None: ...
+
+
+_OPENCV_FACTORIES = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create"}
+
+
+def opencv_tracker_factory(kind: str):
+    """The constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``): ``cv2.Tracker*_create`` in current
+    opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API has it."""
+    kind = kind.upper()
+    if kind not in _OPENCV_FACTORIES:
+        raise ValueError(f"unknown OpenCV tracker {kind!r}; expected one of {', '.join(_OPENCV_FACTORIES)}")
+    name = _OPENCV_FACTORIES[kind]
+    for module in (cv2, getattr(cv2, "legacy", None)):
+        factory = getattr(module, name, None) if module is not None else None
+        if factory is not None:
+            return factory
+    raise RuntimeError(f"OpenCV {cv2.__version__} has no {name}: install opencv-contrib-python(-headless)")
+
+
+class OpenCVTracker:
+    """An OpenCV tracker fed BGR frames.
+
+    When OpenCV reports failure (``ok`` False; KCF then returns ``(0, 0, 0, 0)`` and, in practice, never recovers)
+    the frame gets no box and is scored IoU 0: that is what a user of the tracker receives. With
+    ``hold_last_box`` the last successful box is reported instead (named ``<KIND>+hold``), the policy our tracker
+    follows while its target is lost, for a like-for-like comparison."""
+
+    def __init__(self, kind: str, hold_last_box: bool = False):
+        self.kind = kind.upper()
+        self.hold_last_box = hold_last_box
+        self.name = f"{self.kind}+hold" if hold_last_box else self.kind
+        self._factory = opencv_tracker_factory(kind)
+        self._tracker = None
+        self._last_box: np.ndarray | None = None
+
+    def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
+        self._tracker = self._factory()
+        x, y, w, h = (float(v) for v in box)
+        # OpenCV's init takes an integer rectangle; rounding moves it by at most half a pixel.
+        rect = (int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1))
+        self._tracker.init(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), rect)
+        self._last_box = np.asarray(rect, dtype=np.float64)
+
+    def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
+        ok, rect = self._tracker.update(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+        if ok:
+            self._last_box = np.asarray(rect, dtype=np.float64)
+            return self._last_box
+        return self._last_box if self.hold_last_box else None
+
+
+class ViLTrackerAdapter:
+    """Our tracker through its public API (``viltrack_ros.tracking.ViLTracker``)."""
+
+    def __init__(self, tracker, name: str = "ViLTrack"):
+        self.tracker = tracker
+        info = getattr(tracker, "model_info", {}) or {}
+        # An untrained checkpoint must never pass for a tracker in a results table.
+        self.name = name if info.get("trained", True) else f"{name} (untrained)"
+        self.info = info
+
+    @classmethod
+    def from_checkpoint(cls, weights=None, device: str = "cpu", name: str = "ViLTrack") -> "ViLTrackerAdapter":
+        from viltrack_ros.tracking import TrackerConfig, ViLTracker
+        return cls(ViLTracker.from_checkpoint(weights, device=device, config=TrackerConfig()), name=name)
+
+    def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
+        self.tracker.reset()
+        self.tracker.init(image_rgb, tuple(float(v) for v in box))
+
+    def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
+        box, _confidence, _status = self.tracker.update(image_rgb)
+        return np.asarray(box, dtype=np.float64)

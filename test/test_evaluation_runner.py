@@ -1,0 +1,132 @@
+"""The evaluation runner on real frames: OpenCV peers, frame alignment, failures, output files, CLI."""
+import hashlib
+import json
+import logging
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.evaluation.cli import DEFAULT_SEQUENCES, main
+from viltrack_ros.evaluation.metrics import PERFECT_AUC
+from viltrack_ros.evaluation.runner import evaluate, run_tracker, write_report
+from viltrack_ros.evaluation.trackers import OpenCVTracker
+
+cv2.setNumThreads(1)
+torch.set_num_threads(1)
+
+pytestmark = pytest.mark.skipif(not DEFAULT_SEQUENCES.is_dir(),
+                                reason=f"real sequences not found at {DEFAULT_SEQUENCES}")
+FRAMES = 25
+
+
+@pytest.fixture(scope="module")
+def crossing():
+    return load_sequence_folders(DEFAULT_SEQUENCES, ["Crossing"])[0]
+
+
+@pytest.fixture(scope="module")
+def crossing_frames(crossing):
+    return [crossing.read_frame(i) for i in range(FRAMES)]
+
+
+class GroundTruthByImage:
+    """Answers each frame with the ground truth of the image it is shown (looked up by content), and nothing for
+    an image it does not know: it scores perfectly only if the runner hands over the right frame each time."""
+
+    name = "by-image"
+
+    def __init__(self, frames, boxes):
+        self.boxes = {hashlib.sha1(f.tobytes()).hexdigest(): b for f, b in zip(frames, boxes)}
+
+    def init(self, image_rgb, box):
+        assert np.array_equal(box, self.boxes[hashlib.sha1(image_rgb.tobytes()).hexdigest()])
+
+    def update(self, image_rgb):
+        return self.boxes.get(hashlib.sha1(image_rgb.tobytes()).hexdigest())
+
+
+class RaisesOnFrame(GroundTruthByImage):
+    """The same, but raising on one frame: the runner must score that frame 0 and carry on."""
+
+    name = "raises"
+
+    def __init__(self, frames, boxes, bad_frame):
+        super().__init__(frames, boxes)
+        self.bad = hashlib.sha1(frames[bad_frame].tobytes()).hexdigest()
+
+    def update(self, image_rgb):
+        if hashlib.sha1(image_rgb.tobytes()).hexdigest() == self.bad:
+            raise RuntimeError("simulated tracker bug")
+        return super().update(image_rgb)
+
+
+def test_csrt_tracks_a_real_sequence_with_finite_boxes(crossing, crossing_frames):
+    run = run_tracker(OpenCVTracker("CSRT"), crossing_frames, crossing.boxes[:FRAMES], crossing.name)
+    assert np.isfinite(run.boxes).all() and run.seconds > 0 and not run.errors
+    height, width = crossing_frames[0].shape[:2]
+    centres = run.boxes[:, :2] + run.boxes[:, 2:] / 2
+    assert ((centres >= 0) & (centres <= [width, height])).all()
+
+
+def test_runner_feeds_frames_in_order_and_scores_failures(crossing, crossing_frames, caplog):
+    boxes = crossing.boxes[:FRAMES]
+    with caplog.at_level(logging.WARNING):
+        report = evaluate([GroundTruthByImage(crossing_frames, boxes), RaisesOnFrame(crossing_frames, boxes, 7),
+                           OpenCVTracker("KCF")], [crossing], max_frames=FRAMES, progress=False)
+    perfect = report.scores[("by-image", "Crossing")]
+    assert perfect.auc == pytest.approx(PERFECT_AUC) and perfect.num_scored == FRAMES - 1
+    broken = report.scores[("raises", "Crossing")]
+    assert broken.num_failures == 1 and broken.auc == pytest.approx(PERFECT_AUC * (FRAMES - 2) / (FRAMES - 1))
+    assert report.runs[("raises", "Crossing")].errors == ["frame 8: RuntimeError: simulated tracker bug"]
+    assert "simulated tracker bug" in caplog.text
+    # OpenCV's KCF reports failure on this clip (ok False, box 0,0,0,0): those frames get no box and IoU 0.
+    kcf = report.runs[("KCF", "Crossing")]
+    missing = ~np.isfinite(kcf.boxes).all(axis=1)
+    assert report.scores[("KCF", "Crossing")].num_failures == int(missing.sum())
+    assert report.means["by-image"].auc == pytest.approx(PERFECT_AUC)
+
+
+def test_report_files(crossing, crossing_frames, tmp_path):
+    report = evaluate([GroundTruthByImage(crossing_frames, crossing.boxes[:FRAMES]), OpenCVTracker("CSRT")],
+                      [crossing], max_frames=FRAMES, progress=False)
+    write_report(report, tmp_path)
+    table = (tmp_path / "table.md").read_text()
+    assert "| by-image | 0.952 | 1.000 |" in table and "| CSRT |" in table
+    rows = (tmp_path / "results.csv").read_text().splitlines()
+    assert rows[0].startswith("tracker,sequence,frames") and len(rows) == 1 + 2 * 2   # 2 trackers x (1 seq + MEAN)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert payload["protocol"]["first_frame_scored"] is False and len(payload["per_sequence"]) == 2
+    saved = np.loadtxt(tmp_path / "boxes" / "CSRT" / "Crossing.txt", delimiter=",")
+    np.testing.assert_allclose(saved, report.runs[("CSRT", "Crossing")].boxes, atol=0.01)
+    for name in ("mean_success.png", "mean_precision.png", "per_sequence/Crossing_success.png"):
+        image = cv2.imread(str(tmp_path / name))
+        assert image is not None and image.shape[0] > 100
+
+
+def test_cli_runs_peers_and_reports_errors(tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert main(["--only", "Crossing", "--max-frames", "10", "--no-ours", "--out", str(out), "--quiet",
+                 "--no-plots"]) == 0
+    assert "| CSRT |" in capsys.readouterr().out and (out / "results.json").is_file()
+    assert main(["--only", "NoSuchSequence", "--no-ours", "--quiet"]) == 2
+    assert "no sequence folder named NoSuchSequence" in capsys.readouterr().err
+    assert main(["--only", "Crossing", "--weights", str(tmp_path / "missing.pt"), "--quiet"]) == 2
+    assert "cannot load our tracker" in capsys.readouterr().err
+    assert main(["--only", "Crossing", "--no-ours", "--no-peers", "--quiet"]) == 2
+
+
+def test_cli_runs_our_tracker_from_a_checkpoint_and_labels_it_untrained(tmp_path, capsys):
+    from viltrack_ros.model import build_model, get_preset
+    from viltrack_ros.model.checkpoint import save_checkpoint
+    weights = save_checkpoint(tmp_path / "fresh.pt", build_model(get_preset("vil_cpu")), trained=False)
+    out = tmp_path / "eval"
+    assert main(["--only", "Dudek", "--max-frames", "4", "--weights", str(weights), "--no-peers", "--out",
+                 str(out), "--quiet", "--no-plots"]) == 0
+    assert "ViLTrack (untrained)" in capsys.readouterr().out
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["metadata"]["trained"] is False
+    boxes = np.loadtxt(out / "boxes" / "ViLTrack__untrained_" / "Dudek.txt", delimiter=",")
+    assert np.isfinite(boxes).all()

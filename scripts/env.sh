@@ -29,6 +29,8 @@ esac
 
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+# Shared memory large enough for camera images, UDP on loopback only (the file says why).
+export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_viltrack_root/config/fastdds_localhost.xml}"
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-0}"
 # Line-buffered Python output, so logs of background nodes arrive in order.
 export PYTHONUNBUFFERED=1

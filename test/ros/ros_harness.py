@@ -1,0 +1,179 @@
+"""Helpers for the ROS tests: a tracker node process, and a probe node that feeds it and listens to it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from rcl_interfaces.srv import GetParameters, ListParameters, SetParameters
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter, parameter_value_to_python
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+
+from viltrack_ros.ros.image_conversion import numpy_to_image_msg
+from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
+
+NODE_NAME = "viltrack_tracker"
+RELIABLE = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class NodeProcess:
+    """``python -m viltrack_ros.ros.tracker_node`` (or ``command``) as a child process, its output in a log file."""
+
+    def __init__(self, log_path: Path, weights, parameters, extra_args, cwd: Path, command=None, params_file=None):
+        self.log_path = Path(log_path)
+        command = list(command or [sys.executable, "-m", "viltrack_ros.ros.tracker_node"])
+        # A params file first: the -p assignments after it take precedence.
+        ros_args = ["--ros-args"] + (["--params-file", str(params_file)] if params_file else []) + ["-p", "threads:=1"]
+        if weights:
+            ros_args += ["-p", f"weights:={weights}"]
+        for parameter in parameters:
+            ros_args += ["-p", parameter]
+        self._log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen(command + ros_args + list(extra_args), stdout=self._log_file,
+                                        stderr=subprocess.STDOUT, cwd=cwd, env=dict(os.environ))
+
+    def log(self) -> str:
+        self._log_file.flush()
+        return self.log_path.read_text()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_exit(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> int | None:
+        if self.alive():
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log_file.close()
+        return self.process.returncode
+
+
+def frame_msg(pixels: np.ndarray, sec: int, encoding: str = "bgr8", frame_id: str = "camera_optical_frame",
+              nanosec: int = 0) -> Image:
+    msg = numpy_to_image_msg(pixels, encoding)
+    msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nanosec
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def stamp_of(msg) -> tuple[int, int]:
+    return msg.header.stamp.sec, msg.header.stamp.nanosec
+
+
+class RosProbe:
+    """A test-side node: publishes images to the tracker and records everything it answers."""
+
+    def __init__(self, name: str):
+        self.node = Node(name)
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)
+        self.compressed_pub = self.node.create_publisher(CompressedImage, "image/compressed", RELIABLE)
+        self.objects: list[TrackedObject] = []
+        self.arrays: list[TrackedObjectArray] = []
+        self.overlays: list[Image] = []
+        self.node.create_subscription(TrackedObject, "tracked_object", self.objects.append, RELIABLE)
+        self.node.create_subscription(TrackedObjectArray, "tracked_objects", self.arrays.append, RELIABLE)
+        self.node.create_subscription(Image, "overlay", self.overlays.append, RELIABLE)
+        self.init_client = self.node.create_client(InitTarget, "init_target")
+        self.stop_client = self.node.create_client(StopTarget, "stop_target")
+        self._parameter_clients = {}
+
+    def destroy(self) -> None:
+        self.executor.remove_node(self.node)
+        self.node.destroy_node()
+
+    # --- waiting -------------------------------------------------------------------------------------------
+    def spin_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            self.executor.spin_once(timeout_sec=0.02)
+        return True
+
+    def spin_for(self, seconds: float) -> None:
+        self.spin_until(lambda: False, seconds)
+
+    def wait_for_node(self, node: NodeProcess, timeout: float = 60.0, publisher=None) -> None:
+        """Until the node's services exist (model loaded) and it subscribes to our image publisher."""
+        publisher = publisher or self.image_pub
+        ready = self.spin_until(lambda: not node.alive() or (self.init_client.service_is_ready()
+                                                            and publisher.get_subscription_count() > 0), timeout)
+        assert node.alive(), f"tracker node exited with {node.process.returncode}:\n{node.log()[-3000:]}"
+        assert ready, f"tracker node not ready after {timeout}s:\n{node.log()[-3000:]}"
+
+    # --- images --------------------------------------------------------------------------------------------
+    def array_for(self, stamp: tuple[int, int]) -> TrackedObjectArray | None:
+        return next((a for a in self.arrays if stamp_of(a) == stamp), None)
+
+    def send(self, msg, timeout: float = 30.0, publisher=None) -> TrackedObjectArray:
+        """Publish one image and wait for the node's TrackedObjectArray with its stamp (lockstep, nothing dropped)."""
+        (publisher or self.image_pub).publish(msg)
+        stamp = stamp_of(msg)
+        assert self.spin_until(lambda: self.array_for(stamp) is not None, timeout), \
+            f"no tracked_objects for the image stamped {stamp} within {timeout}s"
+        return self.array_for(stamp)
+
+    def handshake(self, msg, timeout: float = 30.0, publisher=None) -> TrackedObjectArray:
+        """Publish ``msg`` until the node answers it: the first frame may go out before both sides matched."""
+        stamp = stamp_of(msg)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            (publisher or self.image_pub).publish(msg)
+            if self.spin_until(lambda: self.array_for(stamp) is not None, 1.0):
+                # Answers to repeated copies of the handshake frame may still be on their way: let them land.
+                self.spin_for(0.3)
+                return self.array_for(stamp)
+        raise AssertionError(f"the tracker node never answered the image stamped {stamp}")
+
+    # --- services ------------------------------------------------------------------------------------------
+    def call(self, client, request, timeout: float = 15.0):
+        assert client.wait_for_service(timeout_sec=timeout), f"service {client.srv_name} not available"
+        future = client.call_async(request)
+        assert self.spin_until(future.done, timeout), f"no answer from {client.srv_name} within {timeout}s"
+        return future.result()
+
+    def init_target(self, x: float, y: float, width: float, height: float, target_id: int = 0,
+                    stamp: tuple[int, int] = (0, 0)) -> InitTarget.Response:
+        request = InitTarget.Request(x=float(x), y=float(y), width=float(width), height=float(height),
+                                     target_id=target_id)
+        request.stamp.sec, request.stamp.nanosec = stamp
+        return self.call(self.init_client, request)
+
+    def stop_target(self, target_id: int = StopTarget.Request.ALL_TARGETS) -> StopTarget.Response:
+        return self.call(self.stop_client, StopTarget.Request(target_id=target_id))
+
+    # --- parameters (the node's standard parameter services) ----------------------------------------------
+    def _parameter_client(self, service_type, suffix: str):
+        if suffix not in self._parameter_clients:
+            self._parameter_clients[suffix] = self.node.create_client(service_type, f"/{NODE_NAME}/{suffix}")
+        return self._parameter_clients[suffix]
+
+    def set_parameter(self, name: str, value):
+        request = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+        return self.call(self._parameter_client(SetParameters, "set_parameters"), request).results[0]
+
+    def get_parameters(self, names: list[str]) -> dict:
+        response = self.call(self._parameter_client(GetParameters, "get_parameters"),
+                             GetParameters.Request(names=names))
+        return {name: parameter_value_to_python(value) for name, value in zip(names, response.values)}
+
+    def list_parameters(self) -> list[str]:
+        response = self.call(self._parameter_client(ListParameters, "list_parameters"), ListParameters.Request())
+        return list(response.result.names)
+

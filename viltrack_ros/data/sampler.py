@@ -184,8 +184,8 @@ class StaticImageSource:
         sequence = self.clips.sample(rng, config.num_templates + config.num_search_frames)
         templates = list(range(config.num_templates))
         searches = list(range(config.num_templates, len(sequence)))
-        if not sequence.visible[searches[0]]:
-            return None
+        if not sequence.visible[templates].all() or not sequence.visible[searches[0]]:
+            return None   # the view drifted off the object: draw another clip
         return Clip(source=f"{self.name}:{sequence.name}",
                     template_frames=[sequence.read_frame(i) for i in templates],
                     template_boxes=sequence.boxes[templates],

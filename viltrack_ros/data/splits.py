@@ -48,7 +48,9 @@ def load_data_splits(path: str | Path | None = None) -> DataSplits:
     """Read the split file (default ``config/data_splits.yaml``) and check that the two lists are disjoint."""
     path = Path(path) if path is not None else DEFAULT_SPLITS_PATH
     if not path.is_file():
-        raise FileNotFoundError(f"split file not found: {path}")
+        # An installed (non-editable) package has no config/ folder: say so instead of failing obscurely.
+        raise FileNotFoundError(f"split file not found: {path} (it is config/data_splits.yaml of a source "
+                                f"checkout; without it, name sequences explicitly, e.g. 'viltrack eval --only')")
     with open(path, encoding="utf-8") as handle:
         content = yaml.safe_load(handle) or {}
     try:

@@ -308,8 +308,8 @@ def make_distractor_sprite(rng: np.random.Generator, target: Sprite) -> Sprite:
     return Sprite(rgb=rgb, alpha=alpha)
 
 
-def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary, target_side: float) -> Sprite:
-    """A pole-like bar or a large blob, textured from a photo, big enough to hide much of the target."""
+def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary) -> Sprite:
+    """A pole-like bar or a large blob, textured from a photo; its trajectory scales it to the target's size."""
     if rng.random() < 0.5:
         length, thickness = SPRITE_BASE_SIDE * 4, SPRITE_BASE_SIDE * rng.uniform(0.4, 1.0)
         height, width = int(length), int(thickness)
@@ -321,7 +321,6 @@ def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary, target_
     ph, pw = photo.shape[:2]
     y0, x0 = int(rng.integers(0, max(1, ph // 2))), int(rng.integers(0, max(1, pw // 2)))
     rgb = cv2.resize(np.ascontiguousarray(photo[y0:, x0:]), (width, height), interpolation=cv2.INTER_LINEAR)
-    del target_side  # the scale is set by the trajectory, relative to the target
     return Sprite(rgb=rgb.astype(np.float32), alpha=alpha)
 
 
@@ -628,7 +627,7 @@ def build_scene(seed: int, config: SyntheticConfig = SyntheticConfig(),
 
     occluder = None
     if frames > 2 and rng.random() < config.occlusion_probability:
-        sprite = make_occluder_sprite(rng, photos, target_side)
+        sprite = make_occluder_sprite(rng, photos)
         occluder = (sprite, _crossing_trajectory(rng, config, target_motion, sprite, target_sides))
 
     steps = np.arange(frames)

@@ -32,8 +32,7 @@ def draw_tracks(rgb: np.ndarray, tracks: Iterable[tuple[int, TrackResult]]) -> n
         colour = STATUS_COLOURS[status]
         top_left = (int(round(x)), int(round(y)))
         bottom_right = (int(round(x + w)), int(round(y + h)))
-        line = cv2.LINE_AA if status == TrackStatus.TRACKING else cv2.LINE_4
-        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness, line)
+        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness, cv2.LINE_8)
         label = f"#{target_id} {status.name.lower()} {result.confidence:.2f}"
         (text_w, text_h), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
         # Label above the box, or inside it when the box touches the top edge.

@@ -1,0 +1,88 @@
+"""Start the viltrack_ros tracker node on one camera.
+
+  ros2 launch viltrack_ros tracker.launch.py image_topic:=/camera/image_raw
+  ros2 service call /init_target viltrack_ros/srv/InitTarget "{x: 100, y: 80, width: 60, height: 120}"
+
+Every argument is described: `ros2 launch viltrack_ros tracker.launch.py --show-args`.
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+TRUE_FALSE = ["true", "false"]
+
+
+def generate_launch_description():
+    share = FindPackageShare("viltrack_ros")
+    arguments = [
+        DeclareLaunchArgument(
+            "image_topic", default_value="image",
+            description="Camera topic (sensor_msgs/Image) to track on, e.g. /camera/image_raw. With "
+                        "image_transport:=compressed the node reads <image_topic>/compressed instead."),
+        DeclareLaunchArgument(
+            "image_transport", default_value="raw", choices=["raw", "compressed"],
+            description="raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage (JPEG/PNG)."),
+        DeclareLaunchArgument(
+            "weights", default_value="",
+            description="Checkpoint file (.pt) to load; empty: the weights shipped with the package."),
+        DeclareLaunchArgument(
+            "device", default_value="auto", choices=["auto", "cpu", "cuda"],
+            description="Where the network runs: auto picks cuda when a GPU is available."),
+        DeclareLaunchArgument(
+            "params_file", default_value=PathJoinSubstitution([share, "config", "tracker.yaml"]),
+            description="YAML parameters file (tracker settings, QoS, ...); the arguments here override it."),
+        DeclareLaunchArgument(
+            "namespace", default_value="",
+            description="Namespace of the node: its topics and services become /<namespace>/init_target, ..."),
+        DeclareLaunchArgument(
+            "use_sim_time", default_value="false", choices=TRUE_FALSE,
+            description="Use /clock (e.g. when replaying a rosbag with --clock)."),
+        DeclareLaunchArgument(
+            "publish_overlay", default_value="true", choices=TRUE_FALSE,
+            description="Publish the annotated image (boxes, ids, confidence, status) on overlay."),
+        DeclareLaunchArgument(
+            "log_level", default_value="info", choices=["debug", "info", "warn", "error", "fatal"],
+            description="Logging level of the node."),
+        DeclareLaunchArgument(
+            "rviz", default_value="false", choices=TRUE_FALSE,
+            description="Also start rviz2 with the shipped configuration (overlay image display)."),
+    ]
+
+    tracker = Node(
+        package="viltrack_ros",
+        executable="tracker_node",
+        name="viltrack_tracker",
+        namespace=LaunchConfiguration("namespace"),
+        output="screen",
+        emulate_tty=True,
+        # Later entries win: the launch arguments override the params file.
+        parameters=[
+            LaunchConfiguration("params_file"),
+            {
+                "weights": LaunchConfiguration("weights"),
+                "device": LaunchConfiguration("device"),
+                "image_transport": LaunchConfiguration("image_transport"),
+                "use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool),
+                "publish_overlay": ParameterValue(LaunchConfiguration("publish_overlay"), value_type=bool),
+            },
+        ],
+        remappings=[
+            ("image", LaunchConfiguration("image_topic")),
+            ("image/compressed", [LaunchConfiguration("image_topic"), "/compressed"]),
+        ],
+        arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+    )
+
+    rviz = Node(
+        package="rviz2",
+        executable="rviz2",
+        namespace=LaunchConfiguration("namespace"),
+        arguments=["-d", PathJoinSubstitution([share, "config", "viltrack.rviz"])],
+        parameters=[{"use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)}],
+        condition=IfCondition(LaunchConfiguration("rviz")),
+    )
+    return LaunchDescription(arguments + [tracker, rviz])

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The demo, no camera needed: prepares the machine (fast once done), then runs the tracker node as a process, streams
+# a real video as sensor_msgs/Image, starts the target through init_target and writes
+#   outputs/demo/annotated.mp4  outputs/demo/tracked_objects.csv  outputs/demo/tracker_node.log
+# Default input: Debian opencv-doc's vtest.avi. Other input: scripts/demo.sh --source VIDEO_OR_FOLDER --box x,y,w,h
+# All options: scripts/demo.sh --help
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+bash "$REPO_ROOT/scripts/setup.sh"
+# A domain of its own, so a second demo or a test run on this machine does not cross-talk (DDS stays on loopback).
+export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( $$ % 100 + 1 ))}"
+# shellcheck source=scripts/env.sh
+source "$REPO_ROOT/scripts/env.sh"
+cd "$REPO_ROOT"
+exec python -m viltrack_ros.ros.demo "$@"

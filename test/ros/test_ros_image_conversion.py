@@ -1,0 +1,183 @@
+"""The built-in sensor_msgs/Image conversion (used wherever the ROS 2 cv_bridge is absent), with numpy 2.
+
+Expected values are computed here by hand from the encodings' definitions, not by the code under test.
+"""
+from __future__ import annotations
+
+import array
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from sensor_msgs.msg import CompressedImage, Image
+
+from viltrack_ros.ros.image_conversion import (SUPPORTED_ENCODINGS, ImageConversionError, compressed_msg_to_rgb,
+                                               decode_image_msg, image_msg_to_rgb, numpy_to_image_msg,
+                                               rgb_to_image_msg)
+
+RNG = np.random.default_rng(7)
+HEIGHT, WIDTH = 5, 7   # odd sizes catch row/column mix-ups
+
+
+def raw_msg(pixels: np.ndarray, encoding: str, padding: int = 0, big_endian: bool = False) -> Image:
+    """Build a message by hand: rows of ``pixels`` bytes, each followed by ``padding`` junk bytes."""
+    pixels = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
+    if pixels.dtype == np.uint16:
+        pixels = pixels.astype(">u2" if big_endian else "<u2")
+    rows = pixels.reshape(pixels.shape[0], -1).view(np.uint8)
+    junk = np.full((rows.shape[0], padding), 0xAB, np.uint8)
+    data = np.concatenate([rows, junk], axis=1)
+    msg = Image(height=pixels.shape[0], width=pixels.shape[1], encoding=encoding, is_bigendian=int(big_endian),
+                step=data.shape[1])
+    msg.data = array.array("B", data.tobytes())
+    return msg
+
+
+def test_numpy_is_version_2():
+    # The point of these tests is the numpy 2 path that broke the ROS 1 cv_bridge copy.
+    assert int(np.__version__.split(".")[0]) >= 2
+
+
+@pytest.mark.parametrize("padding", [0, 3])
+@pytest.mark.parametrize("encoding,channels,to_rgb", [
+    ("rgb8", 3, lambda p: p),
+    ("bgr8", 3, lambda p: p[:, :, ::-1]),
+    ("rgba8", 4, lambda p: p[:, :, :3]),
+    ("bgra8", 4, lambda p: p[:, :, [2, 1, 0]]),
+    ("8UC3", 3, lambda p: p[:, :, ::-1]),
+    ("8UC4", 4, lambda p: p[:, :, [2, 1, 0]]),
+    ("mono8", 1, lambda p: np.repeat(p, 3, axis=2)),
+    ("8UC1", 1, lambda p: np.repeat(p, 3, axis=2)),
+])
+def test_8_bit_encodings_with_and_without_row_padding(encoding, channels, to_rgb, padding):
+    pixels = RNG.integers(0, 256, (HEIGHT, WIDTH, channels), dtype=np.uint8)
+    rgb = decode_image_msg(raw_msg(pixels, encoding, padding))
+    assert rgb.dtype == np.uint8 and rgb.shape == (HEIGHT, WIDTH, 3) and rgb.flags.c_contiguous
+    np.testing.assert_array_equal(rgb, to_rgb(pixels))
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("padding", [0, 2])
+@pytest.mark.parametrize("encoding,channels,order", [
+    ("mono16", 1, [0, 0, 0]), ("16UC1", 1, [0, 0, 0]), ("rgb16", 3, [0, 1, 2]), ("bgr16", 3, [2, 1, 0]),
+    ("rgba16", 4, [0, 1, 2]), ("bgra16", 4, [2, 1, 0]),
+])
+def test_16_bit_encodings_honour_byte_order_and_scale_full_range(encoding, channels, order, padding, big_endian):
+    pixels = RNG.integers(0, 65536, (HEIGHT, WIDTH, channels), dtype=np.uint16)
+    pixels[0, 0, :] = 0
+    pixels[0, 1, :] = 65535
+    pixels[0, 2, :] = 257 * 100   # exactly 100 after scaling
+    rgb = decode_image_msg(raw_msg(pixels, encoding, padding, big_endian))
+    expected = np.round(pixels[:, :, order].astype(np.float64) * 255 / 65535).astype(np.uint8)
+    np.testing.assert_array_equal(rgb, expected)
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, 1].tolist() == [255, 255, 255]
+    assert rgb[0, 2].tolist() == [100, 100, 100]
+
+
+@pytest.mark.parametrize("encoding,red_at", [
+    # Where the red sample sits in each 2x2 Bayer cell (row, column).
+    ("bayer_rggb8", (0, 0)), ("bayer_bggr8", (1, 1)), ("bayer_gbrg8", (1, 0)), ("bayer_grbg8", (0, 1)),
+])
+def test_bayer_patterns_follow_the_ros_naming(encoding, red_at):
+    # A uniform orange scene sampled through the pattern: demosaicing must give orange back inside the image.
+    colour = {"r": 220, "g": 120, "b": 30}
+    mosaic = np.empty((8, 8), np.uint8)
+    blue_at = (1 - red_at[0], 1 - red_at[1])
+    for row in range(8):
+        for column in range(8):
+            cell = (row % 2, column % 2)
+            mosaic[row, column] = colour["r"] if cell == red_at else colour["b"] if cell == blue_at else colour["g"]
+    rgb = decode_image_msg(raw_msg(mosaic, encoding))
+    np.testing.assert_allclose(rgb[2:6, 2:6].reshape(-1, 3), [[220, 120, 30]] * 16, atol=2)
+
+
+@pytest.mark.parametrize("encoding,layout", [("yuv422", "uyvy"), ("uyvy", "uyvy"), ("yuv422_yuy2", "yuyv"),
+                                             ("yuyv", "yuyv")])
+def test_packed_yuv422(encoding, layout):
+    # BT.601 limited range: Y=81, U=90, V=240 is pure red; Y=128, U=V=128 is mid grey.
+    red, grey = (81, 90, 240), (128, 128, 128)
+    pixels = np.empty((2, 4, 2), np.uint8)
+    for column_pair, (y, u, v) in enumerate([red, grey]):
+        for row in range(2):
+            first, second = column_pair * 2, column_pair * 2 + 1
+            if layout == "uyvy":
+                pixels[row, first], pixels[row, second] = (u, y), (v, y)
+            else:
+                pixels[row, first], pixels[row, second] = (y, u), (y, v)
+    rgb = decode_image_msg(raw_msg(pixels, encoding)).astype(int)
+    assert np.all(np.abs(rgb[:, :2] - [255, 0, 0]) <= 6), rgb[:, :2]
+    assert np.all(np.abs(rgb[:, 2:] - [130, 130, 130]) <= 6), rgb[:, 2:]
+
+
+def test_data_as_bytes_or_list_of_ints():
+    pixels = RNG.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    msg = raw_msg(pixels, "rgb8")
+    as_bytes = Image(height=HEIGHT, width=WIDTH, encoding="rgb8", step=WIDTH * 3)
+    as_bytes._data = bytes(msg.data)   # what a Python-side message may hold before serialisation
+    np.testing.assert_array_equal(decode_image_msg(as_bytes), pixels)
+    msg.data = list(msg.data)
+    np.testing.assert_array_equal(decode_image_msg(msg), pixels)
+
+
+@pytest.mark.parametrize("encoding", [e for e in SUPPORTED_ENCODINGS])
+def test_writing_then_reading_back_every_encoding(encoding):
+    from viltrack_ros.ros.image_conversion import _LAYOUTS
+
+    layout = _LAYOUTS[encoding]
+    high = 65536 if layout.dtype == np.uint16 else 256
+    pixels = RNG.integers(0, high, (4, 6, layout.channels)).astype(layout.dtype)
+    msg = numpy_to_image_msg(pixels, encoding)
+    assert (msg.height, msg.width, msg.encoding) == (4, 6, encoding)
+    assert msg.step == 6 * layout.channels * np.dtype(layout.dtype).itemsize
+    assert msg.is_bigendian == int(sys.byteorder == "big" and layout.dtype == np.uint16)
+    assert isinstance(msg.data, array.array) and len(msg.data) == msg.step * 4
+    rgb = decode_image_msg(msg)
+    assert rgb.shape == (4, 6, 3) and rgb.dtype == np.uint8
+
+
+def test_rgb_to_image_msg_keeps_the_header():
+    from std_msgs.msg import Header
+
+    header = Header(frame_id="camera_optical_frame")
+    header.stamp.sec, header.stamp.nanosec = 12, 34
+    rgb = RNG.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    msg = rgb_to_image_msg(rgb, header)
+    assert msg.header == header and msg.encoding == "rgb8"
+    np.testing.assert_array_equal(image_msg_to_rgb(msg), rgb)
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda m: setattr(m, "encoding", "32FC1"), "unsupported image encoding '32FC1'"),
+    (lambda m: setattr(m, "encoding", ""), "unsupported image encoding ''"),
+    (lambda m: setattr(m, "step", WIDTH * 3 - 1), "step"),
+    (lambda m: setattr(m, "data", array.array("B", bytes(m.data)[:-1])), "data holds"),
+    (lambda m: (setattr(m, "height", 0), setattr(m, "width", 0)), "empty image"),
+])
+def test_inconsistent_messages_raise_a_clear_error(mutate, message):
+    msg = raw_msg(RNG.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8), "bgr8")
+    mutate(msg)
+    with pytest.raises(ImageConversionError, match=message):
+        image_msg_to_rgb(msg)
+
+
+def test_writing_checks_shape_and_type():
+    with pytest.raises(ImageConversionError, match="needs"):
+        numpy_to_image_msg(np.zeros((2, 2, 3), np.uint16), "rgb8")
+    with pytest.raises(ImageConversionError, match="cannot write"):
+        numpy_to_image_msg(np.zeros((2, 2), np.float32), "32FC1")
+
+
+def test_compressed_jpeg_and_png():
+    bgr = np.zeros((16, 24, 3), np.uint8)
+    bgr[:, :12] = (255, 0, 0)   # blue left half (BGR)
+    for extension in (".png", ".jpg"):
+        msg = CompressedImage(format=extension[1:])
+        msg.data = array.array("B", cv2.imencode(extension, bgr)[1].tobytes())
+        rgb = compressed_msg_to_rgb(msg)
+        assert rgb.shape == (16, 24, 3)
+        assert np.all(np.abs(rgb[4:12, 2:8].astype(int) - [0, 0, 255]) <= 8), "BGR must become RGB"
+    broken = CompressedImage(format="jpeg")
+    broken.data = array.array("B", b"not an image")
+    with pytest.raises(ImageConversionError, match="cannot decode"):
+        compressed_msg_to_rgb(broken)

@@ -1,0 +1,54 @@
+"""The package's declarations agree with each other: package.xml, interfaces, tracker statuses, shipped config."""
+import re
+from pathlib import Path
+
+import yaml
+
+from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject
+from viltrack_ros.tracking import TrackerConfig, TrackStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_package_xml_is_valid_format_3_with_its_dependencies():
+    from catkin_pkg.package import parse_package
+
+    package = parse_package(str(ROOT / "package.xml"))   # validates, e.g. the maintainer e-mail
+    assert package.name == "viltrack_ros" and package.package_format == 3
+    names = {d.name for d in package.build_depends + package.exec_depends + package.buildtool_depends
+             + package.test_depends}
+    for needed in ["rclpy", "sensor_msgs", "std_msgs", "builtin_interfaces", "rosidl_default_generators",
+                   "rosidl_default_runtime", "cv_bridge", "python3-numpy", "python3-opencv", "python3-pytorch-pip",
+                   "launch_testing"]:
+        assert needed in names, needed
+    assert "rosidl_interface_packages" in [group.name for group in package.member_of_groups]
+
+
+def test_status_constants_are_the_tracker_statuses():
+    assert TrackedObject.INITIALIZING == TrackStatus.INITIALIZING == 0
+    assert TrackedObject.TRACKING == TrackStatus.TRACKING == 1
+    assert TrackedObject.LOST == TrackStatus.LOST == 2
+
+
+def test_service_defaults_suit_single_target_use():
+    request = InitTarget.Request()
+    assert request.target_id == 0 and (request.stamp.sec, request.stamp.nanosec) == (0, 0)
+    assert InitTarget.Request.NEW_TARGET_ID == -1
+    assert StopTarget.Request().target_id == StopTarget.Request.ALL_TARGETS == -1
+
+
+def test_shipped_params_file_lists_every_tracker_setting_without_copying_defaults():
+    text = (ROOT / "config" / "tracker.yaml").read_text()
+    parameters = yaml.safe_load(text)["/**"]["ros__parameters"]
+    assert "tracker" not in parameters, "tracker defaults have one home: TrackerConfig"
+    documented = re.findall(r"^\s*#\s+(\w+): ", text.split("# tracker:")[1], flags=re.MULTILINE)
+    assert documented == list(TrackerConfig.describe())
+
+
+def test_launch_file_declares_described_arguments():
+    # Without the launch package the file cannot be run here; its arguments can still be read.
+    text = (ROOT / "launch" / "tracker.launch.py").read_text()
+    arguments = re.findall(r"DeclareLaunchArgument\(\s*\"(\w+)\"", text)
+    assert {"image_topic", "weights", "device", "params_file", "namespace", "use_sim_time",
+            "publish_overlay"} <= set(arguments)
+    assert text.count("description=") >= len(arguments)

@@ -1,0 +1,295 @@
+"""End-to-end demo without a camera: tracker node process + replay publisher + a client that starts the target.
+
+  python -m viltrack_ros.ros.demo                                  # Debian opencv-doc's vtest.avi, a pedestrian
+  python -m viltrack_ros.ros.demo --source VIDEO_OR_FOLDER --box x,y,w,h
+
+The tracker node runs as its own process, exactly as `ros2 run` would start it; this process publishes the video
+as sensor_msgs/Image, calls init_target on the first frame, and records what the node publishes:
+``<out>/annotated.mp4`` (the node's overlay images), ``<out>/tracked_objects.csv`` (every TrackedObject) and
+``<out>/tracker_node.log``. Run it through scripts/demo.sh, which prepares the machine and the ROS environment.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
+from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.ros.replay_publisher import ReplayPublisher
+from viltrack_ros.tracking import TrackStatus
+
+OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
+# The default input: the pedestrian in black on the right of vtest.avi's first frame, walking left across the
+# square (box picked by looking at the frame).
+DEFAULT_VIDEO = "vtest.avi"
+DEFAULT_BOX = (638.0, 238.0, 48.0, 84.0)
+RECORD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def default_source() -> Path:
+    for name in (DEFAULT_VIDEO, DEFAULT_VIDEO + ".gz"):
+        if (OPENCV_SAMPLES / name).exists():
+            return OPENCV_SAMPLES / name
+    raise SystemExit(f"the default input {OPENCV_SAMPLES / DEFAULT_VIDEO} is missing: install Debian's opencv-doc "
+                     "(scripts/setup.sh does, as root) or give --source VIDEO_OR_FOLDER --box x,y,w,h")
+
+
+def first_box(source: Path, box_text: str | None) -> tuple[float, float, float, float]:
+    if box_text:
+        values = [float(v) for v in box_text.split(",")]
+        if len(values) != 4:
+            raise SystemExit(f"--box needs x,y,w,h, got {box_text!r}")
+        return tuple(values)
+    groundtruth = source / "groundtruth.txt" if source.is_dir() else None
+    if groundtruth and groundtruth.is_file():   # the shared sequences' layout: first line is the first box
+        return tuple(float(v) for v in groundtruth.read_text().splitlines()[0].split(","))
+    if source.name.startswith(DEFAULT_VIDEO):
+        return DEFAULT_BOX
+    raise SystemExit(f"give the target's box on the first frame of {source} with --box x,y,w,h")
+
+
+def percentile_ms(values_s: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values_s) * 1000.0, q)) if values_s else float("nan")
+
+
+@dataclass
+class Recording:
+    objects: list[TrackedObject] = field(default_factory=list)
+    arrays: dict[tuple[int, int], TrackedObjectArray] = field(default_factory=dict)
+    overlays: dict[tuple[int, int], Image] = field(default_factory=dict)
+    received_at: dict[tuple[int, int], float] = field(default_factory=dict)   # wall time the array arrived
+
+
+def stamp_key(msg) -> tuple[int, int]:
+    return msg.header.stamp.sec, msg.header.stamp.nanosec
+
+
+def stamp_seconds(key: tuple[int, int]) -> float:
+    return key[0] + key[1] * 1e-9
+
+
+class DemoClient(Node):
+    """Starts the target through the service and records the node's outputs."""
+
+    def __init__(self, recording: Recording):
+        super().__init__("viltrack_demo_client")
+        self.recording = recording
+        self.create_subscription(TrackedObject, "tracked_object", recording.objects.append, RECORD_QOS)
+        self.create_subscription(TrackedObjectArray, "tracked_objects", self._on_array, RECORD_QOS)
+        self.create_subscription(Image, "overlay", self._on_overlay, RECORD_QOS)
+        self.init_client = self.create_client(InitTarget, "init_target")
+
+    def _on_array(self, msg: TrackedObjectArray) -> None:
+        self.recording.received_at[stamp_key(msg)] = time.time()
+        self.recording.arrays[stamp_key(msg)] = msg
+
+    def _on_overlay(self, msg: Image) -> None:
+        self.recording.overlays[stamp_key(msg)] = msg
+
+
+def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
+    """The checkpoint to run, and whether it is trained. Without any weights the demo still shows the plumbing,
+    with an untrained network that it names as such."""
+    path = Path(requested) if requested else default_weights_path()
+    if path.exists():
+        return path, bool(read_checkpoint(path)["trained"])
+    if requested:
+        raise SystemExit(f"weights file {path} not found")
+    import torch
+
+    from viltrack_ros.model import build_model, get_preset
+    from viltrack_ros.model.checkpoint import save_checkpoint
+
+    print(f"WARNING: no default weights at {path}; running an UNTRAINED vil_cpu network: the pipeline works, "
+          "the boxes mean nothing", file=sys.stderr)
+    torch.manual_seed(0)
+    return save_checkpoint(out_dir / "untrained_vil_cpu.pt", build_model(get_preset("vil_cpu")), trained=False), False
+
+
+def start_tracker_node(weights: Path, threads: int, log_path: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "viltrack_ros.ros.tracker_node", "--ros-args",
+               "-p", f"weights:={weights}", "-p", f"threads:={threads}", "-p", "device:=cpu"]
+    return subprocess.Popen(command, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=dict(os.environ))
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def spin_until(executor, condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        executor.spin_once(timeout_sec=0.01)
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = Path(args.source) if args.source else default_source()
+    box = first_box(source, args.box)
+    weights, trained = prepare_weights(args.weights, out_dir)
+    log_path = out_dir / "tracker_node.log"
+    node_process = start_tracker_node(weights, args.threads, log_path)
+    print(f"source  {source}\nbox     {box}\nweights {weights} ({'trained' if trained else 'UNTRAINED'})\n"
+          f"mode    {'lock-step (every frame processed)' if args.fps == 0 else f'live at {args.fps:g} fps'}")
+
+    rclpy.init()
+    recording = Recording()
+    client = DemoClient(recording)
+    replay = ReplayPublisher(use_timer=False, parameter_overrides=[
+        rclpy.parameter.Parameter("source", value=str(source)),
+        rclpy.parameter.Parameter("max_frames", value=args.max_frames),
+        rclpy.parameter.Parameter("fps", value=float(args.fps)),
+    ])
+    executor = SingleThreadedExecutor()
+    executor.add_node(client)
+    executor.add_node(replay)
+    sent: list[tuple[int, int]] = []
+    started = time.monotonic()
+    try:
+        node_alive = lambda: node_process.poll() is None  # noqa: E731
+        if not spin_until(executor, lambda: not node_alive() or (client.init_client.service_is_ready()
+                                                                 and replay.publisher.get_subscription_count()),
+                          120):
+            raise SystemExit(f"the tracker node did not come up; see {log_path}")
+        if not node_alive():
+            raise SystemExit(f"the tracker node exited ({node_process.returncode}); see {log_path}")
+
+        # Frame 0: resent until the node has it (the first message can precede discovery on the node's side).
+        first = replay.next_frame()
+        if first is None:
+            raise SystemExit(f"{source} has no frames")
+        for _ in range(30):
+            first_msg = replay.publish_frame(first)
+            if spin_until(executor, lambda: stamp_key(first_msg) in recording.arrays, 1.0):
+                break
+        else:
+            raise SystemExit(f"the tracker node never answered; see {log_path}")
+        sent.append(stamp_key(first_msg))
+        request = InitTarget.Request(x=box[0], y=box[1], width=box[2], height=box[3])
+        request.stamp = first_msg.header.stamp   # the box was drawn on exactly this frame
+        future = client.init_client.call_async(request)
+        spin_until(executor, future.done, 30)
+        if not future.done() or not future.result().success:
+            raise SystemExit(f"init_target failed: {future.result().message if future.done() else 'no answer'}")
+        print(f"init    {future.result().message}")
+
+        period = 1.0 / args.fps if args.fps > 0 else 0.0
+        next_time = time.monotonic()
+        while True:
+            if period:
+                spin_until(executor, lambda: time.monotonic() >= next_time, period + 1)
+                next_time += period
+            msg = replay.publish_next()
+            if msg is None:
+                break
+            sent.append(stamp_key(msg))
+            if not period and not spin_until(executor, lambda: stamp_key(msg) in recording.arrays, 60):
+                raise SystemExit(f"no answer for frame {len(sent) - 1} within 60 s; see {log_path}")
+            if len(sent) % 50 == 0:
+                print(f"  {len(sent)} frames", flush=True)
+        spin_until(executor, lambda: False, 1.0)   # late answers and overlays
+    finally:
+        elapsed = time.monotonic() - started
+        stop_process(node_process)
+        executor.shutdown()
+        client.destroy_node()
+        replay.destroy_node()
+        rclpy.try_shutdown()
+
+    return report(args, out_dir, source, sent, recording, elapsed, trained, replay.fps)
+
+
+def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapsed: float, trained: bool,
+           source_fps: float) -> int:
+    frame_index = {stamp: index for index, stamp in enumerate(sent)}
+    csv_path = out_dir / "tracked_objects.csv"
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["frame", "stamp", "frame_id", "target_id", "center_x", "center_y", "width", "height",
+                         "x", "y", "confidence", "status", "processing_latency_ms", "end_to_end_latency_ms"])
+        for obj in recording.objects:
+            key = stamp_key(obj)
+            processing = obj.processing_latency.sec + obj.processing_latency.nanosec * 1e-9
+            end_to_end = recording.received_at.get(key, float("nan")) - stamp_seconds(key)
+            writer.writerow([frame_index.get(key, -1), f"{stamp_seconds(key):.9f}", obj.header.frame_id,
+                             obj.target_id, f"{obj.center_x:.2f}", f"{obj.center_y:.2f}", f"{obj.width:.2f}",
+                             f"{obj.height:.2f}", f"{obj.center_x - obj.width / 2:.2f}",
+                             f"{obj.center_y - obj.height / 2:.2f}", f"{obj.confidence:.4f}",
+                             TrackStatus(obj.status).name, f"{processing * 1000:.2f}", f"{end_to_end * 1000:.2f}"])
+
+    video_path = out_dir / "annotated.mp4"
+    overlays = [recording.overlays[stamp] for stamp in sent if stamp in recording.overlays]
+    if overlays:
+        width, height = overlays[0].width, overlays[0].height
+        writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps, (width, height))
+        for overlay in overlays:
+            rgb = np.frombuffer(overlay.data, np.uint8).reshape(overlay.height, overlay.width, 3)
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        writer.release()
+
+    answered = [stamp for stamp in sent if stamp in recording.arrays]
+    end_to_end = [recording.received_at[s] - stamp_seconds(s) for s in answered[1:]]   # after frame 0 (init)
+    processing = [o.processing_latency.sec + o.processing_latency.nanosec * 1e-9 for o in recording.objects]
+    statuses = [TrackStatus(o.status).name for o in recording.objects]
+    print("\n=== viltrack_ros demo ===")
+    print(f"input                 {source}")
+    print(f"weights               {'trained' if trained else 'UNTRAINED (boxes are meaningless)'}")
+    print(f"frames published      {len(sent)}")
+    print(f"frames processed      {len(answered)}  (TrackedObjectArray messages)")
+    print(f"TrackedObject msgs    {len(recording.objects)}  "
+          + ", ".join(f"{name.lower()} {statuses.count(name)}" for name in ("TRACKING", "LOST", "INITIALIZING")))
+    print(f"latency stamp->msg    p50 {percentile_ms(end_to_end, 50):.1f} ms   p99 {percentile_ms(end_to_end, 99):.1f} ms")
+    print(f"node processing       p50 {percentile_ms(processing, 50):.1f} ms   p99 {percentile_ms(processing, 99):.1f} ms")
+    print(f"throughput            {len(answered) / elapsed:.1f} frames/s over {elapsed:.1f} s")
+    print(f"annotated video       {video_path if overlays else 'none (no overlay received)'} ({len(overlays)} frames)")
+    print(f"tracked objects CSV   {csv_path}")
+    ok = len(answered) > 1 and len(recording.objects) > 0 and overlays
+    return 0 if ok else 1
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--source", help="video file or folder of frames (default: opencv-doc's vtest.avi)")
+    parser.add_argument("--box", help="target box on the first frame: x,y,w,h (top-left, pixels); a folder with "
+                                      "groundtruth.txt gives its first line")
+    parser.add_argument("--weights", help="checkpoint (.pt); default: the weights shipped with the package")
+    parser.add_argument("--max-frames", type=int, default=300, help="frames to stream, 0 = all (default 300)")
+    parser.add_argument("--fps", type=float, default=0.0,
+                        help="0 (default): lock-step, every frame is processed; >0: stream live at this rate and "
+                             "let the node drop what it cannot keep up with")
+    parser.add_argument("--threads", type=int, default=0, help="the node's PyTorch threads (0 = default)")
+    parser.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""A camera for demos and tests without one: streams a video file or a folder of frames as sensor_msgs/Image.
+
+  python -m viltrack_ros.ros.replay_publisher --ros-args -p source:=/path/to/video.avi -p fps:=10.0
+  ros2 run viltrack_ros replay_publisher --ros-args -p source:=/path/to/frames/ -p loop:=true
+
+Each image is stamped with the time it is published (so latencies measured from the stamp are real) and carries
+``frame_id``. A video may also be gzip-compressed (``.avi.gz``, as some Debian packages ship their samples).
+"""
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from viltrack_ros.ros.image_conversion import numpy_to_image_msg
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+ENCODINGS = ("bgr8", "rgb8", "mono8")
+
+
+class FrameSource:
+    """Frames (BGR ``uint8``) of a video file or of the images in a folder, in name order. No ROS here."""
+
+    def __init__(self, path: str | Path, max_frames: int = 0):
+        self.path = Path(path)
+        self.max_frames = max_frames
+        if not self.path.exists():
+            raise FileNotFoundError(f"no video or frame folder at {self.path}")
+        self._decompressed_dir = None
+        if self.path.is_dir():
+            self._images = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._images:
+                raise ValueError(f"{self.path} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            self.fps = None
+        else:
+            self._images = None
+            self._video = self._readable_video(self.path)
+            capture = cv2.VideoCapture(str(self._video))
+            if not capture.isOpened():
+                raise ValueError(f"OpenCV cannot read the video {self.path}")
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            capture.release()
+            self.fps = fps if fps and np.isfinite(fps) and fps > 0 else None
+
+    def _readable_video(self, path: Path) -> Path:
+        if path.suffix != ".gz":
+            return path
+        # OpenCV reads files only: unpack once into a private temporary folder.
+        self._decompressed_dir = tempfile.TemporaryDirectory(prefix="viltrack_video_")
+        target = Path(self._decompressed_dir.name) / path.stem
+        with gzip.open(path, "rb") as packed, open(target, "wb") as unpacked:
+            shutil.copyfileobj(packed, unpacked)
+        return target
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        count = 0
+        if self._images is not None:
+            for image_path in self._images:
+                if self.max_frames and count >= self.max_frames:
+                    return
+                frame = cv2.imread(str(image_path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
+                if frame is None:
+                    raise ValueError(f"cannot read image {image_path}")
+                count += 1
+                yield frame
+            return
+        capture = cv2.VideoCapture(str(self._video))
+        try:
+            while not self.max_frames or count < self.max_frames:
+                ok, frame = capture.read()
+                if not ok:
+                    return
+                count += 1
+                yield frame
+        finally:
+            capture.release()
+
+
+def encode_frame(bgr: np.ndarray, encoding: str) -> np.ndarray:
+    if encoding == "bgr8":
+        return bgr
+    if encoding == "rgb8":
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+    if encoding == "mono8":
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
+
+
+class ReplayPublisher(Node):
+    """Publishes the frames of ``source`` on ``image``: on a timer at ``fps``, or one by one with publish_next()."""
+
+    def __init__(self, use_timer: bool = True, **node_options):
+        super().__init__("replay_publisher", **node_options)
+        self.declare_parameter("source", "", ParameterDescriptor(
+            description="Video file (.avi, .mp4, optionally .gz) or folder of images.", read_only=True))
+        self.declare_parameter("fps", 0.0, ParameterDescriptor(
+            description="Frames per second; 0: the video's own rate (10 for a folder).", read_only=True,
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1000.0, step=0.0)]))
+        self.declare_parameter("loop", False, ParameterDescriptor(
+            description="Start again at the first frame after the last.", read_only=True))
+        self.declare_parameter("max_frames", 0, ParameterDescriptor(
+            description="Stop (or loop) after this many frames; 0: all.", read_only=True))
+        self.declare_parameter("frame_id", "camera_optical_frame", ParameterDescriptor(
+            description="frame_id of the published images.", read_only=True))
+        self.declare_parameter("encoding", "bgr8", ParameterDescriptor(
+            description="Published encoding: " + ", ".join(ENCODINGS), read_only=True))
+        source = self.get_parameter("source").value
+        if not source:
+            raise ValueError("parameter source is empty: give a video file or a folder of images")
+        self.encoding = self.get_parameter("encoding").value
+        encode_frame(np.zeros((1, 1, 3), np.uint8), self.encoding)   # ValueError now rather than per frame
+        self.frame_id = self.get_parameter("frame_id").value
+        self.loop = self.get_parameter("loop").value
+        self.source = FrameSource(source, self.get_parameter("max_frames").value)
+        self.fps = self.get_parameter("fps").value or self.source.fps or 10.0
+        self.frames_published = 0
+        self._frames = iter(self.source)
+        # Reliable: accepted by best-effort and reliable subscribers alike.
+        self.publisher = self.create_publisher(
+            Image, "image", QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                                       reliability=ReliabilityPolicy.RELIABLE))
+        self.finished = False
+        if use_timer:
+            self.create_timer(1.0 / self.fps, self._on_timer)
+        self.get_logger().info(f"streaming {source} at {self.fps:g} fps on {self.publisher.topic_name}")
+
+    def next_frame(self) -> np.ndarray | None:
+        frame = next(self._frames, None)
+        if frame is None and self.loop and self.frames_published:
+            self._frames = iter(self.source)
+            frame = next(self._frames, None)
+        return frame
+
+    def publish_frame(self, bgr: np.ndarray) -> Image:
+        msg = numpy_to_image_msg(encode_frame(bgr, self.encoding), self.encoding)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.frame_id
+        self.publisher.publish(msg)
+        self.frames_published += 1
+        return msg
+
+    def publish_next(self) -> Image | None:
+        """Publish the next frame; None (and ``finished``) at the end of the source."""
+        frame = self.next_frame()
+        if frame is None:
+            self.finished = True
+            return None
+        return self.publish_frame(frame)
+
+    def _on_timer(self) -> None:
+        if not self.finished and self.publish_next() is None:
+            self.get_logger().info(f"end of {self.source.path} after {self.frames_published} frames")
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = ReplayPublisher()
+    except (ValueError, FileNotFoundError) as error:
+        rclpy.logging.get_logger("replay_publisher").fatal(f"cannot start: {error}")
+        rclpy.try_shutdown()
+        return 1
+    try:
+        while rclpy.ok() and not node.finished:
+            rclpy.spin_once(node, timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

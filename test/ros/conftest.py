@@ -19,8 +19,6 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 # Without it a best-effort subscriber loses images above ~0.5 MB (config/fastdds_localhost.xml says why).
 os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE",
                       str(Path(__file__).resolve().parents[2] / "config" / "fastdds_localhost.xml"))
-# The node processes share 2 cores with the test process: one torch thread each keeps timings stable.
-os.environ["OMP_NUM_THREADS"] = "1"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEQUENCES = Path(os.environ.get("VILTRACK_SEQUENCES", REPO_ROOT.parent / "shared" / "data" / "sequences"))

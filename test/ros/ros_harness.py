@@ -37,8 +37,9 @@ class NodeProcess:
         for parameter in parameters:
             ros_args += ["-p", parameter]
         self._log_file = open(self.log_path, "w")
+        # One thread per node process: it shares the cores with the test process, and timings stay stable.
         self.process = subprocess.Popen(command + ros_args + list(extra_args), stdout=self._log_file,
-                                        stderr=subprocess.STDOUT, cwd=cwd, env=dict(os.environ))
+                                        stderr=subprocess.STDOUT, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
     def log(self) -> str:
         self._log_file.flush()

@@ -95,7 +95,8 @@ fi
 
 # --- 5. the ROS-free core, editable -----------------------------------------------------------------------------
 if [ -f "$REPO_ROOT/setup.py" ]; then
-  key="$( (cat "$REPO_ROOT/setup.py" "$REPO_ROOT"/setup.cfg "$REPO_ROOT"/pyproject.toml 2>/dev/null || true) | hash_text)"
+  key="$( (cat "$REPO_ROOT"/setup.py "$REPO_ROOT"/setup.cfg "$REPO_ROOT"/pyproject.toml 2>/dev/null || true) \
+    | hash_text)"
   if ! stamp_ok core_editable "$key"; then
     log "pip install -e . (the ROS-free core and the viltrack CLI)"
     "${PIP_INSTALL[@]}" -e "$REPO_ROOT"

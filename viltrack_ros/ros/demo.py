@@ -263,8 +263,8 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     print(f"frames processed      {len(answered)}  (TrackedObjectArray messages)")
     print(f"TrackedObject msgs    {len(recording.objects)}  "
           + ", ".join(f"{name.lower()} {statuses.count(name)}" for name in ("TRACKING", "LOST", "INITIALIZING")))
-    print(f"latency stamp->msg    p50 {percentile_ms(end_to_end, 50):.1f} ms   p99 {percentile_ms(end_to_end, 99):.1f} ms")
-    print(f"node processing       p50 {percentile_ms(processing, 50):.1f} ms   p99 {percentile_ms(processing, 99):.1f} ms")
+    for label, values in (("latency stamp->msg", end_to_end), ("node processing", processing)):
+        print(f"{label:<22}p50 {percentile_ms(values, 50):.1f} ms   p99 {percentile_ms(values, 99):.1f} ms")
     print(f"throughput            {len(answered) / elapsed:.1f} frames/s over {elapsed:.1f} s")
     print(f"annotated video       {video_path if overlays else 'none (no overlay received)'} ({len(overlays)} frames)")
     print(f"tracked objects CSV   {csv_path}")

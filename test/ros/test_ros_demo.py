@@ -1,0 +1,60 @@
+"""The demo as the README runs it (node process + replay publisher + client), on a short real sequence."""
+import csv
+import gzip
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO_ROOT, SEQUENCES
+
+from viltrack_ros.ros.replay_publisher import FrameSource
+
+
+def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):
+    source = SEQUENCES / "Crossing"
+    if not source.is_dir():
+        pytest.skip(f"real sequence {source} is absent")
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "viltrack_ros.ros.demo", "--source", str(source), "--max-frames", "8",
+         "--weights", str(test_weights), "--threads", "1", "--out", str(out)],
+        cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "frames processed      8" in result.stdout, result.stdout
+
+    video = cv2.VideoCapture(str(out / "annotated.mp4"))
+    assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (360, 240)
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    with open(out / "tracked_objects.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    # Frame 0 is the one the target is initialised on; every later frame has its row.
+    assert [int(row["frame"]) for row in rows] == list(range(1, 8))
+    assert all(0.0 <= float(row["confidence"]) <= 1.0 for row in rows)
+    assert all(row["frame_id"] == "camera_optical_frame" for row in rows)
+    assert (out / "tracker_node.log").read_text().count("tracking target 0") == 1
+
+
+def test_frame_source_reads_folders_videos_and_gzip_videos(tmp_path):
+    frames = [np.full((32, 48, 3), value, np.uint8) for value in (20, 120, 220)]
+    writer = cv2.VideoWriter(str(tmp_path / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (48, 32))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    with open(tmp_path / "clip.avi", "rb") as raw, gzip.open(tmp_path / "clip.avi.gz", "wb") as packed:
+        packed.write(raw.read())
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"{index + 1:08d}.png"), frame)
+
+    for path in (tmp_path / "clip.avi", tmp_path / "clip.avi.gz", folder):
+        read = list(FrameSource(path))
+        assert len(read) == 3, path
+        assert [int(np.median(f)) for f in read] == pytest.approx([20, 120, 220], abs=4)
+    assert FrameSource(tmp_path / "clip.avi").fps == pytest.approx(5.0)
+    assert len(list(FrameSource(folder, max_frames=2))) == 2
+    with pytest.raises(FileNotFoundError):
+        FrameSource(tmp_path / "missing.avi")

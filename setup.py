@@ -1,0 +1,19 @@
+"""pip install of the ROS-free core (network, tracker, training, evaluation) and the `viltrack` CLI.
+
+The ROS 2 node and interfaces are built by colcon (CMakeLists.txt); `pip install .` leaves them out.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="viltrack_ros",
+    version="0.1.0",
+    description="Vision-LSTM (ViL) single-object tracker: library, CLI and ROS 2 node",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["viltrack_ros", "viltrack_ros.*"], exclude=["viltrack_ros.ros", "viltrack_ros.ros.*"]),
+    package_data={"viltrack_ros": ["weights/*.pt", "weights/*.md"]},
+    install_requires=["torch>=2.1", "numpy>=1.26", "opencv-contrib-python-headless>=4.8", "einops>=0.7",
+                      "pyyaml>=6", "tqdm>=4.66", "matplotlib>=3.8"],
+    extras_require={"test": ["pytest>=8"]},
+    entry_points={"console_scripts": ["viltrack = viltrack_ros.cli:main"]},
+)

@@ -1,0 +1,304 @@
+"""``viltrack``: track a video or frame folder, show a checkpoint's facts, benchmark presets, train, evaluate."""
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("viltrack")
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"box must be x,y,w,h numbers, got {text!r}") from None
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"box must have 4 values x,y,w,h, got {len(values)}")
+    return values
+
+
+def iter_frames(video: str | None = None, frames: str | None = None):
+    """Yield ``(index, rgb_image)`` from a video file or a folder of images (sequence-folder layout)."""
+    import cv2
+    if video:
+        capture = cv2.VideoCapture(video)
+        if not capture.isOpened():
+            raise SystemExit(f"error: cannot open video {video}")
+        index = 0
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            index += 1
+        capture.release()
+        return
+    from .data.sequences import list_frames, read_image_rgb
+    paths = list_frames(frames)
+    if not paths:
+        raise SystemExit(f"error: no image frames found in {frames}")
+    for index, path in enumerate(paths):
+        yield index, read_image_rgb(path)
+
+
+def count_frames(video: str | None, frames: str | None) -> int | None:
+    import cv2
+    if video:
+        capture = cv2.VideoCapture(video)
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        capture.release()
+        return count or None
+    from .data.sequences import list_frames
+    return len(list_frames(frames))
+
+
+def weights_description(info: dict) -> str:
+    return "TRAINED" if info.get("trained") else "UNTRAINED (freshly initialised: it does not track)"
+
+
+# --- track ----------------------------------------------------------------------------------------------
+def cmd_track(args) -> int:
+    import cv2
+    from tqdm import tqdm
+    from .model.checkpoint import CheckpointError
+    from .tracking import TrackerConfig, TrackStatus, ViLTracker
+    from .tracking.visualize import draw_track
+
+    overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
+    try:
+        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides))
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
+          f"preset {tracker.model.config.name}, device {tracker.device}", file=sys.stderr)
+    writer, rows, latencies = None, [], []
+    total = count_frames(args.video, args.frames)
+    for index, image in tqdm(iter_frames(args.video, args.frames), total=total, desc="tracking", unit="frame"):
+        if index == 0:
+            try:
+                tracker.init(image, args.box)
+            except ValueError as exc:
+                print(f"error: initial box: {exc}", file=sys.stderr)
+                return 2
+            box, confidence, status = tuple(args.box), 1.0, TrackStatus.INITIALIZING
+        else:
+            start = time.perf_counter()
+            box, confidence, status = tracker.update(image)
+            latencies.append(time.perf_counter() - start)
+        rows.append([index, *(f"{v:.2f}" for v in box), f"{confidence:.4f}", TrackStatus(status).name])
+        if args.out:
+            if writer is None:
+                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+                writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), args.fps,
+                                         (image.shape[1], image.shape[0]))
+            annotated = draw_track(image.copy(), box, confidence, status)
+            writer.write(cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
+    if writer is not None:
+        writer.release()
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.csv, "w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(["frame", "x", "y", "w", "h", "confidence", "status"])
+            out.writerows(rows)
+    if latencies:
+        ms = np.array(latencies) * 1000
+        print(f"{len(rows)} frames; update latency p50 {np.percentile(ms, 50):.1f} ms, "
+              f"p99 {np.percentile(ms, 99):.1f} ms, {1000 / ms.mean():.1f} FPS", file=sys.stderr)
+    return 0
+
+
+# --- info -----------------------------------------------------------------------------------------------
+def cmd_info(args) -> int:
+    from .model.checkpoint import CheckpointError, load_checkpoint
+    from .model.network import count_parameters
+    try:
+        model, info = load_checkpoint(args.weights)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    config = model.config
+    training = info.get("training", {})
+    print(f"checkpoint      : {info['path']}")
+    print(f"status          : {weights_description(info)}")
+    print(f"preset          : {config.name} (dim {config.dim}, depth {config.depth}, patch {config.patch_size}, "
+          f"template {config.template_size}px x{config.num_templates}, search {config.search_size}px, "
+          f"scan {config.scan_order})")
+    print(f"parameters      : {count_parameters(model):,} total; backbone {count_parameters(model.backbone):,}; "
+          f"backbone without per-block MLPs {count_parameters(model.backbone, exclude_mlp=True):,}")
+    if info.get("trained"):
+        data = training.get("data", {})
+        print(f"trained on      : {data}")
+        print(f"training        : {training.get('steps')} steps, {training.get('wall_time_s')} s on "
+              f"{training.get('hardware')}")
+        for key in ("best_dev_auc", "heldout_eval"):
+            if key in training:
+                print(f"{key:16s}: {training[key]}")
+    else:
+        print("trained on      : nothing (random initialisation)")
+    return 0
+
+
+# --- bench ----------------------------------------------------------------------------------------------
+def bench_frames(count: int, size=(640, 480)) -> tuple[list[np.ndarray], tuple[float, float, float, float], str]:
+    """Real frames resized to ``size`` with their first box, from the shared sequences if present."""
+    import cv2
+    from .data.sequences import load_sequence_folder, read_image_rgb
+    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences" / "vot2015_bag"
+    for candidate in (root, Path("../shared/data/sequences/vot2015_bag")):
+        if candidate.exists():
+            sequence = load_sequence_folder(candidate)
+            frames = [read_image_rgb(p) for p in sequence.frame_paths[:count]]
+            sx, sy = size[0] / frames[0].shape[1], size[1] / frames[0].shape[0]
+            x, y, w, h = sequence.boxes[0]
+            return ([cv2.resize(f, size) for f in frames], (x * sx, y * sy, w * sx, h * sy),
+                    f"{candidate.name} resized to {size[0]}x{size[1]}")
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    return [np.roll(base, i, axis=1) for i in range(count)], (280, 200, 80, 80), "random texture (no sequences found)"
+
+
+def percentile_row(name: str, seconds: list[float], params: str, flops: str, device: str) -> dict:
+    ms = np.array(seconds) * 1000
+    return {"tracker": name, "device": device, "p50_ms": np.percentile(ms, 50), "p99_ms": np.percentile(ms, 99),
+            "fps": 1000 / ms.mean(), "params": params, "gflops": flops}
+
+
+def cmd_bench(args) -> int:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from .model import build_model, count_parameters, get_preset
+    from .tracking import ViLTracker
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    frames, box, source = bench_frames(args.frames + args.warmup + 1)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+    rows = []
+    for device in devices:
+        for preset in args.presets:
+            model = build_model(get_preset(preset))
+            tracker = ViLTracker(model, device=device)
+            templates = torch.zeros(1, model.config.num_templates, 3, model.config.template_size,
+                                    model.config.template_size, device=tracker.device)
+            search = torch.zeros(1, 3, model.config.search_size, model.config.search_size, device=tracker.device)
+            with FlopCounterMode(display=False) as counter, torch.inference_mode():
+                model(templates, search, update_context=False)
+            tracker.init(frames[0], box)
+            times = []
+            for i, frame in enumerate(frames[1:]):
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                start = time.perf_counter()
+                tracker.update(frame)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - start)
+            rows.append(percentile_row(f"ViL {preset}", times, f"{count_parameters(model) / 1e6:.2f}M",
+                                       f"{counter.get_total_flops() / 1e9:.2f}", device))
+    if not args.no_peers:
+        import cv2
+        for name, factory in (("OpenCV CSRT", cv2.TrackerCSRT_create), ("OpenCV KCF", cv2.TrackerKCF_create)):
+            tracker = factory()
+            bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+            tracker.init(bgr[0], tuple(int(v) for v in box))
+            times = []
+            for i, frame in enumerate(bgr[1:]):
+                start = time.perf_counter()
+                tracker.update(frame)
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - start)
+            rows.append(percentile_row(name, times, "-", "-", "cpu"))
+    reference = next((r for r in rows if r["tracker"] == "OpenCV CSRT"), None)
+    print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; torch threads "
+          f"{torch.get_num_threads()}; batch 1; latency of a full update (crop + network + decode)")
+    print("| tracker | device | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ratio = f"{r['p50_ms'] / reference['p50_ms']:.2f}x" if reference else "-"
+        print(f"| {r['tracker']} | {r['device']} | {r['params']} | {r['gflops']} | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['fps']:.1f} | {ratio} |")
+    return 0
+
+
+# --- train / eval ---------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from .training.run import run_training
+    return run_training(args)
+
+
+def cmd_eval(args) -> int:
+    from .evaluation.cli import run_eval
+    return run_eval(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="viltrack", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    track = sub.add_parser("track", help="track one target through a video or a folder of frames")
+    source = track.add_mutually_exclusive_group(required=True)
+    source.add_argument("--video", help="video file (anything OpenCV reads)")
+    source.add_argument("--frames", help="folder of frames (00000001.jpg, ...)")
+    track.add_argument("--box", required=True, type=parse_box, help="initial box on the first frame: x,y,w,h")
+    track.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
+    track.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    track.add_argument("--out", help="annotated video to write (.mp4)")
+    track.add_argument("--csv", help="CSV of per-frame boxes to write")
+    track.add_argument("--fps", type=float, default=25.0, help="frame rate of the annotated video")
+    online = track.add_mutually_exclusive_group()
+    online.add_argument("--online-update", dest="online_update", action="store_true", default=None,
+                        help="force the online template update on")
+    online.add_argument("--no-online-update", dest="online_update", action="store_false",
+                        help="force the online template update off")
+    track.set_defaults(func=cmd_track)
+
+    info = sub.add_parser("info", help="facts about a checkpoint: preset, parameters, trained or not")
+    info.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
+    info.set_defaults(func=cmd_info)
+
+    bench = sub.add_parser("bench", help="latency per preset at batch 1 (CPU, and GPU when present)")
+    bench.add_argument("--presets", nargs="+", default=["vil_cpu", "vil_t", "vil_s"])
+    bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
+    bench.add_argument("--warmup", type=int, default=5)
+    bench.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    bench.add_argument("--cpu-only", action="store_true")
+    bench.add_argument("--no-peers", action="store_true", help="skip the OpenCV CSRT/KCF reference rows")
+    bench.set_defaults(func=cmd_bench)
+
+    train = sub.add_parser("train", help="train a model from a YAML config")
+    train.add_argument("--config", required=True, help="config/train/<name>.yaml")
+    train.add_argument("--out", help="run folder (default: runs/<config name>)")
+    train.add_argument("--device", default="auto")
+    train.add_argument("--resume", action="store_true", help="continue from the run folder's last state")
+    train.add_argument("--init-weights", help="start from these weights (fine-tuning)")
+    train.add_argument("--steps", type=int, help="override: scale every stage to this many steps in total")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("eval", help="OTB-protocol evaluation with OpenCV peers side by side")
+    try:
+        from .evaluation.cli import add_eval_arguments
+        add_eval_arguments(evaluate)
+    except ImportError:      # evaluation extras missing: keep the rest of the CLI usable
+        pass
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Validation during training: success AUC on the development sequences (never the held-out ones)."""
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+from ..data.sequences import load_sequence_folders
+from ..data.splits import load_data_splits
+from .runner import evaluate
+from .trackers import ViLTrackerAdapter
+
+LOGGER = logging.getLogger(__name__)
+
+
+def dev_auc_validator(sequences_root: str | Path, frames_per_sequence: int = 60):
+    """A function ``model -> mean dev AUC`` over the first ``frames_per_sequence`` frames of each dev sequence.
+
+    Returns None (no validation) when the sequences are not on this machine.
+    """
+    if not Path(sequences_root).is_dir():
+        LOGGER.warning("no sequences at %s: training runs without dev validation", sequences_root)
+        return None
+    splits = load_data_splits()
+    sequences = load_sequence_folders(sequences_root, names=splits.dev)
+    splits.check_not_heldout(s.name for s in sequences)
+
+    def validate(model) -> float:
+        from ..tracking import ViLTracker
+        # A copy in eval mode: the training model's FiLM state and train/eval mode stay untouched.
+        tracker = ViLTracker(copy.deepcopy(model).eval(), device=str(next(model.parameters()).device))
+        report = evaluate([ViLTrackerAdapter(tracker)], sequences, max_frames=frames_per_sequence, progress=False)
+        return float(report.means["ViLTrack"].auc)
+
+    return validate

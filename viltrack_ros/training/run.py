@@ -1,0 +1,41 @@
+"""``viltrack train``: read the YAML config, train, export the checkpoint, print where everything went."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from .config import TrainConfig
+from .trainer import Trainer
+
+log = logging.getLogger("viltrack.train")
+
+
+def scale_steps(config: TrainConfig, total_steps: int) -> TrainConfig:
+    """Shrink/grow every stage proportionally to ``total_steps`` in all (for smoke runs and quick tests)."""
+    factor = total_steps / max(1, config.total_steps)
+    stages = [replace(s, steps=max(1, math.floor(s.steps * factor))) for s in config.stages]
+    return replace(config, stages=stages)
+
+
+def make_validator(config: TrainConfig):
+    """Dev-sequence AUC (never held-out sequences) for checkpoint choice, or None where it cannot run."""
+    if not config.val_every:
+        return None
+    from ..evaluation.validation import dev_auc_validator
+    return dev_auc_validator(config.sequences_root, frames_per_sequence=config.val_frames_per_sequence)
+
+
+def run_training(args) -> int:
+    config = TrainConfig.from_yaml(args.config)
+    if getattr(args, "steps", None):
+        config = scale_steps(config, args.steps)
+    out_dir = Path(args.out or Path("runs") / config.name)
+    trainer = Trainer(config, out_dir, device=args.device, resume=args.resume,
+                      init_weights=getattr(args, "init_weights", None))
+    path = trainer.train(validate=make_validator(config))
+    if trainer.ctx.is_main:
+        print(f"model: {path}\nlog: {out_dir / 'log.csv'}\nloss curve: {out_dir / 'loss_curve.png'}")
+    trainer.ctx.close()
+    return 0

@@ -113,8 +113,12 @@ class RosProbe:
     def wait_for_node(self, node: NodeProcess, timeout: float = 60.0, publisher=None) -> None:
         """Until the node's services exist (model loaded) and it subscribes to our image publisher."""
         publisher = publisher or self.image_pub
-        ready = self.spin_until(lambda: not node.alive() or (self.init_client.service_is_ready()
-                                                            and publisher.get_subscription_count() > 0), timeout)
+
+        def ready_or_exited() -> bool:
+            return not node.alive() or (self.init_client.service_is_ready()
+                                        and publisher.get_subscription_count() > 0)
+
+        ready = self.spin_until(ready_or_exited, timeout)
         assert node.alive(), f"tracker node exited with {node.process.returncode}:\n{node.log()[-3000:]}"
         assert ready, f"tracker node not ready after {timeout}s:\n{node.log()[-3000:]}"
 
@@ -177,4 +181,3 @@ class RosProbe:
     def list_parameters(self) -> list[str]:
         response = self.call(self._parameter_client(ListParameters, "list_parameters"), ListParameters.Request())
         return list(response.result.names)
-

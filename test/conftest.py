@@ -1,0 +1,40 @@
+"""Shared fixtures: a small real checkpoint file, and the real sequences when this machine has them."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.model import ModelConfig, build_model
+from viltrack_ros.model.checkpoint import save_checkpoint
+
+SEQUENCES_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences"
+
+# Small enough to run fast on 2 CPU cores, with every part of the design (FiLM, TMoE, 2 templates).
+SMALL_CONFIG = ModelConfig(name="test_small", dim=32, depth=4, patch_size=16, template_size=32, search_size=64,
+                           num_templates=2, film_interval=2, tmoe_blocks=1, num_experts=2, mlp_ratio=2.0,
+                           head_channels=16, drop_path_rate=0.0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _few_threads():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path_factory.mktemp("weights") / "small.pt", build_model(SMALL_CONFIG),
+                           trained=False, training={"note": "random init for tests"})
+
+
+@pytest.fixture(scope="session")
+def sequences_root() -> Path:
+    if not SEQUENCES_ROOT.is_dir():
+        pytest.skip(f"real sequences not found at {SEQUENCES_ROOT}")
+    return SEQUENCES_ROOT
+
+
+def read_rgb(path) -> np.ndarray:
+    from viltrack_ros.data.sequences import read_image_rgb
+    return read_image_rgb(path)

@@ -1,0 +1,132 @@
+"""ViL backbone, TMoE, head, presets and parameter counts."""
+import pytest
+import torch
+
+from viltrack_ros.model import PRESETS, ModelConfig, build_model, count_parameters, get_preset
+from viltrack_ros.model.head import decode_boxes
+from viltrack_ros.model.tmoe import TMoE
+from viltrack_ros.model.vil import ViLBackbone
+
+TINY = ModelConfig(name="tiny", dim=32, depth=4, patch_size=16, template_size=32, search_size=64,
+                   film_interval=2, tmoe_blocks=1, num_experts=2, mlp_ratio=2.0, head_channels=16,
+                   drop_path_rate=0.1)
+
+
+def inputs(config, batch=2, frames=None):
+    t = torch.randn(batch, config.num_templates, 3, config.template_size, config.template_size)
+    shape = (batch, 3, config.search_size, config.search_size) if frames is None else \
+        (batch, frames, 3, config.search_size, config.search_size)
+    return t, torch.randn(*shape)
+
+
+def test_backbone_shapes_single_frame_and_k_frames():
+    torch.manual_seed(0)
+    backbone = ViLBackbone(TINY).eval()
+    t, s = inputs(TINY)
+    template_features, search_features = backbone(t, s)
+    assert template_features.shape == (2, 4, 32) and search_features.shape == (2, 16, 32)
+    t, s = inputs(TINY, frames=3)
+    backbone.reset_temporal_state()
+    template_features, search_features = backbone(t, s)
+    assert search_features.shape == (2, 3, 16, 32)
+
+
+def test_k_frame_memory_runs_across_frames():
+    """Frame 2's features depend on frame 1 (one token sequence), in the template-first scan order too."""
+    torch.manual_seed(0)
+    for scan in ("template_first", "alternate_full"):
+        backbone = ViLBackbone(TINY.replace(scan_order=scan)).eval()
+        t, s = inputs(TINY, batch=1, frames=2)
+        s2 = s.clone()
+        s2[:, 0] += 1.0
+        with torch.no_grad():
+            a = backbone(t, s, update_context=False)[1][:, 1]
+            b = backbone(t, s2, update_context=False)[1][:, 1]
+        assert (a - b).abs().max() > 1e-4, scan
+
+
+def test_template_first_scan_keeps_template_independent_of_search():
+    """With the template first in every block, template tokens never read search tokens."""
+    torch.manual_seed(0)
+    for scan, independent in (("template_first", True), ("alternate_full", False)):
+        backbone = ViLBackbone(TINY.replace(scan_order=scan, film_interval=0)).eval()
+        t, s = inputs(TINY, batch=1)
+        with torch.no_grad():
+            a = backbone(t, s, update_context=False)[0]
+            b = backbone(t, s + 1.0, update_context=False)[0]
+        assert torch.allclose(a, b, atol=1e-6) == independent, scan
+
+
+def test_film_state_changes_the_second_step_and_reset_restores_the_first():
+    torch.manual_seed(0)
+    model = build_model(TINY).eval()
+    for layer in model.backbone.film.layers:
+        torch.nn.init.normal_(layer.gamma[-1].weight, std=0.5)
+    t, s = inputs(TINY, batch=1)
+    with torch.no_grad():
+        first = model(t, s)["score_logits"]
+        second = model(t, s)["score_logits"]
+        model.reset_temporal_state()
+        again = model(t, s)["score_logits"]
+    assert not torch.allclose(first, second)
+    assert torch.allclose(first, again)
+
+
+def test_tmoe_output_and_freeze_shared_experts():
+    torch.manual_seed(0)
+    moe = TMoE(16, mlp_ratio=2.0, num_experts=3)
+    x = torch.randn(2, 5, 16)
+    gates = torch.softmax(moe.router(x), -1)
+    expected = moe.shared_expert(x) + sum(gates[..., i:i + 1] * moe.experts[i](x) for i in range(3))
+    assert torch.allclose(moe(x), expected, atol=1e-6)
+    model = build_model(TINY)
+    model.freeze_shared_experts()
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert frozen and all("shared_expert" in n for n in frozen)
+    assert all(p.requires_grad for n, p in model.named_parameters() if "experts." in n and "shared" not in n)
+
+
+def test_head_outputs_and_decode():
+    torch.manual_seed(0)
+    model = build_model(TINY).eval()
+    t, s = inputs(TINY)
+    with torch.no_grad():
+        out = model(t, s)
+    g = TINY.search_grid
+    assert out["score_logits"].shape == (2, 1, g, g)
+    assert out["offset"].shape == (2, 2, g, g) and out["size"].shape == (2, 2, g, g)
+    score = torch.zeros(1, 1, 4, 4)
+    score[0, 0, 2, 1] = 0.9
+    offset = torch.full((1, 2, 4, 4), 0.5)
+    size = torch.full((1, 2, 4, 4), 0.25)
+    boxes, confidence = decode_boxes(score, offset, size)
+    assert torch.allclose(boxes, torch.tensor([[1.5 / 4, 2.5 / 4, 0.25, 0.25]]))
+    assert confidence.item() == pytest.approx(0.9)
+
+
+def test_presets_and_parameter_counts():
+    assert {"vil_t", "vil_s", "vil_cpu"} <= set(PRESETS)
+    assert (get_preset("vil_t").dim, get_preset("vil_t").depth) == (192, 12)
+    assert (get_preset("vil_s").dim, get_preset("vil_s").depth) == (384, 24)
+    vil_s = build_model("vil_s")
+    without_mlp = count_parameters(vil_s.backbone, exclude_mlp=True)
+    assert 21e6 < without_mlp < 25e6          # the seed's "about 23M backbone parameters"
+    assert count_parameters(vil_s) > 2 * without_mlp   # the per-block MLPs more than double it
+    with pytest.raises(ValueError, match="unknown preset"):
+        get_preset("vil_xxl")
+
+
+def test_invalid_configs_are_refused():
+    with pytest.raises(ValueError, match="not a multiple of patch_size"):
+        ModelConfig(template_size=100)
+    with pytest.raises(ValueError, match="scan_order"):
+        ModelConfig(scan_order="zigzag")
+
+
+def test_training_mode_forward_backward_with_drop_path():
+    torch.manual_seed(0)
+    model = build_model(TINY).train()
+    t, s = inputs(TINY, frames=2)
+    out = model(t, s)
+    (out["score_logits"].mean() + out["size"].mean()).backward()
+    assert model.backbone.patch_embed.proj.weight.grad is not None

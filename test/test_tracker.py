@@ -1,0 +1,222 @@
+"""The tracker on numpy images: geometry, bad input, state, lost/recovered status, template update, batching."""
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.data.sequences import load_sequence_folder
+from viltrack_ros.model.checkpoint import load_checkpoint
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
+from viltrack_ros.tracking.crop import crop_and_resize
+
+from conftest import read_rgb
+
+
+@pytest.fixture
+def tracker(small_checkpoint):
+    return ViLTracker.from_checkpoint(small_checkpoint)
+
+
+def textured(h, w, seed=0, channels=3):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels == 1 else (h, w, channels)
+    return rng.integers(0, 256, shape, dtype=np.uint8)
+
+
+def assert_inside(box, shape):
+    x, y, w, h = box
+    assert all(np.isfinite(box))
+    assert 0 <= x and 0 <= y and w > 0 and h > 0
+    assert x + w <= shape[1] + 1e-6 and y + h <= shape[0] + 1e-6
+
+
+@pytest.mark.parametrize("shape, box", [
+    ((240, 320, 3), (100, 80, 40, 30)),        # ordinary
+    ((720, 1280, 3), (0, 0, 60, 50)),          # touching the top-left border
+    ((480, 640, 3), (600, 440, 40, 40)),       # touching the bottom-right border
+    ((100, 900, 3), (400, 40, 2, 2)),          # extreme aspect ratio, tiny 2 px box
+    ((300, 300, 3), (20, 10, 250, 280)),       # larger than half the frame
+    ((200, 200), (50, 50, 30, 30)),            # grayscale (H, W)
+    ((200, 200, 1), (50, 50, 30, 30)),         # grayscale (H, W, 1)
+    ((200, 200, 4), (50, 50, 30, 30)),         # RGBA
+])
+def test_any_frame_and_box_gives_a_box_inside_the_image(tracker, shape, box):
+    channels = 1 if len(shape) == 2 else shape[2]
+    image = textured(shape[0], shape[1], channels=channels)
+    if len(shape) == 3 and shape[2] == 1:
+        image = image.reshape(shape)
+    tracker.init(image, box)
+    for seed in range(3):
+        result = tracker.update(textured(shape[0], shape[1], seed + 1, channels).reshape(shape))
+        assert_inside(result.box, shape)
+        assert 0.0 <= result.confidence <= 1.0
+        assert result.status in (TrackStatus.TRACKING, TrackStatus.LOST)
+
+
+@pytest.mark.parametrize("box, message", [
+    ((np.nan, 10, 20, 20), "NaN"),
+    ((10, 10, 0, 20), "non-positive size"),
+    ((10, 10, 20, -5), "non-positive size"),
+    ((500, 10, 20, 20), "fully outside"),
+    ((-50, -50, 20, 20), "fully outside"),
+    ((1, 2, 3), "4 numbers"),
+    ("abc", "4 numbers"),
+])
+def test_invalid_box_raises_a_clear_value_error(tracker, box, message):
+    with pytest.raises(ValueError, match=message):
+        tracker.init(textured(100, 200), box)
+    assert not tracker.initialized
+
+
+def test_bad_images_are_refused(tracker):
+    with pytest.raises(ValueError, match="image"):
+        tracker.init(np.zeros((10, 10, 5), np.uint8), (1, 1, 3, 3))
+    with pytest.raises(ValueError, match="numpy array"):
+        tracker.init([[1, 2], [3, 4]], (0, 0, 1, 1))
+
+
+def test_update_before_init_raises(tracker):
+    with pytest.raises(RuntimeError, match="before init"):
+        tracker.update(textured(50, 50))
+
+
+def test_film_state_persists_across_updates_and_resets_on_init(tracker):
+    image = textured(120, 160)
+    tracker.init(image, (40, 40, 30, 30))
+    target = tracker._multi._targets[0]
+    assert target.film_context is None
+    tracker.update(image)
+    first = target.film_context.clone()
+    tracker.update(image)
+    assert not torch.equal(first, target.film_context)      # EMA moved on
+    tracker.init(image, (40, 40, 30, 30))
+    assert tracker._multi._targets[0].film_context is None
+    tracker.reset()
+    assert not tracker.initialized
+
+
+def _force_confidence(tracker, logit: float):
+    """Set the score head's output bias so that every cell has probability sigmoid(logit)."""
+    last = tracker.model.head.score[-1]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.constant_(last.bias, logit)
+
+
+def test_lost_after_sustained_low_confidence_then_recovered(small_checkpoint):
+    config = TrackerConfig(lost_threshold=0.3, lost_patience=3, recover_threshold=0.5)
+    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config)
+    image = textured(120, 160)
+    tracker.init(image, (40, 40, 30, 30))
+    _force_confidence(tracker, -5.0)            # ~0.007
+    statuses = [tracker.update(image).status for _ in range(4)]
+    assert statuses == [TrackStatus.TRACKING, TrackStatus.TRACKING, TrackStatus.LOST, TrackStatus.LOST]
+    lost_box = tracker.update(image).box
+    _force_confidence(tracker, 0.0)             # 0.5: >= recover_threshold
+    result = tracker.update(image)
+    assert result.status == TrackStatus.TRACKING and result.confidence == pytest.approx(0.5, abs=1e-4)
+    assert lost_box is not None
+
+
+def test_online_template_update_is_gated_and_switchable(small_checkpoint):
+    image = textured(120, 160)
+    for enabled in (True, False):
+        config = TrackerConfig(online_template_update=enabled, update_interval=2, update_threshold=0.6)
+        tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config)
+        tracker.init(image, (40, 40, 30, 30))
+        initial = tracker._multi._targets[0].templates.clone()
+        _force_confidence(tracker, 5.0)         # confident: the gate opens
+        for seed in range(2):
+            tracker.update(textured(120, 160, seed + 5))
+        templates = tracker._multi._targets[0].templates
+        assert torch.equal(templates[0], initial[0])          # the initial template never changes
+        assert torch.equal(templates[1], initial[1]) != enabled
+    # Low confidence keeps the gate closed even when enabled.
+    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(update_interval=2))
+    tracker.init(image, (40, 40, 30, 30))
+    initial = tracker._multi._targets[0].templates.clone()
+    _force_confidence(tracker, -5.0)
+    for seed in range(4):
+        tracker.update(textured(120, 160, seed + 5))
+    assert torch.equal(tracker._multi._targets[0].templates, initial)
+
+
+def test_batched_targets_match_separate_trackers(small_checkpoint):
+    """One batched forward for several targets equals one tracker per target, state included."""
+    frames = [textured(180, 240, seed) for seed in range(4)]
+    boxes = {3: (30, 40, 40, 30), 7: (150, 100, 25, 50)}
+    multi = MultiTracker.from_checkpoint(small_checkpoint)
+    singles = {i: ViLTracker.from_checkpoint(small_checkpoint) for i in boxes}
+    for i, box in boxes.items():
+        multi.init(i, frames[0], box)
+        singles[i].init(frames[0], box)
+    for frame in frames[1:3]:
+        batched = multi.update(frame)
+        for i in boxes:
+            single = singles[i].update(frame)
+            np.testing.assert_allclose(batched[i].box, single.box, atol=1e-3)
+            assert batched[i].confidence == pytest.approx(single.confidence, abs=1e-5)
+    # A target added mid-stream (no FiLM context yet) batched with running ones still matches.
+    multi.init(9, frames[2], (60, 60, 30, 30))
+    late = ViLTracker.from_checkpoint(small_checkpoint)
+    late.init(frames[2], (60, 60, 30, 30))
+    batched = multi.update(frames[3])
+    np.testing.assert_allclose(batched[9].box, late.update(frames[3]).box, atol=1e-3)
+    assert set(multi.target_ids) == {3, 7, 9}
+    assert multi.remove(3) and not multi.remove(3)
+    assert set(multi.update(frames[3])) == {7, 9}
+
+
+def test_tracker_config_validation():
+    with pytest.raises(ValueError, match="search_factor"):
+        TrackerConfig(search_factor=0.5)
+    with pytest.raises(ValueError, match="finite"):
+        TrackerConfig(lost_threshold=float("nan"))
+    with pytest.raises(ValueError, match="recover_threshold"):
+        TrackerConfig(lost_threshold=0.5, recover_threshold=0.2)
+    with pytest.raises(ValueError, match="unknown tracker settings"):
+        TrackerConfig.from_dict({"search_factr": 4})
+    assert TrackerConfig.from_dict({"search_factor": 5}).search_factor == 5
+    assert set(TrackerConfig.describe()) == set(TrackerConfig().to_dict())
+
+
+def test_crop_maps_boxes_both_ways():
+    image = textured(100, 200)
+    crop, transform = crop_and_resize(image, (50, 20, 10, 40), 4.0, 64)
+    assert crop.shape == (64, 64, 3)
+    box = np.array([50, 20, 10, 40.0])
+    np.testing.assert_allclose(transform.crop_to_image_box(transform.image_to_crop_box(box)), box)
+    centre = transform.image_to_crop_box(box)
+    assert centre[0] + centre[2] / 2 == pytest.approx(32) and centre[1] + centre[3] / 2 == pytest.approx(32)
+
+
+def test_tracker_over_a_real_sequence(sequences_root, small_checkpoint):
+    """Every output box is finite and inside the image, statuses are valid and change only as designed."""
+    sequence = load_sequence_folder(sequences_root / "Dudek")       # grayscale JPEGs, 720x480
+    config = TrackerConfig(lost_patience=3)
+    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config)
+    first = read_rgb(sequence.frame_paths[0])
+    tracker.init(first, sequence.boxes[0])
+    low_run = 0
+    for path in sequence.frame_paths[1:]:
+        image = read_rgb(path)
+        result = tracker.update(image)
+        assert_inside(result.box, image.shape)
+        assert 0.0 <= result.confidence <= 1.0
+        low_run = low_run + 1 if result.confidence < config.lost_threshold else 0
+        if result.status == TrackStatus.LOST:
+            assert low_run >= config.lost_patience or result.confidence < config.recover_threshold
+        else:
+            assert result.status == TrackStatus.TRACKING
+
+
+def test_shipped_weights_track_a_real_sequence_when_present(sequences_root):
+    from viltrack_ros.model.checkpoint import default_weights_path
+    if not default_weights_path().exists():
+        pytest.skip("no shipped weights yet")
+    _, info = load_checkpoint(default_weights_path())
+    tracker = ViLTracker.from_checkpoint(None)
+    sequence = load_sequence_folder(sequences_root / "Crossing")
+    tracker.init(read_rgb(sequence.frame_paths[0]), sequence.boxes[0])
+    for path in sequence.frame_paths[1:15]:
+        image = read_rgb(path)
+        assert_inside(tracker.update(image).box, image.shape)
+    assert info["trained"]

@@ -82,17 +82,23 @@ def tracked_object_msg(header: Header, target_id: int, result: TrackResult, late
 
 
 class TrackerNode(Node):
+    """Images in, tracked boxes out; the tracking itself is MultiTracker's (see the module docstring)."""
+
     def __init__(self, **node_options):
         super().__init__("viltrack_tracker", **node_options)
         self._declare_parameters()
-        self._publish_overlay = self.get_parameter("publish_overlay").value
+        # Every setting is checked before the (slow) model load, so a typo fails at once.
+        device = self._choice("device", DEVICES)
+        transport = self._choice("image_transport", TRANSPORTS)
+        reliability = self._choice("qos.reliability", RELIABILITIES)
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
+        self._publish_overlay = self.get_parameter("publish_overlay").value
 
         threads = self.get_parameter("threads").value
         if threads > 0:
             torch.set_num_threads(threads)
         weights = self.get_parameter("weights").value or str(default_weights_path())
-        self._tracker = MultiTracker.from_checkpoint(weights, device=self._choice("device", DEVICES),
+        self._tracker = MultiTracker.from_checkpoint(weights, device=device,
                                                      config=tracker_config)   # CheckpointError: caught in main
         self._check_preset(weights)
 
@@ -105,9 +111,8 @@ class TrackerNode(Node):
         self._overlay_pub = self.create_publisher(Image, "overlay", OVERLAY_QOS)
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=self.get_parameter("qos.depth").value,
-            reliability=(ReliabilityPolicy.BEST_EFFORT if self._choice("qos.reliability", RELIABILITIES)
-                         == "best_effort" else ReliabilityPolicy.RELIABLE))
-        if self._choice("image_transport", TRANSPORTS) == "compressed":
+            reliability=ReliabilityPolicy.BEST_EFFORT if reliability == "best_effort" else ReliabilityPolicy.RELIABLE)
+        if transport == "compressed":
             self._image_sub = self.create_subscription(CompressedImage, "image/compressed",
                                                        self._on_compressed_image, image_qos)
         else:

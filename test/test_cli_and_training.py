@@ -1,0 +1,136 @@
+"""The `viltrack` command line and the training loop (loss goes down on a fixed batch)."""
+import csv
+import subprocess
+import sys
+
+import cv2
+import pytest
+import torch
+
+from viltrack_ros.cli import main
+from viltrack_ros.model import build_model
+from viltrack_ros.model.checkpoint import load_checkpoint
+from viltrack_ros.training.config import StageConfig, TrainConfig
+from viltrack_ros.training.losses import gaussian_heatmap, giou_loss, tracking_loss
+from viltrack_ros.training.trainer import Trainer, forward_sample_batch, lr_factor
+
+from conftest import SMALL_CONFIG
+
+
+def test_info_says_untrained(small_checkpoint, capsys):
+    assert main(["info", "--weights", str(small_checkpoint)]) == 0
+    out = capsys.readouterr().out
+    assert "UNTRAINED" in out and "test_small" in out and "parameters" in out
+
+
+def test_info_and_track_fail_clearly_on_a_missing_checkpoint(tmp_path, capsys):
+    assert main(["info", "--weights", str(tmp_path / "none.pt")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_track_frames_writes_video_and_csv(sequences_root, small_checkpoint, tmp_path):
+    frames = sequences_root / "Dudek"
+    first_box = open(frames / "groundtruth.txt").readline().strip()
+    out, table = tmp_path / "out.mp4", tmp_path / "boxes.csv"
+    code = main(["track", "--frames", str(frames), "--box", first_box, "--weights", str(small_checkpoint),
+                 "--device", "cpu", "--out", str(out), "--csv", str(table)])
+    assert code == 0
+    rows = list(csv.DictReader(open(table)))
+    assert len(rows) == 20 and rows[0]["status"] == "INITIALIZING"
+    assert {r["status"] for r in rows[1:]} <= {"TRACKING", "LOST"}
+    video = cv2.VideoCapture(str(out))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+
+
+def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):
+    code = main(["track", "--frames", str(sequences_root / "Dudek"), "--box", "10,10,0,5",
+                 "--weights", str(small_checkpoint)])
+    assert code == 2 and "non-positive size" in capsys.readouterr().err
+
+
+def test_bench_prints_a_table_with_peers():
+    result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--presets", "vil_cpu",
+                             "--frames", "3", "--warmup", "1", "--threads", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [l for l in result.stdout.splitlines() if l.startswith("| ")]
+    names = [l.split("|")[1].strip() for l in lines[1:]]
+    assert names == ["ViL vil_cpu", "OpenCV CSRT", "OpenCV KCF"]
+    p50 = float(lines[1].split("|")[5])
+    assert p50 > 0
+
+
+# --- training ---------------------------------------------------------------------------------------------
+def test_losses_on_hand_made_boxes():
+    a = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
+    b = torch.tensor([[0.5, 0.0, 1.5, 1.0]])
+    loss, iou = giou_loss(a, b)
+    assert iou.item() == pytest.approx(1 / 3) and loss.item() == pytest.approx(2 / 3)
+    heat = gaussian_heatmap(torch.tensor([[0.55, 0.3, 0.2, 0.2]]), 10)
+    assert heat[0, 0, 3, 5] == 1.0 and heat.eq(1).sum() == 1
+
+
+def test_loss_goes_down_on_a_fixed_batch():
+    torch.manual_seed(0)
+    model = build_model(SMALL_CONFIG).train()
+    g = SMALL_CONFIG
+    batch = {"templates": torch.randn(4, 2, 3, g.template_size, g.template_size),
+             "searches": torch.randn(4, 1, 3, g.search_size, g.search_size),
+             "boxes": torch.tensor([[[0.5, 0.5, 0.3, 0.2]], [[0.3, 0.6, 0.2, 0.4]], [[0.7, 0.4, 0.25, 0.25]],
+                                    [[0.45, 0.55, 0.5, 0.3]]]),
+             "visible": torch.ones(4, 1, dtype=torch.bool)}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(40):
+        loss, _ = forward_sample_batch(model, batch, StageConfig(), {}, model.backbone.film)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0], losses
+
+
+def test_invisible_frames_only_train_the_score_map():
+    outputs = {"score_logits": torch.zeros(2, 1, 4, 4, requires_grad=True),
+               "offset": torch.full((2, 2, 4, 4), 0.5, requires_grad=True),
+               "size": torch.full((2, 2, 4, 4), 0.5, requires_grad=True)}
+    loss, stats = tracking_loss(outputs, torch.zeros(2, 4), torch.tensor([False, False]))
+    loss.backward()
+    assert "giou" not in stats and outputs["size"].grad is None
+
+
+def test_lr_schedule_warms_up_then_decays():
+    values = [lr_factor(s, 100, 0.1, 0.05) for s in range(100)]
+    assert values[0] == pytest.approx(0.1) and max(values) == pytest.approx(1.0)
+    assert values[-1] < 0.1 and values[-1] >= 0.05
+
+
+def test_trainer_runs_stages_resumes_and_exports(tmp_path, sequences_root):
+    config = TrainConfig(name="t", preset="vil_cpu", model_overrides={
+        "dim": 32, "depth": 2, "film_interval": 2, "tmoe_blocks": 1, "num_experts": 2, "head_channels": 16,
+        "num_templates": 2}, batch_size=2, num_workers=0, log_every=1, checkpoint_every=2,
+        sequences_root=str(sequences_root),
+        stages=[StageConfig("pairs", 2), StageConfig("clips", 1, search_frames=2, temporal_steps=2),
+                StageConfig("phase2", 1, search_frames=2, temporal_steps=2, freeze_shared_experts=True)])
+    trainer = Trainer(config, tmp_path, device="cpu")
+    path = trainer.train()
+    model, info = load_checkpoint(path)
+    assert info["trained"] and info["training"]["steps"] == 4
+    assert not any(p.requires_grad for n, p in trainer.model.named_parameters() if "shared_expert" in n)
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [r["stage"] for r in rows] == ["pairs", "pairs", "clips", "phase2"]
+    assert (tmp_path / "loss_curve.png").stat().st_size > 0
+    longer = TrainConfig(**{**config.__dict__, "stages": config.stages + [StageConfig("more", 1)]})
+    resumed = Trainer(longer, tmp_path, device="cpu", resume=True)
+    assert resumed.step == 4
+    resumed.train()
+    assert resumed.step == 5
+
+
+def test_train_config_refuses_heldout_and_unknown_keys(tmp_path):
+    (tmp_path / "bad.yaml").write_text("sequence_split: heldout\n")
+    with pytest.raises(ValueError, match="held-out"):
+        TrainConfig.from_yaml(tmp_path / "bad.yaml")
+    (tmp_path / "typo.yaml").write_text("batch_sise: 3\n")
+    with pytest.raises(ValueError, match="typo.yaml.*batch_sise"):
+        TrainConfig.from_yaml(tmp_path / "typo.yaml")

@@ -134,9 +134,14 @@ build_inputs_key() {
 key="$(build_inputs_key)"
 if [ "${VILTRACK_FORCE_BUILD:-0}" = 1 ] || [ ! -f "$REPO_ROOT/install/setup.bash" ] \
     || [ "$(cat "$REPO_ROOT/install/.viltrack-build-key" 2>/dev/null)" != "$key" ]; then
+  if ! command -v c++ >/dev/null && [ "$(id -u)" = 0 ] && [ "${VILTRACK_SKIP_APT:-0}" != 1 ]; then
+    log "installing a C/C++ compiler (rosidl generates C code for the interfaces)"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g++ make >/dev/null || true
+  fi
+  command -v c++ >/dev/null || die "no C/C++ compiler (rosidl generates C code): apt-get install g++ make"
   command -v cmake >/dev/null || "${PIP_INSTALL[@]}" cmake
-  command -v c++ >/dev/null || die "no C/C++ compiler (rosidl generates C code): apt-get install build-essential"
-  log "colcon build (log: log/latest_build)"
+  log "colcon build (output: log/setup_colcon.txt)"
   mkdir -p "$REPO_ROOT/log"
   (
     cd "$REPO_ROOT"

@@ -129,6 +129,11 @@ class Trainer:
         self.ctx = DistributedContext(device)
         if config.threads:
             torch.set_num_threads(config.threads)
+        # OpenCV's thread pool does not survive fork(): a data-loader worker forked from a parent whose pool has
+        # started deadlocks in its first cv2 call. One OpenCV thread in the parent keeps forking safe (the
+        # workers are the parallelism).
+        import cv2
+        cv2.setNumThreads(1)
         seed_everything(config.seed + self.ctx.rank)
         model_config = get_preset(config.preset).replace(**config.model_overrides)
         self.model = ViLTrackNet(model_config).to(self.ctx.device)

@@ -1,8 +1,9 @@
 """Harness for the ROS tests: the node runs as its own process and the tests talk to it over real DDS.
 
 Each pytest process picks its own ROS_DOMAIN_ID and keeps discovery on loopback before rclpy starts, and the node
-processes inherit that environment. Where the ROS wheels or the built interfaces are missing the tests skip with
-the reason, unless VILTRACK_REQUIRE_ROS=1 (scripts/test.sh sets it) turns that into an error.
+processes inherit that environment. Where the ROS wheels or the built interfaces are missing, the test modules skip
+with the reason (ros_test_support.skip_module_unless_ros), unless VILTRACK_REQUIRE_ROS=1 (scripts/test.sh) makes
+that an error.
 """
 from __future__ import annotations
 
@@ -20,54 +21,13 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE",
                       str(Path(__file__).resolve().parents[2] / "config" / "fastdds_localhost.xml"))
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEQUENCES = Path(os.environ.get("VILTRACK_SEQUENCES", REPO_ROOT.parent / "shared" / "data" / "sequences"))
-REQUIRE_ROS = os.environ.get("VILTRACK_REQUIRE_ROS") == "1"
+from .ros_test_support import REPO_ROOT, ros_missing_reason  # noqa: E402
+
+if ros_missing_reason() is None:
+    from .ros_harness import NodeProcess, RosProbe  # noqa: E402  (needs rclpy)
 
 
-def _ros_missing_reason() -> str | None:
-    try:
-        import rclpy  # noqa: F401
-        import viltrack_ros.ros.interfaces  # noqa: F401
-    except ImportError as error:
-        return f"ROS 2 (rclpy) or the built viltrack_ros interfaces are missing ({error}); run scripts/test.sh"
-    return None
-
-
-_MISSING = _ros_missing_reason()
-if _MISSING and REQUIRE_ROS:
-    raise RuntimeError(_MISSING)
-
-
-def pytest_collection_modifyitems(config, items):
-    if _MISSING:
-        for item in items:
-            if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-                item.add_marker(pytest.mark.skip(reason=_MISSING))
-
-
-if not _MISSING:
-    from ros_harness import NodeProcess, RosProbe  # noqa: E402  (needs rclpy)
-
-
-# --- data and weights -------------------------------------------------------------------------------------
-def load_sequence(name: str, count: int):
-    """First ``count`` frames (BGR, as OpenCV reads them) and ground-truth boxes of a shared real sequence."""
-    import cv2
-
-    folder = SEQUENCES / name
-    if not (folder / "groundtruth.txt").is_file():
-        pytest.skip(f"real sequence {folder} is absent (shared data set not available)")
-    boxes = [tuple(float(v) for v in line.split(",")) for line in
-             (folder / "groundtruth.txt").read_text().splitlines()[:count]]
-    frames = []
-    for path in sorted(folder.glob("*.jpg"))[:count]:
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)   # grayscale JPEGs come back as 3 equal channels
-        assert frame is not None, path
-        frames.append(frame)
-    return frames, boxes
-
-
+# --- weights ----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def test_weights(tmp_path_factory) -> Path:
     """A small (vil_cpu) checkpoint, built here: the ROS tests check plumbing and state, not accuracy.

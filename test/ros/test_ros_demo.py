@@ -1,4 +1,5 @@
 """The demo as the README runs it (node process + replay publisher + client), on a short real sequence."""
+
 import csv
 import gzip
 import os
@@ -8,9 +9,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, SEQUENCES
 
-from viltrack_ros.ros.replay_publisher import FrameSource
+from .ros_test_support import REPO_ROOT, SEQUENCES, skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+from viltrack_ros.ros.replay_publisher import FrameSource  # noqa: E402
 
 
 def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):

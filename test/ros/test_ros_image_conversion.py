@@ -10,11 +10,16 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from sensor_msgs.msg import CompressedImage, Image
 
-from viltrack_ros.ros.image_conversion import (SUPPORTED_ENCODINGS, ImageConversionError, compressed_msg_to_rgb,
-                                               decode_image_msg, image_msg_to_rgb, numpy_to_image_msg,
-                                               rgb_to_image_msg)
+from .ros_test_support import skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
+
+from viltrack_ros.ros.image_conversion import (  # noqa: E402
+    SUPPORTED_ENCODINGS, ImageConversionError, compressed_msg_to_rgb, decode_image_msg, image_msg_to_rgb,
+    numpy_to_image_msg, rgb_to_image_msg)
 
 RNG = np.random.default_rng(7)
 HEIGHT, WIDTH = 5, 7   # odd sizes catch row/column mix-ups

@@ -1,11 +1,18 @@
 """The package's declarations agree with each other: package.xml, interfaces, tracker statuses, shipped config."""
+
 import re
 from pathlib import Path
 
 import yaml
 
-from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject
 from viltrack_ros.tracking import TrackerConfig, TrackStatus
+
+from .ros_test_support import skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,14 @@ import array
 import cv2
 import numpy as np
 import pytest
-from conftest import load_sequence
 
-from ros_harness import frame_msg, stamp_of
-from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject
+from .ros_test_support import REPO_ROOT, REQUIRE_ROS, load_sequence, skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
+from .ros_harness import frame_msg, stamp_of  # noqa: E402
+
 
 FRAME_ID = "camera_optical_frame"
 
@@ -243,8 +247,6 @@ def test_wrong_weights_or_settings_stop_the_node_with_a_reason(start_node, tmp_p
 
 
 def test_installed_executable_with_the_shipped_params_file(start_node, probe):
-    from conftest import REPO_ROOT, REQUIRE_ROS
-
     import yaml
 
     installed = REPO_ROOT / "install" / "viltrack_ros" / "lib" / "viltrack_ros" / "tracker_node"

@@ -1,6 +1,6 @@
 """Latency of the tracker node end to end, next to the bare tracker's, measured in the same run.
 
-  scripts/bench_node.sh [--weights FILE] [--frames 150] [--size 640x480] [--threads 0]
+  scripts/bench_node.sh [--weights FILE] [--frames 150] [--size 640x480] [--threads N]
 
 1. bare tracker: ``MultiTracker.update`` on the frames in this process (no ROS);
 2. node, lock-step: publish a frame stamped now, wait for its TrackedObject; latency = receive time - stamp
@@ -28,7 +28,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
-from viltrack_ros.ros.demo import spin_until, start_tracker_node, stop_process
+from viltrack_ros.ros.demo import default_threads, spin_until, start_tracker_node, stop_process
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.tracking import MultiTracker
@@ -179,7 +179,8 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", help="checkpoint (.pt); default: the package's weights")
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
-    parser.add_argument("--threads", type=int, default=0, help="PyTorch threads for both (0 = PyTorch default)")
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="PyTorch threads for both (default: half the cores; the publishing client needs the rest)")
     parser.add_argument("--live-fps", type=float, default=30.0)
     args = parser.parse_args(argv)
 
@@ -189,7 +190,7 @@ def main(argv=None) -> int:
     info = read_checkpoint(weights)
     size = tuple(int(v) for v in args.size.lower().split("x"))
     frames, box, source = load_frames(args.frames + 1, size)
-    threads = args.threads or torch.get_num_threads()
+    threads = args.threads
 
     bare = bare_tracker(weights, frames, box, threads)
     log_path = Path(tempfile.gettempdir()) / f"viltrack_bench_node_{os.getpid()}.log"

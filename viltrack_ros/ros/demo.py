@@ -63,6 +63,10 @@ def first_box(source: Path, box_text: str | None) -> tuple[float, float, float, 
     raise SystemExit(f"give the target's box on the first frame of {source} with --box x,y,w,h")
 
 
+def default_threads() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def percentile_ms(values_s: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values_s) * 1000.0, q)) if values_s else float("nan")
 
@@ -282,7 +286,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fps", type=float, default=0.0,
                         help="0 (default): lock-step, every frame is processed; >0: stream live at this rate and "
                              "let the node drop what it cannot keep up with")
-    parser.add_argument("--threads", type=int, default=0, help="the node's PyTorch threads (0 = default)")
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="the node's PyTorch threads (default: half the cores, leaving the rest to the video "
+                             "publisher and recorder; oversubscribed cores make the latency tail much longer)")
     parser.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     return parser.parse_args(argv)
 

@@ -8,7 +8,7 @@ import torch
 from viltrack_ros.model import ModelConfig, build_model
 from viltrack_ros.model.checkpoint import save_checkpoint
 
-SEQUENCES_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences"
+from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT as SEQUENCES_ROOT
 
 # Small enough to run fast on 2 CPU cores, with every part of the design (FiLM, TMoE, 2 templates).
 SMALL_CONFIG = ModelConfig(name="test_small", dim=32, depth=4, patch_size=16, template_size=32, search_size=64,

@@ -67,8 +67,8 @@ def cmd_track(args) -> int:
     import cv2
     from tqdm import tqdm
     from .model.checkpoint import CheckpointError
-    from .tracking import TrackerConfig, TrackStatus, ViLTracker
-    from .tracking.visualize import draw_track
+    from .tracking import TrackerConfig, TrackResult, TrackStatus, ViLTracker
+    from .tracking.visualize import draw_tracks
 
     overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
     try:
@@ -98,7 +98,7 @@ def cmd_track(args) -> int:
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), args.fps,
                                          (image.shape[1], image.shape[0]))
-            annotated = draw_track(image.copy(), box, confidence, status)
+            annotated = draw_tracks(image, [(0, TrackResult(tuple(box), confidence, status))])
             writer.write(cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
     if writer is not None:
         writer.release()
@@ -147,24 +147,6 @@ def cmd_info(args) -> int:
 
 
 # --- bench ----------------------------------------------------------------------------------------------
-def bench_frames(count: int, size=(640, 480)) -> tuple[list[np.ndarray], tuple[float, float, float, float], str]:
-    """Real frames resized to ``size`` with their first box, from the shared sequences if present."""
-    import cv2
-    from .data.sequences import load_sequence_folder, read_image_rgb
-    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences" / "vot2015_bag"
-    for candidate in (root, Path("../shared/data/sequences/vot2015_bag")):
-        if candidate.exists():
-            sequence = load_sequence_folder(candidate)
-            frames = [read_image_rgb(p) for p in sequence.frame_paths[:count]]
-            sx, sy = size[0] / frames[0].shape[1], size[1] / frames[0].shape[0]
-            x, y, w, h = sequence.boxes[0]
-            return ([cv2.resize(f, size) for f in frames], (x * sx, y * sy, w * sx, h * sy),
-                    f"{candidate.name} resized to {size[0]}x{size[1]}")
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
-    return [np.roll(base, i, axis=1) for i in range(count)], (280, 200, 80, 80), "random texture (no sequences found)"
-
-
 def percentile_row(name: str, seconds: list[float], params: str, flops: str, device: str) -> dict:
     ms = np.array(seconds) * 1000
     return {"tracker": name, "device": device, "p50_ms": np.percentile(ms, 50), "p99_ms": np.percentile(ms, 99),
@@ -178,7 +160,8 @@ def cmd_bench(args) -> int:
     from .tracking import ViLTracker
     if args.threads:
         torch.set_num_threads(args.threads)
-    frames, box, source = bench_frames(args.frames + args.warmup + 1)
+    from .evaluation.benchmark_frames import benchmark_frames
+    frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     rows = []
     for device in devices:

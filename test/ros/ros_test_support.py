@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SEQUENCES = Path(os.environ.get("VILTRACK_SEQUENCES", REPO_ROOT.parent / "shared" / "data" / "sequences"))
+SEQUENCES = DEFAULT_SEQUENCES_ROOT
 # scripts/test.sh sets it: there a missing ROS build is an error, not a reason to skip.
 REQUIRE_ROS = os.environ.get("VILTRACK_REQUIRE_ROS") == "1"
 

@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from viltrack_ros.data.sequences import load_sequence_folders
-from viltrack_ros.data.splits import REPO_ROOT, SPLIT_NAMES, load_data_splits
+from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 
 LOGGER = logging.getLogger("viltrack.eval")
 
-DEFAULT_SEQUENCES = REPO_ROOT.parent / "shared" / "data" / "sequences"
+DEFAULT_SEQUENCES = DEFAULT_SEQUENCES_ROOT
 DEFAULT_OUT = REPO_ROOT / "outputs" / "eval"
 PEERS = ("CSRT", "KCF")
 

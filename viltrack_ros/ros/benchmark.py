@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import rclpy
 import torch
@@ -27,38 +26,23 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
 from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.demo import default_threads, spin_until, start_tracker_node, stop_process
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.tracking import MultiTracker
 
-SEQUENCES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
-OPENCV_VIDEO = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 RELIABLE = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def load_frames(count: int, size: tuple[int, int]) -> tuple[list[np.ndarray], tuple[float, float, float, float], str]:
-    """``count`` real frames resized to ``size`` (w, h), BGR, with the target box scaled alike."""
-    width, height = size
-    folder = SEQUENCES / "vot2015_bag"
-    if (folder / "groundtruth.txt").is_file():
-        paths = sorted(folder.glob("*.jpg"))[:count]
-        frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in paths]
-        box = [float(v) for v in (folder / "groundtruth.txt").read_text().splitlines()[0].split(",")]
-        name = str(folder)
-    elif OPENCV_VIDEO.exists():
-        capture = cv2.VideoCapture(str(OPENCV_VIDEO))
-        frames = [capture.read()[1] for _ in range(count)]
-        box, name = [638.0, 238.0, 48.0, 84.0], str(OPENCV_VIDEO)
-    else:
-        raise SystemExit("no real frames: neither the shared sequences nor opencv-doc's vtest.avi are here")
-    source_h, source_w = frames[0].shape[:2]
-    sx, sy = width / source_w, height / source_h
-    frames = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in frames]
-    while len(frames) < count:   # short sequence: play it forward and back
-        frames += frames[::-1][: count - len(frames)]
-    return frames, (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy), name
+    """``count`` real frames resized to ``size`` (w, h), BGR (what a camera driver publishes), box scaled alike."""
+    try:
+        frames, box, name = benchmark_frames(count, size)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    return [np.ascontiguousarray(f[:, :, ::-1]) for f in frames], box, name
 
 
 def bare_tracker(weights: Path, frames, box, threads: int) -> list[float]:

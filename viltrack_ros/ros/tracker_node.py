@@ -33,7 +33,7 @@ from viltrack_ros.model.checkpoint import CheckpointError, default_weights_path
 from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
                                                rgb_to_image_msg, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
-from viltrack_ros.ros.overlay import draw_tracks
+from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
 
 TRACKER_PREFIX = "tracker."   # node parameter tracker.<name> <-> TrackerConfig.<name>
@@ -86,6 +86,15 @@ class TrackerNode(Node):
 
     def __init__(self, **node_options):
         super().__init__("viltrack_tracker", **node_options)
+        try:
+            self._set_up()
+        except Exception:
+            # A half-built node left to the garbage collector after rclpy shutdown can crash the process
+            # (seen: SIGSEGV instead of exit code 1): release its handles while the context still lives.
+            self.destroy_node()
+            raise
+
+    def _set_up(self) -> None:
         self._declare_parameters()
         # Every setting is checked before the (slow) model load, so a typo fails at once.
         device = self._choice("device", DEVICES)

@@ -1,29 +1,45 @@
-"""Drawing of tracking results on images (the CLI's annotated video and the ROS overlay share it)."""
+"""Annotated image for people: each target's box, id, status and confidence drawn on the camera image.
+
+Pure numpy/OpenCV (no ROS), so the CLI, the demo and the node draw the same picture.
+"""
 from __future__ import annotations
+
+from typing import Iterable
 
 import cv2
 import numpy as np
 
-from .tracker import TrackStatus
+from .tracker import TrackResult, TrackStatus
 
-# Colours in RGB: green while tracking, red when lost, yellow on the init frame.
-STATUS_COLOURS = {TrackStatus.TRACKING: (40, 220, 40), TrackStatus.LOST: (230, 40, 40),
-                  TrackStatus.INITIALIZING: (240, 200, 20)}
+# RGB. Green: tracking; amber: lost (the box is where the target was last seen); grey: no estimate yet.
+STATUS_COLOURS = {
+    TrackStatus.TRACKING: (40, 220, 60),
+    TrackStatus.LOST: (255, 160, 0),
+    TrackStatus.INITIALIZING: (180, 180, 180),
+}
 
 
-def draw_track(image_rgb: np.ndarray, box, confidence: float, status: TrackStatus, label: str = "") -> np.ndarray:
-    """Draw ``box`` (x, y, w, h), confidence and status on ``image_rgb`` in place; returns the image."""
-    status = TrackStatus(status)
-    colour = STATUS_COLOURS[status]
-    x, y, w, h = (float(v) for v in box)
-    thickness = max(1, round(min(image_rgb.shape[:2]) / 240))
-    p1 = (int(round(x)), int(round(y)))
-    p2 = (int(round(x + w)), int(round(y + h)))
-    cv2.rectangle(image_rgb, p1, p2, colour, thickness, cv2.LINE_AA)
-    text = f"{label + ' ' if label else ''}{status.name} {confidence:.2f}"
-    scale = 0.4 * thickness
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    ty = p1[1] - 4 if p1[1] - th - 6 >= 0 else min(p2[1] + th + 4, image_rgb.shape[0] - 2)
-    cv2.rectangle(image_rgb, (p1[0], ty - th - 2), (p1[0] + tw + 2, ty + base), colour, -1)
-    cv2.putText(image_rgb, text, (p1[0] + 1, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
-    return image_rgb
+def draw_tracks(rgb: np.ndarray, tracks: Iterable[tuple[int, TrackResult]]) -> np.ndarray:
+    """A copy of ``rgb`` (uint8 ``(H, W, 3)``) with one labelled box per ``(target_id, result)``."""
+    canvas = np.ascontiguousarray(rgb, dtype=np.uint8).copy()
+    height, width = canvas.shape[:2]
+    # Line and text sizes follow the image size so the label stays legible from 320x240 to 4K.
+    thickness = max(1, round(min(height, width) / 240))
+    font_scale = max(0.4, min(height, width) / 800)
+    for target_id, result in tracks:
+        x, y, w, h = result.box
+        status = TrackStatus(result.status)
+        colour = STATUS_COLOURS[status]
+        top_left = (int(round(x)), int(round(y)))
+        bottom_right = (int(round(x + w)), int(round(y + h)))
+        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness, cv2.LINE_8)
+        label = f"#{target_id} {status.name.lower()} {result.confidence:.2f}"
+        (text_w, text_h), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
+        # Label above the box, or inside it when the box touches the top edge.
+        label_y = top_left[1] - baseline - 2 if top_left[1] - text_h - baseline - 4 >= 0 else top_left[1] + text_h + 2
+        label_x = min(max(top_left[0], 0), max(width - text_w - 2, 0))
+        cv2.rectangle(canvas, (label_x, label_y - text_h - 2), (label_x + text_w + 2, label_y + baseline),
+                      colour, cv2.FILLED)
+        cv2.putText(canvas, label, (label_x + 1, label_y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return canvas

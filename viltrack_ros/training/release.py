@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from ..data.sequences import load_sequence_folders
-from ..data.splits import REPO_ROOT, load_data_splits
+from ..data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, load_data_splits
 from ..evaluation.runner import evaluate, write_report
 from ..evaluation.trackers import OpenCVTracker, ViLTrackerAdapter
 from ..model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
@@ -76,7 +76,7 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weights", required=True, help="the trained checkpoint to ship")
-    parser.add_argument("--sequences", type=Path, default=REPO_ROOT.parent / "shared" / "data" / "sequences")
+    parser.add_argument("--sequences", type=Path, default=DEFAULT_SEQUENCES_ROOT)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "release")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")

@@ -1,7 +1,7 @@
 """The annotated image: a box in the status colour where the tracker says, on a copy of the camera image."""
 import numpy as np
 
-from viltrack_ros.ros.overlay import STATUS_COLOURS, draw_tracks
+from viltrack_ros.tracking.visualize import STATUS_COLOURS, draw_tracks
 from viltrack_ros.tracking import TrackResult, TrackStatus
 
 

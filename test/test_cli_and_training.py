@@ -134,3 +134,21 @@ def test_train_config_refuses_heldout_and_unknown_keys(tmp_path):
     (tmp_path / "typo.yaml").write_text("batch_sise: 3\n")
     with pytest.raises(ValueError, match="typo.yaml.*batch_sise"):
         TrainConfig.from_yaml(tmp_path / "typo.yaml")
+
+
+def test_torchrun_ddp_on_cpu(tmp_path, sequences_root):
+    """The same training command runs data-parallel under torchrun (gloo on CPU here, NCCL on GPUs)."""
+    (tmp_path / "ddp.yaml").write_text(
+        "name: ddp\npreset: vil_cpu\nbatch_size: 2\nnum_workers: 0\nthreads: 1\n"
+        "model_overrides: {dim: 32, depth: 2, film_interval: 2, tmoe_blocks: 1, num_experts: 2, head_channels: 16}\n"
+        f"sequences_root: {sequences_root}\n"
+        "stages: [{name: pairs, steps: 2}, {name: clips, steps: 1, search_frames: 2, temporal_steps: 2}]\n"
+        "log_every: 1\ncheckpoint_every: 100\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "viltrack_ros.cli", "train", "--config", str(tmp_path / "ddp.yaml"), "--out", str(tmp_path / "run"),
+         "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    _, info = load_checkpoint(tmp_path / "run" / "model.pt")
+    assert info["training"]["world_size"] == 2 and info["training"]["steps"] == 3
+    assert len(list(csv.DictReader(open(tmp_path / "run" / "log.csv")))) == 3   # rank 0 alone writes the log

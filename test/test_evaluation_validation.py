@@ -1,0 +1,32 @@
+"""Dev-set validation used for checkpoint choice: runs on development sequences only."""
+import pytest
+
+from viltrack_ros.evaluation.validation import dev_auc_validator
+from viltrack_ros.model.checkpoint import load_checkpoint
+
+
+def test_dev_validator_scores_a_model_without_touching_its_state(sequences_root, small_checkpoint):
+    model, _ = load_checkpoint(small_checkpoint)
+    model.train()
+    validate = dev_auc_validator(sequences_root, frames_per_sequence=3)
+    auc = validate(model)
+    assert 0.0 <= auc <= 1.0
+    assert model.training and model.backbone.film.state.context is None   # evaluated on a copy
+
+
+def test_dev_validator_is_off_without_sequences(tmp_path):
+    assert dev_auc_validator(tmp_path / "absent") is None
+
+
+def test_dev_validator_never_sees_heldout_sequences(sequences_root, monkeypatch):
+    import viltrack_ros.evaluation.validation as validation
+    loaded = []
+    real = validation.load_sequence_folders
+    monkeypatch.setattr(validation, "load_sequence_folders",
+                        lambda root, names: loaded.extend(names) or real(root, names))
+    dev_auc_validator(sequences_root, frames_per_sequence=2)
+    from viltrack_ros.data.splits import load_data_splits
+    splits = load_data_splits()
+    assert loaded == list(splits.dev) and not set(loaded) & set(splits.heldout)
+    with pytest.raises(ValueError):
+        splits.check_not_heldout(["Crossing"])

@@ -8,7 +8,7 @@ import pytest
 
 from viltrack_ros.data.sequences import (InMemorySequence, Sequence, list_frames, load_dataset, load_got10k,
                                          load_lasot, load_sequence_folder, load_sequence_folders,
-                                         load_trackingnet, read_boxes, read_image_rgb, to_rgb_uint8)
+                                         load_trackingnet, read_boxes, read_image_rgb)
 
 cv2.setNumThreads(1)
 
@@ -246,7 +246,8 @@ def test_image_reader_returns_rgb_for_colour_and_grayscale_files(tmp_path):
         read_image_rgb(tmp_path / "junk.jpg")
 
 
-def test_to_rgb_uint8_converts_array_layouts():
+def test_as_rgb_converts_array_layouts():
+    from viltrack_ros.tracking.crop import as_rgb as to_rgb_uint8
     assert to_rgb_uint8(np.zeros((4, 5), np.uint8)).shape == (4, 5, 3)
     assert to_rgb_uint8(np.zeros((4, 5, 1), np.uint8)).shape == (4, 5, 3)
     assert to_rgb_uint8(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5, 3)

@@ -30,6 +30,7 @@ from viltrack_ros.data.static_pairs import StaticImageClips
 from viltrack_ros.data.synthetic import (PhotoLibrary, SyntheticConfig, default_photo_library,
                                          find_background_images, generate_synthetic_sequence,
                                          sequence_frame_paths)
+from viltrack_ros.settings import dataclass_from_dict
 from viltrack_ros.tracking.crop import CropTransform, crop_and_resize
 
 LOGGER = logging.getLogger(__name__)
@@ -72,10 +73,7 @@ class SampleConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping) -> "SampleConfig":
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown sample settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
+        return dataclass_from_dict(cls, dict(values), "sample settings")
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -32,23 +32,6 @@ _BOX_SEPARATOR = re.compile(r"[,\s]+")
 # ----------------------------------------------------------------------------------------------------------------
 # images
 
-def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as a contiguous ``uint8`` ``(H, W, 3)`` array; grayscale is repeated to 3 channels,
-    alpha is dropped, 16-bit is reduced to its high byte."""
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {image.shape}")
-    image = image[:, :, :3]
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    elif image.dtype != np.uint8:
-        raise ValueError(f"unsupported image dtype {image.dtype}")
-    return np.ascontiguousarray(image)
-
-
 def read_image_rgb(path: str | Path) -> np.ndarray:
     """Read an image file as RGB ``uint8`` ``(H, W, 3)``, whatever its channel count on disk."""
     path = Path(path)

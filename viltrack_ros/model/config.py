@@ -1,7 +1,9 @@
 """Model configuration and named presets: the one home of network hyper-parameters."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
+
+from ..settings import dataclass_from_dict
 
 SCAN_ORDERS = ("alternate_full", "template_first")
 
@@ -64,11 +66,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        return cls(**data)
+        return dataclass_from_dict(cls, data, "model config keys")
 
     def replace(self, **changes) -> "ModelConfig":
         return replace(self, **changes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from ..settings import dataclass_from_dict
+
 
 def _setting(default, description: str, low=None, high=None):
     return field(default=default, metadata={"description": description, "low": low, "high": high})
@@ -55,11 +57,7 @@ class TrackerConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrackerConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown tracker settings: {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
+        return dataclass_from_dict(cls, data, "tracker settings")
 
     @classmethod
     def describe(cls) -> dict[str, dict]:

@@ -1,10 +1,12 @@
 """Training configuration, read from ``config/train/<name>.yaml``: the one home of training settings."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ..settings import dataclass_from_dict
 
 
 @dataclass
@@ -60,21 +62,11 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training settings: {sorted(unknown)}")
         data = dict(data)
         if "stages" in data:
-            stage_fields = {f.name for f in fields(StageConfig)}
-            stages = []
-            for i, stage in enumerate(data["stages"]):
-                bad = set(stage) - stage_fields
-                if bad:
-                    raise ValueError(f"stage {i}: unknown settings {sorted(bad)}")
-                stages.append(StageConfig(**stage))
-            data["stages"] = stages
-        config = cls(**data)
+            data["stages"] = [dataclass_from_dict(StageConfig, stage, f"settings in stage {i}")
+                              for i, stage in enumerate(data["stages"])]
+        config = dataclass_from_dict(cls, data, "training settings")
         if config.sequence_split == "heldout":
             raise ValueError("sequence_split 'heldout' is not allowed: held-out sequences are never trained on")
         return config

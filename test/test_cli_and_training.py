@@ -50,12 +50,13 @@ def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):
 
 def test_bench_prints_a_table_with_peers():
     result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--presets", "vil_cpu",
+                             "--variant", "vil_cpu:depth=2,scan_order=alternate_full",
                              "--frames", "3", "--warmup", "1", "--threads", "1"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = [l for l in result.stdout.splitlines() if l.startswith("| ")]
     names = [l.split("|")[1].strip() for l in lines[1:]]
-    assert names == ["ViL vil_cpu", "OpenCV CSRT", "OpenCV KCF"]
+    assert names == ["ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]", "OpenCV CSRT", "OpenCV KCF"]
     p50 = float(lines[1].split("|")[5])
     assert p50 > 0
 

@@ -155,6 +155,7 @@ def percentile_row(name: str, seconds: list[float], params: str, flops: str, dev
 
 def cmd_bench(args) -> int:
     import torch
+    import yaml
     from torch.utils.flop_counter import FlopCounterMode
     from .model import build_model, count_parameters, get_preset
     from .tracking import ViLTracker
@@ -164,9 +165,15 @@ def cmd_bench(args) -> int:
     frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     rows = []
+    variants = [(preset, {}) for preset in args.presets]
+    for spec in args.variant or []:      # "preset:key=value,key=value": a candidate configuration
+        preset, _, assignments = spec.partition(":")
+        changes = dict(item.split("=", 1) for item in assignments.split(",") if item)
+        variants.append((preset, {k: yaml.safe_load(v) for k, v in changes.items()}))
     for device in devices:
-        for preset in args.presets:
-            model = build_model(get_preset(preset))
+        for preset, changes in variants:
+            model = build_model(get_preset(preset).replace(**changes))
+            label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
             tracker = ViLTracker(model, device=device)
             templates = torch.zeros(1, model.config.num_templates, 3, model.config.template_size,
                                     model.config.template_size, device=tracker.device)
@@ -184,7 +191,7 @@ def cmd_bench(args) -> int:
                     torch.cuda.synchronize()
                 if i >= args.warmup:
                     times.append(time.perf_counter() - start)
-            rows.append(percentile_row(f"ViL {preset}", times, f"{count_parameters(model) / 1e6:.2f}M",
+            rows.append(percentile_row(f"ViL {label}", times, f"{count_parameters(model) / 1e6:.2f}M",
                                        f"{counter.get_total_flops() / 1e9:.2f}", device))
     if not args.no_peers:
         import cv2
@@ -250,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="latency per preset at batch 1 (CPU, and GPU when present)")
     bench.add_argument("--presets", nargs="+", default=["vil_cpu", "vil_t", "vil_s"])
+    bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
+                       help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
     bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
     bench.add_argument("--warmup", type=int, default=5)
     bench.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")

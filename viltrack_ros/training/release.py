@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequences", type=Path, default=DEFAULT_SEQUENCES_ROOT)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "release")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--dest", type=Path, default=default_weights_path(),
+                        help="where the shipped checkpoint goes (its MODEL_CARD.md goes beside it)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     training["heldout_eval"] = {name: {"auc": round(s.auc, 4), "precision": round(s.precision, 4),
                                        "fps": round(s.fps, 1)} for name, s in report.means.items()}
     training["heldout_sequences"] = list(report.sequences)
-    target = default_weights_path()
+    target = args.dest
     save_checkpoint(target, model, trained=True, training=training)
     info["training"] = training
     card = model_card(info, model, report, args.out / "heldout", ablation)

@@ -30,3 +30,15 @@ def test_dev_validator_never_sees_heldout_sequences(sequences_root, monkeypatch)
     assert loaded == list(splits.dev) and not set(loaded) & set(splits.heldout)
     with pytest.raises(ValueError):
         splits.check_not_heldout(["Crossing"])
+
+
+def test_eval_cli_applies_tracker_settings_and_refuses_unknown_ones(sequences_root, small_checkpoint, tmp_path,
+                                                                  capsys):
+    from viltrack_ros.cli import main
+    common = ["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--max-frames", "3", "--no-peers",
+              "--weights", str(small_checkpoint), "--no-plots", "--quiet", "--out", str(tmp_path)]
+    assert main(common + ["--tracker-set", "window_influence=0.1", "--tracker-set", "online_template_update=false"]) == 0
+    report = next(tmp_path.glob("*.json")).read_text()
+    assert '"window_influence": 0.1' in report and '"online_template_update": false' in report
+    assert main(common + ["--tracker-set", "window_influense=0.1"]) == 2
+    assert "unknown tracker settings: window_influense" in capsys.readouterr().err

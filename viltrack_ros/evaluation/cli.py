@@ -39,6 +39,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--peers-hold-last-box", action="store_true",
                         help="also run each peer reporting its last good box where OpenCV reports failure "
                              "(rows named <PEER>+hold)")
+    parser.add_argument("--tracker-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a tracker setting for our tracker (TrackerConfig), e.g. window_influence=0.3; "
+                             "repeatable (settings are chosen on dev sequences, never held-out ones)")
     parser.add_argument("--device", default="cpu", help="device for our tracker: cpu, cuda or auto")
     parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
     parser.add_argument("--threads", type=int, default=None,
@@ -79,7 +82,10 @@ def run_eval(args) -> int:
                               "device": args.device, "threads": args.threads, "max_frames": args.max_frames}
     if not args.no_ours:
         try:
-            ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device)
+            import yaml
+            settings = {key: yaml.safe_load(value)
+                        for key, _, value in (item.partition("=") for item in args.tracker_set)}
+            ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device, settings=settings)
         except (ImportError, OSError, ValueError) as exc:
             print(f"error: cannot load our tracker ({exc}); use --no-ours to run the peers alone",
                   file=sys.stderr)
@@ -88,6 +94,7 @@ def run_eval(args) -> int:
         metadata["weights"] = ours.info.get("path")
         metadata["trained"] = ours.info.get("trained")
         metadata["preset"] = (ours.info.get("model_config") or {}).get("name")
+        metadata["tracker_settings"] = ours.tracker.config.to_dict()
     if not args.no_peers:
         for kind in (k.strip() for k in args.peers.split(",") if k.strip()):
             try:

@@ -80,9 +80,12 @@ class ViLTrackerAdapter:
         self.info = info
 
     @classmethod
-    def from_checkpoint(cls, weights=None, device: str = "cpu", name: str = "ViLTrack") -> "ViLTrackerAdapter":
+    def from_checkpoint(cls, weights=None, device: str = "cpu", name: str = "ViLTrack",
+                        settings: dict | None = None) -> "ViLTrackerAdapter":
+        """``settings``: tracker settings that differ from ``TrackerConfig``'s defaults."""
         from viltrack_ros.tracking import TrackerConfig, ViLTracker
-        return cls(ViLTracker.from_checkpoint(weights, device=device, config=TrackerConfig()), name=name)
+        config = TrackerConfig.from_dict(settings or {})
+        return cls(ViLTracker.from_checkpoint(weights, device=device, config=config), name=name)
 
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self.tracker.reset()

@@ -148,7 +148,9 @@ class Trainer:
                 self.net, device_ids=[self.ctx.device.index] if self.ctx.device.type == "cuda" else None,
                 find_unused_parameters=True)
         if config.compile:
-            self.net = torch.compile(self.net)
+            # Static shapes: each stage's sample layout compiles once. Automatic dynamic shapes crashed inductor
+            # (torch 2.13, "cannot determine truth value of Relational") when the clip stage changed the shapes.
+            self.net = torch.compile(self.net, dynamic=False)
         decay, no_decay = [], []
         for name, p in self.model.named_parameters():
             (no_decay if p.ndim <= 1 or name.endswith(("_pos", "_type")) else decay).append(p)

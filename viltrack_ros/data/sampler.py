@@ -32,11 +32,11 @@ from viltrack_ros.data.synthetic import (PhotoLibrary, SyntheticConfig, default_
                                          sequence_frame_paths)
 from viltrack_ros.settings import dataclass_from_dict
 from viltrack_ros.tracking.crop import CropTransform, crop_and_resize
+from viltrack_ros.tracking.tracker import IMAGENET_MEAN_01, IMAGENET_STD_01
 
 LOGGER = logging.getLogger(__name__)
 
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+IMAGENET_MEAN, IMAGENET_STD = IMAGENET_MEAN_01, IMAGENET_STD_01   # images in [0, 1] here
 
 
 @dataclass(frozen=True)

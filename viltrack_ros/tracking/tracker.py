@@ -16,8 +16,11 @@ from ..model.network import ViLTrackNet
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
 
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
+# The one home of input normalisation: training crops (data.sampler) use the same constants.
+IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD_01 = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+IMAGENET_MEAN = IMAGENET_MEAN_01 * 255.0
+IMAGENET_STD = IMAGENET_STD_01 * 255.0
 
 
 class TrackStatus(enum.IntEnum):

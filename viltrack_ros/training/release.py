@@ -49,6 +49,9 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None)
                     for s in training.get("config", {}).get("stages", [])) + ".",
         f"- Hardware: {training.get('hardware')}; wall time {training.get('wall_time_s')} s "
         f"({training.get('wall_time_s', 0) / 3600:.2f} h).",
+        *([f"- Continued from `{earlier['path']}`: {earlier['steps']} earlier steps, {earlier['wall_time_s']} s "
+           f"(stages: " + ", ".join(f"{s['name']} {s['steps']}" for s in earlier.get("stages") or []) + ")."]
+          if (earlier := training.get("initialised_from")) else []),
         f"- Checkpoint choice: best mean AUC on the first {training.get('config', {}).get('val_frames_per_sequence')}"
         f" frames of the development sequences ({training.get('best_dev_auc', float('nan')):.3f}).", "",
         "## Held-out evaluation (OTB protocol, same frames and same run for every tracker)", "",

@@ -137,10 +137,16 @@ class Trainer:
         seed_everything(config.seed + self.ctx.rank)
         model_config = get_preset(config.preset).replace(**config.model_overrides)
         self.model = ViLTrackNet(model_config).to(self.ctx.device)
+        self.initialised_from = None
         if init_weights:
             from ..model.checkpoint import load_checkpoint
-            loaded, _ = load_checkpoint(init_weights, device=self.ctx.device)
+            loaded, info = load_checkpoint(init_weights, device=self.ctx.device)
             self.model.load_state_dict(loaded.state_dict())
+            earlier = info.get("training", {})
+            # The model card must count the earlier training too, not just this run's steps.
+            self.initialised_from = {"path": str(init_weights), "steps": earlier.get("steps"),
+                                     "wall_time_s": earlier.get("wall_time_s"),
+                                     "stages": earlier.get("config", {}).get("stages")}
         self.film = self.model.backbone.film
         self.net = self.model
         if self.ctx.world_size > 1:
@@ -192,6 +198,7 @@ class Trainer:
             "data": {"sources": self.config.data_sources, "sequences_root": self.config.sequences_root,
                      "sequence_split": self.config.sequence_split, "extra_datasets": self.config.extra_datasets},
             "parameters": count_parameters(self.model), "best_dev_auc": self.best_val,
+            "initialised_from": self.initialised_from,
         }
 
     def hardware(self) -> str:

@@ -11,7 +11,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["viltrack_ros", "viltrack_ros.*"], exclude=["viltrack_ros.ros", "viltrack_ros.ros.*"]),
-    package_data={"viltrack_ros": ["weights/*.pt", "weights/*.md"]},
+    package_data={"viltrack_ros": ["weights/*.pt", "weights/*.md", "weights/*.png"]},
     install_requires=["torch>=2.1", "numpy>=1.26", "opencv-contrib-python-headless>=4.8", "einops>=0.7",
                       "pyyaml>=6", "tqdm>=4.66", "matplotlib>=3.8"],
     extras_require={"test": ["pytest>=8"]},

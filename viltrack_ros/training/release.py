@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -110,7 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     target = args.dest
     save_checkpoint(target, model, trained=True, training=training)
     info["training"] = training
+    # Plots a person looks at, beside the card (small PNGs): held-out curves and the run's loss curve.
+    plots = {"heldout_success.png": args.out / "heldout" / "mean_success.png",
+             "heldout_precision.png": args.out / "heldout" / "mean_precision.png",
+             "training_loss_curve.png": Path(args.weights).parent / "loss_curve.png"}
+    for name, source in plots.items():
+        if source.is_file():
+            shutil.copyfile(source, target.parent / name)
     card = model_card(info, model, report, args.out / "heldout", ablation)
+    card += "\n![held-out success](heldout_success.png) ![held-out precision](heldout_precision.png)\n" \
+            "![training loss](training_loss_curve.png)\n"
     (target.parent / "MODEL_CARD.md").write_text(card)
     print(card)
     print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")

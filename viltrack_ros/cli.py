@@ -138,6 +138,10 @@ def cmd_info(args) -> int:
         print(f"trained on      : {data}")
         print(f"training        : {training.get('steps')} steps, {training.get('wall_time_s')} s on "
               f"{training.get('hardware')}")
+        earlier = training.get("initialised_from")
+        if earlier:
+            print(f"continued from  : {earlier.get('path')} ({earlier.get('steps')} steps, "
+                  f"{earlier.get('wall_time_s')} s)")
         for key in ("best_dev_auc", "heldout_eval"):
             if key in training:
                 print(f"{key:16s}: {training[key]}")

@@ -53,8 +53,10 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None)
         *([f"- Continued from `{earlier['path']}`: {earlier['steps']} earlier steps, {earlier['wall_time_s']} s "
            f"(stages: " + ", ".join(f"{s['name']} {s['steps']}" for s in earlier.get("stages") or []) + ")."]
           if (earlier := training.get("initialised_from")) else []),
-        f"- Checkpoint choice: best mean AUC on the first {training.get('config', {}).get('val_frames_per_sequence')}"
-        f" frames of the development sequences ({training.get('best_dev_auc', float('nan')):.3f}).", "",
+        "- Checkpoint choice: " + training.get(
+            "checkpoint_choice", f"best mean AUC on the first "
+            f"{training.get('config', {}).get('val_frames_per_sequence')} frames of the development sequences "
+            f"({training.get('best_dev_auc', float('nan')):.3f})") + ".", "",
         "## Held-out evaluation (OTB protocol, same frames and same run for every tracker)", "",
         f"Held-out sequences, never trained on nor used to choose checkpoints or settings: "
         f"{', '.join(report.sequences)}. Frame 1 is the initialisation and not scored; absent-target frames are "

@@ -23,41 +23,6 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
     return values
 
 
-def iter_frames(video: str | None = None, frames: str | None = None):
-    """Yield ``(index, rgb_image)`` from a video file or a folder of images (sequence-folder layout)."""
-    import cv2
-    if video:
-        capture = cv2.VideoCapture(video)
-        if not capture.isOpened():
-            raise SystemExit(f"error: cannot open video {video}")
-        index = 0
-        while True:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            index += 1
-        capture.release()
-        return
-    from .data.sequences import list_frames, read_image_rgb
-    paths = list_frames(frames)
-    if not paths:
-        raise SystemExit(f"error: no image frames found in {frames}")
-    for index, path in enumerate(paths):
-        yield index, read_image_rgb(path)
-
-
-def count_frames(video: str | None, frames: str | None) -> int | None:
-    import cv2
-    if video:
-        capture = cv2.VideoCapture(video)
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        capture.release()
-        return count or None
-    from .data.sequences import list_frames
-    return len(list_frames(frames))
-
-
 def weights_description(info: dict) -> str:
     return "TRAINED" if info.get("trained") else "UNTRAINED (freshly initialised: it does not track)"
 
@@ -79,8 +44,14 @@ def cmd_track(args) -> int:
     print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
           f"preset {tracker.model.config.name}, device {tracker.device}", file=sys.stderr)
     writer, rows, latencies = None, [], []
-    total = count_frames(args.video, args.frames)
-    for index, image in tqdm(iter_frames(args.video, args.frames), total=total, desc="tracking", unit="frame"):
+    from .data.frame_source import FrameSource
+    try:
+        source = FrameSource(args.video or args.frames)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for index, bgr in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
+        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         if index == 0:
             try:
                 tracker.init(image, args.box)

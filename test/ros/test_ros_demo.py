@@ -14,7 +14,7 @@ from .ros_test_support import REPO_ROOT, SEQUENCES, skip_module_unless_ros
 
 skip_module_unless_ros()   # before the ROS imports below
 
-from viltrack_ros.ros.replay_publisher import FrameSource  # noqa: E402
+from viltrack_ros.data.frame_source import FrameSource  # noqa: E402
 
 
 def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):

@@ -1,0 +1,85 @@
+"""Frames of a video file or of a folder of images, in order (the CLI and the ROS replay publisher share it).
+
+A video may also be gzip-compressed (``.avi.gz``, as some Debian packages ship their samples). No ROS here.
+"""
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+class FrameSource:
+    """Frames (BGR ``uint8``) of a video file or of the images in a folder, in name order. No ROS here."""
+
+    def __init__(self, path: str | Path, max_frames: int = 0):
+        self.path = Path(path)
+        self.max_frames = max_frames
+        if not self.path.exists():
+            raise FileNotFoundError(f"no video or frame folder at {self.path}")
+        self._decompressed_dir = None
+        if self.path.is_dir():
+            self._images = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._images:
+                raise ValueError(f"{self.path} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            self.fps = None
+        else:
+            self._images = None
+            self._video = self._readable_video(self.path)
+            capture = cv2.VideoCapture(str(self._video))
+            if not capture.isOpened():
+                raise ValueError(f"OpenCV cannot read the video {self.path}")
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            capture.release()
+            self.fps = fps if fps and np.isfinite(fps) and fps > 0 else None
+
+    def _readable_video(self, path: Path) -> Path:
+        if path.suffix != ".gz":
+            return path
+        # OpenCV reads files only: unpack once into a private temporary folder.
+        self._decompressed_dir = tempfile.TemporaryDirectory(prefix="viltrack_video_")
+        target = Path(self._decompressed_dir.name) / path.stem
+        with gzip.open(path, "rb") as packed, open(target, "wb") as unpacked:
+            shutil.copyfileobj(packed, unpacked)
+        return target
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        count = 0
+        if self._images is not None:
+            for image_path in self._images:
+                if self.max_frames and count >= self.max_frames:
+                    return
+                frame = cv2.imread(str(image_path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
+                if frame is None:
+                    raise ValueError(f"cannot read image {image_path}")
+                count += 1
+                yield frame
+            return
+        capture = cv2.VideoCapture(str(self._video))
+        try:
+            while not self.max_frames or count < self.max_frames:
+                ok, frame = capture.read()
+                if not ok:
+                    return
+                count += 1
+                yield frame
+        finally:
+            capture.release()
+
+    @property
+    def frame_count(self) -> int | None:
+        """Frames this source will yield (a video's header count may be missing: None then)."""
+        if self._images is not None:
+            total = len(self._images)
+        else:
+            capture = cv2.VideoCapture(str(self._video))
+            total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            capture.release()
+            if total <= 0:
+                return None
+        return min(total, self.max_frames) if self.max_frames else total

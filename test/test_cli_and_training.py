@@ -56,8 +56,16 @@ def test_bench_prints_a_table_with_peers():
     assert result.returncode == 0, result.stderr
     lines = [l for l in result.stdout.splitlines() if l.startswith("| ")]
     names = [l.split("|")[1].strip() for l in lines[1:]]
-    assert names == ["ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]", "OpenCV CSRT", "OpenCV KCF"]
-    p50 = float(lines[1].split("|")[5])
+    shipped = load_checkpoint(None)[1]["model_config"]["name"]
+    expected = [f"ViL shipped ({shipped})", "ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]",
+                "OpenCV CSRT", "OpenCV KCF"]
+    from viltrack_ros.evaluation.trackers import find_nanotrack
+    if find_nanotrack()[0] is not None:
+        expected.append("NanoTrack v2")
+    else:
+        assert "NanoTrack v2 skipped" in result.stdout
+    assert names == expected
+    p50 = float(lines[2].split("|")[5])
     assert p50 > 0
 
 

@@ -145,10 +145,18 @@ def cmd_bench(args) -> int:
         preset, _, assignments = spec.partition(":")
         changes = dict(item.split("=", 1) for item in assignments.split(",") if item)
         variants.append((preset, {k: yaml.safe_load(v) for k, v in changes.items()}))
-    for device in devices:
+    def models():
+        # The shipped weights first (what a user runs), then the presets and candidates (untrained: speed only).
+        if not args.no_shipped:
+            from .model.checkpoint import load_checkpoint
+            model, info = load_checkpoint(args.weights)
+            yield f"shipped ({model.config.name})", model
         for preset, changes in variants:
-            model = build_model(get_preset(preset).replace(**changes))
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
+            yield label, build_model(get_preset(preset).replace(**changes))
+
+    for device in devices:
+        for label, model in models():
             tracker = ViLTracker(model, device=device)
             templates = torch.zeros(1, model.config.num_templates, 3, model.config.template_size,
                                     model.config.template_size, device=tracker.device)
@@ -169,18 +177,21 @@ def cmd_bench(args) -> int:
             rows.append(percentile_row(f"ViL {label}", times, f"{count_parameters(model) / 1e6:.2f}M",
                                        f"{counter.get_total_flops() / 1e9:.2f}", device))
     if not args.no_peers:
-        import cv2
-        for name, factory in (("OpenCV CSRT", cv2.TrackerCSRT_create), ("OpenCV KCF", cv2.TrackerKCF_create)):
-            tracker = factory()
-            bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
-            tracker.init(bgr[0], tuple(int(v) for v in box))
+        from .evaluation.trackers import peer_trackers
+        peers, skipped = peer_trackers("CSRT,KCF,NanoTrack", args.nanotrack)
+        for reason in skipped:
+            print(reason)
+        for peer in peers:
+            # Peers get the same RGB frames as ours; their BGR conversion is part of their update time.
+            peer.init(frames[0], np.asarray(box, dtype=np.float64))
             times = []
-            for i, frame in enumerate(bgr[1:]):
+            for i, frame in enumerate(frames[1:]):
                 start = time.perf_counter()
-                tracker.update(frame)
+                peer.update(frame)
                 if i >= args.warmup:
                     times.append(time.perf_counter() - start)
-            rows.append(percentile_row(name, times, "-", "-", "cpu"))
+            label = peer.name if peer.name.startswith("NanoTrack") else f"OpenCV {peer.name}"
+            rows.append(percentile_row(label, times, "-", "-", "cpu"))
     reference = next((r for r in rows if r["tracker"] == "OpenCV CSRT"), None)
     print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; torch threads "
           f"{torch.get_num_threads()}; batch 1; latency of a full update (crop + network + decode)")
@@ -238,7 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--warmup", type=int, default=5)
     bench.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     bench.add_argument("--cpu-only", action="store_true")
-    bench.add_argument("--no-peers", action="store_true", help="skip the OpenCV CSRT/KCF reference rows")
+    bench.add_argument("--no-peers", action="store_true",
+                       help="skip the reference rows (OpenCV CSRT, KCF and NanoTrack v2)")
+    bench.add_argument("--weights", default=None, help="checkpoint of the 'shipped' row (default: the package's)")
+    bench.add_argument("--no-shipped", action="store_true", help="skip the row of the shipped weights")
+    bench.add_argument("--nanotrack", default=None, metavar="DIR",
+                       help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     bench.set_defaults(func=cmd_bench)
 
     train = sub.add_parser("train", help="train a model from a YAML config")

@@ -18,7 +18,7 @@ LOGGER = logging.getLogger("viltrack.eval")
 
 DEFAULT_SEQUENCES = DEFAULT_SEQUENCES_ROOT
 DEFAULT_OUT = REPO_ROOT / "outputs" / "eval"
-PEERS = ("CSRT", "KCF")
+PEERS = ("CSRT", "KCF", "NanoTrack")
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -35,7 +35,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help=f"output folder (default {DEFAULT_OUT}/<date-time>)")
     parser.add_argument("--no-peers", action="store_true", help="do not run OpenCV CSRT and KCF")
     parser.add_argument("--no-ours", action="store_true", help="do not run our tracker (peers only)")
-    parser.add_argument("--peers", default=",".join(PEERS), help="OpenCV peers to run (default CSRT,KCF)")
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help="reference trackers to run (default CSRT,KCF,NanoTrack; NanoTrack is skipped with a "
+                             "printed reason when its ONNX files are absent)")
+    parser.add_argument("--nanotrack", default=None, metavar="DIR",
+                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     parser.add_argument("--peers-hold-last-box", action="store_true",
                         help="also run each peer reporting its last good box where OpenCV reports failure "
                              "(rows named <PEER>+hold)")
@@ -63,7 +67,7 @@ def select_sequence_names(args) -> list[str] | None:
 def run_eval(args) -> int:
     """Entry point behind ``viltrack eval``; returns the process exit code."""
     from viltrack_ros.evaluation.runner import evaluate, write_report
-    from viltrack_ros.evaluation.trackers import OpenCVTracker, ViLTrackerAdapter
+    from viltrack_ros.evaluation.trackers import ViLTrackerAdapter, peer_trackers
 
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -96,14 +100,15 @@ def run_eval(args) -> int:
         metadata["preset"] = (ours.info.get("model_config") or {}).get("name")
         metadata["tracker_settings"] = ours.tracker.config.to_dict()
     if not args.no_peers:
-        for kind in (k.strip() for k in args.peers.split(",") if k.strip()):
-            try:
-                trackers.append(OpenCVTracker(kind))
-                if args.peers_hold_last_box:
-                    trackers.append(OpenCVTracker(kind, hold_last_box=True))
-            except (ValueError, RuntimeError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+        try:
+            peers, skipped = peer_trackers(args.peers, args.nanotrack, hold_last_box=args.peers_hold_last_box)
+        except (ValueError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for reason in skipped:
+            print(reason)
+        trackers.extend(peers)
+        metadata["peers_skipped"] = skipped
     if not trackers:
         print("error: nothing to evaluate (--no-ours and --no-peers together)", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -69,6 +70,71 @@ class OpenCVTracker:
         return self._last_box if self.hold_last_box else None
 
 
+NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
+# Beside the checkout on every developer machine and in CI (../shared); a flag or the environment may point elsewhere.
+DEFAULT_NANOTRACK_DIR = Path(__file__).resolve().parents[3] / "shared" / "models" / "nanotrack_v2"
+
+
+def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
+    """``(folder, "")`` when NanoTrack v2's two ONNX files are in ``folder`` (default: ``../shared/models/
+    nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip."""
+    import os
+    folder = Path(folder or os.environ.get("VILTRACK_NANOTRACK_DIR") or DEFAULT_NANOTRACK_DIR)
+    missing = [name for name in NANOTRACK_FILES if not (folder / name).is_file()]
+    if missing:
+        return None, f"NanoTrack v2 skipped: {', '.join(missing)} not found in {folder} (pass --nanotrack DIR)"
+    if not hasattr(cv2, "TrackerNano_create"):
+        return None, f"NanoTrack v2 skipped: OpenCV {cv2.__version__} has no TrackerNano"
+    return folder, ""
+
+
+class NanoTrackTracker:
+    """NanoTrack v2 (ONNX, Apache-2.0) in OpenCV's ``TrackerNano``: the peer a user would pick instead.
+
+    Like the OpenCV trackers above, a frame where it reports failure gets no box (scored IoU 0)."""
+
+    name = "NanoTrack v2"
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self._tracker = None
+
+    def _create(self):
+        params = cv2.TrackerNano_Params()
+        params.backbone = str(self.folder / NANOTRACK_FILES[0])
+        params.neckhead = str(self.folder / NANOTRACK_FILES[1])
+        return cv2.TrackerNano_create(params)
+
+    def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
+        self._tracker = self._create()
+        x, y, w, h = (float(v) for v in box)
+        rect = (int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1))
+        self._tracker.init(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), rect)
+
+    def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
+        ok, rect = self._tracker.update(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+        return np.asarray(rect, dtype=np.float64) if ok else None
+
+
+def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path | None = None,
+                  hold_last_box: bool = False) -> tuple[list, list[str]]:
+    """The reference trackers named in ``kinds`` and the printed reasons for any skipped (NanoTrack's files
+    absent). Unknown names raise ``ValueError``."""
+    trackers, skipped = [], []
+    for kind in (k.strip() for k in kinds.split(",") if k.strip()):
+        if kind.lower() in ("nanotrack", "nano"):
+            folder, reason = find_nanotrack(nanotrack_dir)
+            if folder is None:
+                skipped.append(reason)
+            else:
+                trackers.append(NanoTrackTracker(folder))
+            continue
+        trackers.append(OpenCVTracker(kind))
+        if hold_last_box:
+            trackers.append(OpenCVTracker(kind, hold_last_box=True))
+    return trackers, skipped
+
+
 class ViLTrackerAdapter:
     """Our tracker through its public API (``viltrack_ros.tracking.ViLTracker``)."""
 
@@ -94,3 +160,18 @@ class ViLTrackerAdapter:
     def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
         box, _confidence, _status = self.tracker.update(image_rgb)
         return np.asarray(box, dtype=np.float64)
+
+
+class SiameseStemBaseline:
+    """The training-free Siamese baseline (``tracking.stem_baseline``): the floor any trained arm must clear."""
+
+    def __init__(self, name: str = "Siamese EfficientNet-Lite0 (training-free)"):
+        from viltrack_ros.tracking.stem_baseline import SiameseStemTracker
+        self.name = name
+        self.tracker = SiameseStemTracker()
+
+    def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
+        self.tracker.init(image_rgb, box)
+
+    def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
+        return self.tracker.update(image_rgb)

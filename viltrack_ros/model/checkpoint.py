@@ -85,7 +85,7 @@ def load_checkpoint(path: str | os.PathLike | None = None, device: str | torch.d
         config = ModelConfig.from_dict({**payload["model_config"], **(config_overrides or {})})
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid model config: {exc}") from exc
-    model = ViLTrackNet(config)
+    model = ViLTrackNet(config, pretrained_stem=False)   # the file holds the stem's weights too
     expected = model.state_dict()
     state = payload["state_dict"]
     missing = sorted(set(expected) - set(state))

@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, replace
 from ..settings import dataclass_from_dict
 
 SCAN_ORDERS = ("alternate_full", "template_first")
+# "patch": the seeds' single patch convolution (kernel = stride = patch_size), trained from scratch.
+# "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
+# 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
+STEMS = ("patch", "efficientnet_lite0")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class ModelConfig:
     cell_form: str = "parallel"     # parallel | chunkwise | recurrent (same function, different cost)
     chunk_size: int = 64
     head_channels: int = 128
+    stem: str = "patch"
+    freeze_stem: bool = True        # pretrained stem only: its weights and batch-norm statistics stay fixed
+    # Pretrained stem only: the head also reads the cosine similarity of every search cell to each of the
+    # template's central correlation_cells x correlation_cells stem cells (0 = off). A matching signal that needs
+    # no training (the training-free Siamese baseline is made of it), so a short training starts from it.
+    correlation_cells: int = 0
 
     def __post_init__(self):
         problems = []
@@ -46,6 +56,14 @@ class ModelConfig:
             problems.append(f"cell_form must be parallel, chunkwise or recurrent, got {self.cell_form!r}")
         if self.tmoe_blocks > self.depth or self.tmoe_blocks < 0:
             problems.append(f"tmoe_blocks={self.tmoe_blocks} must be in [0, depth={self.depth}]")
+        if self.stem not in STEMS:
+            problems.append(f"stem must be one of {STEMS}, got {self.stem!r}")
+        elif self.stem == "efficientnet_lite0" and self.patch_size not in (8, 16):
+            problems.append(f"the efficientnet_lite0 stem has stride 8 or 16, got patch_size={self.patch_size}")
+        if self.correlation_cells and self.stem == "patch":
+            problems.append("correlation_cells needs a pretrained stem (stem: efficientnet_lite0)")
+        if not 0 <= self.correlation_cells <= self.template_size // self.patch_size:
+            problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
         if self.num_templates not in (1, 2):
             problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
         if (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):

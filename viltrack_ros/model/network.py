@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig, get_preset
@@ -16,20 +17,57 @@ class ViLTrackNet(nn.Module):
     ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
     """
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
+        """``pretrained_stem=False`` skips reading the stem's ImageNet weights (a checkpoint overwrites them)."""
         super().__init__()
         self.config = config
-        self.backbone = ViLBackbone(config)
-        self.head = CenterHead(config.dim, config.search_grid, config.head_channels)
+        self.backbone = ViLBackbone(config, pretrained_stem=pretrained_stem)
+        prior_channels = config.correlation_cells ** 2
+        self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels)
 
-    def forward(self, templates: torch.Tensor, searches: torch.Tensor,
-                update_context: bool = True) -> dict[str, torch.Tensor]:
-        _, search_features = self.backbone(templates, searches, update_context=update_context)
-        if search_features.ndim == 3:
-            return self.head(search_features)
-        B, K = search_features.shape[:2]
-        outputs = self.head(search_features.flatten(0, 1))
+    @property
+    def caches_template_stem(self) -> bool:
+        """True when a template's stem features can be computed once and passed instead of the image (a frozen
+        pretrained stem); see :meth:`template_stem_features`."""
+        return self.config.stem != "patch" and self.config.freeze_stem
+
+    def template_stem_features(self, templates: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, h, h)`` template images -> their stem features, for ``forward(..., template_stem_given=True)``."""
+        return self.backbone.patch_embed.stem_features(templates)
+
+    def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
+                given_stem_features: bool = False, template_stem_given: bool | None = None
+                ) -> dict[str, torch.Tensor]:
+        """``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
+        (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only."""
+        _, search_features, (template_stem, search_stem) = self.backbone.forward_with_stem(
+            templates, searches, update_context=update_context, given_stem_features=given_stem_features,
+            template_stem_given=template_stem_given)
+        multi_frame = search_features.ndim == 4
+        B = search_features.shape[0]
+        K = search_features.shape[1] if multi_frame else 1
+        features = search_features.flatten(0, 1) if multi_frame else search_features
+        if self.config.correlation_cells:
+            prior = self.correlation_prior(template_stem, search_stem, B, K)
+            features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
+        outputs = self.head(features)
+        if not multi_frame:
+            return outputs
         return {name: value.unflatten(0, (B, K)) for name, value in outputs.items()}
+
+    def correlation_prior(self, template_stem: torch.Tensor, search_stem: torch.Tensor, batch: int,
+                          frames: int) -> torch.Tensor:
+        """Cosine similarity of each search cell to each of the first template's central k x k stem cells:
+        ``(B*K, k*k, g, g)``. Stem features ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``."""
+        k = self.config.correlation_cells
+        grid = template_stem.shape[-1]
+        start = (grid - k) // 2
+        kernel = template_stem.unflatten(0, (batch, -1))[:, 0, :, start:start + k, start:start + k]
+        kernel = F.normalize(kernel.flatten(2), dim=1)                            # (B, C, k*k)
+        kernel = kernel.repeat_interleave(frames, dim=0)                           # (B*K, C, k*k)
+        search = F.normalize(search_stem.flatten(2), dim=1)                        # (B*K, C, g*g)
+        similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (B*K, k*k, g*g)
+        return similarity.unflatten(2, search_stem.shape[-2:])
 
     def reset_temporal_state(self) -> None:
         self.backbone.reset_temporal_state()
@@ -38,10 +76,10 @@ class ViLTrackNet(nn.Module):
         self.backbone.freeze_shared_experts()
 
 
-def build_model(config: ModelConfig | str) -> ViLTrackNet:
+def build_model(config: ModelConfig | str, pretrained_stem: bool = True) -> ViLTrackNet:
     if isinstance(config, str):
         config = get_preset(config)
-    return ViLTrackNet(config)
+    return ViLTrackNet(config, pretrained_stem=pretrained_stem)
 
 
 def count_parameters(module: nn.Module, exclude_mlp: bool = False) -> int:

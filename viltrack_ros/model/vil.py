@@ -5,22 +5,97 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
+from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, fold_batch_norm,
+                               load_imagenet_weights)
 from .film import TemporalFiLM
 from .layers import DropPath, SwiGLU, layer_norm
 from .mlstm_layer import MLSTMLayer
 from .tmoe import TMoE
 
 
+# The tracker feeds images normalised with the ImageNet mean/std (tracking.tracker.to_tensor); the pretrained stem
+# converts them to its own input scaling with one fixed per-channel affine map.
+_IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
+_IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
+
+
 class PatchEmbed(nn.Module):
     """``(B, 3, H, W) -> (B, H/p * W/p, dim)``: conv with kernel = stride = patch, then a bias-free LayerNorm."""
+
+    has_stem_features = False
 
     def __init__(self, patch_size: int, dim: int):
         super().__init__()
         self.proj = nn.Conv2d(3, dim, kernel_size=patch_size, stride=patch_size)
         self.norm = layer_norm(dim)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.norm(self.proj(images).flatten(2).transpose(1, 2))
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return self.norm(self.proj(images).flatten(2).transpose(1, 2)), None
+
+
+class PretrainedStem(nn.Module):
+    """EfficientNet-Lite0 stages up to ``stride`` (ImageNet weights), then 1x1 conv to ``dim`` and a bias-free LN.
+
+    ``forward(images) -> (tokens (B, N, dim), stem features (B, C, g, g))``; ``embed_features`` starts from
+    stem features computed elsewhere (training on cached features of a frozen stem).
+    """
+
+    has_stem_features = True
+
+    def __init__(self, stride: int, dim: int, frozen: bool = True, pretrained: bool = True):
+        super().__init__()
+        num_blocks, channels = STRIDE_CUTS[stride]
+        self.body = EfficientNetLite0(num_blocks=num_blocks, with_head=False)
+        if pretrained:
+            load_imagenet_weights(self.body)
+        self.channels = channels
+        self.frozen = frozen
+        if frozen:
+            self.body.requires_grad_(False).eval()
+        scale = torch.tensor(_IMAGENET_STD_255) / INPUT_STD
+        shift = (torch.tensor(_IMAGENET_MEAN_255) - INPUT_MEAN) / INPUT_STD
+        self.register_buffer("input_scale", scale.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("input_shift", shift.view(1, 3, 1, 1), persistent=False)
+        self.proj = nn.Conv2d(channels, dim, 1)
+        self.norm = layer_norm(dim)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:   # frozen batch-norm statistics: the body always runs as at ImageNet inference
+            self.body.eval()
+        return self
+
+    def stem_features(self, images: torch.Tensor) -> torch.Tensor:
+        x = images * self.input_scale + self.input_shift
+        if self.frozen:
+            with torch.no_grad():
+                return self._inference_body(x.device).features(x)
+        return self.body.features(x)
+
+    def _inference_body(self, device: torch.device) -> EfficientNetLite0:
+        """The frozen body with its batch norms folded (built once per device; not part of the state dict)."""
+        folded = self.__dict__.get("_folded")
+        if folded is None or folded[0] != device:
+            folded = (device, fold_batch_norm(self.body).to(device))
+            self.__dict__["_folded"] = folded
+        return folded[1]
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self.__dict__.pop("_folded", None)       # new weights: fold again
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def embed_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.proj(features).flatten(2).transpose(1, 2))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.stem_features(images)
+        return self.embed_features(features), features
+
+
+def build_stem(config: ModelConfig, pretrained: bool = True) -> nn.Module:
+    if config.stem == "efficientnet_lite0":
+        return PretrainedStem(config.patch_size, config.dim, frozen=config.freeze_stem, pretrained=pretrained)
+    return PatchEmbed(config.patch_size, config.dim)
 
 
 class ViLBlock(nn.Module):
@@ -48,11 +123,12 @@ class ViLBackbone(nn.Module):
     Returns ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``.
     """
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
         super().__init__()
         self.config = config
         dim = config.dim
-        self.patch_embed = PatchEmbed(config.patch_size, dim)
+        # The name stays patch_embed for either stem: it turns image patches into tokens.
+        self.patch_embed = build_stem(config, pretrained=pretrained_stem)
         self.template_pos = nn.Parameter(torch.empty(1, config.template_grid ** 2, dim))
         self.search_pos = nn.Parameter(torch.empty(1, config.search_grid ** 2, dim))
         self.template_type = nn.Parameter(torch.empty(1, 1, dim))
@@ -74,22 +150,41 @@ class ViLBackbone(nn.Module):
         return torch.cat([segment.flip(1) for segment in x.split(segment_lengths, dim=1)], dim=1)
 
     # --- forward ----------------------------------------------------------------------------------------
-    def embed(self, templates: torch.Tensor, searches: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+    def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
+        if given_stem_features:
+            return self.patch_embed.embed_features(inputs), inputs
+        return self.patch_embed(inputs)
+
+    def embed(self, templates: torch.Tensor, searches: torch.Tensor, given_stem_features: bool = False,
+              template_stem_given: bool | None = None):
+        """Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)`` (None
+        for the patch stem). With ``given_stem_features`` the inputs are those stem features, not images;
+        ``template_stem_given`` says so for the templates alone (a tracker computes them once per template)."""
         B, T = templates.shape[:2]
         K = searches.shape[1]
-        template_tokens = self.patch_embed(templates.flatten(0, 1)) + self.template_pos + self.template_type
-        search_tokens = self.patch_embed(searches.flatten(0, 1)) + self.search_pos + self.search_type
+        if template_stem_given is None:
+            template_stem_given = given_stem_features
+        template_tokens, template_stem = self._tokens(templates.flatten(0, 1), template_stem_given)
+        search_tokens, search_stem = self._tokens(searches.flatten(0, 1), given_stem_features)
+        template_tokens = template_tokens + self.template_pos + self.template_type
+        search_tokens = search_tokens + self.search_pos + self.search_type
         nt, ns = template_tokens.shape[1], search_tokens.shape[1]
         tokens = torch.cat([template_tokens.view(B, T * nt, -1), search_tokens.view(B, K * ns, -1)], dim=1)
-        return tokens, [nt] * T + [ns] * K
+        return tokens, [nt] * T + [ns] * K, (template_stem, search_stem)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True):
+        template_features, search_features, _ = self.forward_with_stem(templates, searches, update_context)
+        return template_features, search_features
+
+    def forward_with_stem(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
+                          given_stem_features: bool = False, template_stem_given: bool | None = None):
+        """As ``forward``, plus the stem features (see ``embed``)."""
         single_frame = searches.ndim == 4
         if single_frame:
             searches = searches.unsqueeze(1)
         if templates.ndim == 4:
             templates = templates.unsqueeze(1)
-        x, segments = self.embed(templates, searches)
+        x, segments, stem_features = self.embed(templates, searches, given_stem_features, template_stem_given)
         for index, block in enumerate(self.blocks):
             if index % 2 == 1:           # odd blocks scan right-to-left
                 x = self._reverse(block(self._reverse(x, segments)), segments)
@@ -106,7 +201,7 @@ class ViLBackbone(nn.Module):
         search_features = x[:, num_template_tokens:].reshape(x.shape[0], searches.shape[1], segments[-1], -1)
         if single_frame:
             search_features = search_features[:, 0]
-        return template_features, search_features
+        return template_features, search_features, stem_features
 
     def freeze_shared_experts(self) -> None:
         """Phase 2 of training: the TMoE shared experts stop learning, the routed experts go on."""

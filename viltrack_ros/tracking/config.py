@@ -19,6 +19,12 @@ class TrackerConfig:
     window_influence: float = _setting(
         0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
         0.0, 1.0)
+    scale_penalty: float = _setting(
+        0.1, "penalty on a cell's score for the size/aspect change it predicts (SiamRPN-style; 0 = none)", 0.0, 1.0)
+    size_damping: float = _setting(
+        0.4, "share of a confident new size taken per frame (times penalty and confidence; 1 = all of it)",
+        0.0, 1.0)
+    max_scale_step: float = _setting(1.25, "largest change of the box size in one frame, as a factor", 1.0, 4.0)
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
     lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
     recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)

@@ -11,10 +11,10 @@ import torch
 
 from ..model.checkpoint import load_checkpoint
 from ..model.film import FiLMState
-from ..model.head import decode_boxes
 from ..model.network import ViLTrackNet
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
+from .decode import SizePrior, select_boxes
 
 # The one home of input normalisation: training crops (data.sampler) use the same constants.
 IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -57,7 +57,7 @@ def hann_window(grid: int) -> torch.Tensor:
 @dataclass
 class _Target:
     box: np.ndarray                         # last box (x, y, w, h)
-    templates: torch.Tensor                 # (T, 3, h, h): initial template (+ online template)
+    templates: torch.Tensor                 # (T, 3, h, h) images, or their stem features (see _template_input)
     film_context: torch.Tensor | None = None
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
@@ -99,7 +99,8 @@ class MultiTracker:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
-        template = self._crop(image, box, self.config.template_factor, self.model_config.template_size)
+        template = self._template_input(self._crop(image, box, self.config.template_factor,
+                                                   self.model_config.template_size))
         templates = template.unsqueeze(0).repeat(self.model_config.num_templates, 1, 1, 1)
         self._targets[target_id] = _Target(box=box, templates=templates)
 
@@ -127,13 +128,17 @@ class MultiTracker:
         searches = torch.stack(search_crops).to(self.device)
         templates = torch.stack([t.templates for t in targets]).to(self.device)
         self._load_film_state(targets)
-        outputs = self.model(templates, searches)
+        outputs = self.model(templates, searches, template_stem_given=self.model.caches_template_stem)
         self._store_film_state(targets)
-        window = (1.0 - self.config.window_influence) + self.config.window_influence * self._window
-        boxes, confidences = decode_boxes(torch.sigmoid(outputs["score_logits"]), outputs["offset"],
-                                          outputs["size"], window=window)
-        results = {}
         size = self.model_config.search_size
+        previous_wh = torch.tensor([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
+                                    for t, tr in zip(targets, transforms)], dtype=torch.float32, device=self.device)
+        cfg = self.config
+        prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
+        boxes, confidences = select_boxes(torch.sigmoid(outputs["score_logits"]).float(), outputs["offset"].float(),
+                                          outputs["size"].float(), self._window, cfg.window_influence,
+                                          previous_wh, prior)
+        results = {}
         for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes.cpu().numpy(),
                                                                  confidences.cpu().tolist()):
             cx, cy, w, h = box * size
@@ -174,10 +179,18 @@ class MultiTracker:
                                                               self.model_config.template_size))
         if target.frames_tracked % cfg.update_interval == 0 and target.update_candidate is not None:
             target.templates = target.templates.clone()
-            target.templates[1] = target.update_candidate[1]
+            target.templates[1] = self._template_input(target.update_candidate[1])
             target.update_candidate = None
 
     # --- helpers ---------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _template_input(self, template: torch.Tensor) -> torch.Tensor:
+        """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
+        here instead of at every frame."""
+        if not self.model.caches_template_stem:
+            return template
+        return self.model.template_stem_features(template.unsqueeze(0).to(self.device))[0]
+
     def _crop(self, image: np.ndarray, box, factor: float, size: int) -> torch.Tensor:
         crop, _ = crop_and_resize(image, box, factor, size)
         return to_tensor(crop)

@@ -1,4 +1,5 @@
-"""Ship a trained checkpoint as the package default: held-out evaluation beside CSRT/KCF, then weights + model card.
+"""Ship a trained checkpoint as the package default: held-out evaluation beside NanoTrack v2, CSRT, KCF and the
+training-free Siamese baseline in one run, then weights + a regenerated model card.
 
     python -m viltrack_ros.training.release --weights runs/vil_cpu/best.pt [--sequences DIR] [--threads 1]
 
@@ -16,54 +17,79 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import cv2
 import torch
 
 from ..data.sequences import load_sequence_folders
 from ..data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, load_data_splits
 from ..evaluation.runner import evaluate, write_report
-from ..evaluation.trackers import OpenCVTracker, ViLTrackerAdapter
+from ..evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
 from ..model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
 from ..model.network import count_parameters
 from ..tracking import TrackerConfig, ViLTracker
 
 OURS = "ViLTrack"
+STEM_BASELINE = "Siamese EfficientNet-Lite0 (training-free)"
+NANOTRACK = "NanoTrack v2"
+ARMS_TABLE = REPO_ROOT / "docs" / "experiments" / "arms.md"
 
 
-def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None) -> str:
+def _training_lines(training: dict) -> list[str]:
+    """What the checkpoint's training record says, for either trainer (``viltrack train`` or the experiments)."""
+    if "recipe" in training:      # viltrack_ros.training.experiment
+        data = training.get("data", {})
+        lines = [f"- Recipe `{training['recipe']}`: {training.get('description', '')}.",
+                 f"- Data: {data.get('frames')} frames of {len(data.get('sequences', []))} sequences of the "
+                 f"pre-cropped `train` split ({data.get('train_root')}); pairs {json.dumps(data.get('pairs', {}))}.",
+                 f"- This run: {training.get('steps')} steps x batch {training.get('batch_size')} = "
+                 f"{training.get('samples')} samples; {training.get('hardware')}; wall time "
+                 f"{training.get('wall_time_s')} s ({training.get('wall_time_s', 0) / 3600:.2f} h); torch "
+                 f"{training.get('torch')}; trainable parameters {training.get('trainable_parameters'):,}."]
+        earlier = training.get("earlier_training") or []
+        for record in earlier:
+            lines.append(f"- Before that: {record.get('steps')} steps x batch {record.get('batch_size')} "
+                         f"({record.get('samples')} samples), {record.get('wall_time_s')} s on "
+                         f"{record.get('hardware')} (recipe `{record.get('recipe')}`).")
+        total_s = training.get("wall_time_s", 0) + sum(r.get("wall_time_s", 0) for r in earlier)
+        total_samples = training.get("samples", 0) + sum(r.get("samples", 0) for r in earlier)
+        lines.append(f"- In all: {total_samples} samples, {total_s / 3600:.2f} h of training.")
+        return lines
+    return [f"- Data: {json.dumps(training.get('data', {}))}.",
+            f"- Steps: {training.get('steps')}; hardware: {training.get('hardware')}; wall time "
+            f"{training.get('wall_time_s')} s."]
+
+
+def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None, arms_table: str | None) -> str:
     training = info["training"]
     config = model.config
     means = report.means
-    ours, csrt = means[OURS], means.get("CSRT")
+    ours = means[OURS]
+    stem = ("ImageNet EfficientNet-Lite0 stem (frozen) to stride "
+            f"{config.patch_size}" if config.stem != "patch" else f"patch-{config.patch_size} stem")
     lines = [
         "# Model card: viltrack_default.pt", "",
-        f"Preset `{config.name}` (dim {config.dim}, depth {config.depth}, patch {config.patch_size}, template "
-        f"{config.template_size} px x{config.num_templates}, search {config.search_size} px, scan order "
-        f"`{config.scan_order}`), {count_parameters(model):,} parameters. Trained: **{info['trained']}**.", "",
-        "## Training", "",
-        f"- Data: {json.dumps(training.get('data', {}))}. Synthetic sequences (textured objects moving over real "
-        "photos from Debian's opencv-doc, with scale change, rotation, blur, illumination change, occlusion and "
-        "distractors), static-image pairs from the same photos, and the development sequences "
-        f"{', '.join(load_data_splits().dev)}.",
-        f"- Steps: {training.get('steps')} (batch {training.get('config', {}).get('batch_size')}); stages: "
-        + ", ".join(f"{s['name']} {s['steps']} (K={s['search_frames']}, FiLM steps={s['temporal_steps']}"
-                    f"{', shared experts frozen' if s['freeze_shared_experts'] else ''})"
-                    for s in training.get("config", {}).get("stages", [])) + ".",
-        f"- Hardware: {training.get('hardware')}; wall time {training.get('wall_time_s')} s "
-        f"({training.get('wall_time_s', 0) / 3600:.2f} h).",
-        *([f"- Continued from `{earlier['path']}`: {earlier['steps']} earlier steps, {earlier['wall_time_s']} s "
-           f"(stages: " + ", ".join(f"{s['name']} {s['steps']}" for s in earlier.get("stages") or []) + ")."]
-          if (earlier := training.get("initialised_from")) else []),
-        "- Checkpoint choice: " + training.get(
-            "checkpoint_choice", f"best mean AUC on the first "
-            f"{training.get('config', {}).get('val_frames_per_sequence')} frames of the development sequences "
-            f"({training.get('best_dev_auc', float('nan')):.3f})") + ".", "",
+        f"Model `{config.name}`: {stem}, ViL dim {config.dim}, depth {config.depth} (FiLM every "
+        f"{config.film_interval} blocks, TMoE in the last {config.tmoe_blocks}), template {config.template_size} px "
+        f"x{config.num_templates}, search {config.search_size} px ({config.search_grid}x{config.search_grid} cells), "
+        f"correlation prior {config.correlation_cells}x{config.correlation_cells} cells, scan order "
+        f"`{config.scan_order}`; {count_parameters(model):,} parameters. Trained: **{info['trained']}**.", "",
+        "## Training", "", *_training_lines(training),
+        "- Checkpoint and settings choice: " + training.get(
+            "checkpoint_choice", "by tracking the pre-cropped `val` split and the development sequences") + ".", "",
+    ]
+    if arms_table:
+        lines += ["## Recipe experiments (same pairs, seed and budget per arm; scored on `val`, never held-out)", "",
+                  arms_table.strip(), ""]
+    lines += [
         "## Held-out evaluation (OTB protocol, same frames and same run for every tracker)", "",
         f"Held-out sequences, never trained on nor used to choose checkpoints or settings: "
         f"{', '.join(report.sequences)}. Frame 1 is the initialisation and not scored; absent-target frames are "
-        "not scored; success counts IoU > threshold over 21 thresholds (a perfect tracker scores 20/21 = 0.952).",
+        "not scored; success counts IoU > threshold over 21 thresholds (a perfect tracker scores 20/21 = 0.952). "
+        "FPS counts init and update on the sequences' own (small) frames.",
         "", report.markdown_table(), "",
         f"Machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}, "
-        f"{datetime.now(timezone.utc).date()}. Plots and per-frame boxes: `{eval_dir}`.", "",
+        f"torch {torch.__version__}, OpenCV {cv2.__version__}, {datetime.now(timezone.utc).date()}. "
+        f"Plots and per-frame boxes: `{eval_dir}`.", "",
     ]
     if ablation:
         lines += ["## Online template update (the MixFormer-style gate), measured on the held-out sequences", "",
@@ -71,11 +97,14 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None)
         for name, score in ablation.items():
             lines.append(f"| {name} | {score.auc:.3f} | {score.precision:.3f} |")
         lines.append("")
-    verdict = "above" if csrt is not None and ours.auc > csrt.auc else "below"
-    faster = "faster" if csrt is not None and ours.fps >= csrt.fps else "slower"
-    lines += ["## Where it stands", "",
-              f"Mean success AUC {ours.auc:.3f} vs CSRT {csrt.auc:.3f} ({verdict} CSRT), at {ours.fps:.1f} FPS vs "
-              f"CSRT {csrt.fps:.1f} FPS ({faster}) on this CPU, in the same run." if csrt is not None else "", ""]
+    lines += ["## Where it stands", ""]
+    for peer in ("CSRT", STEM_BASELINE, NANOTRACK):
+        if peer in means:
+            other = means[peer]
+            verdict = "above" if ours.auc > other.auc else "below"
+            lines.append(f"- Against {peer}: success AUC {ours.auc:.3f} vs {other.auc:.3f} ({verdict}, "
+                         f"{ours.auc - other.auc:+.3f}); precision {ours.precision:.3f} vs {other.precision:.3f}.")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -88,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dest", type=Path, default=default_weights_path(),
                         help="where the shipped checkpoint goes (its MODEL_CARD.md goes beside it)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")
+    parser.add_argument("--nanotrack", default=None, metavar="DIR",
+                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     import cv2
@@ -98,8 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     splits = load_data_splits()
     sequences = load_sequence_folders(args.sequences, splits.heldout)
-    trackers = [ViLTrackerAdapter(ViLTracker(model), name=OURS), OpenCVTracker("CSRT"), OpenCVTracker("KCF")]
-    report = evaluate(trackers, sequences, metadata={"weights": args.weights, "threads": args.threads})
+    peers, skipped = peer_trackers("NanoTrack,CSRT,KCF", args.nanotrack)
+    for reason in skipped:
+        print(reason)
+    trackers = [ViLTrackerAdapter(ViLTracker(model), name=OURS), *peers, SiameseStemBaseline(STEM_BASELINE)]
+    report = evaluate(trackers, sequences, metadata={"weights": args.weights, "threads": args.threads,
+                                                     "peers_skipped": skipped})
     write_report(report, args.out / "heldout")
     ablation = None
     if not args.no_ablation and model.config.num_templates > 1:
@@ -120,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, source in plots.items():
         if source.is_file():
             shutil.copyfile(source, target.parent / name)
-    card = model_card(info, model, report, args.out / "heldout", ablation)
+    arms_table = ARMS_TABLE.read_text() if ARMS_TABLE.is_file() else None
+    card = model_card(info, model, report, args.out / "heldout", ablation, arms_table)
     card += "\n![held-out success](heldout_success.png) ![held-out precision](heldout_precision.png)\n" \
             "![training loss](training_loss_curve.png)\n"
     (target.parent / "MODEL_CARD.md").write_text(card)

@@ -1,0 +1,78 @@
+"""The pre-cropped training set (loader, canvas replay) and the recipe-experiment harness, on the real data."""
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from viltrack_ros.data.precropped import STORED_SIZE, canvas_sequence, default_train_root, load_precropped, read_split
+from viltrack_ros.data.sequences import read_image_rgb
+from viltrack_ros.tracking.crop import crop_and_resize
+
+TRAIN_ROOT = default_train_root()
+
+
+@pytest.fixture(scope="module")
+def train_root():
+    if not (TRAIN_ROOT / "splits.yaml").is_file():
+        pytest.skip(f"the pre-cropped training set is not at {TRAIN_ROOT}")
+    return TRAIN_ROOT
+
+
+def test_splits_are_disjoint_and_val_is_never_in_train(train_root):
+    train, val = set(read_split(train_root, "train")), set(read_split(train_root, "val"))
+    assert train and val and not train & val
+    assert not set(read_split(train_root, "unused")) & (train | val)
+
+
+def test_canvas_replay_puts_each_stored_crop_back_at_its_place(train_root):
+    source = load_precropped(train_root, ["otb_Biker"])[0]
+    canvas = canvas_sequence(source)
+    for index in (0, len(source) // 2, len(source) - 1):
+        frame = canvas.read_frame(index)
+        box = canvas.boxes[index]
+        stored_box = source.boxes[index]
+        # The canvas box, cut with the stored crop's context, gives back the stored image.
+        side = source.crops[index, 2] * canvas._scale
+        centre = (box[0] + box[2] / 2 + (STORED_SIZE / 2 - stored_box[0] - stored_box[2] / 2) * side / STORED_SIZE,
+                  box[1] + box[3] / 2 + (STORED_SIZE / 2 - stored_box[1] - stored_box[3] / 2) * side / STORED_SIZE)
+        recut, _ = crop_and_resize(frame, box, 1.0, STORED_SIZE, center=centre, crop_side=side)
+        stored = read_image_rgb(source.frame_paths[index])
+        assert np.abs(recut.astype(int) - stored.astype(int)).mean() < 6.0
+        # The box keeps its size relative to the crop.
+        assert np.allclose(box[2:] / side, stored_box[2:] / STORED_SIZE, rtol=1e-6)
+
+
+def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
+    from viltrack_ros.model.checkpoint import load_checkpoint
+    from viltrack_ros.training.experiment import main
+    config = {
+        "pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
+                  "sequences": ["otb_Couple", "uav_truck2"]},
+        "cache_dir": str(tmp_path / "cache"),
+        "evaluation": {"val_sequences": ["otb_Biker"], "dev": False, "max_frames": 8},
+        "defaults": {"batch_size": 4, "checkpoint_every": 1},
+        "arms": [{"name": "tiny_hybrid", "description": "test", "preset": "vil_cpu", "steps": 2,
+                  "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
+                                      "tmoe_blocks": 1, "template_size": 48, "search_size": 96,
+                                      "head_channels": 16, "correlation_cells": 2},
+                  "temporal_steps": 2}],
+    }
+    config_path = tmp_path / "experiments.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "out"
+    assert main(["--config", str(config_path), "--out", str(out)]) == 0
+    arm_dir = out / "tiny_hybrid"
+    scores = json.loads((arm_dir / "scores.json").read_text())
+    assert 0.0 <= scores["val"]["auc"] <= 1.0 and "otb_Biker" in scores["val"]["per_sequence"]
+    assert "tiny_hybrid" in (out / "arms.md").read_text()
+    _, info = load_checkpoint(arm_dir / "model.pt")
+    assert info["trained"] and info["training"]["steps"] == 2 and info["training"]["samples"] == 2 * 4 * 2
+    # A longer budget continues from the saved state instead of starting over.
+    config["arms"][0]["steps"] = 3
+    config_path.write_text(yaml.safe_dump(config))
+    assert main(["--config", str(config_path), "--out", str(out)]) == 0
+    _, info = load_checkpoint(arm_dir / "model.pt")
+    assert info["training"]["steps"] == 3
+    steps_logged = [int(line.split(",")[0]) for line in (arm_dir / "log.csv").read_text().splitlines()[1:]]
+    assert steps_logged == [2, 3]      # every 25 steps and at the end of each run

@@ -1,0 +1,367 @@
+"""The recipe experiments (issue: make the tracker track): each arm trains on the same cached pairs of the
+pre-cropped ``train`` split with the same seed and budget, then tracks the ``val`` split (canvas replay, see
+``data.precropped``) and the development sequences; the held-out sequences are never touched here.
+
+    python -m viltrack_ros.training.experiment --config config/train/experiments.yaml [--arms a,b] [--threads 1]
+
+Every arm writes ``<out>/<arm>/``: ``log.csv``, ``state.pt`` (resumable: a killed run continues where it
+stopped), ``model.pt`` (a viltrack checkpoint) and ``scores.json``; ``<out>/arms.md`` is the table of all arms.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from ..data.precropped import canvas_sequence, default_train_root, load_precropped
+from ..model.checkpoint import save_checkpoint
+from ..model.config import ModelConfig, get_preset
+from ..model.network import ViLTrackNet, count_parameters
+from ..settings import dataclass_from_dict
+from .losses import tracking_loss
+from .pair_cache import PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache, to_normalised_tensor
+from .trainer import lr_factor, seed_everything
+
+log = logging.getLogger("viltrack.experiment")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ArmConfig:
+    name: str
+    description: str = ""
+    preset: str = "vil_cpu"
+    model_overrides: dict = field(default_factory=dict)
+    tracker_settings: dict = field(default_factory=dict)
+    steps: int = 1000
+    batch_size: int = 32
+    lr: float = 5e-4
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.05
+    min_lr_ratio: float = 0.05
+    grad_clip: float = 1.0
+    seed: int = 1
+    max_gap: int = 40                 # template and search frames at most this many stored frames apart
+    negative_fraction: float = 0.1    # pairs whose search comes from another sequence (target absent)
+    temporal_steps: int = 1           # 2: a second search frame reads the FiLM context of the first
+    init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
+    checkpoint_every: int = 200
+    training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
+
+    def model_config(self) -> ModelConfig:
+        base = get_preset(self.preset)
+        return ModelConfig.from_dict({**base.to_dict(), **self.model_overrides, "name": self.name})
+
+
+class PairSampler:
+    """Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames, plus a
+    ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent)."""
+
+    def __init__(self, cache: PairCache, max_gap: int, negative_fraction: float, seed: int):
+        self.cache = cache
+        self.max_gap = max_gap
+        self.negative_fraction = negative_fraction
+        self.rng = np.random.default_rng(seed)
+        self.rows_of_sequence = {s: np.flatnonzero(cache.sequence_index == s)
+                                 for s in np.unique(cache.sequence_index)}
+
+    def sample(self, batch: int, temporal_steps: int = 1):
+        """Row indices ``template (B,)``, ``search (B, K)``, jitter ``(B, K)`` and ``visible (B, K)``."""
+        c = self.cache
+        search_rows = np.empty((batch, temporal_steps), dtype=np.int64)
+        template_rows = np.empty(batch, dtype=np.int64)
+        visible = np.ones((batch, temporal_steps), dtype=bool)
+        for b in range(batch):
+            last = int(self.rng.integers(len(c)))
+            seq = c.sequence_index[last]
+            rows = self.rows_of_sequence[seq]
+            frames = c.frame_index[rows]
+            position = int(np.searchsorted(rows, last))
+            # the K search frames: consecutive kept frames ending at ``last`` (a short clip)
+            clip = rows[max(0, position - temporal_steps + 1):position + 1]
+            clip = np.concatenate([np.full(temporal_steps - len(clip), clip[0]), clip])
+            search_rows[b] = clip
+            near = rows[np.abs(frames - c.frame_index[last]) <= self.max_gap]
+            template_rows[b] = near[self.rng.integers(len(near))]
+            if self.rng.random() < self.negative_fraction and len(self.rows_of_sequence) > 1:
+                other = self.rng.integers(len(c))
+                while c.sequence_index[other] == seq:
+                    other = self.rng.integers(len(c))
+                template_rows[b] = other
+                visible[b] = False
+        jitter = self.rng.integers(c.searches.shape[1], size=(batch, temporal_steps))
+        return template_rows, search_rows, jitter, visible
+
+    def state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
+class ArmInputs:
+    """Network inputs of sampled rows: cached stem features (frozen pretrained stem) or resized pixel crops."""
+
+    def __init__(self, model: ViLTrackNet, cache: PairCache, cache_dir: Path, spec_key: str):
+        cfg = model.config
+        self.cache = cache
+        self.cfg = cfg
+        self.uses_features = cfg.stem != "patch" and cfg.freeze_stem
+        if self.uses_features:
+            name = f"stem_{cfg.stem}_s{cfg.patch_size}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
+            self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
+                                                               cfg.search_size, cache_dir / name)
+
+    def get(self, template_rows, search_rows, jitter):
+        cfg = self.cfg
+        if self.uses_features:
+            templates = self.templates[template_rows].float()
+            searches = self.searches[search_rows, jitter].float()
+        else:
+            templates = to_normalised_tensor(self.cache.templates[template_rows], cfg.template_size)
+            B, K = search_rows.shape
+            flat = self.cache.searches[search_rows.reshape(-1), jitter.reshape(-1)]
+            searches = to_normalised_tensor(flat, cfg.search_size).unflatten(0, (B, K))
+        templates = templates.unsqueeze(1).repeat(1, cfg.num_templates, *([1] * (templates.ndim - 1)))
+        boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
+        return templates, searches, boxes
+
+
+def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
+              data_record: dict) -> Path:
+    """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / "model.pt"
+    state_path = out_dir / "state.pt"
+    seed_everything(arm.seed)
+    model = ViLTrackNet(arm.model_config())
+    earlier_training = []
+    if arm.init_from:
+        from ..model.checkpoint import load_checkpoint
+        initial, initial_info = load_checkpoint(REPO_ROOT / arm.init_from)
+        model.load_state_dict(initial.state_dict())
+        earlier = dict(initial_info["training"])
+        earlier_training = [{k: v for k, v in earlier.items() if k != "earlier_training"},
+                            *earlier.get("earlier_training", [])]
+    inputs = ArmInputs(model, cache, cache_dir, spec_key)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=arm.lr, weight_decay=arm.weight_decay)
+    sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
+    step, seconds = 0, 0.0
+    if state_path.is_file():
+        state = torch.load(state_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.set_state(state["sampler"])
+        torch.set_rng_state(state["torch_rng"])
+        step, seconds = state["step"], state["seconds"]
+        log.info("%s: resuming at step %d", arm.name, step)
+    if step >= arm.steps and model_path.is_file():
+        return model_path
+
+    def save_state():
+        tmp = state_path.with_name("state.pt.tmp")
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
+                    "torch_rng": torch.get_rng_state(), "step": step, "seconds": seconds}, tmp)
+        tmp.replace(state_path)
+
+    log_path = out_dir / "log.csv"
+    new_log = not log_path.is_file() or step == 0
+    log_file = log_path.open("w" if new_log else "a", newline="")
+    writer = csv.writer(log_file)
+    if new_log:
+        writer.writerow(["step", "lr", "loss", "focal", "giou", "l1", "iou", "seconds"])
+    model.train()
+    running: dict[str, float] = {}
+    progress = tqdm(total=arm.steps, initial=step, desc=f"train {arm.name}", unit="step")
+    while step < arm.steps:
+        start = time.perf_counter()
+        lr = arm.lr * lr_factor(step, arm.steps, arm.warmup_fraction, arm.min_lr_ratio)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
+        templates, searches, boxes = inputs.get(template_rows, search_rows, jitter)
+        visible_t = torch.from_numpy(visible)
+        model.reset_temporal_state()
+        total = 0.0
+        stats_sum: dict[str, float] = {}
+        for k in range(arm.temporal_steps):
+            # Only the last frame of a clip updates no context; earlier ones fold theirs in for the next.
+            outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
+                            given_stem_features=inputs.uses_features)
+            loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
+            total = total + loss / arm.temporal_steps
+            for key, value in stats.items():
+                stats_sum[key] = stats_sum.get(key, 0.0) + value / arm.temporal_steps
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(params, arm.grad_clip)
+        optimizer.step()
+        step += 1
+        seconds += time.perf_counter() - start
+        for key, value in stats_sum.items():
+            running[key] = 0.9 * running.get(key, value) + 0.1 * value
+        progress.update(1)
+        progress.set_postfix(loss=f"{running['total']:.3f}", iou=f"{running.get('iou', 0):.3f}")
+        if step % 25 == 0 or step == arm.steps:
+            writer.writerow([step, f"{lr:.3g}", *(f"{running.get(k, float('nan')):.4f}"
+                                                  for k in ("total", "focal", "giou", "l1", "iou")),
+                             f"{seconds:.1f}"])
+            log_file.flush()
+        if step % arm.checkpoint_every == 0 or step == arm.steps:
+            save_state()
+    progress.close()
+    log_file.close()
+    model.eval()
+    record = {
+        "recipe": arm.name, "description": arm.description, "steps": step,
+        "samples": step * arm.batch_size * arm.temporal_steps, "batch_size": arm.batch_size,
+        "wall_time_s": round(seconds, 1), "hardware": f"{platform.processor() or platform.machine()} CPU, "
+        f"{torch.get_num_threads()} torch thread(s)", "torch": str(torch.__version__),
+        "data": data_record, "trainable_parameters": sum(p.numel() for p in params),
+        "parameters": count_parameters(model), "init_from": arm.init_from, "earlier_training": earlier_training,
+    }
+    plot_loss_curve(log_path, out_dir / "loss_curve.png", arm.name)
+    save_checkpoint(model_path, model, trained=True, training=record)
+    return model_path
+
+
+def plot_loss_curve(log_path: Path, png_path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with log_path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return
+    steps = [int(r["step"]) for r in rows]
+    fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key in ("loss", "focal", "giou", "l1"):
+        ax_loss.plot(steps, [float(r[key]) for r in rows], label=key)
+    ax_loss.set_xlabel("step")
+    ax_loss.legend()
+    ax_loss.set_title(f"{title}: training loss (smoothed)")
+    ax_iou.plot(steps, [float(r["iou"]) for r in rows], color="tab:green")
+    ax_iou.set_xlabel("step")
+    ax_iou.set_title("IoU at the true centre cell")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=80)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# scoring on val (canvas replay of the pre-cropped val split) and the development sequences
+
+def score_trackers(trackers, sequences, progress: bool = True, max_frames: int | None = None):
+    from ..evaluation.runner import evaluate
+    report = evaluate(trackers, sequences, progress=progress, max_frames=max_frames)
+    return {name: {"auc": round(report.means[name].auc, 4), "precision": round(report.means[name].precision, 4),
+                   "fps": round(report.means[name].fps, 1),
+                   "per_sequence": {s: round(report.scores[(name, s)].auc, 3) for s in report.sequences}}
+            for name in report.trackers}
+
+
+def validation_sequences(train_root: Path, names: list[str] | None = None):
+    sequences = load_precropped(train_root, split="val")
+    return [canvas_sequence(s) for s in sequences if names is None or s.name in names]
+
+
+def development_sequences():
+    from ..data.sequences import load_sequence_folders
+    from ..data.splits import DEFAULT_SEQUENCES_ROOT, load_data_splits
+    if not Path(DEFAULT_SEQUENCES_ROOT).is_dir():
+        return []
+    return load_sequence_folders(DEFAULT_SEQUENCES_ROOT, load_data_splits().names("dev"))
+
+
+def arm_tracker(arm: ArmConfig, model_path: Path | None):
+    from ..evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter
+    if arm.training_free:
+        return SiameseStemBaseline(name=arm.name)
+    return ViLTrackerAdapter.from_checkpoint(model_path, name=arm.name, settings=arm.tracker_settings)
+
+
+def write_arms_table(out: Path) -> Path:
+    rows = []
+    for scores_file in sorted(out.glob("*/scores.json")):
+        rows.append(json.loads(scores_file.read_text()))
+    rows.sort(key=lambda r: r["order"])
+    lines = ["| arm | what | params (trainable) | steps x batch | train time | val AUC | val P@20 | dev AUC | "
+             "dev P@20 | tracker FPS |", "|---|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['arm']} | {r['description']} | {r['parameters']} | {r['budget']} | {r['train_time']} | "
+                     f"{r['val']['auc']:.3f} | {r['val']['precision']:.3f} | {r['dev']['auc']:.3f} | "
+                     f"{r['dev']['precision']:.3f} | {r['val']['fps']:.0f} |")
+    path = out / "arms.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(config_path: Path, arms: list[str] | None, out: Path, threads: int) -> None:
+    torch.set_num_threads(threads)
+    import cv2
+    cv2.setNumThreads(1)
+    config = yaml.safe_load(config_path.read_text())
+    spec = dataclass_from_dict(PairCacheSpec, config.get("pairs", {}), "pair cache settings")
+    train_root = Path(config.get("train_root") or default_train_root())
+    cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
+    defaults = config.get("defaults", {})
+    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a}, "arm settings") for a in config["arms"]]
+    selected = [a for a in all_arms if arms is None or a.name in arms]
+    cache = build_pair_cache(train_root, spec, cache_dir)
+    data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
+                   "sequences": cache.sequence_names}
+    # evaluation: {val_sequences: [names] (default: the whole val split), dev: true, max_frames: null}
+    evaluation = config.get("evaluation", {})
+    val = validation_sequences(train_root, evaluation.get("val_sequences"))
+    dev = development_sequences() if evaluation.get("dev", True) else []
+    max_frames = evaluation.get("max_frames")
+    for arm in selected:
+        order = all_arms.index(arm)
+        arm_dir = out / arm.name
+        model_path = None
+        if not arm.training_free:
+            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record)
+        arm_dir.mkdir(parents=True, exist_ok=True)
+        tracker = arm_tracker(arm, model_path)
+        val_scores = score_trackers([tracker], val, max_frames=max_frames)[tracker.name]
+        dev_scores = (score_trackers([tracker], dev, max_frames=max_frames)[tracker.name] if dev
+                      else {"auc": float("nan"), "precision": float("nan")})
+        info = getattr(tracker, "info", {}) or {}
+        training = info.get("training", {})
+        params = "-" if arm.training_free else (f"{training.get('parameters', 0) / 1e6:.2f}M "
+                                               f"({training.get('trainable_parameters', 0) / 1e6:.2f}M)")
+        result = {"arm": arm.name, "order": order, "description": arm.description, "parameters": params,
+                  "budget": "-" if arm.training_free else f"{arm.steps} x {arm.batch_size}",
+                  "train_time": "-" if arm.training_free else f"{training.get('wall_time_s', 0) / 60:.1f} min",
+                  "val": val_scores, "dev": dev_scores}
+        (arm_dir / "scores.json").write_text(json.dumps(result, indent=1))
+        log.info("%s: val AUC %.3f, dev AUC %.3f", arm.name, val_scores["auc"], dev_scores["auc"])
+        write_arms_table(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
+    parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""Training pairs from the pre-cropped set, cut once and kept as arrays (the experiments' data).
+
+For every frame with a visible target: one template crop (centred on the box, side ``template_factor *
+sqrt(w*h)``) and ``jitters`` search crops (side ``search_factor * sqrt(w*h) * exp(U(-scale_jitter, scale_jitter))``,
+centre moved by up to ``shift_jitter`` box sizes), with the box normalised ``(cx, cy, w, h)`` in each search crop.
+Cut at the largest size any arm needs; arms resize on the fly. With a frozen pretrained stem the stem's features of
+these crops are computed once per input size (:func:`stem_feature_cache`), so a training step runs only the ViL
+blocks and the head: what makes training on a 2-core CPU worth doing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..data.precropped import load_precropped
+from ..data.sequences import read_image_rgb
+from ..tracking.crop import crop_and_resize
+from ..tracking.tracker import IMAGENET_MEAN, IMAGENET_STD
+
+log = logging.getLogger("viltrack.pairs")
+
+
+@dataclass(frozen=True)
+class PairCacheSpec:
+    split: str = "train"
+    template_size: int = 96
+    search_size: int = 192
+    template_factor: float = 2.0
+    search_factor: float = 4.0
+    jitters: int = 2
+    shift_jitter: float = 0.6      # largest centre shift per axis, in units of sqrt(w*h)
+    scale_jitter: float = 0.25     # log-scale jitter of the search crop side
+    seed: int = 0
+    sequences: tuple[str, ...] = ()   # a subset of the split by name (tests); empty: the whole split
+
+    def key(self) -> str:
+        settings = asdict(self)
+        if self.sequences:
+            settings["sequences"] = list(self.sequences)
+        else:   # the whole split: the key of caches cut before this field existed
+            del settings["sequences"]
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass
+class PairCache:
+    """``templates (F, t, t, 3) uint8``; ``searches (F, J, s, s, 3) uint8``; ``boxes (F, J, 4)`` normalised
+    cx,cy,w,h; ``sequence_index (F,)`` and ``frame_index (F,)`` of each kept frame."""
+
+    templates: np.ndarray
+    searches: np.ndarray
+    boxes: np.ndarray
+    sequence_index: np.ndarray
+    frame_index: np.ndarray
+    sequence_names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+
+def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Path | None = None) -> PairCache:
+    """Cut (or load from ``cache_dir``) the crops of ``spec.split`` of the pre-cropped set at ``root``."""
+    path = Path(cache_dir) / f"pairs_{spec.split}_{spec.key()}.npz" if cache_dir else None
+    if path is not None and path.is_file():
+        data = np.load(path, allow_pickle=False)
+        return PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
+                         data["frame_index"], [str(n) for n in data["sequence_names"]])
+    rng = np.random.default_rng(spec.seed)
+    sequences = load_precropped(root, split=spec.split)
+    if spec.sequences:
+        unknown = set(spec.sequences) - {s.name for s in sequences}
+        if unknown:
+            raise ValueError(f"not in split {spec.split!r}: {sorted(unknown)}")
+        sequences = [s for s in sequences if s.name in spec.sequences]
+    templates, searches, boxes, seq_idx, frame_idx = [], [], [], [], []
+    for s_index, sequence in enumerate(tqdm(sequences, desc=f"cutting {spec.split} pairs", unit="seq")):
+        for f_index in np.flatnonzero(sequence.visible):
+            image = read_image_rgb(sequence.frame_paths[f_index])
+            box = sequence.boxes[f_index]
+            template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
+            size = math.sqrt(box[2] * box[3])
+            centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
+            frame_searches, frame_boxes = [], []
+            for _ in range(spec.jitters):
+                side = spec.search_factor * size * math.exp(rng.uniform(-spec.scale_jitter, spec.scale_jitter))
+                shifted = centre + rng.uniform(-spec.shift_jitter, spec.shift_jitter, 2) * size
+                crop, transform = crop_and_resize(image, box, spec.search_factor, spec.search_size,
+                                                  center=tuple(shifted), crop_side=side)
+                x, y, w, h = transform.image_to_crop_box(box) / spec.search_size
+                frame_searches.append(crop)
+                frame_boxes.append((x + w / 2, y + h / 2, w, h))
+            templates.append(template)
+            searches.append(np.stack(frame_searches))
+            boxes.append(frame_boxes)
+            seq_idx.append(s_index)
+            frame_idx.append(f_index)
+    cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
+                      np.asarray(seq_idx), np.asarray(frame_idx), [s.name for s in sequences])
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, templates=cache.templates, searches=cache.searches, boxes=cache.boxes,
+                 sequence_index=cache.sequence_index, frame_index=cache.frame_index,
+                 sequence_names=np.asarray(cache.sequence_names))
+        tmp.replace(path)
+    log.info("%d frames of %d sequences, %d search crops", len(cache), len(sequences),
+             cache.searches.shape[0] * cache.searches.shape[1])
+    return cache
+
+
+def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> torch.Tensor:
+    """``(N, h, w, 3) uint8`` -> ``(N, 3, size, size) float32`` normalised as the tracker does."""
+    x = torch.from_numpy(np.ascontiguousarray(crops_uint8)).permute(0, 3, 1, 2).float()
+    if size is not None and size != x.shape[-1]:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+@torch.no_grad()
+def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, desc: str = "stem") -> torch.Tensor:
+    """Frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``."""
+    stem.eval()
+    out = []
+    for start in tqdm(range(0, len(crops_uint8), batch), desc=desc, unit="batch", leave=False):
+        out.append(stem.stem_features(to_normalised_tensor(crops_uint8[start:start + batch], size)).half())
+    return torch.cat(out)
+
+
+def stem_feature_cache(stem, cache: PairCache, template_size: int, search_size: int,
+                       cache_file: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(templates (F, C, gt, gt), searches (F, J, C, g, g))`` float16, loaded from ``cache_file`` if there."""
+    if cache_file is not None and Path(cache_file).is_file():
+        data = torch.load(cache_file, weights_only=True)
+        return data["templates"], data["searches"]
+    templates = stem_features(stem, cache.templates, template_size, desc="template features")
+    F_, J = cache.searches.shape[:2]
+    searches = stem_features(stem, cache.searches.reshape(F_ * J, *cache.searches.shape[2:]), search_size,
+                             desc="search features")
+    searches = searches.unflatten(0, (F_, J))
+    if cache_file is not None:
+        Path(cache_file).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"templates": templates, "searches": searches}, cache_file)
+    return templates, searches

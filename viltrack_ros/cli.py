@@ -266,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="override: scale every stage to this many steps in total")
     train.set_defaults(func=cmd_train)
 
+    experiment = sub.add_parser(
+        "experiment", add_help=False,
+        help="the recipe experiments on the pre-cropped train/val split, and tracker-setting tuning on val "
+             "(viltrack experiment --help)")
+    # main() hands "viltrack experiment ..." to training.experiment before this parser runs.
+
     evaluate = sub.add_parser("eval", help="OTB-protocol evaluation with OpenCV peers side by side")
     try:
         from .evaluation.cli import add_eval_arguments
@@ -277,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["experiment"]:      # its own parser (options that argparse's REMAINDER would refuse)
+        from .training.experiment import main as experiment_main
+        return experiment_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

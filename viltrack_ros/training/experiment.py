@@ -3,6 +3,7 @@ pre-cropped ``train`` split with the same seed and budget, then tracks the ``val
 ``data.precropped``) and the development sequences; the held-out sequences are never touched here.
 
     python -m viltrack_ros.training.experiment --config config/train/experiments.yaml [--arms a,b] [--threads 1]
+    python -m viltrack_ros.training.experiment --tune WEIGHTS --grid window_influence=0.3,0.5 size_damping=0.4,0.8
 
 Every arm writes ``<out>/<arm>/``: ``log.csv``, ``state.pt`` (resumable: a killed run continues where it
 stopped), ``model.pt`` (a viltrack checkpoint) and ``scores.json``; ``<out>/arms.md`` is the table of all arms.
@@ -55,6 +56,7 @@ class ArmConfig:
     max_gap: int = 40                 # template and search frames at most this many stored frames apart
     negative_fraction: float = 0.1    # pairs whose search comes from another sequence (target absent)
     temporal_steps: int = 1           # 2: a second search frame reads the FiLM context of the first
+    distill_weight: float = 0.0       # > 0: NanoTrack v2's score map on the same pairs as a soft target
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
@@ -158,6 +160,10 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=arm.lr, weight_decay=arm.weight_decay)
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
+    teacher = None
+    if arm.distill_weight > 0:
+        from .distill import NanoTrackTeacher
+        teacher = NanoTrackTeacher()
     step, seconds = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False)
@@ -201,6 +207,14 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
                             given_stem_features=inputs.uses_features)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
+            if teacher is not None:
+                from .distill import distillation_loss
+                target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
+                                                                                            jitter[:, k]],
+                                            outputs["score_logits"].shape[-1])
+                distill = distillation_loss(outputs["score_logits"], target, visible_t[:, k])
+                loss = loss + arm.distill_weight * distill
+                stats["distill"] = float(distill.detach())
             total = total + loss / arm.temporal_steps
             for key, value in stats.items():
                 stats_sum[key] = stats_sum.get(key, 0.0) + value / arm.temporal_steps
@@ -351,14 +365,50 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int) -> N
         write_arms_table(out)
 
 
+def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None) -> Path:
+    """Track ``val`` (canvas replay) with every combination of the tracker settings in ``grid``
+    (``name=v1,v2``); writes ``<out>/tuning.md`` and returns its path. Held-out sequences are not touched."""
+    import itertools
+    from ..evaluation.trackers import ViLTrackerAdapter
+    torch.set_num_threads(threads)
+    values = {}
+    for item in grid:
+        name, _, options = item.partition("=")
+        values[name] = [yaml.safe_load(v) for v in options.split(",")]
+    val = validation_sequences(train_root or default_train_root())
+    rows = []
+    for combination in itertools.product(*values.values()):
+        settings = dict(zip(values, combination))
+        label = ", ".join(f"{k}={v}" for k, v in settings.items()) or "defaults"
+        tracker = ViLTrackerAdapter.from_checkpoint(weights, name=label, settings=settings)
+        scores = score_trackers([tracker], val)[label]
+        rows.append((label, scores))
+        log.info("%s: val AUC %.3f", label, scores["auc"])
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [f"Tracker settings on `val` (canvas replay), weights `{weights}`:", "",
+             "| settings | val AUC | val P@20 |", "|---|---:|---:|"]
+    lines += [f"| {label} | {s['auc']:.3f} | {s['precision']:.3f} |" for label, s in rows]
+    path = out / "tuning.md"
+    path.write_text("\n".join(lines) + "\n")
+    print(path.read_text())
+    return path
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tune", type=Path, default=None, metavar="WEIGHTS",
+                        help="instead of training: score tracker settings of WEIGHTS on val (see --grid)")
+    parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
+                        help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.tune:
+        tune(args.tune, args.grid, args.out, args.threads)
+        return 0
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads)
     return 0
 

@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dest", type=Path, default=default_weights_path(),
                         help="where the shipped checkpoint goes (its MODEL_CARD.md goes beside it)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")
+    parser.add_argument("--max-frames", type=int, default=None,
+                        help="score only the first frames of each sequence (a smoke test; never for a release)")
     parser.add_argument("--nanotrack", default=None, metavar="DIR",
                         help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     args = parser.parse_args(argv)
@@ -133,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     for reason in skipped:
         print(reason)
     trackers = [ViLTrackerAdapter(ViLTracker(model), name=OURS), *peers, SiameseStemBaseline(STEM_BASELINE)]
-    report = evaluate(trackers, sequences, metadata={"weights": args.weights, "threads": args.threads,
-                                                     "peers_skipped": skipped})
+    report = evaluate(trackers, sequences, max_frames=args.max_frames,
+                      metadata={"weights": args.weights, "threads": args.threads, "peers_skipped": skipped})
     write_report(report, args.out / "heldout")
     ablation = None
     if not args.no_ablation and model.config.num_templates > 1:
         off = ViLTrackerAdapter(ViLTracker(model, TrackerConfig(online_template_update=False)), name="off")
-        off_report = evaluate([off], sequences, progress=True)
+        off_report = evaluate([off], sequences, progress=True, max_frames=args.max_frames)
         ablation = {"on (shipped default)": report.means[OURS], "off": off_report.means["off"]}
     training = dict(info["training"])
     training["heldout_eval"] = {name: {"auc": round(s.auc, 4), "precision": round(s.precision, 4),

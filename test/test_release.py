@@ -1,0 +1,37 @@
+"""The release tool: one held-out run with every peer, then the weights and a regenerated model card."""
+import pytest
+import torch
+
+from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
+from viltrack_ros.model.network import build_model
+
+
+def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_path):
+    from conftest import SMALL_CONFIG
+    from viltrack_ros.evaluation.trackers import find_nanotrack
+    from viltrack_ros.training.release import main
+    torch.manual_seed(0)
+    record = {"recipe": "test", "description": "a tiny network for this test", "steps": 1, "samples": 4,
+              "batch_size": 4, "wall_time_s": 1.0, "hardware": "test", "torch": "x", "trainable_parameters": 10,
+              "data": {"frames": 1, "sequences": ["a"], "train_root": "x", "pairs": {}},
+              "earlier_training": [{"recipe": "before", "steps": 2, "batch_size": 4, "samples": 8,
+                                    "wall_time_s": 2.0, "hardware": "test"}]}
+    weights = save_checkpoint(tmp_path / "trained.pt", build_model(SMALL_CONFIG), trained=True, training=record)
+    dest = tmp_path / "shipped" / "viltrack_default.pt"
+    code = main(["--weights", str(weights), "--sequences", str(sequences_root), "--max-frames", "3",
+                 "--no-ablation", "--dest", str(dest), "--out", str(tmp_path / "release")])
+    assert code == 0
+    card = (dest.parent / "MODEL_CARD.md").read_text()
+    peers = ["CSRT", "KCF", "Siamese EfficientNet-Lite0 (training-free)"]
+    if find_nanotrack()[0] is not None:
+        peers.append("NanoTrack v2")
+    for name in peers:
+        assert f"| {name} |" in card
+    assert "In all: 12 samples" in card
+    _, info = load_checkpoint(dest)
+    assert set(info["training"]["heldout_eval"]) >= {"ViLTrack", *peers}
+
+
+def test_release_refuses_an_untrained_checkpoint(small_checkpoint, tmp_path):
+    from viltrack_ros.training.release import main
+    assert main(["--weights", str(small_checkpoint), "--dest", str(tmp_path / "w.pt")]) == 2

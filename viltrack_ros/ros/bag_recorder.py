@@ -34,9 +34,9 @@ class BagRecorder(Node):
         self.writer = BagWriter(output, self.get_parameter("storage").value)
         self._pending = [self.resolve_topic_name(topic) for topic in self.get_parameter("topics").value]
         self._subscriptions_by_topic = {}
+        self.get_logger().info(f"recording {', '.join(self._pending)} into {output} (each once it is published)")
         self._subscribe_to_published_topics()
         self._discovery_timer = self.create_timer(0.2, self._subscribe_to_published_topics)
-        self.get_logger().info(f"recording {', '.join(self._pending)} into {output}")
 
     def _subscribe_to_published_topics(self) -> None:
         types = dict(self.get_topic_names_and_types())

@@ -26,6 +26,8 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
         self._configured = False
         # Declared now, so `ros2 param` can read and set them before configure.
         self._declare_parameters()
+        self.get_logger().info(f"unconfigured: waiting for configure (ros2 lifecycle set "
+                               f"{self.get_fully_qualified_name()} configure)")
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:

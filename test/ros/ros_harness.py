@@ -42,7 +42,8 @@ class NodeProcess:
                                         stderr=subprocess.STDOUT, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
     def log(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log_path.read_text()
 
     def alive(self) -> bool:

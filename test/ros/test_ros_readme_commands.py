@@ -140,6 +140,21 @@ def arrays_flow(probe) -> None:
     assert probe.spin_until(lambda: len(probe.arrays) >= 2, 30), "active, but no tracked_objects"
 
 
+def node_answers_on(topic: str) -> Callable:
+    """After a camera starts: until the node has processed an image from it (a person would see the node react
+    before calling init_target; a call before the first image is refused)."""
+    def check(probe) -> None:
+        from viltrack_ros.ros.interfaces import TrackedObjectArray
+
+        answers = []
+        subscription = probe.node.create_subscription(TrackedObjectArray, topic, answers.append, 10)
+        try:
+            assert probe.spin_until(lambda: answers, 60), f"no {topic} after the camera started"
+        finally:
+            probe.node.destroy_subscription(subscription)
+    return check
+
+
 def nothing_published(probe) -> None:
     probe.spin_for(1.0)   # what was on its way before the transition
     probe.arrays.clear()
@@ -171,7 +186,7 @@ CHECKS: dict[str, Check] = {
               services_first=INIT_SERVICE_READY),
     "ros2 run viltrack_ros replay_publisher --ros-args -p source:=my_bag -p loop:=true -r image:=/camera/image_raw":
         Check([r"streaming my_bag \(/camera/image_raw\) at 10 fps on /camera/image_raw"], background=True,
-              camera=True),
+              camera=True, then=node_answers_on("/tracked_objects")),
     'ros2 run viltrack_ros bag_recorder --ros-args -p output:=tracks -p topics:="[/tracked_objects, /diagnostics]"':
         Check([r"recording /tracked_objects \(viltrack_ros/msg/TrackedObjectArray\)",
                r"recording /diagnostics \(diagnostic_msgs/msg/DiagnosticArray\)"], background=True),
@@ -205,7 +220,7 @@ CHECKS: dict[str, Check] = {
         Check([r"listening on /front/image_raw"], background=True, services_first=["/front/init_target"]),
     "ros2 run viltrack_ros replay_publisher --ros-args -p source:=my_bag -p loop:=true -r image:=/front/image_raw":
         Check([r"streaming my_bag \(/camera/image_raw\) at 10 fps on /front/image_raw"], background=True,
-              camera=True),
+              camera=True, then=node_answers_on("/front/tracked_objects")),
     'ros2 service call /front/init_target viltrack_ros/srv/InitTarget '
     '"{x: 205.0, y: 151.0, width: 17.0, height: 50.0}"':
         Check([r"success=True", r"tracking target 0"]),

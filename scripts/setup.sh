@@ -83,7 +83,7 @@ fi
 # Not published on any registry; ../shared/ros2_cli_wheels holds them built from the upstream sources (its README).
 # --no-deps: their metadata names ROS packages by ROS names, which the ros-* wheels above already provide. A sourced
 # ROS installation (ROS_DISTRO set) brings its own tools, and those are the ones to test against.
-ROS2_CLI_WHEELS="${VILTRACK_ROS2_CLI_WHEELS:-$REPO_ROOT/../shared/ros2_cli_wheels}"
+ROS2_CLI_WHEELS="${VILTRACK_ROS2_CLI_WHEELS:-$(cd "$REPO_ROOT/.." && pwd)/shared/ros2_cli_wheels}"
 if [ -n "${ROS_DISTRO:-}" ]; then
   log "ROS_DISTRO=$ROS_DISTRO is sourced: its ros2 CLI, launch and launch_testing are used, not the wheels"
 elif compgen -G "$ROS2_CLI_WHEELS/*.whl" >/dev/null; then

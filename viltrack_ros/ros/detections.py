@@ -16,8 +16,8 @@ TRACKED_CLASS_ID = "tracked_target"
 def vision_msgs_missing_reason() -> str | None:
     """Why Detection2DArray cannot be published here, or None."""
     try:
-        import rosidl_runtime_py  # noqa: F401
         import vision_msgs.msg  # noqa: F401
+        import rosidl_runtime_py  # noqa: F401
     except ImportError as error:
         return (f"vision_msgs is not installed ({error}); it comes with a ROS 2 installation "
                 f"(apt install ros-$ROS_DISTRO-vision-msgs), not with the pip wheels")

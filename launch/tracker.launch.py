@@ -5,9 +5,10 @@
 
 Every argument is described: `ros2 launch viltrack_ros tracker.launch.py --show-args`.
 """
+from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.conditions import IfCondition, UnlessCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -48,13 +49,18 @@ def generate_launch_description():
             "log_level", default_value="info", choices=["debug", "info", "warn", "error", "fatal"],
             description="Logging level of the node."),
         DeclareLaunchArgument(
+            "managed", default_value="false", choices=TRUE_FALSE,
+            description="Start the managed (lifecycle) node: it waits unconfigured for `ros2 lifecycle set "
+                        "<node> configure` (loads the model) and `activate` (subscribes)."),
+        DeclareLaunchArgument(
             "rviz", default_value="false", choices=TRUE_FALSE,
-            description="Also start rviz2 with the shipped configuration (overlay image display)."),
+            description="Also start rviz2 with the shipped configuration (overlay image display); needs rviz2 "
+                        "installed (ros-<distro>-rviz2)."),
     ]
 
-    tracker = Node(
+    # The same node either way; only the executable differs.
+    tracker_settings = dict(
         package="viltrack_ros",
-        executable="tracker_node",
         name="viltrack_tracker",
         namespace=LaunchConfiguration("namespace"),
         output="screen",
@@ -76,6 +82,10 @@ def generate_launch_description():
         ],
         arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
     )
+    tracker = Node(executable="tracker_node", condition=UnlessCondition(LaunchConfiguration("managed")),
+                   **tracker_settings)
+    managed_tracker = Node(executable="managed_tracker_node", condition=IfCondition(LaunchConfiguration("managed")),
+                           **tracker_settings)
 
     rviz = Node(
         package="rviz2",
@@ -85,4 +95,19 @@ def generate_launch_description():
         parameters=[{"use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)}],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    return LaunchDescription(arguments + [tracker, rviz])
+    # First: a missing rviz2 must stop the launch before it starts anything. Found only when rviz's own action runs,
+    # it would fail the launch after the tracker had started, and leave that process running on its own.
+    return LaunchDescription(arguments + [OpaqueFunction(function=_require_rviz_if_asked), tracker, managed_tracker,
+                                          rviz])
+
+
+def _require_rviz_if_asked(context):
+    if context.launch_configurations["rviz"] != "true":
+        return []
+    try:
+        get_package_share_directory("rviz2")
+    except PackageNotFoundError:
+        raise RuntimeError("rviz:=true, but rviz2 is not installed (no package 'rviz2' on AMENT_PREFIX_PATH); "
+                           "install it (apt install ros-$ROS_DISTRO-rviz2) or launch with rviz:=false. "
+                           "Nothing was started.") from None
+    return []

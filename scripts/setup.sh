@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up of viltrack_ros on a machine WITHOUT a ROS installation:
 #   .venv (Python 3.11) with the core requirements (CPU torch, pinned), the ROS 2 Kilted pip wheels and colcon,
+#   the upstream `ros2` CLI / launch / launch_testing wheels from ../shared/ros2_cli_wheels when that folder exists,
 #   the wheels' CMake files repaired, the core installed in editable mode (when setup.py exists),
 #   Debian's opencv-doc sample videos (the demo's default input), and a colcon build of this package.
 # Every step leaves a stamp keyed on a hash of its inputs, so a second run only checks and returns within seconds.
 #
 # Environment knobs: VILTRACK_VENV (default <repo>/.venv), PYTHON (default python3.11),
+#                    VILTRACK_ROS2_CLI_WHEELS (default <repo>/../shared/ros2_cli_wheels),
 #                    VILTRACK_SKIP_APT=1 (never call apt-get), VILTRACK_FORCE_BUILD=1 (rebuild the package).
 set -euo pipefail
 
@@ -23,9 +25,11 @@ stamp_set() { mkdir -p "$STAMPS"; printf '%s' "$2" >"$STAMPS/$1"; }
 
 # ROS 2 Kilted from pip (see shared/ROS2_ON_PIP.md): runtime first, then what colcon + rosidl need to build
 # custom interfaces (the wheels' metadata does not pull those in).
+# rosbags (pure Python, not a ROS wheel) reads and writes the rosbag2 files of the replay publisher and recorder.
 ROS_RUNTIME_WHEELS=(
   "ros-rclpy[fastrtps]" ros-sensor-msgs ros-std-msgs ros-std-srvs ros-builtin-interfaces
-  ros-geometry-msgs ros-visualization-msgs ros-diagnostic-msgs ros-rosidl-default-runtime
+  ros-geometry-msgs ros-visualization-msgs ros-diagnostic-msgs ros-lifecycle-msgs ros-rcl-interfaces
+  ros-rosidl-default-runtime rosbags==0.11.9
 )
 ROS_BUILD_WHEELS=(
   colcon-common-extensions ros-ament-package catkin-pkg ros-ament-cmake ros-ament-cmake-python
@@ -73,6 +77,24 @@ if ! stamp_ok ros_wheels "$key"; then
   log "installing the ROS 2 Kilted wheels and colcon (about a minute)"
   "${PIP_INSTALL[@]}" "${ROS_RUNTIME_WHEELS[@]}" "${ROS_BUILD_WHEELS[@]}"
   stamp_set ros_wheels "$key"
+fi
+
+# --- 3b. the upstream ros2 command line, launch and launch_testing ---------------------------------------------------
+# Not published on any registry; ../shared/ros2_cli_wheels holds them built from the upstream sources (its README).
+# --no-deps: their metadata names ROS packages by ROS names, which the ros-* wheels above already provide. A sourced
+# ROS installation (ROS_DISTRO set) brings its own tools, and those are the ones to test against.
+ROS2_CLI_WHEELS="${VILTRACK_ROS2_CLI_WHEELS:-$(cd "$REPO_ROOT/.." && pwd)/shared/ros2_cli_wheels}"
+if [ -n "${ROS_DISTRO:-}" ]; then
+  log "ROS_DISTRO=$ROS_DISTRO is sourced: its ros2 CLI, launch and launch_testing are used, not the wheels"
+elif compgen -G "$ROS2_CLI_WHEELS/*.whl" >/dev/null; then
+  key="$( (cd "$ROS2_CLI_WHEELS" && ls -- *.whl) | hash_text)"
+  if ! stamp_ok ros2_cli_wheels "$key"; then
+    log "installing the ros2 CLI, launch and launch_testing from $ROS2_CLI_WHEELS"
+    "${PIP_INSTALL[@]}" --no-deps "$ROS2_CLI_WHEELS"/*.whl psutil packaging
+    stamp_set ros2_cli_wheels "$key"
+  fi
+else
+  log "NOTE: no wheels in $ROS2_CLI_WHEELS: no ros2 CLI or launch here, so the launch, CLI and lifecycle tests skip"
 fi
 
 # --- 4. repair the wheels' exported CMake files -------------------------------------------------------------------

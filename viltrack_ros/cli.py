@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack")
+log = get_logger("viltrack")
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:

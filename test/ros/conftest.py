@@ -8,6 +8,7 @@ that an error.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +21,11 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 # Without it a best-effort subscriber loses images above ~0.5 MB (config/fastdds_localhost.xml says why).
 os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE",
                       str(Path(__file__).resolve().parents[2] / "config" / "fastdds_localhost.xml"))
+
+# The node processes are stopped with SIGINT, as Ctrl-C would. A shell that starts pytest in the background (no job
+# control) makes it ignore SIGINT, and every child would inherit that: give the children the default handler back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from .ros_test_support import REPO_ROOT, ros_missing_reason  # noqa: E402
 

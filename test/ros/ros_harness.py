@@ -42,7 +42,8 @@ class NodeProcess:
                                         stderr=subprocess.STDOUT, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
     def log(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log_path.read_text()
 
     def alive(self) -> bool:
@@ -78,8 +79,8 @@ def stamp_of(msg) -> tuple[int, int]:
 class RosProbe:
     """A test-side node: publishes images to the tracker and records everything it answers."""
 
-    def __init__(self, name: str):
-        self.node = Node(name)
+    def __init__(self, name: str, namespace: str = ""):
+        self.node = Node(name, namespace=namespace)   # its relative names resolve in the namespace
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
         self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)

@@ -1,28 +1,30 @@
-"""launch_testing: the shipped launch file brings the node up, remaps the camera topic and answers on DDS.
+"""launch_testing: the shipped launch file brings the node up with the shipped weights, remaps the camera topic and
+answers on DDS; it shuts down cleanly with the launch.
 
-Runs where ROS 2's launch_testing is installed (`colcon test`, or pytest on a ROS 2 installation). The pip wheels
-used on plain Python machines have no `launch`, so there it skips; test_ros_tracker_node.py covers the same node
-started as a process.
+Runs under pytest (launch_testing's plugin; scripts/test.sh) and alone: ``launch_test test/ros/test_ros_tracker_launch.py``.
+It needs launch_testing and launch_ros: a ROS 2 installation has them, and scripts/setup.sh installs them from
+../shared/ros2_cli_wheels; elsewhere it skips with the reason.
 """
-import os
-import tempfile
 import time
 import unittest
 from pathlib import Path
 
 import pytest
 
-launch_testing = pytest.importorskip(
-    "launch_testing", reason="launch_testing is not installed (it ships with a ROS 2 installation, not with the "
-                             "pip wheels); test_ros_tracker_node.py tests the node as a process instead")
-pytest.importorskip("launch_ros", reason="launch_ros is not installed (part of a ROS 2 installation)")
+if __package__:   # collected by pytest (launch_test loads the file on its own, with its tools present)
+    from .ros_test_support import skip_module_unless_ros, skip_module_unless_ros_cli
+
+    skip_module_unless_ros()
+    skip_module_unless_ros_cli()
 
 import launch  # noqa: E402
 import launch_testing.actions  # noqa: E402
 import launch_testing.asserts  # noqa: E402
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg  # noqa: E402
@@ -32,41 +34,41 @@ LAUNCH_FILE = Path(__file__).resolve().parents[2] / "launch" / "tracker.launch.p
 CAMERA_TOPIC = "/test_camera/image_raw"
 
 
-def _test_weights() -> str:
-    """A small random checkpoint: the launch test checks wiring, not accuracy."""
-    import torch
-
-    from viltrack_ros.model import build_model, get_preset
-    from viltrack_ros.model.checkpoint import save_checkpoint
-
-    torch.manual_seed(0)
-    path = Path(tempfile.mkdtemp(prefix="viltrack_launch_test_")) / "vil_cpu.pt"
-    return str(save_checkpoint(path, build_model(get_preset("vil_cpu")), trained=False))
-
-
 @pytest.mark.launch_test
 def generate_test_description():
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    # The shipped weights (no weights argument), as `ros2 launch` runs it: no checkpoint file is written.
     tracker = launch.actions.IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(LAUNCH_FILE)),
-        launch_arguments={"weights": _test_weights(), "device": "cpu", "image_topic": CAMERA_TOPIC}.items())
+        launch_arguments={"device": "cpu", "image_topic": CAMERA_TOPIC}.items())
     return launch.LaunchDescription([tracker, launch_testing.actions.ReadyToTest()]), {}
 
 
 class TestTrackerComesUpThroughTheLaunchFile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        rclpy.init()
-        cls.node = rclpy.create_node("launch_test_probe")
+        # A context of its own: the pytest process may hold another one (test/ros/conftest.py).
+        cls.context = rclpy.Context()
+        rclpy.init(context=cls.context)
+        cls.node = rclpy.create_node("launch_test_probe", context=cls.context)
+        cls.executor = SingleThreadedExecutor(context=cls.context)
+        cls.executor.add_node(cls.node)
 
     @classmethod
     def tearDownClass(cls):
+        cls.executor.shutdown()
         cls.node.destroy_node()
-        rclpy.shutdown()
+        rclpy.shutdown(context=cls.context)
 
-    def test_init_and_tracking_over_the_remapped_topic(self):
-        arrays = []
+    def spin_until(self, condition, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.1)
+        return condition()
+
+    def test_init_tracking_and_diagnostics_over_the_remapped_topic(self):
+        arrays, diagnostics = [], []
         self.node.create_subscription(TrackedObjectArray, "/tracked_objects", arrays.append, 10)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
         publisher = self.node.create_publisher(Image, CAMERA_TOPIC, 10)
         client = self.node.create_client(InitTarget, "/init_target")
         self.assertTrue(client.wait_for_service(timeout_sec=120.0), "init_target never appeared")
@@ -77,12 +79,17 @@ class TestTrackerComesUpThroughTheLaunchFile(unittest.TestCase):
         while not arrays and time.monotonic() < deadline:
             frame.header.stamp.sec += 1
             publisher.publish(frame)
-            rclpy.spin_once(self.node, timeout_sec=0.5)
+            self.spin_until(lambda: arrays, 0.5)
         self.assertTrue(arrays, f"no tracked_objects for images on {CAMERA_TOPIC}")
+        self.assertEqual(arrays[0].header.frame_id, "camera_optical_frame")
 
         future = client.call_async(InitTarget.Request(x=100.0, y=80.0, width=40.0, height=60.0))
-        rclpy.spin_until_future_complete(self.node, future, timeout_sec=30.0)
+        self.assertTrue(self.spin_until(future.done, 30.0), "no answer from init_target")
         self.assertTrue(future.result().success, future.result().message)
+
+        self.assertTrue(self.spin_until(lambda: diagnostics, 10.0), "nothing on /diagnostics")
+        names = [status.name for status in diagnostics[-1].status]
+        self.assertIn("/viltrack_tracker: image input", names)
 
 
 @launch_testing.post_shutdown_test()

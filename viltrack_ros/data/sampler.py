@@ -14,7 +14,6 @@ so a data set is reproducible and data-loader workers need no coordination.
 """
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +32,9 @@ from viltrack_ros.data.synthetic import (PhotoLibrary, SyntheticConfig, default_
 from viltrack_ros.settings import dataclass_from_dict
 from viltrack_ros.tracking.crop import CropTransform, crop_and_resize
 from viltrack_ros.tracking.tracker import IMAGENET_MEAN_01, IMAGENET_STD_01
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = get_logger(__name__)
 
 IMAGENET_MEAN, IMAGENET_STD = IMAGENET_MEAN_01, IMAGENET_STD_01   # images in [0, 1] here
 

@@ -17,7 +17,6 @@ optionally frames of development sequences; procedural backgrounds (with a logge
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -28,8 +27,9 @@ import cv2
 import numpy as np
 
 from viltrack_ros.data.sequences import IMAGE_SUFFIXES, Sequence, read_image_rgb
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = get_logger(__name__)
 
 OPENCV_DOC_IMAGE_DIR = Path("/usr/share/doc/opencv-doc/examples/data")
 # Photos smaller than this are icons/masks, not scenes.

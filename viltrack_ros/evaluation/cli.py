@@ -13,8 +13,9 @@ from pathlib import Path
 
 from viltrack_ros.data.sequences import load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger("viltrack.eval")
+LOGGER = get_logger("viltrack.eval")
 
 DEFAULT_SEQUENCES = DEFAULT_SEQUENCES_ROOT
 DEFAULT_OUT = REPO_ROOT / "outputs" / "eval"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import platform
 import time
@@ -20,8 +19,9 @@ from viltrack_ros.data.sequences import Sequence
 from viltrack_ros.evaluation.metrics import (PRECISION_AT_PX, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
                                              MeanScore, SequenceScore, mean_score, score_sequence)
 from viltrack_ros.evaluation.trackers import EvaluatedTracker
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = get_logger(__name__)
 
 
 @dataclass

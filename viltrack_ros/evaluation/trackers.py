@@ -1,14 +1,14 @@
 """Trackers under one small interface for evaluation: ours (``ViLTracker``) and OpenCV's CSRT and KCF."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = get_logger(__name__)
 
 
 class EvaluatedTracker(Protocol):

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import copy
-import logging
 from pathlib import Path
 
 from ..data.sequences import load_sequence_folders
 from ..data.splits import load_data_splits
 from .runner import evaluate
 from .trackers import ViLTrackerAdapter
+from viltrack_ros.log import get_logger
 
-LOGGER = logging.getLogger(__name__)
+LOGGER = get_logger(__name__)
 
 
 def dev_auc_validator(sequences_root: str | Path, frames_per_sequence: int = 60):

@@ -2,11 +2,14 @@
 
   python -m viltrack_ros.ros.demo                                  # Debian opencv-doc's vtest.avi, a pedestrian
   python -m viltrack_ros.ros.demo --source VIDEO_OR_FOLDER --box x,y,w,h
+  python -m viltrack_ros.ros.demo --source BAG --bag-topic /camera/image_raw --box x,y,w,h --record outputs/tracks
 
 The tracker node runs as its own process, exactly as `ros2 run` would start it; this process publishes the video
 as sensor_msgs/Image, calls init_target on the first frame, and records what the node publishes:
 ``<out>/annotated.mp4`` (the node's overlay images), ``<out>/tracked_objects.csv`` (every TrackedObject) and
-``<out>/tracker_node.log``. Run it through scripts/demo.sh, which prepares the machine and the ROS environment.
+``<out>/tracker_node.log``; with ``--record BAG`` also a rosbag2 bag of ``tracked_objects`` and ``tracked_object``.
+A bag's images keep their recorded headers. Run it through scripts/demo.sh, which prepares the machine and the ROS
+environment.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
+from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
 from viltrack_ros.tracking import TrackStatus
@@ -39,6 +43,7 @@ OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
 DEFAULT_VIDEO = "vtest.avi"
 DEFAULT_BOX = (638.0, 238.0, 48.0, 84.0)
 RECORD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
+RECORDED_TOPICS = ["tracked_objects", "tracked_object"]
 
 
 def default_source() -> Path:
@@ -76,6 +81,7 @@ class Recording:
     objects: list[TrackedObject] = field(default_factory=list)
     arrays: dict[tuple[int, int], TrackedObjectArray] = field(default_factory=dict)
     overlays: dict[tuple[int, int], Image] = field(default_factory=dict)
+    sent_at: dict[tuple[int, int], float] = field(default_factory=dict)       # wall time the image went out
     received_at: dict[tuple[int, int], float] = field(default_factory=dict)   # wall time the array arrived
 
 
@@ -85,6 +91,12 @@ def stamp_key(msg) -> tuple[int, int]:
 
 def stamp_seconds(key: tuple[int, int]) -> float:
     return key[0] + key[1] * 1e-9
+
+
+def end_to_end_s(recording: Recording, key: tuple[int, int]) -> float:
+    """From publishing the image to receiving the node's answer (a bag's images keep their old stamps, so the
+    stamp is not the publishing time)."""
+    return recording.received_at.get(key, float("nan")) - recording.sent_at.get(key, float("nan"))
 
 
 class DemoClient(Node):
@@ -157,21 +169,35 @@ def run(args: argparse.Namespace) -> int:
     box = first_box(source, args.box)
     weights, trained = prepare_weights(args.weights, out_dir)
     log_path = out_dir / "tracker_node.log"
-    node_process = start_tracker_node(weights, args.threads, log_path)
-    print(f"source  {source}\nbox     {box}\nweights {weights} ({'trained' if trained else 'UNTRAINED'})\n"
-          f"mode    {'lock-step (every frame processed)' if args.fps == 0 else f'live at {args.fps:g} fps'}")
 
     rclpy.init()
     recording = Recording()
     client = DemoClient(recording)
-    replay = ReplayPublisher(use_timer=False, parameter_overrides=[
-        rclpy.parameter.Parameter("source", value=str(source)),
-        rclpy.parameter.Parameter("max_frames", value=args.max_frames),
-        rclpy.parameter.Parameter("fps", value=float(args.fps)),
-    ])
+    recorder = None
+    try:
+        # Before the node process starts: a wrong source, bag topic or output stops here and leaves nothing behind.
+        replay = ReplayPublisher(use_timer=False, parameter_overrides=[
+            rclpy.parameter.Parameter("source", value=str(source)),
+            rclpy.parameter.Parameter("bag_topic", value=args.bag_topic),
+            rclpy.parameter.Parameter("max_frames", value=args.max_frames),
+            rclpy.parameter.Parameter("fps", value=float(args.fps)),
+        ])
+        if args.record:
+            recorder = BagRecorder(parameter_overrides=[
+                rclpy.parameter.Parameter("output", value=str(Path(args.record).resolve())),
+                rclpy.parameter.Parameter("storage", value=args.record_storage),
+                rclpy.parameter.Parameter("topics", value=RECORDED_TOPICS),
+            ])
+    except (ValueError, FileNotFoundError, FileExistsError, ImportError) as error:
+        rclpy.try_shutdown()
+        raise SystemExit(f"cannot start: {error}") from None
+    node_process = start_tracker_node(weights, args.threads, log_path)
+    print(f"source  {source}\nbox     {box}\nweights {weights} ({'trained' if trained else 'UNTRAINED'})\n"
+          f"mode    {'lock-step (every frame processed)' if args.fps == 0 else f'live at {args.fps:g} fps'}")
     executor = SingleThreadedExecutor()
-    executor.add_node(client)
-    executor.add_node(replay)
+    for node in (client, replay, recorder):
+        if node is not None:
+            executor.add_node(node)
     sent: list[tuple[int, int]] = []
     started = time.monotonic()
     try:
@@ -182,13 +208,20 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"the tracker node did not come up; see {log_path}")
         if not node_alive():
             raise SystemExit(f"the tracker node exited ({node_process.returncode}); see {log_path}")
+        if recorder and not spin_until(executor, recorder.recording_all_topics, 30):
+            raise SystemExit(f"the bag recorder never saw the node's {', '.join(RECORDED_TOPICS)}")
+
+        def publish(msg) -> Image:
+            sent = replay.publish_frame(msg)
+            recording.sent_at[stamp_key(sent)] = time.time()
+            return sent
 
         # Frame 0: resent until the node has it (the first message can precede discovery on the node's side).
         first = replay.next_frame()
         if first is None:
             raise SystemExit(f"{source} has no frames")
         for _ in range(30):
-            first_msg = replay.publish_frame(first)
+            first_msg = publish(first)
             if spin_until(executor, lambda: stamp_key(first_msg) in recording.arrays, 1.0):
                 break
         else:
@@ -208,9 +241,10 @@ def run(args: argparse.Namespace) -> int:
             if period:
                 spin_until(executor, lambda: time.monotonic() >= next_time, period + 1)
                 next_time += period
-            msg = replay.publish_next()
+            msg = replay.next_frame()
             if msg is None:
                 break
+            publish(msg)
             sent.append(stamp_key(msg))
             if not period and not spin_until(executor, lambda: stamp_key(msg) in recording.arrays, 60):
                 raise SystemExit(f"no answer for frame {len(sent) - 1} within 60 s; see {log_path}")
@@ -221,6 +255,9 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         stop_process(node_process)
         executor.shutdown()
+        if recorder is not None:
+            recorder.close()
+            recorder.destroy_node()
         client.destroy_node()
         replay.destroy_node()
         rclpy.try_shutdown()
@@ -239,7 +276,7 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
         for obj in recording.objects:
             key = stamp_key(obj)
             processing = obj.processing_latency.sec + obj.processing_latency.nanosec * 1e-9
-            end_to_end = recording.received_at.get(key, float("nan")) - stamp_seconds(key)
+            end_to_end = end_to_end_s(recording, key)
             writer.writerow([frame_index.get(key, -1), f"{stamp_seconds(key):.9f}", obj.header.frame_id,
                              obj.target_id, f"{obj.center_x:.2f}", f"{obj.center_y:.2f}", f"{obj.width:.2f}",
                              f"{obj.height:.2f}", f"{obj.center_x - obj.width / 2:.2f}",
@@ -257,7 +294,7 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
         writer.release()
 
     answered = [stamp for stamp in sent if stamp in recording.arrays]
-    end_to_end = [recording.received_at[s] - stamp_seconds(s) for s in answered[1:]]   # after frame 0 (init)
+    end_to_end = [end_to_end_s(recording, s) for s in answered[1:]]   # after frame 0 (init)
     processing = [o.processing_latency.sec + o.processing_latency.nanosec * 1e-9 for o in recording.objects]
     statuses = [TrackStatus(o.status).name for o in recording.objects]
     print("\n=== viltrack_ros demo ===")
@@ -267,18 +304,27 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     print(f"frames processed      {len(answered)}  (TrackedObjectArray messages)")
     print(f"TrackedObject msgs    {len(recording.objects)}  "
           + ", ".join(f"{name.lower()} {statuses.count(name)}" for name in ("TRACKING", "LOST", "INITIALIZING")))
-    for label, values in (("latency stamp->msg", end_to_end), ("node processing", processing)):
+    for label, values in (("latency image->answer", end_to_end), ("node processing", processing)):
         print(f"{label:<22}p50 {percentile_ms(values, 50):.1f} ms   p99 {percentile_ms(values, 99):.1f} ms")
     print(f"throughput            {len(answered) / elapsed:.1f} frames/s over {elapsed:.1f} s")
     print(f"annotated video       {video_path if overlays else 'none (no overlay received)'} ({len(overlays)} frames)")
     print(f"tracked objects CSV   {csv_path}")
+    if args.record:
+        print(f"recorded bag          {Path(args.record).resolve()}")
     ok = len(answered) > 1 and len(recording.objects) > 0 and overlays
     return 0 if ok else 1
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--source", help="video file or folder of frames (default: opencv-doc's vtest.avi)")
+    parser.add_argument("--source", help="video file, folder of frames, or rosbag2 bag (folder, .mcap or .db3) "
+                                         "(default: opencv-doc's vtest.avi)")
+    parser.add_argument("--bag-topic", default="", help="image topic of a bag source; default: its only "
+                                                        "sensor_msgs/Image topic")
+    parser.add_argument("--record", help="also record the node's tracked_objects and tracked_object into this new "
+                                         "rosbag2 bag folder")
+    parser.add_argument("--record-storage", choices=["mcap", "sqlite3"], default="mcap",
+                        help="storage of the recorded bag: mcap (default) or sqlite3 (.db3)")
     parser.add_argument("--box", help="target box on the first frame: x,y,w,h (top-left, pixels); a folder with "
                                       "groundtruth.txt gives its first line")
     parser.add_argument("--weights", help="checkpoint (.pt); default: the weights shipped with the package")

@@ -1,10 +1,13 @@
-"""A camera for demos and tests without one: streams a video file or a folder of frames as sensor_msgs/Image.
+"""A camera for demos and tests without one: streams a video file, a folder of frames or the image topic of a
+rosbag2 bag (.mcap or .db3) as sensor_msgs/Image.
 
   python -m viltrack_ros.ros.replay_publisher --ros-args -p source:=/path/to/video.avi -p fps:=10.0
   ros2 run viltrack_ros replay_publisher --ros-args -p source:=/path/to/frames/ -p loop:=true
+  ros2 run viltrack_ros replay_publisher --ros-args -p source:=my_bag -r image:=/camera/image_raw
 
-Each image is stamped with the time it is published (so latencies measured from the stamp are real) and carries
-``frame_id``. A video may also be gzip-compressed (``.avi.gz``, as some Debian packages ship their samples).
+Video frames are stamped with the time they are published (so latencies measured from the stamp are real) and carry
+``frame_id``. A bag's images keep their recorded header (stamp and frame_id), as ``ros2 bag play`` does, unless
+``restamp`` is true. A video may also be gzip-compressed (``.avi.gz``, as some Debian packages ship their samples).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from viltrack_ros.data.frame_source import FrameSource
+from viltrack_ros.ros.bag_io import BagImageSource, is_bag
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 
 ENCODINGS = ("bgr8", "rgb8", "mono8")
@@ -34,14 +38,25 @@ def encode_frame(bgr: np.ndarray, encoding: str) -> np.ndarray:
 
 
 class ReplayPublisher(Node):
-    """Publishes the frames of ``source`` on ``image``: on a timer at ``fps``, or one by one with publish_next()."""
+    """Publishes the frames of ``source`` on ``image``: on a timer at ``fps``, or one by one with publish_next().
+
+    ``next_frame()`` gives the next image message (a bag's as recorded; a video's without a stamp), and
+    ``publish_frame(msg)`` stamps it as the source asks and publishes it.
+    """
 
     def __init__(self, use_timer: bool = True, **node_options):
         super().__init__("replay_publisher", **node_options)
         self.declare_parameter("source", "", ParameterDescriptor(
-            description="Video file (.avi, .mp4, optionally .gz) or folder of images.", read_only=True))
+            description="Video file (.avi, .mp4, optionally .gz), folder of images, or rosbag2 bag (folder with "
+                        "metadata.yaml, or a .mcap/.db3 file).", read_only=True))
+        self.declare_parameter("bag_topic", "", ParameterDescriptor(
+            description="Image topic of the bag to replay; empty: the bag's only sensor_msgs/Image topic.",
+            read_only=True))
+        self.declare_parameter("restamp", False, ParameterDescriptor(
+            description="Bags only: stamp each image with the time it is published instead of its recorded stamp.",
+            read_only=True))
         self.declare_parameter("fps", 0.0, ParameterDescriptor(
-            description="Frames per second; 0: the video's own rate (10 for a folder).", read_only=True,
+            description="Frames per second; 0: the source's own rate (10 for a folder).", read_only=True,
             floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1000.0, step=0.0)]))
         self.declare_parameter("loop", False, ParameterDescriptor(
             description="Start again at the first frame after the last.", read_only=True))
@@ -50,15 +65,20 @@ class ReplayPublisher(Node):
         self.declare_parameter("frame_id", "camera_optical_frame", ParameterDescriptor(
             description="frame_id of the published images.", read_only=True))
         self.declare_parameter("encoding", "bgr8", ParameterDescriptor(
-            description="Published encoding: " + ", ".join(ENCODINGS), read_only=True))
+            description="Published encoding of video frames: " + ", ".join(ENCODINGS) + " (a bag's images keep "
+                        "theirs).", read_only=True))
         source = self.get_parameter("source").value
         if not source:
-            raise ValueError("parameter source is empty: give a video file or a folder of images")
+            raise ValueError("parameter source is empty: give a video file, a folder of images or a bag")
         self.encoding = self.get_parameter("encoding").value
         encode_frame(np.zeros((1, 1, 3), np.uint8), self.encoding)   # ValueError now rather than per frame
         self.frame_id = self.get_parameter("frame_id").value
         self.loop = self.get_parameter("loop").value
-        self.source = FrameSource(source, self.get_parameter("max_frames").value)
+        max_frames = self.get_parameter("max_frames").value
+        self.from_bag = is_bag(source)
+        self.restamp = self.get_parameter("restamp").value or not self.from_bag
+        self.source = (BagImageSource(source, self.get_parameter("bag_topic").value, max_frames) if self.from_bag
+                       else FrameSource(source, max_frames))
         self.fps = self.get_parameter("fps").value or self.source.fps or 10.0
         self.frames_published = 0
         self._frames = iter(self.source)
@@ -69,19 +89,24 @@ class ReplayPublisher(Node):
         self.finished = False
         if use_timer:
             self.create_timer(1.0 / self.fps, self._on_timer)
-        self.get_logger().info(f"streaming {source} at {self.fps:g} fps on {self.publisher.topic_name}")
+        what = f"{source} ({self.source.topic})" if self.from_bag else source
+        self.get_logger().info(f"streaming {what} at {self.fps:g} fps on {self.publisher.topic_name}")
 
-    def next_frame(self) -> np.ndarray | None:
+    def next_frame(self) -> Image | None:
+        """The next image of the source (not yet published), None at its end."""
         frame = next(self._frames, None)
         if frame is None and self.loop and self.frames_published:
             self._frames = iter(self.source)
             frame = next(self._frames, None)
-        return frame
-
-    def publish_frame(self, bgr: np.ndarray) -> Image:
-        msg = numpy_to_image_msg(encode_frame(bgr, self.encoding), self.encoding)
-        msg.header.stamp = self.get_clock().now().to_msg()
+        if frame is None or self.from_bag:
+            return frame
+        msg = numpy_to_image_msg(encode_frame(frame, self.encoding), self.encoding)
         msg.header.frame_id = self.frame_id
+        return msg
+
+    def publish_frame(self, msg: Image) -> Image:
+        if self.restamp:
+            msg.header.stamp = self.get_clock().now().to_msg()
         self.publisher.publish(msg)
         self.frames_published += 1
         return msg
@@ -103,7 +128,7 @@ def main(args=None) -> int:
     rclpy.init(args=args)
     try:
         node = ReplayPublisher()
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, ImportError) as error:
         rclpy.logging.get_logger("replay_publisher").fatal(f"cannot start: {error}")
         rclpy.try_shutdown()
         return 1

@@ -1,7 +1,6 @@
 """Adapter from the data package's samplers to the training loop's batch layout."""
 from __future__ import annotations
 
-import logging
 
 import torch
 
@@ -9,8 +8,9 @@ from ..data.sampler import SampleConfig, TrackingSampleDataset, build_default_so
 from ..data.sequences import load_dataset
 from ..model.config import ModelConfig
 from .config import StageConfig, TrainConfig
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack.train")
+log = get_logger("viltrack.train")
 
 
 class TrainingBatchDataset(torch.utils.data.Dataset):

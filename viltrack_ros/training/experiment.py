@@ -33,8 +33,9 @@ from ..settings import dataclass_from_dict
 from .losses import tracking_loss
 from .pair_cache import PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache, to_normalised_tensor
 from .trainer import lr_factor, seed_everything
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack.experiment")
+log = get_logger("viltrack.experiment")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

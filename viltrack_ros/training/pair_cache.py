@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +24,9 @@ from ..data.precropped import load_precropped
 from ..data.sequences import read_image_rgb
 from ..tracking.crop import crop_and_resize
 from ..tracking.tracker import IMAGENET_MEAN, IMAGENET_STD
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack.pairs")
+log = get_logger("viltrack.pairs")
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 """``viltrack train``: read the YAML config, train, export the checkpoint, print where everything went."""
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import replace
 from pathlib import Path
 
 from .config import TrainConfig
 from .trainer import Trainer
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack.train")
+log = get_logger("viltrack.train")
 
 
 def scale_steps(config: TrainConfig, total_steps: int) -> TrainConfig:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import math
 import os
 import platform
@@ -27,8 +26,9 @@ from ..model.config import get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from .config import StageConfig, TrainConfig
 from .losses import tracking_loss
+from viltrack_ros.log import get_logger
 
-log = logging.getLogger("viltrack.train")
+log = get_logger("viltrack.train")
 STATE_FILE = "train_state.pt"
 MODEL_FILE = "model.pt"
 BEST_FILE = "best.pt"

@@ -1,0 +1,235 @@
+"""What ROS users expect of a perception node beyond boxes, over real DDS with node processes: /diagnostics, the
+managed (lifecycle) variant, and the vision_msgs/Detection2DArray output (its conversion tested without vision_msgs).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+import sys  # noqa: E402
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
+from lifecycle_msgs.msg import State, Transition  # noqa: E402
+from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
+
+from viltrack_ros.ros.detections import (TRACKED_CLASS_ID, detection2d_array_fields,  # noqa: E402
+                                         vision_msgs_missing_reason)
+from viltrack_ros.ros.interfaces import TrackedObject  # noqa: E402
+from viltrack_ros.tracking import TrackStatus  # noqa: E402
+from .ros_harness import NODE_NAME, RELIABLE, NodeProcess, RosProbe, frame_msg, stamp_of  # noqa: E402
+
+FRAME_ID = "camera_optical_frame"
+INPUT_STATUS = f"/{NODE_NAME}: image input"
+MANAGED_NODE = [sys.executable, "-m", "viltrack_ros.ros.managed_tracker_node"]
+# The managed nodes run in a namespace of their own, beside the module's tracker node.
+MANAGED_NAMESPACE = "/managed"
+
+
+@pytest.fixture(scope="module")
+def tracker_node(tmp_path_factory, test_weights):
+    """One tracker node for the module, reporting twice a second."""
+    node = NodeProcess(log_path=tmp_path_factory.mktemp("node") / "tracker_node.log", weights=test_weights,
+                       parameters=["diagnostics.period:=0.5"], extra_args=[], cwd=REPO_ROOT)
+    yield node
+    node.stop()
+
+
+def values_of(status: DiagnosticStatus) -> dict[str, str]:
+    return {pair.key: pair.value for pair in status.values}
+
+
+def level_of(status: DiagnosticStatus) -> int:
+    return status.level[0] if isinstance(status.level, bytes) else int(status.level)
+
+
+def test_diagnostics_report_rates_drops_slow_processing_and_targets(tracker_node, probe):
+    reports: list[DiagnosticArray] = []
+    probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
+    probe.wait_for_node(tracker_node)
+
+    def input_statuses():
+        return [status for report in reports for status in report.status if status.name == INPUT_STATUS]
+
+    # Before any image: a warning that names the topic.
+    assert probe.spin_until(lambda: input_statuses(), 10), "nothing on /diagnostics"
+    first = input_statuses()[0]
+    assert level_of(first) == DiagnosticStatus.WARN[0] and first.message == "no image received yet on /image"
+
+    def wait_for_a_quiet_report() -> None:
+        """Until a report counts no image: every image before it is in the reports before it."""
+        reports.clear()
+        assert probe.spin_until(lambda: any(values_of(s)["images received"] == "0" for s in input_statuses()), 30)
+
+    frames, boxes = load_sequence("Crossing", 3)
+    handshake = frame_msg(frames[0], sec=100, frame_id=FRAME_ID)
+    probe.handshake(handshake)
+    assert probe.init_target(*boxes[0]).success
+    wait_for_a_quiet_report()
+    reports.clear()
+
+    # A burst much faster than the tracker: depth 1 keeps only the newest image, the others are dropped.
+    burst = 30
+    for index in range(burst):
+        probe.image_pub.publish(frame_msg(frames[1 + index % 2], sec=200 + index, frame_id=FRAME_ID))
+    last = (200 + burst - 1, 0)
+    assert probe.spin_until(lambda: probe.array_for(last) is not None, 30), "the newest image was not processed"
+    assert probe.spin_until(lambda: any(values_of(s)["images received"] == "0" for s in input_statuses()), 30)
+    statuses = input_statuses()
+    received = sum(int(values_of(s)["images received"]) for s in statuses)
+    dropped = sum(int(values_of(s)["images dropped"]) for s in statuses)
+    processed = sum(int(values_of(s)["images processed"]) for s in statuses)
+    answered = len({stamp_of(a) for a in probe.arrays if stamp_of(a)[0] >= 200})
+    assert received + dropped == burst, (received, dropped)   # every image of the burst, taken or dropped
+    assert dropped > 0 and processed == received == answered
+    warned = [s for s in statuses if "dropped" in s.message]
+    assert warned and all(level_of(s) == DiagnosticStatus.WARN[0] for s in warned)
+    assert f"dropped {values_of(warned[0])['images dropped']} of" in warned[0].message
+    assert all(values_of(s)["topic"] == "/image" and s.hardware_id == FRAME_ID for s in warned)
+    assert any(float(values_of(s)["latency max (ms)"]) > 0 for s in warned)
+
+    # One status per target, named after it.
+    target_statuses = [status for report in reports for status in report.status
+                       if status.name == f"/{NODE_NAME}: target 0"]
+    assert target_statuses and values_of(target_statuses[-1])["status"] in {s.name for s in TrackStatus}
+
+    # A processing rate under diagnostics.min_rate (changeable at run time) is a warning.
+    assert probe.set_parameter("diagnostics.min_rate", 500.0).successful
+    reports.clear()
+    for index in range(3):
+        probe.send(frame_msg(frames[1], sec=300 + index, frame_id=FRAME_ID))
+    assert probe.spin_until(lambda: any("below diagnostics.min_rate 500 Hz" in s.message
+                                        for s in input_statuses()), 5), [s.message for s in input_statuses()]
+    assert tracker_node.alive()
+
+
+# --- managed (lifecycle) node ---------------------------------------------------------------------------------
+@pytest.fixture
+def managed_probe(ros_context):
+    probe = RosProbe("managed_probe", namespace=MANAGED_NAMESPACE)
+    yield probe
+    probe.destroy()
+
+
+def start_managed_node(log_path, weights) -> NodeProcess:
+    return NodeProcess(log_path=log_path, command=MANAGED_NODE, weights=weights, parameters=[],
+                       extra_args=["-r", f"__ns:={MANAGED_NAMESPACE}"], cwd=REPO_ROOT)
+
+
+class Lifecycle:
+    def __init__(self, probe):
+        self.probe = probe
+        self.change = probe.node.create_client(ChangeState, f"{MANAGED_NAMESPACE}/{NODE_NAME}/change_state")
+        self.get = probe.node.create_client(GetState, f"{MANAGED_NAMESPACE}/{NODE_NAME}/get_state")
+
+    def state(self) -> str:
+        return self.probe.call(self.get, GetState.Request()).current_state.label
+
+    def transition(self, transition_id: int) -> bool:
+        request = ChangeState.Request(transition=Transition(id=transition_id))
+        return self.probe.call(self.change, request, timeout=60).success
+
+
+def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_again(tmp_path, test_weights,
+                                                                                       managed_probe):
+    probe = managed_probe
+    node = start_managed_node(tmp_path / "managed.log", test_weights)
+    try:
+        lifecycle = Lifecycle(probe)
+        assert lifecycle.change.wait_for_service(timeout_sec=60), node.log()
+        assert lifecycle.state() == "unconfigured"
+        assert not probe.init_client.wait_for_service(timeout_sec=1.0), "services before configure"
+        frames, boxes = load_sequence("Crossing", 4)
+
+        for cycle in range(2):   # after cleanup, configure loads the model again
+            assert lifecycle.transition(Transition.TRANSITION_CONFIGURE) and lifecycle.state() == "inactive"
+            assert probe.init_client.wait_for_service(timeout_sec=10.0)
+            assert lifecycle.transition(Transition.TRANSITION_ACTIVATE) and lifecycle.state() == "active"
+            first = frame_msg(frames[0], sec=1000 * (cycle + 1), frame_id=FRAME_ID)
+            probe.handshake(first)
+            assert probe.init_target(*boxes[0], stamp=stamp_of(first)).success
+            answer = probe.send(frame_msg(frames[1], sec=1000 * (cycle + 1) + 1, frame_id=FRAME_ID))
+            assert [obj.target_id for obj in answer.objects] == [0]
+
+            assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE) and lifecycle.state() == "inactive"
+            probe.spin_for(0.5)
+            probe.arrays.clear()
+            for index in range(3):
+                probe.image_pub.publish(frame_msg(frames[2], sec=1000 * (cycle + 1) + 10 + index, frame_id=FRAME_ID))
+                probe.spin_for(0.5)
+            assert probe.arrays == [], "an inactive node published"
+            assert probe.stop_target().success, "services stay while inactive"
+
+            assert lifecycle.transition(Transition.TRANSITION_CLEANUP) and lifecycle.state() == "unconfigured"
+            assert probe.spin_until(lambda: not probe.init_client.service_is_ready(), 10), "init_target stays"
+        assert node.log().count("model and interfaces released") == 2
+        assert node.alive()
+    finally:
+        node.stop()
+
+
+def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_keeps_running(tmp_path,
+                                                                                            managed_probe):
+    node = start_managed_node(tmp_path / "managed.log", tmp_path / "missing.pt")
+    try:
+        lifecycle = Lifecycle(managed_probe)
+        assert lifecycle.change.wait_for_service(timeout_sec=60), node.log()
+        assert not lifecycle.transition(Transition.TRANSITION_CONFIGURE)
+        assert lifecycle.state() == "unconfigured"
+        deadline = time.monotonic() + 5
+        while "cannot configure" not in node.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "cannot configure: checkpoint not found" in node.log(), node.log()
+        assert "Traceback" not in node.log()
+        assert node.alive() and lifecycle.state() == "unconfigured"
+    finally:
+        node.stop()
+
+
+# --- vision_msgs/Detection2DArray ------------------------------------------------------------------------------
+def tracked(target_id: int, status: TrackStatus, header: Header) -> TrackedObject:
+    return TrackedObject(header=header, target_id=target_id, center_x=50.5 + target_id, center_y=20.25,
+                         width=10.0, height=30.0, confidence=0.75, status=int(status))
+
+
+def test_detection_fields_follow_vision_msgs_and_leave_lost_targets_out():
+    header = Header(frame_id=FRAME_ID)
+    header.stamp.sec, header.stamp.nanosec = 12, 500
+    objects = [tracked(0, TrackStatus.TRACKING, header), tracked(3, TrackStatus.LOST, header),
+               tracked(7, TrackStatus.INITIALIZING, header)]
+    fields = detection2d_array_fields(header, objects)
+    assert fields["header"] is header
+    assert [d["id"] for d in fields["detections"]] == ["0", "7"]
+    detection = fields["detections"][0]
+    assert detection["header"] is header
+    assert detection["bbox"] == {"center": {"position": {"x": 50.5, "y": 20.25}, "theta": 0.0},
+                                 "size_x": 10.0, "size_y": 30.0}
+    assert detection["results"] == [{"hypothesis": {"class_id": TRACKED_CLASS_ID, "score": 0.75}}]
+    assert detection2d_array_fields(header, [])["detections"] == []
+
+
+def test_node_publishes_detection2d_arrays_where_vision_msgs_is_installed(tracker_node, probe):
+    reason = vision_msgs_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    from vision_msgs.msg import Detection2DArray
+
+    detections = []
+    probe.node.create_subscription(Detection2DArray, "detections", detections.append, RELIABLE)
+    probe.wait_for_node(tracker_node)
+    frames, boxes = load_sequence("Crossing", 2)
+    probe.handshake(frame_msg(frames[0], sec=700, frame_id=FRAME_ID))
+    assert probe.init_target(*boxes[0]).success
+    answer = probe.send(frame_msg(frames[1], sec=701, frame_id=FRAME_ID))
+    assert probe.spin_until(lambda: any(stamp_of(d) == (701, 0) for d in detections), 10)
+    detection_array = next(d for d in detections if stamp_of(d) == (701, 0))
+    tracked_object = answer.objects[0]
+    assert detection_array.header.frame_id == FRAME_ID
+    if tracked_object.status != TrackStatus.LOST:
+        box = detection_array.detections[0].bbox
+        assert (box.center.position.x, box.size_x) == pytest.approx((tracked_object.center_x, tracked_object.width))

@@ -1,0 +1,84 @@
+"""The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order:
+
+  unconfigured --configure--> inactive   the settings are checked and the model is loaded; outputs and services exist
+  inactive     --activate---> active     subscribes to the images and publishes
+  active       --deactivate-> inactive   unsubscribes: nothing is published (targets and services stay)
+  inactive     --cleanup----> unconfigured  interfaces removed, model freed
+
+A wrong setting or weights file fails ``configure`` with the reason in the log; the node stays unconfigured and
+answers. ``ros2 launch viltrack_ros tracker.launch.py managed:=true``, then ``ros2 lifecycle set /viltrack_tracker
+configure`` and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tracker_node``.
+"""
+from __future__ import annotations
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+
+from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter
+
+
+class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
+    """The tracker node with the lifecycle of a managed node (see the module docstring)."""
+
+    def __init__(self, **node_options):
+        super().__init__(NODE_NAME, **node_options)
+        self._configured = False
+        # Declared now, so `ros2 param` can read and set them before configure.
+        self._declare_parameters()
+        self.get_logger().info(f"unconfigured: waiting for configure (ros2 lifecycle set "
+                               f"{self.get_fully_qualified_name()} configure)")
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._configure()
+        except ValueError as error:   # CheckpointError is a ValueError
+            self.get_logger().error(f"cannot configure: {error}")
+            return TransitionCallbackReturn.FAILURE
+        self._configured = True
+        return super().on_configure(state)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._activate()
+        return super().on_activate(state)   # activates the lifecycle publishers
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._deactivate()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return super().on_shutdown(state)
+
+    def _release(self) -> None:
+        if self._configured:
+            self._cleanup()
+            self._configured = False
+
+    def _create_output_publisher(self, msg_type, topic, qos):
+        # Lifecycle publishers: publish() does nothing while the node is inactive.
+        return self.create_lifecycle_publisher(msg_type, topic, qos)
+
+    def _destroy_output_publisher(self, publisher) -> None:
+        self.destroy_lifecycle_publisher(publisher)
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = ManagedTrackerNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

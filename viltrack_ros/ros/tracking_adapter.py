@@ -1,0 +1,398 @@
+"""The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one
+(managed_tracker_node.py): parameters, image callbacks, services, outputs and diagnostics around
+``viltrack_ros.tracking.MultiTracker``.
+
+Interfaces (all names relative, so a namespace or a remap runs one node per camera):
+  subscribes  ``image`` (sensor_msgs/Image), or ``image/compressed`` with ``image_transport:=compressed``
+  publishes   ``tracked_object`` (TrackedObject, one per target and image), ``tracked_objects`` (TrackedObjectArray,
+              one per processed image, also when empty), ``overlay`` (sensor_msgs/Image: boxes drawn, rgb8),
+              ``detections`` (vision_msgs/Detection2DArray, where vision_msgs is installed) and ``/diagnostics``
+  services    ``init_target`` (InitTarget: start or replace a target), ``stop_target`` (StopTarget: one or all)
+
+Every output carries the header of the image it was computed from. The steps are the lifecycle's: ``_configure``
+checks the settings and loads the model, then creates the outputs and services (a client that sees
+``init_target`` talks to a ready node); ``_activate`` subscribes to the images; ``_deactivate`` unsubscribes;
+``_cleanup`` removes the interfaces and frees the model.
+"""
+from __future__ import annotations
+
+import collections
+import gc
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.parameter import Parameter
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.subscription import MessageInfo
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+
+from viltrack_ros.model.checkpoint import default_weights_path
+from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
+from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
+from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
+                                               rgb_to_image_msg, using_cv_bridge)
+from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.tracking.visualize import draw_tracks
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
+
+NODE_NAME = "viltrack_tracker"
+TRACKER_PREFIX = "tracker."   # node parameter tracker.<name> <-> TrackerConfig.<name>
+DEVICES = ("auto", "cpu", "cuda")
+TRANSPORTS = ("raw", "compressed")
+RELIABILITIES = ("best_effort", "reliable")
+# Outputs are reliable, so both reliable and best-effort subscribers (rviz, rosbag) can connect.
+OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+OVERLAY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+# The topic every diagnostic_updater publishes on, whatever the node's namespace.
+DIAGNOSTICS_TOPIC = "/diagnostics"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    header: Header
+    rgb: np.ndarray
+
+
+def _stamp_key(stamp) -> tuple[int, int]:
+    return int(stamp.sec), int(stamp.nanosec)
+
+
+def _duration(seconds: float) -> Duration:
+    nanoseconds = max(0, int(round(seconds * 1e9)))
+    return Duration(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
+
+
+def _describe(description: str, read_only: bool = False, low=None, high=None,
+              choices: tuple[str, ...] = ()) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=description, read_only=read_only)
+    if choices:
+        descriptor.additional_constraints = "one of: " + ", ".join(choices)
+    if isinstance(low, float) or isinstance(high, float):
+        descriptor.floating_point_range = [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
+    elif low is not None and high is not None:
+        descriptor.integer_range = [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
+    return descriptor
+
+
+def tracked_object_msg(header: Header, target_id: int, result: TrackResult, latency_s: float) -> TrackedObject:
+    """One tracker result as a message: the top-left box of the tracker becomes the centre form of the message."""
+    x, y, w, h = result.box
+    return TrackedObject(header=header, target_id=int(target_id), center_x=float(x + w / 2),
+                         center_y=float(y + h / 2), width=float(w), height=float(h),
+                         confidence=float(result.confidence), status=int(result.status),
+                         processing_latency=_duration(latency_s))
+
+
+class TrackingAdapter:
+    """Mixed into an rclpy ``Node`` or ``LifecycleNode``: images in, tracked boxes out (see the module docstring).
+
+    The node class decides when each step runs; ``_create_output_publisher`` / ``_destroy_output_publisher`` are
+    the hooks a managed node overrides so that deactivation also stops its publishers. Attribute names must not
+    shadow rclpy's own (``Node._services`` holds the parameter services, for one).
+    """
+
+    _tracker: MultiTracker | None = None
+    _image_sub = None
+
+    # --- parameters ------------------------------------------------------------------------------------
+    def _declare_parameters(self) -> None:
+        self.declare_parameter("weights", "", _describe(
+            "Checkpoint file (.pt) to load; empty: the weights shipped with the package.", read_only=True))
+        self.declare_parameter("preset", "", _describe(
+            "Model preset the checkpoint must hold (e.g. vil_cpu); empty accepts the checkpoint's own. The "
+            "network's shape always comes from the checkpoint: this only guards against a wrong file.",
+            read_only=True))
+        self.declare_parameter("device", "auto", _describe(
+            "Where the network runs: auto (cuda when available), cpu or cuda.", read_only=True, choices=DEVICES))
+        self.declare_parameter("threads", 0, _describe(
+            "PyTorch CPU threads; 0 keeps PyTorch's default.", read_only=True, low=0, high=256))
+        self.declare_parameter("image_transport", "raw", _describe(
+            "raw: subscribe to image (sensor_msgs/Image); compressed: image/compressed (JPEG/PNG).",
+            read_only=True, choices=TRANSPORTS))
+        self.declare_parameter("qos.reliability", "best_effort", _describe(
+            "Reliability of the image subscription. best_effort (sensor data) accepts every camera publisher.",
+            read_only=True, choices=RELIABILITIES))
+        self.declare_parameter("qos.depth", 1, _describe(
+            "Images queued for the tracker. 1: a slow model drops old frames instead of falling behind.",
+            read_only=True, low=1, high=100))
+        self.declare_parameter("publish_overlay", True, _describe(
+            "Publish the annotated image on overlay (drawn only while someone subscribes)."))
+        self.declare_parameter("init_frame_buffer_size", 30, _describe(
+            "Recent images kept so that init_target can name the stamp of the image a box was drawn on.",
+            read_only=True, low=1, high=1000))
+        self.declare_parameter("diagnostics.period", 1.0, _describe(
+            "Seconds between two /diagnostics reports; rates and counts are over this period.",
+            read_only=True, low=0.1, high=60.0))
+        self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
+            "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
+            low=0.0, high=1000.0))
+        # Tracker settings: names, defaults, ranges and meaning all come from TrackerConfig, their one home.
+        for name, spec in TrackerConfig.describe().items():
+            self.declare_parameter(TRACKER_PREFIX + name, spec["default"],
+                                   _describe(spec["description"], low=spec.get("low"), high=spec.get("high")))
+        self.add_on_set_parameters_callback(self._validate_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
+
+    def _choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.get_parameter(name).value
+        if value not in choices:
+            raise ValueError(f"parameter {name}={value!r} must be one of {', '.join(choices)}")
+        return value
+
+    def _tracker_config_from_parameters(self, changes: dict | None = None) -> TrackerConfig:
+        settings = {name: self.get_parameter(TRACKER_PREFIX + name).value for name in TrackerConfig.describe()}
+        settings.update(changes or {})
+        return TrackerConfig.from_dict(settings)
+
+    def _check_preset(self, weights: str) -> None:
+        expected = self.get_parameter("preset").value
+        actual = self._tracker.model_info["model_config"]["name"]
+        if expected and expected != actual:
+            raise ValueError(f"{weights} holds preset '{actual}', but parameter preset is '{expected}'")
+
+    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        tracker_changes = {p.name[len(TRACKER_PREFIX):]: p.value for p in parameters
+                           if p.name.startswith(TRACKER_PREFIX)}
+        if tracker_changes:
+            try:
+                self._tracker_config_from_parameters(tracker_changes)
+            except (ValueError, TypeError) as error:
+                return SetParametersResult(successful=False, reason=str(error))
+        return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, parameters: list[Parameter]) -> None:
+        names = {p.name for p in parameters}
+        if self._tracker is not None and any(name.startswith(TRACKER_PREFIX) for name in names):
+            self._tracker.config = self._tracker_config_from_parameters()
+            self.get_logger().info(f"tracker settings now {self._tracker.config.to_dict()}")
+        if "publish_overlay" in names:
+            self._publish_overlay = self.get_parameter("publish_overlay").value
+
+    # --- lifecycle steps -------------------------------------------------------------------------------
+    def _configure(self) -> None:
+        """Check every setting, load the model, then create the outputs and services. Raises ValueError or
+        CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created then."""
+        # Every setting is checked before the (slow) model load, so a typo fails at once.
+        device = self._choice("device", DEVICES)
+        self._transport = self._choice("image_transport", TRANSPORTS)
+        self._reliability = self._choice("qos.reliability", RELIABILITIES)
+        tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
+        self._publish_overlay = self.get_parameter("publish_overlay").value
+
+        threads = self.get_parameter("threads").value
+        if threads > 0:
+            torch.set_num_threads(threads)
+        weights = self.get_parameter("weights").value or str(default_weights_path())
+        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config)
+        try:
+            self._check_preset(weights)
+        except ValueError:
+            self._tracker = None
+            raise
+
+        self._recent_frames: collections.deque[_Frame] = collections.deque(
+            maxlen=self.get_parameter("init_frame_buffer_size").value)
+        self._image_size: tuple[int, int] | None = None
+        self._latest_objects: dict[int, TrackedObject] = {}
+        self._statistics = FrameStatistics(time.monotonic())
+        self._image_topic = self.resolve_topic_name("image/compressed" if self._transport == "compressed"
+                                                    else "image")
+        self._hardware_id = ""
+
+        self._object_pub = self._create_output_publisher(TrackedObject, "tracked_object", OUTPUT_QOS)
+        self._array_pub = self._create_output_publisher(TrackedObjectArray, "tracked_objects", OUTPUT_QOS)
+        self._overlay_pub = self._create_output_publisher(Image, "overlay", OVERLAY_QOS)
+        vision_missing = vision_msgs_missing_reason()
+        self._detections_pub = None
+        if vision_missing is None:
+            from vision_msgs.msg import Detection2DArray
+            self._detections_pub = self._create_output_publisher(Detection2DArray, "detections", OUTPUT_QOS)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
+        self._diagnostics_timer = self.create_timer(self.get_parameter("diagnostics.period").value,
+                                                    self._publish_diagnostics)
+        self._target_services = [self.create_service(InitTarget, "init_target", self._on_init_target),
+                          self.create_service(StopTarget, "stop_target", self._on_stop_target)]
+
+        info = self._tracker.model_info
+        self.get_logger().info(
+            f"ready: weights {info.get('path')} (preset {info['model_config']['name']}, "
+            f"{'trained' if info.get('trained') else 'UNTRAINED: boxes are meaningless'}), "
+            f"device {self._tracker.device}, torch threads {torch.get_num_threads()}, "
+            f"image conversion {'cv_bridge' if using_cv_bridge() else 'built-in'}, "
+            f"detections {'on ' + self._detections_pub.topic_name if self._detections_pub else 'off: ' + vision_missing}")
+        if not info.get("trained"):
+            self.get_logger().warning("the loaded checkpoint is marked untrained (freshly initialised weights)")
+
+    def _activate(self) -> None:
+        image_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=self.get_parameter("qos.depth").value,
+            reliability=(ReliabilityPolicy.BEST_EFFORT if self._reliability == "best_effort"
+                         else ReliabilityPolicy.RELIABLE))
+        if self._transport == "compressed":
+            self._image_sub = self.create_subscription(CompressedImage, "image/compressed",
+                                                       self._on_compressed_image, image_qos)
+        else:
+            self._image_sub = self.create_subscription(Image, "image", self._on_image, image_qos)
+        self.get_logger().info(f"listening on {self._image_sub.topic_name}")
+
+    def _deactivate(self) -> None:
+        if self._image_sub is not None:
+            self.destroy_subscription(self._image_sub)
+            self._image_sub = None
+            self.get_logger().info(f"stopped listening on {self._image_topic}")
+
+    def _cleanup(self) -> None:
+        self._deactivate()
+        for service in self._target_services:
+            self.destroy_service(service)
+        self._target_services = []
+        self.destroy_timer(self._diagnostics_timer)
+        self.destroy_publisher(self._diagnostics_pub)
+        for publisher in (self._object_pub, self._array_pub, self._overlay_pub, self._detections_pub):
+            if publisher is not None:
+                self._destroy_output_publisher(publisher)
+        self._recent_frames.clear()
+        self._latest_objects.clear()
+        self._tracker = None
+        gc.collect()   # the network's tensors go now, not at some later collection
+        self.get_logger().info("model and interfaces released")
+
+    def _create_output_publisher(self, msg_type, topic: str, qos: QoSProfile):
+        return self.create_publisher(msg_type, topic, qos)
+
+    def _destroy_output_publisher(self, publisher) -> None:
+        self.destroy_publisher(publisher)
+
+    # --- images ----------------------------------------------------------------------------------------
+    def _on_image(self, msg: Image, info: MessageInfo) -> None:
+        received = self._image_received(info)
+        try:
+            rgb = image_msg_to_rgb(msg)
+        except ImageConversionError as error:
+            self._statistics.image_skipped()
+            self.get_logger().warning(f"skipping image ({msg.width}x{msg.height}, '{msg.encoding}'): {error}",
+                                      throttle_duration_sec=5.0)
+            return
+        self._track(msg.header, rgb, received)
+
+    def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:
+        received = self._image_received(info)
+        try:
+            rgb = compressed_msg_to_rgb(msg)
+        except ImageConversionError as error:
+            self._statistics.image_skipped()
+            self.get_logger().warning(f"skipping image: {error}", throttle_duration_sec=5.0)
+            return
+        self._track(msg.header, rgb, received)
+
+    def _image_received(self, info: MessageInfo) -> float:
+        """Counts the image (and the ones dropped before it, from DDS's sequence numbers); returns the time."""
+        received = time.perf_counter()
+        publisher = info.get("publisher_gid") or {}
+        self._statistics.image_received(time.monotonic(), publisher.get("data"),
+                                        info.get("publication_sequence_number"))
+        return received
+
+    def _track(self, header: Header, rgb: np.ndarray, received: float) -> None:
+        size = rgb.shape[:2]
+        if self._image_size is not None and size != self._image_size:
+            # Boxes are pixels of the old resolution: they mean nothing in the new one.
+            dropped = self._tracker.target_ids
+            self._tracker.clear()
+            self._latest_objects.clear()
+            self._recent_frames.clear()
+            self.get_logger().warning(
+                f"image size changed from {self._image_size[1]}x{self._image_size[0]} to {size[1]}x{size[0]}; "
+                f"dropped targets {dropped}: call init_target again")
+        self._image_size = size
+        self._hardware_id = header.frame_id
+        self._recent_frames.append(_Frame(header, rgb))
+        try:
+            results = self._tracker.update(rgb)
+        except Exception:   # one bad frame must not take the camera's tracker down
+            self._statistics.tracker_failed()
+            self.get_logger().error(f"tracker failed on this image, skipped:\n{traceback.format_exc()}",
+                                    throttle_duration_sec=5.0)
+            return
+        latency = time.perf_counter() - received
+        objects = [tracked_object_msg(header, target_id, result, latency) for target_id, result in results.items()]
+        for tracked in objects:
+            self._object_pub.publish(tracked)
+        self._array_pub.publish(TrackedObjectArray(header=header, objects=objects))
+        if self._detections_pub is not None:
+            self._detections_pub.publish(to_detection2d_array(header, objects))
+        if self._publish_overlay and self._overlay_pub.get_subscription_count() > 0:
+            self._overlay_pub.publish(rgb_to_image_msg(draw_tracks(rgb, results.items()), header))
+        self._latest_objects = {tracked.target_id: tracked for tracked in objects}
+        self._statistics.image_processed(latency)
+
+    # --- diagnostics -----------------------------------------------------------------------------------
+    def _publish_diagnostics(self) -> None:
+        summary = self._statistics.take_summary(time.monotonic())
+        level, message = assess_input(summary, self._image_topic, self.get_parameter("diagnostics.min_rate").value,
+                                      subscribed=self._image_sub is not None)
+        self._diagnostics_pub.publish(diagnostic_array(
+            self.get_clock().now().to_msg(), self.get_fully_qualified_name(), self._hardware_id, level, message,
+            input_values(summary, self._image_topic), list(self._latest_objects.values())))
+
+    # --- services --------------------------------------------------------------------------------------
+    def _on_init_target(self, request: InitTarget.Request, response: InitTarget.Response) -> InitTarget.Response:
+        response.target_id = request.target_id
+        frame, problem = self._frame_for(request.stamp)
+        if frame is None:
+            response.success, response.message = False, problem
+            return response
+        if request.target_id == InitTarget.Request.NEW_TARGET_ID:
+            response.target_id = max(self._tracker.target_ids, default=-1) + 1
+        elif request.target_id < 0:
+            response.success = False
+            response.message = f"target_id must be >= 0, or {InitTarget.Request.NEW_TARGET_ID} for a new id"
+            return response
+        box = (request.x, request.y, request.width, request.height)
+        try:
+            self._tracker.init(response.target_id, frame.rgb, box)
+        except ValueError as error:
+            response.success, response.message = False, f"invalid box: {error}"
+            return response
+        height, width = frame.rgb.shape[:2]
+        response.success = True
+        response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
+                            f"{request.width:g}, {request.height:g}) on the {width}x{height} image stamped "
+                            f"{frame.header.stamp.sec}.{frame.header.stamp.nanosec:09d}")
+        self.get_logger().info(response.message)
+        return response
+
+    def _frame_for(self, stamp) -> tuple[_Frame | None, str]:
+        if not self._recent_frames:
+            return None, f"no image received yet on {self._image_topic}"
+        if _stamp_key(stamp) == (0, 0):
+            return self._recent_frames[-1], ""
+        for frame in reversed(self._recent_frames):
+            if _stamp_key(frame.header.stamp) == _stamp_key(stamp):
+                return frame, ""
+        oldest, newest = self._recent_frames[0].header.stamp, self._recent_frames[-1].header.stamp
+        return None, (f"no recent image has stamp {stamp.sec}.{stamp.nanosec:09d}; kept: "
+                      f"{oldest.sec}.{oldest.nanosec:09d} .. {newest.sec}.{newest.nanosec:09d} "
+                      f"(zero stamp = newest image)")
+
+    def _on_stop_target(self, request: StopTarget.Request, response: StopTarget.Response) -> StopTarget.Response:
+        if request.target_id == StopTarget.Request.ALL_TARGETS:
+            stopped = self._tracker.target_ids
+            self._tracker.clear()
+            self._latest_objects.clear()
+            response.success, response.message = True, f"stopped targets {stopped}"
+        elif self._tracker.remove(request.target_id):
+            self._latest_objects.pop(request.target_id, None)
+            response.success, response.message = True, f"stopped target {request.target_id}"
+        else:
+            response.success = False
+            response.message = f"no target {request.target_id}; tracking {self._tracker.target_ids}"
+        self.get_logger().info(response.message)
+        return response

@@ -100,6 +100,12 @@ PRESETS: dict[str, ModelConfig] = {
     "vil_cpu": ModelConfig(name="vil_cpu", dim=128, depth=8, patch_size=16, template_size=64, search_size=128,
                            mlp_ratio=2.0, film_interval=4, tmoe_blocks=2, head_channels=64,
                            drop_path_rate=0.0),
+    # The hybrid ViL (README, "Model"): ImageNet EfficientNet-Lite0 stages to stride 16 (frozen) instead of the patch
+    # convolution, 4 ViL blocks, and the stem's template-search correlation into the head; won the recipe
+    # experiments (config/train/experiments.yaml, arm b2).
+    "vil_hybrid": ModelConfig(name="vil_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
+                              template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
+                              head_channels=64, drop_path_rate=0.0, correlation_cells=3),
 }
 
 

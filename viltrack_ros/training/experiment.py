@@ -64,7 +64,10 @@ class ArmConfig:
 
     def model_config(self) -> ModelConfig:
         base = get_preset(self.preset)
-        return ModelConfig.from_dict({**base.to_dict(), **self.model_overrides, "name": self.name})
+        # A preset taken as it is keeps its name (what the node's `preset` parameter checks); a changed one is named
+        # after the arm.
+        name = self.name if self.model_overrides else base.name
+        return ModelConfig.from_dict({**base.to_dict(), **self.model_overrides, "name": name})
 
 
 class PairSampler:
@@ -323,7 +326,7 @@ def write_arms_table(out: Path) -> Path:
     return path
 
 
-def run(config_path: Path, arms: list[str] | None, out: Path, threads: int) -> None:
+def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None) -> None:
     torch.set_num_threads(threads)
     import cv2
     cv2.setNumThreads(1)
@@ -332,7 +335,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int) -> N
     train_root = Path(config.get("train_root") or default_train_root())
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
     defaults = config.get("defaults", {})
-    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a}, "arm settings") for a in config["arms"]]
+    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **({"init_from": init_from} if init_from else {})},
+                                    "arm settings") for a in config["arms"]]
     selected = [a for a in all_arms if arms is None or a.name in arms]
     cache = build_pair_cache(train_root, spec, cache_dir)
     data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
@@ -367,8 +371,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int) -> N
 
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None) -> Path:
-    """Track ``val`` (canvas replay) with every combination of the tracker settings in ``grid``
-    (``name=v1,v2``); writes ``<out>/tuning.md`` and returns its path. Held-out sequences are not touched."""
+    """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
+    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` and returns its path. Held-out sequences: never."""
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)
@@ -377,18 +381,25 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
         name, _, options = item.partition("=")
         values[name] = [yaml.safe_load(v) for v in options.split(",")]
     val = validation_sequences(train_root or default_train_root())
+    dev = development_sequences()
     rows = []
     for combination in itertools.product(*values.values()):
         settings = dict(zip(values, combination))
         label = ", ".join(f"{k}={v}" for k, v in settings.items()) or "defaults"
         tracker = ViLTrackerAdapter.from_checkpoint(weights, name=label, settings=settings)
-        scores = score_trackers([tracker], val)[label]
-        rows.append((label, scores))
-        log.info("%s: val AUC %.3f", label, scores["auc"])
+        val_scores = score_trackers([tracker], val)[label]
+        dev_scores = score_trackers([tracker], dev)[label] if dev else {"auc": float("nan"), "per_sequence": {}}
+        rows.append((label, val_scores, dev_scores))
+        log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
     out.mkdir(parents=True, exist_ok=True)
-    lines = [f"Tracker settings on `val` (canvas replay), weights `{weights}`:", "",
-             "| settings | val AUC | val P@20 |", "|---|---:|---:|"]
-    lines += [f"| {label} | {s['auc']:.3f} | {s['precision']:.3f} |" for label, s in rows]
+    names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
+    lines = [f"Tracker settings on `val` (canvas replay) and the development sequences, weights `{weights}`:", "",
+             "| settings | val AUC | dev AUC | " + " | ".join(names) + " |",
+             "|---|---:|---:|" + "---:|" * len(names)]
+    for label, v, d in rows:
+        per = {**v["per_sequence"], **d["per_sequence"]}
+        lines.append(f"| {label} | {v['auc']:.3f} | {d['auc']:.3f} | " + " | ".join(f"{per[n]:.2f}" for n in names)
+                     + " |")
     path = out / "tuning.md"
     path.write_text("\n".join(lines) + "\n")
     print(path.read_text())
@@ -401,6 +412,8 @@ def main(argv=None) -> int:
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--init-from", default=None, metavar="WEIGHTS",
+                        help="start every selected arm from these weights (overrides the config's init_from)")
     parser.add_argument("--tune", type=Path, default=None, metavar="WEIGHTS",
                         help="instead of training: score tracker settings of WEIGHTS on val (see --grid)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
@@ -410,7 +423,7 @@ def main(argv=None) -> int:
     if args.tune:
         tune(args.tune, args.grid, args.out, args.threads)
         return 0
-    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads)
+    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from)
     return 0
 
 

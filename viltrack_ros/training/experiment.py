@@ -323,7 +323,29 @@ def write_arms_table(out: Path) -> Path:
                      f"{r['dev']['precision']:.3f} | {r['val']['fps']:.0f} |")
     path = out / "arms.md"
     path.write_text("\n".join(lines) + "\n")
+    plot_arms(rows, out / "arms.png")
     return path
+
+
+def plot_arms(rows: list[dict], png_path: Path) -> None:
+    """Bars of val and dev success AUC per arm (the arms table at a glance)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = [r["arm"] for r in rows]
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(1.4 * len(rows) + 2, 3.4))
+    for offset, split in ((-0.2, "val"), (0.2, "dev")):
+        values = [r[split]["auc"] for r in rows]
+        bars = ax.bar(x + offset, values, width=0.4, label=f"{split} AUC")
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("success AUC")
+    ax.set_title("recipe experiments: same pairs, seed and budget per arm")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=80)
+    plt.close(fig)
 
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None) -> None:

@@ -8,13 +8,12 @@ written as the CDR bytes that arrived, stamped with the receive time, as ``ros2 
 """
 from __future__ import annotations
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from viltrack_ros.ros.bag_io import STORAGES, BagWriter, message_class
+from viltrack_ros.ros.node_main import run_node
 
 
 class BagRecorder(Node):
@@ -69,22 +68,8 @@ class BagRecorder(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = BagRecorder()
-    except (ValueError, FileExistsError, ImportError) as error:
-        rclpy.logging.get_logger("bag_recorder").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(BagRecorder, "bag_recorder", (ValueError, FileExistsError, ImportError), args=args,
+                    on_exit=BagRecorder.close)
 
 
 if __name__ == "__main__":

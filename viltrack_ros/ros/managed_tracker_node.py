@@ -11,10 +11,9 @@ configure`` and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tra
 """
 from __future__ import annotations
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
+from viltrack_ros.ros.node_main import run_node
 from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter
 
 
@@ -68,16 +67,7 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = ManagedTrackerNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ManagedTrackerNode, NODE_NAME, args=args)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 import rclpy
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
@@ -23,6 +22,7 @@ from sensor_msgs.msg import Image
 from viltrack_ros.data.frame_source import FrameSource
 from viltrack_ros.ros.bag_io import BagImageSource, is_bag
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
+from viltrack_ros.ros.node_main import run_node
 
 ENCODINGS = ("bgr8", "rgb8", "mono8")
 
@@ -124,23 +124,14 @@ class ReplayPublisher(Node):
             self.get_logger().info(f"end of {self.source.path} after {self.frames_published} frames")
 
 
+def spin_until_finished(node: "ReplayPublisher") -> None:
+    while rclpy.ok() and not node.finished:
+        rclpy.spin_once(node, timeout_sec=0.1)
+
+
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = ReplayPublisher()
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        rclpy.logging.get_logger("replay_publisher").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        while rclpy.ok() and not node.finished:
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ReplayPublisher, "replay_publisher", (ValueError, FileNotFoundError, ImportError), args=args,
+                    spin=spin_until_finished)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,10 @@ The interfaces are described in tracking_adapter.py; managed_tracker_node.py is 
 """
 from __future__ import annotations
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from viltrack_ros.model.checkpoint import CheckpointError
+from viltrack_ros.ros.node_main import run_node
 from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter, tracked_object_msg
 
 __all__ = ["TrackerNode", "main", "tracked_object_msg"]
@@ -32,22 +31,8 @@ class TrackerNode(TrackingAdapter, Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = TrackerNode()
-    except (CheckpointError, ValueError) as error:
-        # Wrong weights or settings: say why in one line instead of a traceback, and exit non-zero.
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    # Wrong weights or settings: one line saying why, exit code 1.
+    return run_node(TrackerNode, NODE_NAME, (CheckpointError, ValueError), args=args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import argparse
 import csv
 import json
 import logging
-import math
 import platform
 import time
 from dataclasses import dataclass, field

@@ -38,6 +38,12 @@ def opencv_tracker_factory(kind: str):
     raise RuntimeError(f"OpenCV {cv2.__version__} has no {name}: install opencv-contrib-python(-headless)")
 
 
+def opencv_rect(box) -> tuple[int, int, int, int]:
+    """OpenCV trackers' init takes an integer rectangle; rounding moves it by at most half a pixel."""
+    x, y, w, h = (float(v) for v in box)
+    return int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1)
+
+
 class OpenCVTracker:
     """An OpenCV tracker fed BGR frames.
 
@@ -56,9 +62,7 @@ class OpenCVTracker:
 
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self._tracker = self._factory()
-        x, y, w, h = (float(v) for v in box)
-        # OpenCV's init takes an integer rectangle; rounding moves it by at most half a pixel.
-        rect = (int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1))
+        rect = opencv_rect(box)
         self._tracker.init(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), rect)
         self._last_box = np.asarray(rect, dtype=np.float64)
 
@@ -107,9 +111,7 @@ class NanoTrackTracker:
 
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self._tracker = self._create()
-        x, y, w, h = (float(v) for v in box)
-        rect = (int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1))
-        self._tracker.init(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), rect)
+        self._tracker.init(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), opencv_rect(box))
 
     def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
         ok, rect = self._tracker.update(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))

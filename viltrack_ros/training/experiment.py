@@ -165,7 +165,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
     teacher = None
     if arm.distill_weight > 0:
-        from .distill import NanoTrackTeacher
+        from .distill import NanoTrackTeacher, distillation_loss
         teacher = NanoTrackTeacher()
     step, seconds = 0, 0.0
     if state_path.is_file():
@@ -211,7 +211,6 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                             given_stem_features=inputs.uses_features)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
             if teacher is not None:
-                from .distill import distillation_loss
                 target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
                                                                                             jitter[:, k]],
                                             outputs["score_logits"].shape[-1])

@@ -103,7 +103,8 @@ def _force_confidence(tracker, logit: float):
 
 def test_lost_after_sustained_low_confidence_then_recovered(small_checkpoint):
     config = TrackerConfig(lost_threshold=0.3, lost_patience=3, recover_threshold=0.5)
-    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config)
+    # torch backend: the test edits the model's weights in place, which an exported ONNX graph would not see
+    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
     image = textured(120, 160)
     tracker.init(image, (40, 40, 30, 30))
     _force_confidence(tracker, -5.0)            # ~0.007
@@ -120,7 +121,7 @@ def test_online_template_update_is_gated_and_switchable(small_checkpoint):
     image = textured(120, 160)
     for enabled in (True, False):
         config = TrackerConfig(online_template_update=enabled, update_interval=2, update_threshold=0.6)
-        tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config)
+        tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
         tracker.init(image, (40, 40, 30, 30))
         initial = tracker._multi._targets[0].templates.clone()
         _force_confidence(tracker, 5.0)         # confident: the gate opens
@@ -130,7 +131,7 @@ def test_online_template_update_is_gated_and_switchable(small_checkpoint):
         assert torch.equal(templates[0], initial[0])          # the initial template never changes
         assert torch.equal(templates[1], initial[1]) != enabled
     # Low confidence keeps the gate closed even when enabled.
-    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(update_interval=2))
+    tracker = ViLTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(update_interval=2), backend="torch")
     tracker.init(image, (40, 40, 30, 30))
     initial = tracker._multi._targets[0].templates.clone()
     _force_confidence(tracker, -5.0)

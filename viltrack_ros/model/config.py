@@ -10,6 +10,7 @@ SCAN_ORDERS = ("alternate_full", "template_first")
 # "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
 STEMS = ("patch", "efficientnet_lite0")
+CORRELATION_KERNELS = ("center", "target_box")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class ModelConfig:
     # template's central correlation_cells x correlation_cells stem cells (0 = off). A matching signal that needs
     # no training (the training-free Siamese baseline is made of it), so a short training starts from it.
     correlation_cells: int = 0
+    # Where those k x k template cells are read: "center" = the central k x k stem cells of the template grid;
+    # "target_box" = k x k points spread over the target's own box in the template (bilinear), so a thin or
+    # flat target's kernel is the target and not its background (callers pass template_boxes).
+    correlation_kernel: str = "center"
 
     def __post_init__(self):
         problems = []
@@ -64,6 +69,8 @@ class ModelConfig:
             problems.append("correlation_cells needs a pretrained stem (stem: efficientnet_lite0)")
         if not 0 <= self.correlation_cells <= self.template_size // self.patch_size:
             problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
+        if self.correlation_kernel not in CORRELATION_KERNELS:
+            problems.append(f"correlation_kernel must be one of {CORRELATION_KERNELS}, got {self.correlation_kernel!r}")
         if self.num_templates not in (1, 2):
             problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
         if (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):

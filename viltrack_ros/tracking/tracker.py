@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from ..model.checkpoint import load_checkpoint
-from ..model.film import FiLMState
 from ..model.network import ViLTrackNet
+from .backends import create_backend
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
 from .decode import SizePrior, select_boxes
@@ -58,7 +58,8 @@ def hann_window(grid: int) -> torch.Tensor:
 class _Target:
     box: np.ndarray                         # last box (x, y, w, h)
     templates: torch.Tensor                 # (T, 3, h, h) images, or their stem features (see _template_input)
-    film_context: torch.Tensor | None = None
+    template_box: torch.Tensor              # (4,) the target's (cx, cy, w, h) in the first template, fractions
+    film_context: torch.Tensor | None = None   # (S, dim) the temporal context; None until the first frame
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
     frames_tracked: int = 0
@@ -68,22 +69,26 @@ class _Target:
 class MultiTracker:
     """Tracks several targets on one camera; every ``update`` runs all of them in one batched forward pass."""
 
-    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
+                 backend: str = "auto"):
+        """``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
+        ``auto`` (onnxruntime on CPU when installed)."""
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.model_config = model.config
-        self._window = hann_window(self.model_config.search_grid).to(self.device)
+        self.backend = create_backend(backend, self.model, self.device)
+        self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None):
+                        config: TrackerConfig | None = None, backend: str = "auto"):
         """Load weights (``None``: the package's default checkpoint). Raises ``CheckpointError``."""
         resolved = resolve_device(device)
         model, info = load_checkpoint(weights, device=resolved)
-        tracker = cls(model, config, device=str(resolved))
+        tracker = cls(model, config, device=str(resolved), backend=backend)
         tracker.model_info = info
         return tracker
 
@@ -99,10 +104,13 @@ class MultiTracker:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
-        template = self._template_input(self._crop(image, box, self.config.template_factor,
-                                                   self.model_config.template_size))
-        templates = template.unsqueeze(0).repeat(self.model_config.num_templates, 1, 1, 1)
-        self._targets[target_id] = _Target(box=box, templates=templates)
+        size = self.model_config.template_size
+        crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
+        x, y, w, h = transform.image_to_crop_box(box) / size
+        template_box = torch.tensor([x + w / 2, y + h / 2, w, h], dtype=torch.float32)
+        templates = self._template_input(to_tensor(crop)).unsqueeze(0).repeat(self.model_config.num_templates,
+                                                                               1, 1, 1)
+        self._targets[target_id] = _Target(box=box, templates=templates, template_box=template_box)
 
     def remove(self, target_id: int) -> bool:
         return self._targets.pop(target_id, None) is not None
@@ -111,7 +119,6 @@ class MultiTracker:
         self._targets.clear()
 
     # --- tracking --------------------------------------------------------------------------------------
-    @torch.inference_mode()
     def update(self, image: np.ndarray) -> dict[int, TrackResult]:
         """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
         if not self._targets:
@@ -125,18 +132,21 @@ class MultiTracker:
                                               self.model_config.search_size)
             search_crops.append(to_tensor(crop))
             transforms.append(transform)
-        searches = torch.stack(search_crops).to(self.device)
-        templates = torch.stack([t.templates for t in targets]).to(self.device)
-        self._load_film_state(targets)
-        outputs = self.model(templates, searches, template_stem_given=self.model.caches_template_stem)
-        self._store_film_state(targets)
+        searches = torch.stack(search_crops)
+        templates = torch.stack([t.templates for t in targets])
+        template_boxes = torch.stack([t.template_box for t in targets])
+        context, active = self._film_contexts(targets)
+        score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
+                                                                         context, active)
+        for index, target in enumerate(targets):
+            target.film_context = next_context[index]
         size = self.model_config.search_size
         previous_wh = torch.tensor([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
-                                    for t, tr in zip(targets, transforms)], dtype=torch.float32, device=self.device)
+                                    for t, tr in zip(targets, transforms)], dtype=torch.float32)
         cfg = self.config
         prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
-        boxes, confidences = select_boxes(torch.sigmoid(outputs["score_logits"]).float(), outputs["offset"].float(),
-                                          outputs["size"].float(), self._window, cfg.window_influence,
+        boxes, confidences = select_boxes(torch.sigmoid(score_logits.float()).cpu(), offset.float().cpu(),
+                                          box_size.float().cpu(), self._window, cfg.window_influence,
                                           previous_wh, prior)
         results = {}
         for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes.cpu().numpy(),
@@ -183,32 +193,21 @@ class MultiTracker:
             target.update_candidate = None
 
     # --- helpers ---------------------------------------------------------------------------------------
-    @torch.inference_mode()
     def _template_input(self, template: torch.Tensor) -> torch.Tensor:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
         here instead of at every frame."""
-        if not self.model.caches_template_stem:
-            return template
-        return self.model.template_stem_features(template.unsqueeze(0).to(self.device))[0]
+        return self.backend.encode_templates(template.unsqueeze(0))[0]
 
     def _crop(self, image: np.ndarray, box, factor: float, size: int) -> torch.Tensor:
         crop, _ = crop_and_resize(image, box, factor, size)
         return to_tensor(crop)
 
-    def _load_film_state(self, targets: list[_Target]) -> None:
-        contexts = [t.film_context for t in targets]
-        if all(c is None for c in contexts):
-            self.model.backbone.film.set_state(FiLMState())
-            return
-        reference = next(c for c in contexts if c is not None)
-        active = torch.tensor([c is not None for c in contexts], device=self.device)
-        stacked = torch.stack([c if c is not None else torch.zeros_like(reference) for c in contexts])
-        self.model.backbone.film.set_state(FiLMState(stacked, None if bool(active.all()) else active))
-
-    def _store_film_state(self, targets: list[_Target]) -> None:
-        context = self.model.backbone.film.get_state().context
-        for index, target in enumerate(targets):
-            target.film_context = None if context is None else context[index]
+    def _film_contexts(self, targets: list[_Target]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, S, dim)`` contexts and ``(B,)`` which targets have one (a just-initialised target has none)."""
+        empty = torch.zeros(self.backend.context_tokens, self.model_config.dim)
+        active = torch.tensor([t.film_context is not None for t in targets])
+        contexts = torch.stack([empty if t.film_context is None else t.film_context.cpu() for t in targets])
+        return contexts, active
 
 
 class ViLTracker:
@@ -216,14 +215,15 @@ class ViLTracker:
 
     TARGET_ID = 0
 
-    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
-        self._multi = MultiTracker(model, config, device)
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
+                 backend: str = "auto"):
+        self._multi = MultiTracker(model, config, device, backend)
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None) -> "ViLTracker":
+                        config: TrackerConfig | None = None, backend: str = "auto") -> "ViLTracker":
         tracker = cls.__new__(cls)
-        tracker._multi = MultiTracker.from_checkpoint(weights, device, config)
+        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend)
         return tracker
 
     @property
@@ -241,6 +241,10 @@ class ViLTracker:
     @property
     def device(self) -> torch.device:
         return self._multi.device
+
+    @property
+    def backend(self) -> str:
+        return self._multi.backend.name
 
     @property
     def initialized(self) -> bool:

@@ -37,6 +37,9 @@ def cmd_track(args) -> int:
     from .tracking.visualize import draw_tracks
 
     overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)   # onnxruntime takes the same count
     try:
         tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
                                              backend=args.backend)
@@ -308,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--box", required=True, type=parse_box, help="initial box on the first frame: x,y,w,h")
     track.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     track.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    track.add_argument("--threads", type=int, default=0,
+                       help="CPU threads of the network, torch or onnxruntime (0: torch's default)")
     track.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"],
                        help="who runs the network (auto: onnxruntime on CPU when installed)")
     track.add_argument("--out", help="annotated video to write (.mp4)")

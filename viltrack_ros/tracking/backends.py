@@ -7,7 +7,8 @@
   want the cores.
 * ``auto``: onnxruntime on CPU when it is installed, torch otherwise (and always torch on CUDA).
 
-Backends take and return torch tensors, so the tracker's decoding is the same whichever runs.
+Backends take and return numpy arrays (float32; ``active`` bool), so the tracker's decoding is the same whichever
+runs and no small PyTorch operation sits on the per-frame path outside the network.
 """
 from __future__ import annotations
 
@@ -59,13 +60,16 @@ class TorchBackend:
         self.context_tokens = context_tokens(model)
 
     @torch.inference_mode()
-    def encode_templates(self, images: torch.Tensor) -> torch.Tensor:
-        return self.encoder(images.to(self.device))
+    def encode_templates(self, images: np.ndarray) -> np.ndarray:
+        return self.encoder(self._tensor(images)).float().cpu().numpy()
 
     @torch.inference_mode()
-    def step(self, templates, searches, template_boxes, context, active):
-        return self.step_module(templates.to(self.device), searches.to(self.device),
-                                template_boxes.to(self.device), context.to(self.device), active.to(self.device))
+    def step(self, templates, searches, template_boxes, context, active) -> tuple[np.ndarray, ...]:
+        outputs = self.step_module(*(self._tensor(a) for a in (templates, searches, template_boxes, context, active)))
+        return tuple(o.float().cpu().numpy() for o in outputs)
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(array)).to(self.device)
 
 
 def onnx_cache_dir() -> Path:
@@ -130,18 +134,17 @@ class OnnxRuntimeBackend:
         self._step_inputs = [i.name for i in self.session.get_inputs()]
         self.threads = options.intra_op_num_threads
 
-    def encode_templates(self, images: torch.Tensor) -> torch.Tensor:
-        (features,) = self.encoder.run(None, {"template_images": _numpy(images)})
-        return torch.from_numpy(features)
+    def encode_templates(self, images: np.ndarray) -> np.ndarray:
+        (features,) = self.encoder.run(None, {"template_images": _contiguous(images)})
+        return features
 
-    def step(self, templates, searches, template_boxes, context, active):
+    def step(self, templates, searches, template_boxes, context, active) -> tuple[np.ndarray, ...]:
         values = dict(zip(STEP_INPUTS, (templates, searches, template_boxes, context, active)))
-        outputs = self.session.run(None, {name: _numpy(values[name]) for name in self._step_inputs})
-        return tuple(torch.from_numpy(o) for o in outputs)
+        return tuple(self.session.run(None, {name: _contiguous(values[name]) for name in self._step_inputs}))
 
 
-def _numpy(tensor: torch.Tensor) -> np.ndarray:
-    array = tensor.detach().cpu().numpy()
+def _contiguous(array) -> np.ndarray:
+    array = np.asarray(array)
     return array if array.dtype == np.bool_ else np.ascontiguousarray(array, dtype=np.float32)
 
 

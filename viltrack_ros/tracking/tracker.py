@@ -14,7 +14,7 @@ from ..model.network import ViLTrackNet
 from .backends import create_backend
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
-from .decode import SizePrior, select_boxes
+from .decode import SizePrior, select_boxes, sigmoid
 
 # The one home of input normalisation: training crops (data.sampler) use the same constants.
 IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -44,26 +44,31 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return device
 
 
+def normalised_chw(crop: np.ndarray) -> np.ndarray:
+    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``, the network's input layout."""
+    return np.ascontiguousarray(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1))
+
+
 def to_tensor(crop: np.ndarray) -> torch.Tensor:
-    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``."""
-    return torch.from_numpy(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1).copy())
+    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)`` tensor."""
+    return torch.from_numpy(normalised_chw(crop))
 
 
-def hann_window(grid: int) -> torch.Tensor:
-    hann = torch.hann_window(grid + 2, periodic=False)[1:-1]   # strictly positive at the border
+def hann_window(grid: int) -> np.ndarray:
+    hann = np.hanning(grid + 2)[1:-1].astype(np.float32)      # strictly positive at the border
     return hann[:, None] * hann[None, :]
 
 
 @dataclass
 class _Target:
     box: np.ndarray                         # last box (x, y, w, h)
-    templates: torch.Tensor                 # (T, 3, h, h) images, or their stem features (see _template_input)
-    template_box: torch.Tensor              # (4,) the target's (cx, cy, w, h) in the first template, fractions
-    film_context: torch.Tensor | None = None   # (S, dim) the temporal context; None until the first frame
+    templates: np.ndarray                   # (T, ...) encoded templates (images, or their stem features)
+    template_box: np.ndarray                # (4,) the target's (cx, cy, w, h) in the first template, fractions
+    film_context: np.ndarray | None = None  # (S, dim) the temporal context; None until the first frame
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
     frames_tracked: int = 0
-    update_candidate: tuple[float, torch.Tensor] | None = field(default=None)   # (confidence, crop tensor)
+    update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (confidence, normalised crop)
 
 
 class MultiTracker:
@@ -107,9 +112,9 @@ class MultiTracker:
         size = self.model_config.template_size
         crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
         x, y, w, h = transform.image_to_crop_box(box) / size
-        template_box = torch.tensor([x + w / 2, y + h / 2, w, h], dtype=torch.float32)
-        templates = self._template_input(to_tensor(crop)).unsqueeze(0).repeat(self.model_config.num_templates,
-                                                                               1, 1, 1)
+        template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
+        templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
+                              axis=0)
         self._targets[target_id] = _Target(box=box, templates=templates, template_box=template_box)
 
     def remove(self, target_id: int) -> bool:
@@ -130,27 +135,26 @@ class MultiTracker:
         for target in targets:
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor,
                                               self.model_config.search_size)
-            search_crops.append(to_tensor(crop))
+            search_crops.append(normalised_chw(crop))
             transforms.append(transform)
-        searches = torch.stack(search_crops)
-        templates = torch.stack([t.templates for t in targets])
-        template_boxes = torch.stack([t.template_box for t in targets])
+        searches = np.stack(search_crops)
+        templates = np.stack([t.templates for t in targets])
+        template_boxes = np.stack([t.template_box for t in targets])
         context, active = self._film_contexts(targets)
         score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
                                                                          context, active)
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
         size = self.model_config.search_size
-        previous_wh = torch.tensor([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
-                                    for t, tr in zip(targets, transforms)], dtype=torch.float32)
+        previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
+                                for t, tr in zip(targets, transforms)], dtype=np.float32)
         cfg = self.config
         prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
-        boxes, confidences = select_boxes(torch.sigmoid(score_logits.float()).cpu(), offset.float().cpu(),
-                                          box_size.float().cpu(), self._window, cfg.window_influence,
-                                          previous_wh, prior)
+        boxes, confidences = select_boxes(sigmoid(score_logits), offset, box_size, self._window,
+                                          cfg.window_influence, previous_wh, prior)
         results = {}
-        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes.cpu().numpy(),
-                                                                 confidences.cpu().tolist()):
+        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes,
+                                                                 confidences.tolist()):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             results[target_id] = self._advance(target, image, image_box, float(confidence))
@@ -185,28 +189,24 @@ class MultiTracker:
             return
         if confidence >= cfg.update_threshold and (target.update_candidate is None
                                                    or confidence > target.update_candidate[0]):
-            target.update_candidate = (confidence, self._crop(image, target.box, cfg.template_factor,
-                                                              self.model_config.template_size))
+            crop, _ = crop_and_resize(image, target.box, cfg.template_factor, self.model_config.template_size)
+            target.update_candidate = (confidence, normalised_chw(crop))
         if target.frames_tracked % cfg.update_interval == 0 and target.update_candidate is not None:
-            target.templates = target.templates.clone()
+            target.templates = target.templates.copy()
             target.templates[1] = self._template_input(target.update_candidate[1])
             target.update_candidate = None
 
     # --- helpers ---------------------------------------------------------------------------------------
-    def _template_input(self, template: torch.Tensor) -> torch.Tensor:
+    def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
         here instead of at every frame."""
-        return self.backend.encode_templates(template.unsqueeze(0))[0]
+        return self.backend.encode_templates(template[None])[0]
 
-    def _crop(self, image: np.ndarray, box, factor: float, size: int) -> torch.Tensor:
-        crop, _ = crop_and_resize(image, box, factor, size)
-        return to_tensor(crop)
-
-    def _film_contexts(self, targets: list[_Target]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _film_contexts(self, targets: list[_Target]) -> tuple[np.ndarray, np.ndarray]:
         """``(B, S, dim)`` contexts and ``(B,)`` which targets have one (a just-initialised target has none)."""
-        empty = torch.zeros(self.backend.context_tokens, self.model_config.dim)
-        active = torch.tensor([t.film_context is not None for t in targets])
-        contexts = torch.stack([empty if t.film_context is None else t.film_context.cpu() for t in targets])
+        empty = np.zeros((self.backend.context_tokens, self.model_config.dim), dtype=np.float32)
+        active = np.array([t.film_context is not None for t in targets])
+        contexts = np.stack([empty if t.film_context is None else t.film_context for t in targets])
         return contexts, active
 
 

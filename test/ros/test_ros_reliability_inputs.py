@@ -20,15 +20,13 @@ from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
 
 skip_module_unless_ros()   # before the ROS imports below
 
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS  # noqa: E402
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
-from .ros_harness import NODE_NAME, RELIABLE, NodeProcess, RosProbe, frame_msg, stamp_of  # noqa: E402
+from .ros_harness import Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly, stamp_of  # noqa: E402
 
 FRAME_ID = "camera_optical_frame"
-INPUT_STATUS = f"/{NODE_NAME}: image input"
 RNG = np.random.default_rng(9)
 # Every encoding of sensor_msgs/image_encodings.hpp (Kilted): the conversion must either support it or refuse it
 # with a reason.
@@ -177,30 +175,6 @@ def test_supported_encodings_arrive_pixel_by_pixel_through_the_node(ready, encod
 
 
 # --- images the node skips ------------------------------------------------------------------------------------------
-class Diagnostics:
-    """The node's image-input reports, summed."""
-
-    def __init__(self, probe: RosProbe):
-        self.statuses = []
-        probe.node.create_subscription(DiagnosticArray, "/diagnostics",
-                                       lambda m: self.statuses.extend(s for s in m.status if s.name == INPUT_STATUS),
-                                       RELIABLE)
-
-    def total(self, key: str) -> int:
-        return sum(int(next(v.value for v in s.values if v.key == key)) for s in self.statuses)
-
-
-def skip_repeatedly(probe: RosProbe, diagnostics: Diagnostics, msg, times: int, timeout: float = 30.0) -> None:
-    """Publish ``msg`` until the node has reported ``times`` more skipped images."""
-    target = diagnostics.total("images skipped") + times
-
-    def published_and_counted():
-        probe.image_pub.publish(msg)
-        return probe.spin_until(lambda: diagnostics.total("images skipped") >= target, 0.1)
-
-    assert probe.spin_until(published_and_counted, timeout), f"the node did not skip {msg.encoding} {times} times"
-
-
 def malformed(sec: int) -> dict[str, tuple[Image, str]]:
     """Broken messages, each with the text its (single) log line must hold."""
     frame = RNG.integers(0, 256, (8, 12, 3), dtype=np.uint8)

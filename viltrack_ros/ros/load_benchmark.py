@@ -49,6 +49,7 @@ class LoadResult:
     latency_ms: dict = field(default_factory=dict)      # stamp -> TrackedObject here: p50, p99, max
     processing_ms: dict = field(default_factory=dict)   # the node's own time per image: p50, p99, max
     rss_mb: dict = field(default_factory=dict)          # start, end, max of the node process
+    rss_series_mb: list = field(default_factory=list)   # once a second over the steady phase
     rate_without_slow_subscriber_hz: float = 0.0
     rate_with_slow_subscriber_hz: float = 0.0
     slow_subscriber_received: int = 0
@@ -296,7 +297,9 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
                   if start <= arrival <= end + 0.5 for status in report.status if status.name.endswith("image input")]
         result.dropped = sum(int(v["images dropped"]) for v in values if v["images dropped"].isdigit())
         result.received_by_node = sum(int(v["images received"]) for v in values)
-        result.rss_mb = {"start": round(rss[0], 1), "end": round(rss[-1], 1), "max": round(max(rss), 1)}
+        result.rss_mb = {"start": round(rss[0], 1), "end": round(rss[-1], 1), "max": round(max(rss), 1),
+                         "half": round(rss[len(rss) // 2], 1)}
+        result.rss_series_mb = [round(value, 1) for value in rss]
 
         # Phase 2: nothing for `pause` s, then a new camera process.
         pause_start = time.time()
@@ -348,8 +351,8 @@ def report(result: LoadResult, weights: Path) -> str:
         f"| images dropped (node's count, depth 1) | {result.dropped} |",
         f"| latency stamp -> TrackedObject p50 / p99 / max | {lat['p50']} / {lat['p99']} / {lat['max']} ms |",
         f"| node processing per image p50 / p99 / max | {proc['p50']} / {proc['p99']} / {proc['max']} ms |",
-        f"| node RSS start / end / max | {result.rss_mb['start']} / {result.rss_mb['end']} / "
-        f"{result.rss_mb['max']} MB |",
+        f"| node RSS start / half-time / end / max | {result.rss_mb['start']} / {result.rss_mb['half']} / "
+        f"{result.rss_mb['end']} / {result.rss_mb['max']} MB |",
         f"| processing rate without / with a slow subscriber | {result.rate_without_slow_subscriber_hz} / "
         f"{result.rate_with_slow_subscriber_hz} Hz (the slow one took {result.slow_subscriber_received} messages) |",
         f"| publisher stopped and restarted: first image -> target tracked | {result.resume_after_restart_s} s |",

@@ -190,9 +190,9 @@ class Diagnostics:
 
     def __init__(self, probe: RosProbe):
         self.statuses = []
+        name = f"/{NODE_NAME}: image input"
         probe.node.create_subscription(DiagnosticArray, "/diagnostics",
-                                       lambda m: self.statuses.extend(s for s in m.status if s.name == f"/{NODE_NAME}: image input"),
-                                       RELIABLE)
+                                       lambda m: self.statuses.extend(s for s in m.status if s.name == name), RELIABLE)
 
     def total(self, key: str) -> int:
         return sum(int(next(v.value for v in s.values if v.key == key)) for s in self.statuses)

@@ -139,7 +139,8 @@ def encoded_frame(encoding: str, sec: int, height: int = 8, width: int = 12):
         data = np.concatenate([y.astype(np.uint8).ravel(), pairs.astype(np.uint8).ravel()])
         msg = raw_msg(data, encoding, width, height, width, sec)
         scale = 1 if full else 2
-        expected = yuv_to_rgb(y, np.repeat(np.repeat(u, scale, 0), scale, 1), np.repeat(np.repeat(v, scale, 0), scale, 1))
+        expected = yuv_to_rgb(y, np.repeat(np.repeat(u, scale, 0), scale, 1),
+                              np.repeat(np.repeat(v, scale, 0), scale, 1))
         return msg, expected, 3
     raise AssertionError(f"no test frame for {encoding}")
 

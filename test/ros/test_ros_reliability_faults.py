@@ -134,6 +134,7 @@ PARAMETERS = {
     "weights": (5, None, "/elsewhere.pt", True),
     "preset": (True, None, "vil_s", True),
     "device": (0.5, "tpu", "cpu", True),
+    "backend": (1, "tensorrt", "torch", True),
     "threads": ("two", 300, 2, True),
     "image_transport": (1, "theora", "compressed", True),
     "qos.reliability": (1, "sometimes", "reliable", True),

@@ -21,8 +21,10 @@ def test_short_load_run_keeps_latency_bounded_memory_flat_and_tracking_after_cam
     assert result.dropped > 0, summary
     assert abs(result.received_by_node + result.dropped - result.published) <= 0.1 * result.published + 250, summary
     # Bounded: with depth 1 no backlog builds up, so an image waits at most for the one being processed before it
-    # (its own processing plus one more, plus transport; a queue of k images would add k processing times).
-    assert result.latency_ms["p99"] <= 2.0 * result.processing_ms["max"] + 250.0, summary
+    # (its own processing plus one more, plus transport); a queue of k images would add k processing times to every
+    # image. The margins are for a CPU shared with other work (a descheduled process delays any single image).
+    assert result.latency_ms["p50"] <= 2.0 * result.processing_ms["p50"] + 100.0, summary
+    assert result.latency_ms["p99"] <= 3.0 * result.processing_ms["max"] + 400.0, summary
     assert result.rss_mb["end"] - result.rss_mb["start"] <= 60.0, summary
     # A slow reliable subscriber on every output does not hold the tracker back.
     assert result.slow_subscriber_received > 0, summary

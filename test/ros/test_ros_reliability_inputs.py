@@ -241,7 +241,8 @@ def test_4k_and_16x16_frames_are_tracked(ready):
         response = probe.init_target(*box)
         assert response.success, response.message
         for index in (1, 2):
-            answer = probe.send(frame_msg(images[1], sec=sec + index), timeout=60)
+            # Republished until answered: what is tested is the node, not best-effort delivery of 25 MB samples.
+            answer = probe.handshake(frame_msg(images[1], sec=sec + index), timeout=60)
             assert [obj.target_id for obj in answer.objects] == [0]
             obj = answer.objects[0]
             assert all(math.isfinite(v) for v in (obj.center_x, obj.center_y, obj.width, obj.height, obj.confidence))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.srv import GetParameters, ListParameters, SetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -182,3 +183,29 @@ class RosProbe:
     def list_parameters(self) -> list[str]:
         response = self.call(self._parameter_client(ListParameters, "list_parameters"), ListParameters.Request())
         return list(response.result.names)
+
+
+class Diagnostics:
+    """The image-input reports of the tracker node on /diagnostics, summed."""
+
+    def __init__(self, probe: RosProbe):
+        self.statuses = []
+        name = f"/{NODE_NAME}: image input"
+        probe.node.create_subscription(DiagnosticArray, "/diagnostics",
+                                       lambda m: self.statuses.extend(s for s in m.status if s.name == name), RELIABLE)
+
+    def total(self, key: str) -> int:
+        return sum(int(next(v.value for v in s.values if v.key == key)) for s in self.statuses)
+
+
+def skip_repeatedly(probe: RosProbe, diagnostics: Diagnostics, msg, times: int, timeout: float = 30.0,
+                    publisher=None) -> None:
+    """Publish ``msg`` until the node has reported ``times`` more skipped images (it processes one image at a time
+    and keeps only the newest, so an image published at once after another may replace it unseen)."""
+    target = diagnostics.total("images skipped") + times
+
+    def published_and_counted():
+        (publisher or probe.image_pub).publish(msg)
+        return probe.spin_until(lambda: diagnostics.total("images skipped") >= target, 0.1)
+
+    assert probe.spin_until(published_and_counted, timeout), f"the node did not skip {msg} {times} times"

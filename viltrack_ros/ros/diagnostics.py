@@ -28,11 +28,14 @@ class InputSummary:
     received: int           # images taken from the subscription
     processed: int          # images the tracker answered (tracked_objects published)
     skipped: int            # received, but not convertible (bad encoding, truncated data, ...)
-    failed: int             # the tracker raised on the image
+    failed: int             # the tracker raised on the image, or another callback raised (logged)
     dropped: int | None     # published by the camera but never received; None: the middleware gives no numbers
     latency_mean_s: float | None
     latency_max_s: float | None
     seconds_since_image: float | None   # None: no image ever
+    invalid_outputs: int = 0             # target updates where the network gave NaN/inf (the target set LOST)
+    stamps_gone_back: int = 0            # images stamped earlier than the one before (bag loop, clock reset)
+    last_skip_reason: str | None = None  # why the last skipped image could not be converted
 
     @property
     def input_rate_hz(self) -> float:
@@ -56,6 +59,8 @@ class FrameStatistics:
 
     def _reset_counts(self) -> None:
         self._received = self._processed = self._skipped = self._failed = self._dropped = 0
+        self._invalid_outputs = self._stamps_gone_back = 0
+        self._last_skip_reason: str | None = None
         self._latencies: list[float] = []
 
     def image_received(self, now_s: float, publisher_id: bytes | None = None,
@@ -75,11 +80,21 @@ class FrameStatistics:
         self._processed += 1
         self._latencies.append(latency_s)
 
-    def image_skipped(self) -> None:
+    def image_skipped(self, reason: str | None = None) -> None:
         self._skipped += 1
+        self._last_skip_reason = reason
 
     def tracker_failed(self) -> None:
         self._failed += 1
+
+    def callback_failed(self) -> None:
+        self._failed += 1
+
+    def invalid_outputs(self, count: int) -> None:
+        self._invalid_outputs += count
+
+    def stamp_went_back(self) -> None:
+        self._stamps_gone_back += 1
 
     def take_summary(self, now_s: float) -> InputSummary:
         latencies = self._latencies
@@ -89,7 +104,9 @@ class FrameStatistics:
             dropped=self._dropped if self._sequence_numbers_known else None,
             latency_mean_s=sum(latencies) / len(latencies) if latencies else None,
             latency_max_s=max(latencies) if latencies else None,
-            seconds_since_image=None if self._last_image_at is None else now_s - self._last_image_at)
+            seconds_since_image=None if self._last_image_at is None else now_s - self._last_image_at,
+            invalid_outputs=self._invalid_outputs, stamps_gone_back=self._stamps_gone_back,
+            last_skip_reason=self._last_skip_reason)
         self._period_start = now_s
         self._reset_counts()
         return summary
@@ -107,8 +124,12 @@ def assess_input(summary: InputSummary, topic: str, min_rate_hz: float, subscrib
         problems.append((Level.WARN, f"{since} on {topic}"))
     if summary.failed:
         problems.append((Level.ERROR, f"the tracker failed on {summary.failed} images (see the node's log)"))
+    if summary.invalid_outputs:
+        problems.append((Level.ERROR, f"the network gave NaN/inf for {summary.invalid_outputs} target updates "
+                                      f"(those targets are reported LOST)"))
     if summary.skipped:
-        problems.append((Level.WARN, f"skipped {summary.skipped} images that could not be converted"))
+        last = f" (last: {summary.last_skip_reason})" if summary.last_skip_reason else ""
+        problems.append((Level.WARN, f"skipped {summary.skipped} images that could not be converted{last}"))
     if summary.dropped:
         published = summary.received + summary.dropped
         problems.append((Level.WARN, f"dropped {summary.dropped} of {published} images (the tracker is slower "
@@ -137,6 +158,8 @@ def input_values(summary: InputSummary, topic: str) -> dict[str, str]:
         "images dropped": "unknown" if summary.dropped is None else str(summary.dropped),
         "images skipped": str(summary.skipped),
         "tracker failures": str(summary.failed),
+        "invalid network outputs": str(summary.invalid_outputs),
+        "stamps gone back": str(summary.stamps_gone_back),
         "period (s)": f"{summary.period_s:.2f}",
     }
 

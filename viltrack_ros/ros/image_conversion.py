@@ -18,7 +18,15 @@ from sensor_msgs.msg import CompressedImage, Image
 
 
 class ImageConversionError(ValueError):
-    """The message cannot be turned into an image: unsupported encoding, or sizes that do not add up."""
+    """The message cannot be turned into an image: unsupported encoding, or sizes that do not add up.
+
+    ``kind`` names the problem without the message's numbers (``unsupported encoding 'X'``, ``malformed``,
+    ``undecodable``), so a node can say it once per kind instead of once per frame.
+    """
+
+    def __init__(self, message: str, kind: str = "malformed"):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,32 @@ _LAYOUTS: dict[str, _Layout] = {
     "bayer_bggr8": _Layout(np.uint8, 1, "bayer_bggr"),
     "bayer_gbrg8": _Layout(np.uint8, 1, "bayer_gbrg"),
     "bayer_grbg8": _Layout(np.uint8, 1, "bayer_grbg"),
+    "bayer_rggb16": _Layout(np.uint16, 1, "bayer_rggb"),
+    "bayer_bggr16": _Layout(np.uint16, 1, "bayer_bggr"),
+    "bayer_gbrg16": _Layout(np.uint16, 1, "bayer_gbrg"),
+    "bayer_grbg16": _Layout(np.uint16, 1, "bayer_grbg"),
+    "16UC3": _Layout(np.uint16, 3, "bgr"),
+    "16UC4": _Layout(np.uint16, 4, "bgra"),
     # 4:2:2 packed YUV, two bytes per pixel. ROS calls UYVY "yuv422" and YUYV "yuv422_yuy2".
     "yuv422": _Layout(np.uint8, 2, "uyvy"),
     "uyvy": _Layout(np.uint8, 2, "uyvy"),
     "yuv422_yuy2": _Layout(np.uint8, 2, "yuyv"),
     "yuyv": _Layout(np.uint8, 2, "yuyv"),
+    # Planar YUV (V4L2 NV12/NV21: a Y plane, then a plane of interleaved chroma at half resolution; NV24: at full
+    # resolution). ``channels`` is the row's bytes per pixel of the Y plane; the chroma rows follow the Y rows.
+    "nv12": _Layout(np.uint8, 1, "nv12"),
+    "nv21": _Layout(np.uint8, 1, "nv21"),
+    "nv24": _Layout(np.uint8, 1, "nv24"),
 }
 SUPPORTED_ENCODINGS = tuple(_LAYOUTS)
+# Encodings of sensor_msgs/image_encodings.hpp this conversion refuses, and why (said in the node's log line).
+UNSUPPORTED_REASONS = {
+    **{f"{depth}{sign}C{channels}": "signed or floating-point values (depth, disparity, ...) have no fixed colour "
+                                     "range: convert them to mono8/mono16 before tracking"
+       for depth, sign in (("8", "S"), ("16", "S"), ("32", "S"), ("32", "F"), ("64", "F"))
+       for channels in (1, 2, 3, 4)},
+    "8UC2": "two channels carry no colour order", "16UC2": "two channels carry no colour order",
+}
 
 # OpenCV names a Bayer pattern after the second row's first two pixels, ROS after the first row's (as cv_bridge maps).
 _BAYER_TO_RGB = {
@@ -99,34 +126,83 @@ def decode_image_msg(msg: Image) -> np.ndarray:
     """The conversion used without cv_bridge (public so that it is tested on every machine)."""
     layout = _LAYOUTS.get(msg.encoding)
     if layout is None:
+        why = UNSUPPORTED_REASONS.get(msg.encoding, "not an encoding of sensor_msgs/image_encodings")
         raise ImageConversionError(
-            f"unsupported image encoding '{msg.encoding}'; supported: {', '.join(SUPPORTED_ENCODINGS)}")
-    return _to_rgb(_message_pixels(msg, layout), layout)
+            f"unsupported image encoding '{msg.encoding}' ({why}); supported: {', '.join(SUPPORTED_ENCODINGS)}",
+            kind=f"unsupported encoding '{msg.encoding}'")
+    try:
+        if layout.to_rgb in _PLANAR_YUV:
+            return _planar_yuv_to_rgb(msg, layout.to_rgb)
+        return _to_rgb(_message_pixels(msg, layout), layout)
+    except cv2.error as error:   # a size OpenCV's colour conversion refuses
+        raise ImageConversionError(f"cannot convert {msg.width}x{msg.height} '{msg.encoding}': {error}",
+                                   kind=f"'{msg.encoding}' refused by OpenCV") from error
 
 
-def _message_pixels(msg: Image, layout: _Layout) -> np.ndarray:
-    """The message's pixels as ``(H, W, C)`` of the layout's type, padding removed, in native byte order."""
-    height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    if height <= 0 or width <= 0:
-        raise ImageConversionError(f"empty image: {width}x{height}")
-    item_size = np.dtype(layout.dtype).itemsize
-    row_bytes = width * layout.channels * item_size
-    if step < row_bytes:
-        raise ImageConversionError(
-            f"step {step} is smaller than a row of {width} {msg.encoding} pixels ({row_bytes} bytes)")
+def _raw_bytes(msg: Image, needed: int, what: str) -> np.ndarray:
+    """The message's ``data`` as uint8, checked to hold ``needed`` bytes (``what`` says how that was counted)."""
     data = msg.data
     if not isinstance(data, (bytes, bytearray, memoryview, array.array, np.ndarray)):
         data = bytes(bytearray(data))   # a plain list of ints, as a hand-made message may hold
     raw = np.frombuffer(data, dtype=np.uint8)
-    if raw.size < step * height:
+    if raw.size < needed:
+        raise ImageConversionError(f"data holds {raw.size} bytes but {what} need {needed}", kind="data too short")
+    return raw
+
+
+def _check_size(msg: Image, bytes_per_pixel: int) -> tuple[int, int, int]:
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if height <= 0 or width <= 0:
+        raise ImageConversionError(f"empty image: {width}x{height}", kind="empty image")
+    row_bytes = width * bytes_per_pixel
+    if step < row_bytes:
         raise ImageConversionError(
-            f"data holds {raw.size} bytes but {height} rows of step {step} need {step * height}")
+            f"step {step} is smaller than a row of {width} {msg.encoding} pixels ({row_bytes} bytes)",
+            kind="step smaller than a row")
+    return height, width, step
+
+
+def _message_pixels(msg: Image, layout: _Layout) -> np.ndarray:
+    """The message's pixels as ``(H, W, C)`` of the layout's type, padding removed, in native byte order."""
+    item_size = np.dtype(layout.dtype).itemsize
+    height, width, step = _check_size(msg, layout.channels * item_size)
+    if layout.to_rgb in ("uyvy", "yuyv") and width % 2:
+        raise ImageConversionError(f"'{msg.encoding}' shares chroma between pixel pairs: width {width} must be even",
+                                   kind=f"odd size for '{msg.encoding}'")
+    row_bytes = width * layout.channels * item_size
+    raw = _raw_bytes(msg, step * height, f"{height} rows of step {step}")
     rows = raw[: step * height].reshape(height, step)[:, :row_bytes]
     if item_size > 1:
         byte_order = ">" if msg.is_bigendian else "<"
         rows = np.ascontiguousarray(rows).view(np.dtype(layout.dtype).newbyteorder(byte_order))
         rows = rows.astype(layout.dtype)   # native order from here on
     return rows.reshape(height, width, layout.channels)
+
+
+# OpenCV's BT.601 limited-range YUV -> RGB (the matrix of its NV12/NV21 conversions), for NV24 which it lacks.
+_YUV_TO_RGB = np.array([[1.164, 0.0, 1.596], [1.164, -0.391, -0.813], [1.164, 2.018, 0.0]], np.float32)
+_PLANAR_YUV = ("nv12", "nv21", "nv24")
+
+
+def _planar_yuv_to_rgb(msg: Image, kind: str) -> np.ndarray:
+    """NV12/NV21: H rows of Y (``step`` bytes each), then H/2 rows of interleaved U,V (V,U for NV21) at half
+    resolution; NV24: H rows of Y, then H rows of ``2 * step`` bytes of interleaved U,V at full resolution."""
+    height, width, step = _check_size(msg, 1)
+    if kind != "nv24" and (height % 2 or width % 2):
+        raise ImageConversionError(f"'{msg.encoding}' subsamples chroma 2x2: width and height must be even, "
+                                   f"got {width}x{height}", kind=f"odd size for '{msg.encoding}'")
+    chroma_rows, chroma_row_bytes = (height // 2, step) if kind != "nv24" else (height, 2 * step)
+    needed = step * height + chroma_rows * chroma_row_bytes
+    raw = _raw_bytes(msg, needed, f"{height} rows of Y and {chroma_rows} rows of chroma at step {step}")
+    luma = raw[: step * height].reshape(height, step)[:, :width]
+    chroma = raw[step * height: needed].reshape(chroma_rows, chroma_row_bytes)
+    if kind != "nv24":
+        packed = np.ascontiguousarray(np.concatenate([luma, chroma[:, :width]], axis=0))
+        code = cv2.COLOR_YUV2RGB_NV12 if kind == "nv12" else cv2.COLOR_YUV2RGB_NV21
+        return np.ascontiguousarray(cv2.cvtColor(packed, code))
+    uv = chroma[:, : 2 * width].reshape(height, width, 2).astype(np.float32) - 128.0
+    yuv = np.stack([luma.astype(np.float32) - 16.0, uv[:, :, 0], uv[:, :, 1]], axis=2)
+    return np.ascontiguousarray(np.clip(np.rint(yuv @ _YUV_TO_RGB.T), 0, 255).astype(np.uint8))
 
 
 def _to_rgb(pixels: np.ndarray, layout: _Layout) -> np.ndarray:
@@ -145,6 +221,9 @@ def _to_rgb(pixels: np.ndarray, layout: _Layout) -> np.ndarray:
     elif kind == "mono":
         rgb = np.repeat(pixels, 3, axis=2)
     elif kind in _BAYER_TO_RGB:
+        if pixels.shape[0] < 2 or pixels.shape[1] < 2:
+            raise ImageConversionError(f"a Bayer image needs at least 2x2 pixels, got "
+                                       f"{pixels.shape[1]}x{pixels.shape[0]}", kind="Bayer image under 2x2")
         rgb = cv2.cvtColor(np.ascontiguousarray(pixels[:, :, 0]), _BAYER_TO_RGB[kind])
     elif kind == "uyvy":
         rgb = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_YUV2RGB_UYVY)
@@ -158,8 +237,9 @@ def _to_rgb(pixels: np.ndarray, layout: _Layout) -> np.ndarray:
 def numpy_to_image_msg(pixels: np.ndarray, encoding: str, header=None) -> Image:
     """Pack ``pixels`` (``(H, W)`` or ``(H, W, C)`` matching ``encoding``) into an unpadded ``sensor_msgs/Image``."""
     layout = _LAYOUTS.get(encoding)
-    if layout is None:
-        raise ImageConversionError(f"cannot write encoding '{encoding}'; supported: {', '.join(SUPPORTED_ENCODINGS)}")
+    if layout is None or layout.to_rgb in _PLANAR_YUV:
+        writable = [name for name, known in _LAYOUTS.items() if known.to_rgb not in _PLANAR_YUV]
+        raise ImageConversionError(f"cannot write encoding '{encoding}'; writable: {', '.join(writable)}")
     pixels = np.asarray(pixels)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
@@ -189,5 +269,6 @@ def compressed_msg_to_rgb(msg: CompressedImage) -> np.ndarray:
     encoded = np.frombuffer(msg.data if not isinstance(msg.data, list) else bytes(msg.data), dtype=np.uint8)
     bgr = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if encoded.size else None
     if bgr is None:
-        raise ImageConversionError(f"cannot decode compressed image (format '{msg.format}', {encoded.size} bytes)")
+        raise ImageConversionError(f"cannot decode compressed image (format '{msg.format}', {encoded.size} bytes)",
+                                   kind="undecodable")
     return np.ascontiguousarray(bgr[:, :, ::-1])

@@ -11,6 +11,7 @@ configure`` and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tra
 """
 from __future__ import annotations
 
+from rclpy.exceptions import ParameterException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from viltrack_ros.ros.node_main import run_node
@@ -67,7 +68,8 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
 
 
 def main(args=None) -> int:
-    return run_node(ManagedTrackerNode, NODE_NAME, args=args)
+    # A parameter of the wrong type or out of its range is refused when declared, in the constructor.
+    return run_node(ManagedTrackerNode, NODE_NAME, (ParameterException,), args=args)
 
 
 if __name__ == "__main__":

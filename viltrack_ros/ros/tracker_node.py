@@ -5,6 +5,7 @@ The interfaces are described in tracking_adapter.py; managed_tracker_node.py is 
 """
 from __future__ import annotations
 
+from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 
 from viltrack_ros.model.checkpoint import CheckpointError
@@ -23,7 +24,7 @@ class TrackerNode(TrackingAdapter, Node):
             self._declare_parameters()
             self._configure()
             self._activate()
-        except Exception:
+        except BaseException:   # also a stop signal while the model loads
             # A half-built node left to the garbage collector after rclpy shutdown can crash the process
             # (seen: SIGSEGV instead of exit code 1): release its handles while the context still lives.
             self.destroy_node()
@@ -31,8 +32,9 @@ class TrackerNode(TrackingAdapter, Node):
 
 
 def main(args=None) -> int:
-    # Wrong weights or settings: one line saying why, exit code 1.
-    return run_node(TrackerNode, NODE_NAME, (CheckpointError, ValueError), args=args)
+    # Wrong weights or settings (a missing, truncated or mismatched checkpoint, device cuda without CUDA, a
+    # parameter of the wrong type or out of its range): one line saying why, exit code 1.
+    return run_node(TrackerNode, NODE_NAME, (CheckpointError, ValueError, ParameterException), args=args)
 
 
 if __name__ == "__main__":

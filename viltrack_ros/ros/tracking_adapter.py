@@ -17,6 +17,7 @@ checks the settings and loads the model, then creates the outputs and services (
 from __future__ import annotations
 
 import collections
+import functools
 import gc
 import time
 import traceback
@@ -40,7 +41,7 @@ from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_
                                                rgb_to_image_msg, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.tracking.visualize import draw_tracks
-from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult, TrackStatus
 from viltrack_ros.tracking.backends import BACKENDS
 
 NODE_NAME = "viltrack_tracker"
@@ -51,6 +52,7 @@ RELIABILITIES = ("best_effort", "reliable")
 # Outputs are reliable, so both reliable and best-effort subscribers (rviz, rosbag) can connect.
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+INT32_MAX = 2**31 - 1   # target ids are int32 in the interfaces
 # The topic every diagnostic_updater publishes on, whatever the node's namespace.
 DIAGNOSTICS_TOPIC = "/diagnostics"
 
@@ -80,6 +82,27 @@ def _describe(description: str, read_only: bool = False, low=None, high=None,
     elif low is not None and high is not None:
         descriptor.integer_range = [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
     return descriptor
+
+
+def _never_raises(what: str):
+    """Decorates a callback so that an unexpected error is logged (with its traceback) instead of leaving
+    ``spin`` and ending the process: one bad request or image must not take a camera's tracker down. A service
+    callback answers ``success: false`` with the error."""
+    def decorate(callback):
+        @functools.wraps(callback)
+        def guarded(self, *args):
+            try:
+                return callback(self, *args)
+            except Exception as error:   # noqa: BLE001 - the point is that nothing escapes
+                self._statistics.callback_failed()
+                self.get_logger().error(f"{what} failed: {error!r}; the node goes on\n{traceback.format_exc()}",
+                                        throttle_duration_sec=5.0)
+                response = args[1] if len(args) == 2 and hasattr(args[1], "success") else None
+                if response is not None:
+                    response.success, response.message = False, f"internal error ({what}): {error!r}"
+                return response
+        return guarded
+    return decorate
 
 
 def tracked_object_msg(header: Header, target_id: int, result: TrackResult, latency_s: float) -> TrackedObject:
@@ -208,6 +231,9 @@ class TrackingAdapter:
         self._image_size: tuple[int, int] | None = None
         self._latest_objects: dict[int, TrackedObject] = {}
         self._statistics = FrameStatistics(time.monotonic())
+        self._reported_skips: set[str] = set()
+        self._last_stamp: tuple[int, int] | None = None
+        self._invalid_outputs_seen = 0
         self._image_topic = self.resolve_topic_name("image/compressed" if self._transport == "compressed"
                                                     else "image")
         self._hardware_id = ""
@@ -277,26 +303,37 @@ class TrackingAdapter:
         self.destroy_publisher(publisher)
 
     # --- images ----------------------------------------------------------------------------------------
+    @_never_raises("image callback")
     def _on_image(self, msg: Image, info: MessageInfo) -> None:
         received = self._image_received(info)
-        try:
-            rgb = image_msg_to_rgb(msg)
-        except ImageConversionError as error:
-            self._statistics.image_skipped()
-            self.get_logger().warning(f"skipping image ({msg.width}x{msg.height}, '{msg.encoding}'): {error}",
-                                      throttle_duration_sec=5.0)
-            return
-        self._track(msg.header, rgb, received)
+        rgb = self._convert(image_msg_to_rgb, msg, f"{msg.width}x{msg.height} '{msg.encoding}'")
+        if rgb is not None:
+            self._track(msg.header, rgb, received)
 
+    @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:
         received = self._image_received(info)
+        rgb = self._convert(compressed_msg_to_rgb, msg, f"format '{msg.format}'")
+        if rgb is not None:
+            self._track(msg.header, rgb, received)
+
+    def _convert(self, convert, msg, description: str) -> np.ndarray | None:
+        """The image as RGB, or None when it cannot be converted: the image is skipped (counted in /diagnostics)
+        and the problem is logged once per kind of problem (an unsupported encoding, a malformed message, ...)
+        for this topic, not once per frame: a camera that sends 30 such images a second for hours says it once."""
         try:
-            rgb = compressed_msg_to_rgb(msg)
+            return convert(msg)
         except ImageConversionError as error:
-            self._statistics.image_skipped()
-            self.get_logger().warning(f"skipping image: {error}", throttle_duration_sec=5.0)
-            return
-        self._track(msg.header, rgb, received)
+            kind, reason = error.kind, str(error)
+        except Exception as error:   # noqa: BLE001 - a converter bug must not end the node either
+            kind, reason = f"conversion error {type(error).__name__}", f"{error!r}\n{traceback.format_exc()}"
+        self._statistics.image_skipped(reason.splitlines()[0])
+        if kind not in self._reported_skips:
+            self._reported_skips.add(kind)
+            self.get_logger().warning(
+                f"skipping images on {self._image_topic} ({description}): {reason} -- said once for this topic; "
+                f"every skipped image is counted on /diagnostics ('images skipped')")
+        return None
 
     def _image_received(self, info: MessageInfo) -> float:
         """Counts the image (and the ones dropped before it, from DDS's sequence numbers); returns the time."""
@@ -307,6 +344,16 @@ class TrackingAdapter:
         return received
 
     def _track(self, header: Header, rgb: np.ndarray, received: float) -> None:
+        stamp = _stamp_key(header.stamp)
+        if self._last_stamp is not None and stamp < self._last_stamp:
+            self._statistics.stamp_went_back()
+            # A looping bag, a restarted camera or a clock reset: images are processed in the order they arrive,
+            # each output keeps its own image's header.
+            self.get_logger().info(
+                f"image stamp went back from {self._last_stamp[0]}.{self._last_stamp[1]:09d} to "
+                f"{stamp[0]}.{stamp[1]:09d} (bag loop, camera restart or clock reset); tracking goes on",
+                throttle_duration_sec=10.0)
+        self._last_stamp = stamp
         size = rgb.shape[:2]
         if self._image_size is not None and size != self._image_size:
             # Boxes are pixels of the old resolution: they mean nothing in the new one.
@@ -327,6 +374,16 @@ class TrackingAdapter:
             self.get_logger().error(f"tracker failed on this image, skipped:\n{traceback.format_exc()}",
                                     throttle_duration_sec=5.0)
             return
+        invalid = self._tracker.invalid_outputs - self._invalid_outputs_seen
+        if invalid:
+            self._invalid_outputs_seen = self._tracker.invalid_outputs
+            self._statistics.invalid_outputs(invalid)
+            lost = [target_id for target_id, result in results.items() if result.confidence == 0.0
+                    and result.status == TrackStatus.LOST]
+            self.get_logger().error(
+                f"the network gave NaN/inf for {invalid} target(s) on the image stamped {stamp[0]}.{stamp[1]:09d}: "
+                f"reported LOST (targets {lost}), last boxes kept; a broken checkpoint or a numerical fault",
+                throttle_duration_sec=30.0)
         latency = time.perf_counter() - received
         objects = [tracked_object_msg(header, target_id, result, latency) for target_id, result in results.items()]
         for tracked in objects:
@@ -340,6 +397,7 @@ class TrackingAdapter:
         self._statistics.image_processed(latency)
 
     # --- diagnostics -----------------------------------------------------------------------------------
+    @_never_raises("diagnostics")
     def _publish_diagnostics(self) -> None:
         summary = self._statistics.take_summary(time.monotonic())
         level, message = assess_input(summary, self._image_topic, self.get_parameter("diagnostics.min_rate").value,
@@ -349,6 +407,7 @@ class TrackingAdapter:
             input_values(summary, self._image_topic), list(self._latest_objects.values())))
 
     # --- services --------------------------------------------------------------------------------------
+    @_never_raises("init_target")
     def _on_init_target(self, request: InitTarget.Request, response: InitTarget.Response) -> InitTarget.Response:
         response.target_id = request.target_id
         frame, problem = self._frame_for(request.stamp)
@@ -356,7 +415,7 @@ class TrackingAdapter:
             response.success, response.message = False, problem
             return response
         if request.target_id == InitTarget.Request.NEW_TARGET_ID:
-            response.target_id = max(self._tracker.target_ids, default=-1) + 1
+            response.target_id = self._new_target_id()
         elif request.target_id < 0:
             response.success = False
             response.message = f"target_id must be >= 0, or {InitTarget.Request.NEW_TARGET_ID} for a new id"
@@ -375,6 +434,14 @@ class TrackingAdapter:
         self.get_logger().info(response.message)
         return response
 
+    def _new_target_id(self) -> int:
+        """One above the largest id in use; the smallest unused id once that would leave int32."""
+        ids = set(self._tracker.target_ids)
+        highest = max(ids, default=-1)
+        if highest < INT32_MAX:
+            return highest + 1
+        return next(candidate for candidate in range(len(ids) + 1) if candidate not in ids)
+
     def _frame_for(self, stamp) -> tuple[_Frame | None, str]:
         if not self._recent_frames:
             return None, f"no image received yet on {self._image_topic}"
@@ -388,6 +455,7 @@ class TrackingAdapter:
                       f"{oldest.sec}.{oldest.nanosec:09d} .. {newest.sec}.{newest.nanosec:09d} "
                       f"(zero stamp = newest image)")
 
+    @_never_raises("stop_target")
     def _on_stop_target(self, request: StopTarget.Request, response: StopTarget.Response) -> StopTarget.Response:
         if request.target_id == StopTarget.Request.ALL_TARGETS:
             stopped = self._tracker.target_ids

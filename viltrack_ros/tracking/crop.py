@@ -41,11 +41,13 @@ def validate_box(box, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
 
 
 def clamp_box(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.ndarray:
-    """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it."""
+    """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it (the whole side on an
+    image smaller than that)."""
     img_h, img_w = image_shape[:2]
+    min_w, min_h = min(min_size, float(img_w)), min(min_size, float(img_h))
     x, y, w, h = (float(v) for v in box)
-    x1, y1 = min(max(x, 0.0), img_w - min_size), min(max(y, 0.0), img_h - min_size)
-    x2, y2 = max(min(x + w, float(img_w)), x1 + min_size), max(min(y + h, float(img_h)), y1 + min_size)
+    x1, y1 = min(max(x, 0.0), img_w - min_w), min(max(y, 0.0), img_h - min_h)
+    x2, y2 = max(min(x + w, float(img_w)), x1 + min_w), max(min(y + h, float(img_h)), y1 + min_h)
     return np.array([x1, y1, x2 - x1, y2 - y1], dtype=np.float64)
 
 

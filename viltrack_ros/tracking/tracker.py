@@ -86,6 +86,9 @@ class MultiTracker:
         self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
+        # Target updates whose network output held NaN or inf (each set its target LOST); a running count, so a
+        # caller can tell a broken model (or a numerical fault) from a target that merely left the view.
+        self.invalid_outputs = 0
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
@@ -145,6 +148,8 @@ class MultiTracker:
                                                                          context, active)
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
+        finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
+                         for output in (score_logits, offset, box_size)], axis=0).tolist()
         size = self.model_config.search_size
         previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
                                 for t, tr in zip(targets, transforms)], dtype=np.float32)
@@ -153,17 +158,31 @@ class MultiTracker:
         boxes, confidences = select_boxes(sigmoid(score_logits), offset, box_size, self._window,
                                           cfg.window_influence, previous_wh, prior)
         results = {}
-        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes,
-                                                                 confidences.tolist()):
+        for target_id, target, transform, box, confidence, valid in zip(
+                ids, targets, transforms, boxes, confidences.tolist(), finite):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
-            results[target_id] = self._advance(target, image, image_box, float(confidence))
+            results[target_id] = (self._advance(target, image, image_box, float(confidence)) if valid
+                                  else self._fault(target))
         return results
+
+    def _fault(self, target: _Target) -> TrackResult:
+        """The network gave NaN or inf for this target: it is LOST at once (never a NaN box, never a silent
+        jump), keeps its last box, and its temporal state starts clean so one bad frame does not poison the next."""
+        self.invalid_outputs += 1
+        target.frames_tracked += 1
+        target.low_confidence_frames += 1
+        target.status = TrackStatus.LOST
+        target.film_context = None
+        target.update_candidate = None
+        return TrackResult(tuple(float(v) for v in target.box), 0.0, target.status)
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float) -> TrackResult:
         cfg = self.config
-        predicted_box = np.nan_to_num(np.asarray(predicted_box, dtype=np.float64), nan=0.0)
-        confidence = float(np.clip(np.nan_to_num(confidence), 0.0, 1.0))
+        predicted_box = np.asarray(predicted_box, dtype=np.float64)
+        if not (np.all(np.isfinite(predicted_box)) and np.isfinite(confidence)):
+            return self._fault(target)
+        confidence = float(np.clip(confidence, 0.0, 1.0))
         target.frames_tracked += 1
         if confidence < cfg.lost_threshold:
             target.low_confidence_frames += 1

@@ -1,0 +1,36 @@
+"""The short variant of the load benchmark (viltrack_ros/ros/load_benchmark.py; the full one is scripts/bench_load.sh,
+its figures are in the README): a 200 Hz 1280x720 camera for a few seconds, the camera stopping and coming back, a
+slow subscriber on the outputs. Real processes over DDS; the small test checkpoint keeps it short.
+"""
+from __future__ import annotations
+
+from .ros_test_support import skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+from viltrack_ros.ros.load_benchmark import run_load  # noqa: E402
+
+
+def test_short_load_run_keeps_latency_bounded_memory_flat_and_tracking_after_camera_restarts(test_weights, tmp_path):
+    result = run_load(test_weights, rate=200.0, size=(1280, 720), duration=6.0, pause=1.0, slow_delay=0.2,
+                      threads=1, work_dir=tmp_path, progress=lambda text: None)
+    summary = {k: v for k, v in vars(result).items() if k != "node_log"}
+    assert result.node_alive, result.node_log
+    assert result.processed >= 10, summary
+    # Depth 1: the node takes the newest image and the rest is dropped, counted by the node itself.
+    assert result.dropped > 0, summary
+    assert abs(result.received_by_node + result.dropped - result.published) <= 0.1 * result.published + 250, summary
+    # Bounded: with depth 1 no backlog builds up, so an image waits at most for the one being processed before it
+    # (its own processing plus one more, plus transport); a queue of k images would add k processing times to every
+    # image. The margins are for a CPU shared with other work (a descheduled process delays any single image).
+    assert result.latency_ms["p50"] <= 2.0 * result.processing_ms["p50"] + 100.0, summary
+    assert result.latency_ms["p99"] <= 3.0 * result.processing_ms["max"] + 400.0, summary
+    assert result.rss_mb["end"] - result.rss_mb["start"] <= 60.0, summary
+    # A slow reliable subscriber on every output does not hold the tracker back.
+    assert result.slow_subscriber_received > 0, summary
+    assert result.rate_with_slow_subscriber_hz >= 0.5 * result.rate_without_slow_subscriber_hz, summary
+    # The camera stops, or dies, and comes back: the target is tracked on its new images.
+    assert result.no_image_warning_during_pause, summary
+    assert result.resume_after_restart_s is not None and result.resume_after_restart_s < 15.0, summary
+    assert result.resume_after_disappearance_s is not None and result.resume_after_disappearance_s < 15.0, summary
+    assert "Traceback" not in result.node_log

@@ -146,19 +146,27 @@ def cmd_bench(args) -> int:
         preset, _, assignments = spec.partition(":")
         changes = dict(item.split("=", 1) for item in assignments.split(",") if item)
         variants.append((preset, {k: yaml.safe_load(v) for k, v in changes.items()}))
+    from .tracking import TrackerConfig
+    tracker_config = TrackerConfig.from_dict({k: yaml.safe_load(v) for k, v in
+                                              (item.split("=", 1) for item in args.tracker_set)})
+
     def models():
-        # The shipped weights first (what a user runs), then the presets and candidates (untrained: speed only).
+        # The shipped weights first (what a user runs), then other checkpoints, then the presets and candidates
+        # (untrained: speed only).
+        from .model.checkpoint import load_checkpoint
         if not args.no_shipped:
-            from .model.checkpoint import load_checkpoint
             model, info = load_checkpoint(args.weights)
             yield f"shipped ({model.config.name})", model
+        for path in args.compare:
+            model, info = load_checkpoint(path)
+            yield f"{model.config.name} ({Path(path).parent.name or Path(path).name})", model
         for preset, changes in variants:
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
             yield label, build_model(get_preset(preset).replace(**changes))
 
     for device in devices:
         for label, model in models():
-            tracker = ViLTracker(model, device=device)
+            tracker = ViLTracker(model, device=device, config=tracker_config)
             templates = torch.zeros(1, model.config.num_templates, 3, model.config.template_size,
                                     model.config.template_size, device=tracker.device)
             search = torch.zeros(1, 3, model.config.search_size, model.config.search_size, device=tracker.device)
@@ -175,7 +183,8 @@ def cmd_bench(args) -> int:
                     torch.cuda.synchronize()
                 if i >= args.warmup:
                     times.append(time.perf_counter() - start)
-            rows.append(percentile_row(f"ViL {label}", times, f"{count_parameters(model) / 1e6:.2f}M",
+            backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
+            rows.append(percentile_row(f"{backbone} {label}", times, f"{count_parameters(model) / 1e6:.2f}M",
                                        f"{counter.get_total_flops() / 1e9:.2f}", device))
     if not args.no_peers:
         from .evaluation.trackers import peer_trackers
@@ -243,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=cmd_info)
 
     bench = sub.add_parser("bench", help="latency per preset at batch 1 (CPU, and GPU when present)")
-    bench.add_argument("--presets", nargs="+", default=["vil_cpu", "vil_t", "vil_s"])
+    bench.add_argument("--presets", nargs="*", default=["vil_cpu", "vil_t", "vil_s"],
+                       help="untrained presets to time (speed only); none with a bare --presets")
     bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
                        help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
     bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
@@ -254,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the reference rows (OpenCV CSRT, KCF and NanoTrack v2)")
     bench.add_argument("--weights", default=None, help="checkpoint of the 'shipped' row (default: the package's)")
     bench.add_argument("--no-shipped", action="store_true", help="skip the row of the shipped weights")
+    bench.add_argument("--compare", action="append", default=[], metavar="WEIGHTS",
+                       help="also time this checkpoint, e.g. a MixFormer arm of config/train/backbones.yaml "
+                            "(repeatable)")
+    bench.add_argument("--tracker-set", action="append", default=[], metavar="KEY=VALUE",
+                       help="tracker setting for our rows, e.g. online_template_update=false (repeatable)")
     bench.add_argument("--nanotrack", default=None, metavar="DIR",
                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     bench.set_defaults(func=cmd_bench)

@@ -200,3 +200,41 @@ def test_tracker_runs_the_mixformer_with_its_online_template():
     templates = tracker._multi._targets[0].templates
     assert torch.equal(templates[0], initial[0])            # the initial template stays
     assert not torch.equal(templates[1], initial[1])        # the online template (second segment) was replaced
+
+
+def test_harness_samples_the_online_template_near_the_search_frame():
+    from viltrack_ros.training.experiment import ArmInputs, PairSampler
+    from viltrack_ros.training.pair_cache import PairCache
+    frames = 60
+    sequence = np.repeat([0, 1, 2], frames)
+    frame = np.tile(np.arange(frames) * 3, 3)
+    cache = PairCache(templates=np.zeros((3 * frames, 8, 8, 3), np.uint8),
+                      searches=np.zeros((3 * frames, 2, 8, 8, 3), np.uint8), boxes=np.zeros((3 * frames, 2, 4)),
+                      sequence_index=sequence, frame_index=frame, sequence_names=["a", "b", "c"])
+    sampler = PairSampler(cache, max_gap=9, negative_fraction=0.3, seed=0)
+    template, search, jitter, visible, online = sampler.sample_with_online(200)
+    anchor = np.where(visible[:, -1], search[:, -1], template)
+    assert np.array_equal(sequence[online], sequence[template])          # the target's own sequence
+    assert np.all(np.abs(frame[online] - frame[anchor]) <= 9)
+    assert (~visible[:, 0]).any() and (online != template).mean() > 0.5
+    # The network gets [template, online template] for 2-template models.
+    inputs = ArmInputs.__new__(ArmInputs)
+    inputs.cache, inputs.cfg, inputs.uses_features = cache, TINY.replace(template_size=32), False
+    cache.templates[online[0]] = 255
+    templates, _, _ = inputs.get(template[:1], search[:1], jitter[:1], online[:1])
+    assert templates.shape == (1, 2, 3, 32, 32)
+    assert templates[0, 1].mean() > templates[0, 0].mean() or online[0] == template[0]
+
+
+def test_bench_times_a_mixformer_checkpoint_next_to_a_variant(tmp_path):
+    import subprocess
+    import sys
+    path = save_checkpoint(tmp_path / "arm" / "model.pt", _model(TINY), trained=False)
+    result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--no-shipped", "--no-peers",
+                             "--presets", "--compare", str(path), "--variant", "vil_cpu:depth=2",
+                             "--tracker-set", "online_template_update=false",
+                             "--frames", "2", "--warmup", "1", "--threads", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    names = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")][1:]
+    assert names == ["MixFormer tiny_mixformer (arm)", "ViL vil_cpu [depth=2]"]

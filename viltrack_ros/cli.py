@@ -100,7 +100,8 @@ def cmd_info(args) -> int:
     training = info.get("training", {})
     print(f"checkpoint      : {info['path']}")
     print(f"status          : {weights_description(info)}")
-    print(f"preset          : {config.name} (dim {config.dim}, depth {config.depth}, patch {config.patch_size}, "
+    print(f"preset          : {config.name} ({config.backbone} backbone, dim {config.dim}, depth {config.depth}, "
+          f"patch {config.patch_size}, "
           f"template {config.template_size}px x{config.num_templates}, search {config.search_size}px, "
           f"scan {config.scan_order})")
     print(f"parameters      : {count_parameters(model):,} total; backbone {count_parameters(model.backbone):,}; "

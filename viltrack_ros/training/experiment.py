@@ -428,7 +428,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None) -> Path:
     """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
-    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` and returns its path. Held-out sequences: never."""
+    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as ``tuning.json``) and returns the
+    table's path. Held-out sequences: never."""
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)
@@ -458,6 +459,8 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
                      + " |")
     path = out / "tuning.md"
     path.write_text("\n".join(lines) + "\n")
+    (out / "tuning.json").write_text(json.dumps({"weights": str(weights), "settings": {
+        label: {"val": v, "dev": d} for label, v, d in rows}}, indent=1))
     print(path.read_text())
     return path
 

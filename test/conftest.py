@@ -1,4 +1,5 @@
 """Shared fixtures: a small real checkpoint file, and the real sequences when this machine has them."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,10 @@ from viltrack_ros.model import ModelConfig, build_model
 from viltrack_ros.model.checkpoint import save_checkpoint
 
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT as SEQUENCES_ROOT
+
+# ONNX exports of the checkpoints under test (tracking.backends) are cached in the repository's outputs/, not in
+# the user's home; node processes started by the tests inherit this.
+os.environ.setdefault("VILTRACK_ONNX_CACHE", str(Path(__file__).resolve().parents[1] / "outputs" / "onnx_cache"))
 
 # Small enough to run fast on 2 CPU cores, with every part of the design (FiLM, TMoE, 2 templates).
 SMALL_CONFIG = ModelConfig(name="test_small", dim=32, depth=4, patch_size=16, template_size=32, search_size=64,

@@ -51,20 +51,29 @@ def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):
 def test_bench_prints_a_table_with_peers():
     result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--presets", "vil_cpu",
                              "--variant", "vil_cpu:depth=2,scan_order=alternate_full",
-                             "--frames", "3", "--warmup", "1", "--threads", "1"],
+                             "--frames", "3", "--warmup", "1", "--threads", "1", "--targets", "1", "4"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    lines = [l for l in result.stdout.splitlines() if l.startswith("| ")]
-    names = [l.split("|")[1].strip() for l in lines[1:]]
+    latency_table, batched_table = result.stdout.split("batched targets")
+    lines = [l for l in latency_table.splitlines() if l.startswith("| ")]
+    rows = [[cell.strip() for cell in l.split("|")[1:-1]] for l in lines[1:]]   # after the header
+    names = [row[0] for row in rows]
     shipped = load_checkpoint(None)[1]["model_config"]["name"]
-    expected = [f"ViL shipped ({shipped})", "ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]",
-                "OpenCV CSRT", "OpenCV KCF"]
+    ours = [f"ViL shipped ({shipped})", "ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]"]
+    # every network on both CPU backends, then the peers
+    assert [(row[0], row[2]) for row in rows[:6]] == [(name, backend) for name in ours
+                                                      for backend in ("torch", "onnxruntime")]
+    expected = [name for name in ours for _ in range(2)] + ["OpenCV CSRT", "OpenCV KCF"]
     from viltrack_ros.evaluation.trackers import find_nanotrack
     if find_nanotrack()[0] is not None:
         expected.append("NanoTrack v2")
     else:
         assert "NanoTrack v2 skipped" in result.stdout
     assert names == expected
+    batched = [[cell.strip() for cell in l.split("|")[1:-1]] for l in batched_table.splitlines()
+               if l.startswith("| cpu")]
+    assert [(row[1], row[2]) for row in batched] == [(b, n) for b in ("torch", "onnxruntime") for n in ("1", "4")]
+    assert all(float(row[4]) > 0 for row in batched)
     p50 = float(lines[2].split("|")[5])
     assert p50 > 0
 

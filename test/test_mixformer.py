@@ -193,13 +193,13 @@ def test_tracker_runs_the_mixformer_with_its_online_template():
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
     tracker.init(frame, (60, 40, 24, 30))
-    initial = tracker._multi._targets[0].templates.clone()
+    initial = np.asarray(tracker._multi._targets[0].templates).copy()
     for _ in range(4):
         box, confidence, status = tracker.update(np.roll(frame, 2, axis=1))
         assert len(box) == 4 and 0.0 <= confidence <= 1.0
-    templates = tracker._multi._targets[0].templates
-    assert torch.equal(templates[0], initial[0])            # the initial template stays
-    assert not torch.equal(templates[1], initial[1])        # the online template (second segment) was replaced
+    templates = np.asarray(tracker._multi._targets[0].templates)
+    assert np.array_equal(templates[0], initial[0])         # the initial template stays
+    assert not np.array_equal(templates[1], initial[1])     # the online template (second segment) was replaced
 
 
 def test_harness_samples_the_online_template_near_the_search_frame():
@@ -220,8 +220,9 @@ def test_harness_samples_the_online_template_near_the_search_frame():
     # The network gets [template, online template] for 2-template models.
     inputs = ArmInputs.__new__(ArmInputs)
     inputs.cache, inputs.cfg, inputs.uses_features = cache, TINY.replace(template_size=32), False
+    inputs.template_factor = 2.0
     cache.templates[online[0]] = 255
-    templates, _, _ = inputs.get(template[:1], search[:1], jitter[:1], online[:1])
+    templates = inputs.get(template[:1], search[:1], jitter[:1], online[:1])[0]
     assert templates.shape == (1, 2, 3, 32, 32)
     assert templates[0, 1].mean() > templates[0, 0].mean() or online[0] == template[0]
 
@@ -237,4 +238,23 @@ def test_bench_times_a_mixformer_checkpoint_next_to_a_variant(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     names = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")][1:]
-    assert names == ["MixFormer tiny_mixformer (arm)", "ViL vil_cpu [depth=2]"]
+    # (one row per CPU backend where there are several)
+    assert list(dict.fromkeys(names)) == ["MixFormer tiny_mixformer (arm)", "ViL vil_cpu [depth=2]"]
+
+
+def test_mixformer_runs_the_same_through_onnxruntime():
+    pytest.importorskip("onnxruntime")
+    from viltrack_ros.model.export import example_step_inputs
+    from viltrack_ros.tracking.backends import ONNX_TOLERANCE, OnnxRuntimeBackend, TorchBackend
+    model = _model(TINY.replace(num_templates=2))
+    onnx = OnnxRuntimeBackend(model, threads=1, cache=False)
+    reference = TorchBackend(model, torch.device("cpu"))
+    torch.manual_seed(6)
+    images = torch.randn(4, 3, 32, 32).numpy()
+    templates = reference.encode_templates(images)
+    np.testing.assert_allclose(onnx.encode_templates(images), templates, atol=ONNX_TOLERANCE)
+    _, _, boxes, context, active = example_step_inputs(model, batch=2)
+    inputs = (templates.reshape(2, 2, *templates.shape[1:]), torch.randn(2, 3, 64, 64).numpy(), boxes.numpy(),
+              context.numpy(), active.numpy())
+    for got, expected in zip(onnx.step(*inputs), reference.step(*inputs)):
+        np.testing.assert_allclose(got, expected, atol=ONNX_TOLERANCE)

@@ -130,3 +130,30 @@ def test_training_mode_forward_backward_with_drop_path():
     out = model(t, s)
     (out["score_logits"].mean() + out["size"].mean()).backward()
     assert model.backbone.patch_embed.proj.weight.grad is not None
+
+
+def test_box_kernel_samples_the_target_box_cells():
+    from viltrack_ros.model.network import sample_box_cells
+    features = torch.randn(2, 7, 5, 5)
+    # A centred box 3/5 of the side wide: its 3x3 cell centres are the central stem cells exactly.
+    central = sample_box_cells(features, torch.tensor([[0.5, 0.5, 0.6, 0.6]] * 2), 3)
+    torch.testing.assert_close(central, features[:, :, 1:4, 1:4].flatten(2), atol=1e-5, rtol=0)
+    # A tall thin box reads one column of cells, top to bottom, not its background.
+    column = sample_box_cells(features, torch.tensor([[0.3, 0.5, 0.0, 0.6]] * 2), 3)
+    torch.testing.assert_close(column.view(2, 7, 3, 3)[..., 0], features[:, :, 1:4, 1], atol=1e-5, rtol=0)
+
+
+def test_box_kernel_model_needs_template_boxes_and_uses_them():
+    from viltrack_ros.model import ModelConfig, build_model
+    config = ModelConfig(name="box", dim=32, depth=2, stem="efficientnet_lite0", patch_size=16, template_size=80,
+                         search_size=96, film_interval=2, tmoe_blocks=1, head_channels=16, correlation_cells=3,
+                         correlation_kernel="target_box")
+    model = build_model(config, pretrained_stem=False).eval()
+    torch.manual_seed(1)
+    templates, search = torch.randn(1, 1, 3, 80, 80), torch.randn(1, 3, 96, 96)
+    with torch.no_grad(), pytest.raises(ValueError, match="needs template_boxes"):
+        model(templates, search, update_context=False)
+    with torch.no_grad():
+        wide = model(templates, search, update_context=False, template_boxes=torch.tensor([[0.5, 0.5, 0.8, 0.3]]))
+        tall = model(templates, search, update_context=False, template_boxes=torch.tensor([[0.5, 0.5, 0.3, 0.8]]))
+    assert not torch.allclose(wide["score_logits"], tall["score_logits"])

@@ -37,13 +37,17 @@ def cmd_track(args) -> int:
     from .tracking.visualize import draw_tracks
 
     overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)   # onnxruntime takes the same count
     try:
-        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides))
+        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
+                                             backend=args.backend)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
-          f"preset {tracker.model.config.name}, device {tracker.device}", file=sys.stderr)
+          f"preset {tracker.model.config.name}, device {tracker.device}, backend {tracker.backend}", file=sys.stderr)
     writer, rows, latencies = None, [], []
     from .data.frame_source import FrameSource
     try:
@@ -123,24 +127,84 @@ def cmd_info(args) -> int:
     return 0
 
 
+# --- export ---------------------------------------------------------------------------------------------
+def cmd_export(args) -> int:
+    import json
+    from .model.checkpoint import CheckpointError, load_checkpoint
+    from .model.export import STEP_INPUTS, STEP_OUTPUTS, context_tokens, export_onnx
+    try:
+        model, info = load_checkpoint(args.weights)
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    export_onnx(model, args.onnx)
+    cfg = model.config
+    description = {
+        "weights": str(info.get("path")), "model_config": info["model_config"],
+        "template_encoder.onnx": {"inputs": {"template_images": ["n", 3, cfg.template_size, cfg.template_size]},
+                                  "outputs": ["templates"]},
+        "tracking_step.onnx": {"inputs": list(STEP_INPUTS), "outputs": list(STEP_OUTPUTS),
+                               "context_shape": ["batch", context_tokens(model), cfg.dim]},
+        "input_normalisation": "RGB, (pixel - ImageNet mean*255) / (ImageNet std*255), CHW float32",
+    }
+    (Path(args.onnx) / "model.json").write_text(json.dumps(description, indent=1))
+    print(f"wrote {args.onnx}/template_encoder.onnx, tracking_step.onnx and model.json "
+          f"(preset {cfg.name}; run them with onnxruntime, or use the tracker's backend 'onnxruntime')")
+    return 0
+
+
 # --- bench ----------------------------------------------------------------------------------------------
-def percentile_row(name: str, seconds: list[float], params: str, flops: str, device: str) -> dict:
+def percentile_row(name: str, seconds: list[float], params: str, flops: str, device: str,
+                   backend: str = "-") -> dict:
     ms = np.array(seconds) * 1000
-    return {"tracker": name, "device": device, "p50_ms": np.percentile(ms, 50), "p99_ms": np.percentile(ms, 99),
-            "fps": 1000 / ms.mean(), "params": params, "gflops": flops}
+    return {"tracker": name, "device": device, "backend": backend, "p50_ms": np.percentile(ms, 50),
+            "p99_ms": np.percentile(ms, 99), "fps": 1000 / ms.mean(), "params": params, "gflops": flops,
+            "rss_mb": _rss_mb()}
+
+
+def _rss_mb() -> float:
+    import psutil
+    return psutil.Process().memory_info().rss / 2 ** 20
+
+
+def _step_gflops(model) -> str:
+    """FLOPs of one tracking step (template features given), counted by PyTorch on the CPU."""
+    import copy
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from .model.export import TrackingStep, example_step_inputs
+    cpu_model = copy.deepcopy(model).cpu().eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        TrackingStep(cpu_model)(*example_step_inputs(cpu_model))
+    return f"{counter.get_total_flops() / 1e9:.2f}"
+
+
+def _timed_updates(update, frames, warmup: int, synchronize) -> list[float]:
+    times = []
+    for i, frame in enumerate(frames):
+        synchronize()
+        start = time.perf_counter()
+        update(frame)
+        synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
 
 
 def cmd_bench(args) -> int:
     import torch
     import yaml
-    from torch.utils.flop_counter import FlopCounterMode
     from .model import build_model, count_parameters, get_preset
-    from .tracking import ViLTracker
+    from .tracking import MultiTracker
+    from .tracking.backends import onnxruntime_available
     if args.threads:
         torch.set_num_threads(args.threads)
     from .evaluation.benchmark_frames import benchmark_frames
     frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+    cpu_backends = [b for b in args.backends if b != "onnxruntime" or onnxruntime_available()]
+    if len(cpu_backends) < len(args.backends):
+        print("onnxruntime is not installed: its rows are skipped")
     rows = []
     variants = [(preset, {}) for preset in args.presets]
     for spec in args.variant or []:      # "preset:key=value,key=value": a candidate configuration
@@ -165,28 +229,24 @@ def cmd_bench(args) -> int:
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
             yield label, build_model(get_preset(preset).replace(**changes))
 
+    shipped_trackers = {}
     for device in devices:
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         for label, model in models():
-            tracker = ViLTracker(model, device=device, config=tracker_config)
-            templates = torch.zeros(1, model.config.num_templates, 3, model.config.template_size,
-                                    model.config.template_size, device=tracker.device)
-            search = torch.zeros(1, 3, model.config.search_size, model.config.search_size, device=tracker.device)
-            with FlopCounterMode(display=False) as counter, torch.inference_mode():
-                model(templates, search, update_context=False)
-            tracker.init(frames[0], box)
-            times = []
-            for i, frame in enumerate(frames[1:]):
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                tracker.update(frame)
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                if i >= args.warmup:
-                    times.append(time.perf_counter() - start)
-            backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
-            rows.append(percentile_row(f"{backbone} {label}", times, f"{count_parameters(model) / 1e6:.2f}M",
-                                       f"{counter.get_total_flops() / 1e9:.2f}", device))
+            flops = _step_gflops(model)
+            for backend in cpu_backends if device == "cpu" else ["torch"]:
+                tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend)
+                tracker.init(0, frames[0], box)
+                times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
+                backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
+                rows.append(percentile_row(f"{backbone} {label}", times, f"{count_parameters(model) / 1e6:.2f}M", flops,
+                                           device, backend))
+                if label.startswith("shipped"):
+                    shipped_trackers[(device, backend)] = tracker
+        if device == "cuda":
+            print(f"GPU peak memory: {torch.cuda.max_memory_allocated() / 2 ** 20:.0f} MiB")
     if not args.no_peers:
         from .evaluation.trackers import peer_trackers
         peers, skipped = peer_trackers("CSRT,KCF,NanoTrack", args.nanotrack)
@@ -195,24 +255,46 @@ def cmd_bench(args) -> int:
         for peer in peers:
             # Peers get the same RGB frames as ours; their BGR conversion is part of their update time.
             peer.init(frames[0], np.asarray(box, dtype=np.float64))
-            times = []
-            for i, frame in enumerate(frames[1:]):
-                start = time.perf_counter()
-                peer.update(frame)
-                if i >= args.warmup:
-                    times.append(time.perf_counter() - start)
+            times = _timed_updates(peer.update, frames[1:], args.warmup, lambda: None)
             label = peer.name if peer.name.startswith("NanoTrack") else f"OpenCV {peer.name}"
             rows.append(percentile_row(label, times, "-", "-", "cpu"))
-    reference = next((r for r in rows if r["tracker"] == "OpenCV CSRT"), None)
-    print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; torch threads "
-          f"{torch.get_num_threads()}; batch 1; latency of a full update (crop + network + decode)")
-    print("| tracker | device | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT |")
-    print("|---|---|---|---|---|---|---|---|")
+    csrt = next((r for r in rows if r["tracker"] == "OpenCV CSRT"), None)
+    nano = next((r for r in rows if r["tracker"].startswith("NanoTrack")), None)
+    print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; threads {torch.get_num_threads()} "
+          f"(torch and onnxruntime); batch 1; latency of a full update (crop + network + decode); RSS: the "
+          f"benchmark process after the row")
+    print("| tracker | device | backend | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT | p50 vs NanoTrack "
+          "| RSS MiB |")
+    print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        ratio = f"{r['p50_ms'] / reference['p50_ms']:.2f}x" if reference else "-"
-        print(f"| {r['tracker']} | {r['device']} | {r['params']} | {r['gflops']} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['fps']:.1f} | {ratio} |")
+        vs_csrt = f"{r['p50_ms'] / csrt['p50_ms']:.2f}x" if csrt else "-"
+        vs_nano = f"{r['p50_ms'] / nano['p50_ms']:.2f}x" if nano else "-"
+        print(f"| {r['tracker']} | {r['device']} | {r['backend']} | {r['params']} | {r['gflops']} | "
+              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['fps']:.1f} | {vs_csrt} | {vs_nano} | {r['rss_mb']:.0f} |")
+    if args.targets:
+        bench_batched(shipped_trackers, frames, box, args)
     return 0
+
+
+def bench_batched(trackers: dict, frames, box, args) -> None:
+    """Target-updates per second with N targets on one camera (one batched network call per frame)."""
+    import torch
+    print("\nbatched targets (shipped weights): one update of N targets per frame")
+    print("| device | backend | targets | p50 ms per frame | target-updates/s | cost vs 1 target |")
+    print("|---|---|---:|---:|---:|---:|")
+    for (device, backend), tracker in trackers.items():
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        single = None
+        for count in args.targets:
+            tracker.clear()
+            x, y, w, h = box
+            for target_id in range(count):   # targets spread a little so their crops differ
+                dx = (target_id % 8 - 4) * 0.05 * w
+                tracker.init(target_id, frames[0], (x + dx, y, w, h))
+            times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
+            p50 = float(np.percentile(times, 50))
+            single = single or p50
+            print(f"| {device} | {backend} | {count} | {p50 * 1000:.1f} | {count / p50:.0f} | {p50 / single:.2f}x |")
 
 
 # --- train / eval ---------------------------------------------------------------------------------------
@@ -238,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--box", required=True, type=parse_box, help="initial box on the first frame: x,y,w,h")
     track.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     track.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    track.add_argument("--threads", type=int, default=0,
+                       help="CPU threads of the network, torch or onnxruntime (0: torch's default)")
+    track.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"],
+                       help="who runs the network (auto: onnxruntime on CPU when installed)")
     track.add_argument("--out", help="annotated video to write (.mp4)")
     track.add_argument("--csv", help="CSV of per-frame boxes to write")
     track.add_argument("--fps", type=float, default=25.0, help="frame rate of the annotated video")
@@ -252,14 +338,25 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     info.set_defaults(func=cmd_info)
 
-    bench = sub.add_parser("bench", help="latency per preset at batch 1 (CPU, and GPU when present)")
+    export = sub.add_parser("export", help="export a checkpoint's network to ONNX (template encoder + tracking step)")
+    export.add_argument("--onnx", required=True, metavar="DIR", help="folder to write the ONNX files to")
+    export.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
+    export.set_defaults(func=cmd_export)
+
+    bench = sub.add_parser("bench", help="latency per preset and backend at batch 1 (CPU, and GPU when present), "
+                           "peers in the same run; batched targets")
     bench.add_argument("--presets", nargs="*", default=["vil_cpu", "vil_t", "vil_s"],
-                       help="untrained presets to time (speed only); none with a bare --presets")
+                       help="untrained presets to time besides the shipped weights (none: only those)")
     bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
                        help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
     bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
     bench.add_argument("--warmup", type=int, default=5)
-    bench.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    bench.add_argument("--threads", type=int, default=0,
+                       help="CPU threads of torch and onnxruntime (0: torch's default)")
+    bench.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"],
+                       choices=["torch", "onnxruntime"], help="CPU backends to time (CUDA always uses torch)")
+    bench.add_argument("--targets", type=int, nargs="*", default=[],
+                       help="also time N targets batched on the shipped weights, e.g. --targets 1 4 16 64")
     bench.add_argument("--cpu-only", action="store_true")
     bench.add_argument("--no-peers", action="store_true",
                        help="skip the reference rows (OpenCV CSRT, KCF and NanoTrack v2)")

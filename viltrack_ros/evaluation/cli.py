@@ -48,6 +48,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="a tracker setting for our tracker (TrackerConfig), e.g. window_influence=0.3; "
                              "repeatable (settings are chosen on dev sequences, never held-out ones)")
     parser.add_argument("--device", default="cpu", help="device for our tracker: cpu, cuda or auto")
+    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"],
+                        help="who runs our network (auto: onnxruntime on CPU when installed)")
     parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for torch and OpenCV (default: their own defaults)")
@@ -90,7 +92,8 @@ def run_eval(args) -> int:
             import yaml
             settings = {key: yaml.safe_load(value)
                         for key, _, value in (item.partition("=") for item in args.tracker_set)}
-            ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device, settings=settings)
+            ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device, settings=settings,
+                                                     backend=args.backend)
         except (ImportError, OSError, ValueError) as exc:
             print(f"error: cannot load our tracker ({exc}); use --no-ours to run the peers alone",
                   file=sys.stderr)

@@ -149,11 +149,11 @@ class ViLTrackerAdapter:
 
     @classmethod
     def from_checkpoint(cls, weights=None, device: str = "cpu", name: str = "ViLTrack",
-                        settings: dict | None = None) -> "ViLTrackerAdapter":
+                        settings: dict | None = None, backend: str = "auto") -> "ViLTrackerAdapter":
         """``settings``: tracker settings that differ from ``TrackerConfig``'s defaults."""
         from viltrack_ros.tracking import TrackerConfig, ViLTracker
         config = TrackerConfig.from_dict(settings or {})
-        return cls(ViLTracker.from_checkpoint(weights, device=device, config=config), name=name)
+        return cls(ViLTracker.from_checkpoint(weights, device=device, config=config, backend=backend), name=name)
 
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self.tracker.reset()

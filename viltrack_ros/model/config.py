@@ -13,6 +13,7 @@ STEMS = ("patch", "efficientnet_lite0")
 # "vil": the product's Vision-LSTM blocks (SEEDS.md sections 1-3). "mixformer": MixFormer's mixed-attention blocks
 # (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (README, "Model").
 BACKBONES = ("vil", "mixformer")
+CORRELATION_KERNELS = ("center", "target_box")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class ModelConfig:
     # MixFormer only: kernel of the depthwise q/k/v convolutions and the stride of the key/value maps.
     mix_kernel: int = 3
     mix_kv_stride: int = 2
+    # Where those k x k template cells are read: "center" = the central k x k stem cells of the template grid;
+    # "target_box" = k x k points spread over the target's own box in the template (bilinear), so a thin or
+    # flat target's kernel is the target and not its background (callers pass template_boxes).
+    correlation_kernel: str = "center"
 
     def __post_init__(self):
         problems = []
@@ -71,6 +76,8 @@ class ModelConfig:
             problems.append("correlation_cells needs a pretrained stem (stem: efficientnet_lite0)")
         if not 0 <= self.correlation_cells <= self.template_size // self.patch_size:
             problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
+        if self.correlation_kernel not in CORRELATION_KERNELS:
+            problems.append(f"correlation_kernel must be one of {CORRELATION_KERNELS}, got {self.correlation_kernel!r}")
         if self.num_templates not in (1, 2):
             problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
         if self.backbone not in BACKBONES:

@@ -88,9 +88,9 @@ class MultiHeadNorm(nn.Module):
     def __init__(self, num_heads: int, head_dim: int):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(num_heads * head_dim))
-        self.num_heads = num_heads
+        self.num_heads, self.head_dim = num_heads, head_dim
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         B, NH, S, DH = h.shape
-        h = F.layer_norm(h, (DH,))
+        h = F.layer_norm(h, (self.head_dim,))   # a constant shape, so the layer exports to ONNX
         return h.transpose(1, 2).reshape(B, S, NH * DH) * self.weight

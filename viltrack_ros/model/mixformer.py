@@ -145,17 +145,19 @@ class MixFormerBackbone(StemTokens):
         B, T, K = templates.shape[0], templates.shape[1], searches.shape[1]
         x, segments, stem_features = self.embed(templates, searches, given_stem_features, template_stem_given)
         nt, ns = segments[0], segments[-1]
-        template_tokens = x[:, :T * nt]
-        search_tokens = x[:, T * nt:].reshape(B * K, ns, -1)
         if K > 1:          # each search frame with its own copy of the templates
-            template_tokens = template_tokens.repeat_interleave(K, dim=0)
-        x = torch.cat([template_tokens, search_tokens], dim=1)
-        grid_t, grid_s = int(round(nt ** 0.5)), int(round(ns ** 0.5))
+            template_tokens = x[:, :T * nt].repeat_interleave(K, dim=0)
+            x = torch.cat([template_tokens, x[:, T * nt:].reshape(B * K, ns, -1)], dim=1)
+        grid_t, grid_s = self.config.template_grid, self.config.search_grid
         for block in self.blocks:
             x = block(x, grid_t, T, grid_s)
         x = self.norm(x)
-        template_features = x[:, :T * nt].unflatten(0, (B, K))[:, 0]
-        search_features = x[:, T * nt:].unflatten(0, (B, K))
+        # (no batch-size arithmetic on the one-frame path: a traced export keeps its batch axis dynamic)
+        if K > 1:
+            template_features = x[:, :T * nt].unflatten(0, (B, K))[:, 0]
+            search_features = x[:, T * nt:].unflatten(0, (B, K))
+        else:
+            template_features, search_features = x[:, :T * nt], x[:, T * nt:].unsqueeze(1)
         if single_frame:
             search_features = search_features[:, 0]
         return template_features, search_features, stem_features

@@ -39,10 +39,12 @@ class ViLTrackNet(nn.Module):
         return self.backbone.patch_embed.stem_features(templates)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
-                given_stem_features: bool = False, template_stem_given: bool | None = None
-                ) -> dict[str, torch.Tensor]:
+                given_stem_features: bool = False, template_stem_given: bool | None = None,
+                template_boxes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
-        (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only."""
+        (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only.
+        ``template_boxes (B, 4)``: the target's box ``(cx, cy, w, h)`` in the first template, as fractions of its
+        side; read when ``config.correlation_kernel == "target_box"`` (ignored otherwise)."""
         _, search_features, (template_stem, search_stem) = self.backbone.forward_with_stem(
             templates, searches, update_context=update_context, given_stem_features=given_stem_features,
             template_stem_given=template_stem_given)
@@ -51,7 +53,7 @@ class ViLTrackNet(nn.Module):
         K = search_features.shape[1] if multi_frame else 1
         features = search_features.flatten(0, 1) if multi_frame else search_features
         if self.config.correlation_cells:
-            prior = self.correlation_prior(template_stem, search_stem, B, K)
+            prior = self.correlation_prior(template_stem, search_stem, B, K, template_boxes)
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
         outputs = self.head(features)
         if not multi_frame:
@@ -59,14 +61,20 @@ class ViLTrackNet(nn.Module):
         return {name: value.unflatten(0, (B, K)) for name, value in outputs.items()}
 
     def correlation_prior(self, template_stem: torch.Tensor, search_stem: torch.Tensor, batch: int,
-                          frames: int) -> torch.Tensor:
-        """Cosine similarity of each search cell to each of the first template's central k x k stem cells:
-        ``(B*K, k*k, g, g)``. Stem features ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``."""
+                          frames: int, template_boxes: torch.Tensor | None = None) -> torch.Tensor:
+        """Cosine similarity of each search cell to k x k cells of the first template (its central stem cells, or
+        points over the target box, see ``ModelConfig.correlation_kernel``): ``(B*K, k*k, g, g)``. Stem features
+        ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``."""
         k = self.config.correlation_cells
-        grid = template_stem.shape[-1]
-        start = (grid - k) // 2
-        kernel = template_stem.unflatten(0, (batch, -1))[:, 0, :, start:start + k, start:start + k]
-        kernel = F.normalize(kernel.flatten(2), dim=1)                            # (B, C, k*k)
+        first_template = template_stem.unflatten(0, (batch, -1))[:, 0]           # (B, C, gt, gt)
+        if self.config.correlation_kernel == "target_box":
+            if template_boxes is None:
+                raise ValueError("correlation_kernel 'target_box' needs template_boxes (B, 4)")
+            kernel = sample_box_cells(first_template, template_boxes.to(first_template.dtype), k)
+        else:
+            start = (first_template.shape[-1] - k) // 2
+            kernel = first_template[:, :, start:start + k, start:start + k].flatten(2)
+        kernel = F.normalize(kernel, dim=1)                                        # (B, C, k*k)
         kernel = kernel.repeat_interleave(frames, dim=0)                           # (B*K, C, k*k)
         search = F.normalize(search_stem.flatten(2), dim=1)                        # (B*K, C, g*g)
         similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (B*K, k*k, g*g)
@@ -84,6 +92,19 @@ def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBack
     if config.backbone == "mixformer":
         return MixFormerBackbone(config, pretrained_stem=pretrained_stem)
     return ViLBackbone(config, pretrained_stem=pretrained_stem)
+
+
+def sample_box_cells(features: torch.Tensor, boxes: torch.Tensor, cells: int) -> torch.Tensor:
+    """Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box
+    ``(cx, cy, w, h)`` (fractions of the map's side): ``(B, C, cells*cells)``, row-major."""
+    steps = (torch.arange(cells, dtype=features.dtype, device=features.device) + 0.5) / cells - 0.5   # (k,)
+    xs = boxes[:, 0:1] + boxes[:, 2:3] * steps                                       # (B, k) in [0, 1]
+    ys = boxes[:, 1:2] + boxes[:, 3:4] * steps
+    grid = torch.stack([xs[:, None, :].expand(-1, cells, -1), ys[:, :, None].expand(-1, -1, cells)], dim=-1)
+    # grid_sample's align_corners=False maps -1 and 1 to the outer edges of the map, as fractions 0 and 1 are.
+    sampled = F.grid_sample(features, grid * 2.0 - 1.0, mode="bilinear", padding_mode="border",
+                            align_corners=False)                                     # (B, C, k, k)
+    return sampled.flatten(2)
 
 
 def build_model(config: ModelConfig | str, pretrained_stem: bool = True) -> ViLTrackNet:

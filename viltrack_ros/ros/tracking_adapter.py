@@ -41,6 +41,7 @@ from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
+from viltrack_ros.tracking.backends import BACKENDS
 
 NODE_NAME = "viltrack_tracker"
 TRACKER_PREFIX = "tracker."   # node parameter tracker.<name> <-> TrackerConfig.<name>
@@ -111,8 +112,12 @@ class TrackingAdapter:
             read_only=True))
         self.declare_parameter("device", "auto", _describe(
             "Where the network runs: auto (cuda when available), cpu or cuda.", read_only=True, choices=DEVICES))
+        self.declare_parameter("backend", "auto", _describe(
+            "Who runs the network: auto (onnxruntime on CPU when installed, else torch), torch, or onnxruntime "
+            "(CPU only; same outputs within float rounding, faster).", read_only=True, choices=BACKENDS))
         self.declare_parameter("threads", 0, _describe(
-            "PyTorch CPU threads; 0 keeps PyTorch's default.", read_only=True, low=0, high=256))
+            "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's default.", read_only=True,
+            low=0, high=256))
         self.declare_parameter("image_transport", "raw", _describe(
             "raw: subscribe to image (sensor_msgs/Image); compressed: image/compressed (JPEG/PNG).",
             read_only=True, choices=TRANSPORTS))
@@ -181,6 +186,7 @@ class TrackingAdapter:
         CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created then."""
         # Every setting is checked before the (slow) model load, so a typo fails at once.
         device = self._choice("device", DEVICES)
+        backend = self._choice("backend", BACKENDS)
         self._transport = self._choice("image_transport", TRANSPORTS)
         self._reliability = self._choice("qos.reliability", RELIABILITIES)
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
@@ -190,7 +196,7 @@ class TrackingAdapter:
         if threads > 0:
             torch.set_num_threads(threads)
         weights = self.get_parameter("weights").value or str(default_weights_path())
-        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config)
+        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config, backend=backend)
         try:
             self._check_preset(weights)
         except ValueError:
@@ -224,7 +230,7 @@ class TrackingAdapter:
         self.get_logger().info(
             f"ready: weights {info.get('path')} (preset {info['model_config']['name']}, "
             f"{'trained' if info.get('trained') else 'UNTRAINED: boxes are meaningless'}), "
-            f"device {self._tracker.device}, torch threads {torch.get_num_threads()}, "
+            f"device {self._tracker.device}, backend {self._tracker.backend.name}, threads {torch.get_num_threads()}, "
             f"image conversion {'cv_bridge' if using_cv_bridge() else 'built-in'}, "
             f"detections {'on ' + self._detections_pub.topic_name if self._detections_pub else 'off: ' + vision_missing}")
         if not info.get("trained"):

@@ -22,7 +22,7 @@ class TrackerConfig:
     scale_penalty: float = _setting(
         0.1, "penalty on a cell's score for the size/aspect change it predicts (SiamRPN-style; 0 = none)", 0.0, 1.0)
     size_damping: float = _setting(
-        0.4, "share of a confident new size taken per frame (times penalty and confidence; 1 = all of it)",
+        1.0, "share of a confident new size taken per frame (times penalty and confidence; 1 = all of it)",
         0.0, 1.0)
     max_scale_step: float = _setting(1.25, "largest change of the box size in one frame, as a factor", 1.0, 4.0)
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)

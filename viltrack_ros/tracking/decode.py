@@ -2,13 +2,15 @@
 bounded, penalised, damped change of size (SiamRPN-style). A network can predict any size at any cell; a tracker
 must not let one frame's odd size prediction swell the box towards the whole frame.
 
-All sizes here are fractions of the search crop. Knows tensors, not images or ROS.
+All sizes here are fractions of the search crop. Plain numpy on maps of a few hundred cells: small tensor
+operations in PyTorch go through its thread pool, which costs milliseconds each when other processes share the
+cores. Knows arrays, not images or ROS.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -18,50 +20,56 @@ class SizePrior:
     max_step: float = 1.25        # largest size change in one frame, as a factor (>= 1)
 
 
-def _change(ratio: torch.Tensor) -> torch.Tensor:
-    return torch.maximum(ratio, 1.0 / ratio)
+def _change(ratio: np.ndarray) -> np.ndarray:
+    return np.maximum(ratio, 1.0 / ratio)
 
 
-def _padded_size(w: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+def _padded_size(w: np.ndarray, h: np.ndarray) -> np.ndarray:
     pad = (w + h) / 2
-    return torch.sqrt((w + pad) * (h + pad))
+    return np.sqrt((w + pad) * (h + pad))
 
 
-def size_penalty(size: torch.Tensor, previous_wh: torch.Tensor, penalty_k: float) -> torch.Tensor:
+def sigmoid(logits) -> np.ndarray:
+    logits = np.asarray(logits, dtype=np.float32)
+    return 0.5 * (1.0 + np.tanh(0.5 * logits))    # = 1 / (1 + exp(-x)), without overflow warnings
+
+
+def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
     """``size (B, 2, g, g)`` predicted w,h per cell, ``previous_wh (B, 2)`` -> ``(B, g, g)`` in (0, 1]:
     ``exp(-k * (scale_change * aspect_change - 1))`` (1 where the size is unchanged)."""
     eps = 1e-6
-    w, h = size[:, 0].clamp(min=eps), size[:, 1].clamp(min=eps)
-    pw, ph = previous_wh[:, 0, None, None].clamp(min=eps), previous_wh[:, 1, None, None].clamp(min=eps)
+    size, previous_wh = np.asarray(size, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
+    w, h = np.maximum(size[:, 0], eps), np.maximum(size[:, 1], eps)
+    pw, ph = np.maximum(previous_wh[:, 0, None, None], eps), np.maximum(previous_wh[:, 1, None, None], eps)
     scale_change = _change(_padded_size(w, h) / _padded_size(pw, ph))
     aspect_change = _change((pw / ph) / (w / h))
-    return torch.exp(-(scale_change * aspect_change - 1.0) * penalty_k)
+    return np.exp(-(scale_change * aspect_change - 1.0) * penalty_k)
 
 
-def select_boxes(score: torch.Tensor, offset: torch.Tensor, size: torch.Tensor, window: torch.Tensor,
-                 window_influence: float, previous_wh: torch.Tensor, prior: SizePrior
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Pick each target's cell and box.
 
     ``score (B, 1, g, g)`` probabilities, ``offset``/``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
-    ``previous_wh (B, 2)`` the last box's size in this crop. Returns ``boxes (B, 4)`` normalised ``(cx, cy, w, h)``
-    and ``confidence (B,)``: the unpenalised score at the chosen cell.
+    ``previous_wh (B, 2)`` the last box's size in this crop (arrays or CPU tensors). Returns ``boxes (B, 4)``
+    normalised ``(cx, cy, w, h)`` and ``confidence (B,)``: the unpenalised score at the chosen cell.
     """
+    score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
+    window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
     B, _, g, _ = score.shape
     raw = score[:, 0]
     penalty = size_penalty(size, previous_wh, prior.penalty_k)
-    ranked = raw * penalty
-    ranked = (1.0 - window_influence) * ranked + window_influence * window
-    index = ranked.flatten(1).argmax(dim=1)
+    ranked = (1.0 - window_influence) * raw * penalty + window_influence * window
+    index = ranked.reshape(B, -1).argmax(axis=1)
     row, col = index // g, index % g
-    batch = torch.arange(B, device=score.device)
+    batch = np.arange(B)
     off = offset[batch, :, row, col]
     predicted_wh = size[batch, :, row, col]
     confidence = raw[batch, row, col]
     # Damping: a confident, plausible size moves the box further; then one frame's change is bounded.
-    rate = (prior.damping * penalty[batch, row, col] * confidence).unsqueeze(1)
+    rate = (prior.damping * penalty[batch, row, col] * confidence)[:, None]
     wh = previous_wh * (1.0 - rate) + predicted_wh * rate
-    wh = torch.minimum(torch.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
-    cx = (col.to(off.dtype) + off[:, 0]) / g
-    cy = (row.to(off.dtype) + off[:, 1]) / g
-    return torch.stack([cx, cy, wh[:, 0], wh[:, 1]], dim=1), confidence
+    wh = np.minimum(np.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
+    cx = (col + off[:, 0]) / g
+    cy = (row + off[:, 1]) / g
+    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence

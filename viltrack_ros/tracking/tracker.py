@@ -10,11 +10,11 @@ import numpy as np
 import torch
 
 from ..model.checkpoint import load_checkpoint
-from ..model.film import FiLMState
 from ..model.network import ViLTrackNet
+from .backends import create_backend
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
-from .decode import SizePrior, select_boxes
+from .decode import SizePrior, select_boxes, sigmoid
 
 # The one home of input normalisation: training crops (data.sampler) use the same constants.
 IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -44,46 +44,56 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return device
 
 
+def normalised_chw(crop: np.ndarray) -> np.ndarray:
+    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``, the network's input layout."""
+    return np.ascontiguousarray(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1))
+
+
 def to_tensor(crop: np.ndarray) -> torch.Tensor:
-    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``."""
-    return torch.from_numpy(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1).copy())
+    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)`` tensor."""
+    return torch.from_numpy(normalised_chw(crop))
 
 
-def hann_window(grid: int) -> torch.Tensor:
-    hann = torch.hann_window(grid + 2, periodic=False)[1:-1]   # strictly positive at the border
+def hann_window(grid: int) -> np.ndarray:
+    hann = np.hanning(grid + 2)[1:-1].astype(np.float32)      # strictly positive at the border
     return hann[:, None] * hann[None, :]
 
 
 @dataclass
 class _Target:
     box: np.ndarray                         # last box (x, y, w, h)
-    templates: torch.Tensor                 # (T, 3, h, h) images, or their stem features (see _template_input)
-    film_context: torch.Tensor | None = None
+    templates: np.ndarray                   # (T, ...) encoded templates (images, or their stem features)
+    template_box: np.ndarray                # (4,) the target's (cx, cy, w, h) in the first template, fractions
+    film_context: np.ndarray | None = None  # (S, dim) the temporal context; None until the first frame
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
     frames_tracked: int = 0
-    update_candidate: tuple[float, torch.Tensor] | None = field(default=None)   # (confidence, crop tensor)
+    update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (confidence, normalised crop)
 
 
 class MultiTracker:
     """Tracks several targets on one camera; every ``update`` runs all of them in one batched forward pass."""
 
-    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
+                 backend: str = "auto"):
+        """``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
+        ``auto`` (onnxruntime on CPU when installed)."""
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.model_config = model.config
-        self._window = hann_window(self.model_config.search_grid).to(self.device)
+        self.backend = create_backend(backend, self.model, self.device)
+        self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None):
+                        config: TrackerConfig | None = None, backend: str = "auto"):
         """Load weights (``None``: the package's default checkpoint). Raises ``CheckpointError``."""
         resolved = resolve_device(device)
         model, info = load_checkpoint(weights, device=resolved)
-        tracker = cls(model, config, device=str(resolved))
+        tracker = cls(model, config, device=str(resolved), backend=backend)
         tracker.model_info = info
         return tracker
 
@@ -99,10 +109,13 @@ class MultiTracker:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
-        template = self._template_input(self._crop(image, box, self.config.template_factor,
-                                                   self.model_config.template_size))
-        templates = template.unsqueeze(0).repeat(self.model_config.num_templates, 1, 1, 1)
-        self._targets[target_id] = _Target(box=box, templates=templates)
+        size = self.model_config.template_size
+        crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
+        x, y, w, h = transform.image_to_crop_box(box) / size
+        template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
+        templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
+                              axis=0)
+        self._targets[target_id] = _Target(box=box, templates=templates, template_box=template_box)
 
     def remove(self, target_id: int) -> bool:
         return self._targets.pop(target_id, None) is not None
@@ -111,7 +124,6 @@ class MultiTracker:
         self._targets.clear()
 
     # --- tracking --------------------------------------------------------------------------------------
-    @torch.inference_mode()
     def update(self, image: np.ndarray) -> dict[int, TrackResult]:
         """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
         if not self._targets:
@@ -123,24 +135,26 @@ class MultiTracker:
         for target in targets:
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor,
                                               self.model_config.search_size)
-            search_crops.append(to_tensor(crop))
+            search_crops.append(normalised_chw(crop))
             transforms.append(transform)
-        searches = torch.stack(search_crops).to(self.device)
-        templates = torch.stack([t.templates for t in targets]).to(self.device)
-        self._load_film_state(targets)
-        outputs = self.model(templates, searches, template_stem_given=self.model.caches_template_stem)
-        self._store_film_state(targets)
+        searches = np.stack(search_crops)
+        templates = np.stack([t.templates for t in targets])
+        template_boxes = np.stack([t.template_box for t in targets])
+        context, active = self._film_contexts(targets)
+        score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
+                                                                         context, active)
+        for index, target in enumerate(targets):
+            target.film_context = next_context[index]
         size = self.model_config.search_size
-        previous_wh = torch.tensor([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
-                                    for t, tr in zip(targets, transforms)], dtype=torch.float32, device=self.device)
+        previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
+                                for t, tr in zip(targets, transforms)], dtype=np.float32)
         cfg = self.config
         prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
-        boxes, confidences = select_boxes(torch.sigmoid(outputs["score_logits"]).float(), outputs["offset"].float(),
-                                          outputs["size"].float(), self._window, cfg.window_influence,
-                                          previous_wh, prior)
+        boxes, confidences = select_boxes(sigmoid(score_logits), offset, box_size, self._window,
+                                          cfg.window_influence, previous_wh, prior)
         results = {}
-        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes.cpu().numpy(),
-                                                                 confidences.cpu().tolist()):
+        for target_id, target, transform, box, confidence in zip(ids, targets, transforms, boxes,
+                                                                 confidences.tolist()):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             results[target_id] = self._advance(target, image, image_box, float(confidence))
@@ -175,40 +189,25 @@ class MultiTracker:
             return
         if confidence >= cfg.update_threshold and (target.update_candidate is None
                                                    or confidence > target.update_candidate[0]):
-            target.update_candidate = (confidence, self._crop(image, target.box, cfg.template_factor,
-                                                              self.model_config.template_size))
+            crop, _ = crop_and_resize(image, target.box, cfg.template_factor, self.model_config.template_size)
+            target.update_candidate = (confidence, normalised_chw(crop))
         if target.frames_tracked % cfg.update_interval == 0 and target.update_candidate is not None:
-            target.templates = target.templates.clone()
+            target.templates = target.templates.copy()
             target.templates[1] = self._template_input(target.update_candidate[1])
             target.update_candidate = None
 
     # --- helpers ---------------------------------------------------------------------------------------
-    @torch.inference_mode()
-    def _template_input(self, template: torch.Tensor) -> torch.Tensor:
+    def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
         here instead of at every frame."""
-        if not self.model.caches_template_stem:
-            return template
-        return self.model.template_stem_features(template.unsqueeze(0).to(self.device))[0]
+        return self.backend.encode_templates(template[None])[0]
 
-    def _crop(self, image: np.ndarray, box, factor: float, size: int) -> torch.Tensor:
-        crop, _ = crop_and_resize(image, box, factor, size)
-        return to_tensor(crop)
-
-    def _load_film_state(self, targets: list[_Target]) -> None:
-        contexts = [t.film_context for t in targets]
-        if all(c is None for c in contexts):
-            self.model.backbone.film.set_state(FiLMState())
-            return
-        reference = next(c for c in contexts if c is not None)
-        active = torch.tensor([c is not None for c in contexts], device=self.device)
-        stacked = torch.stack([c if c is not None else torch.zeros_like(reference) for c in contexts])
-        self.model.backbone.film.set_state(FiLMState(stacked, None if bool(active.all()) else active))
-
-    def _store_film_state(self, targets: list[_Target]) -> None:
-        context = self.model.backbone.film.get_state().context
-        for index, target in enumerate(targets):
-            target.film_context = None if context is None else context[index]
+    def _film_contexts(self, targets: list[_Target]) -> tuple[np.ndarray, np.ndarray]:
+        """``(B, S, dim)`` contexts and ``(B,)`` which targets have one (a just-initialised target has none)."""
+        empty = np.zeros((self.backend.context_tokens, self.model_config.dim), dtype=np.float32)
+        active = np.array([t.film_context is not None for t in targets])
+        contexts = np.stack([empty if t.film_context is None else t.film_context for t in targets])
+        return contexts, active
 
 
 class ViLTracker:
@@ -216,14 +215,15 @@ class ViLTracker:
 
     TARGET_ID = 0
 
-    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu"):
-        self._multi = MultiTracker(model, config, device)
+    def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
+                 backend: str = "auto"):
+        self._multi = MultiTracker(model, config, device, backend)
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None) -> "ViLTracker":
+                        config: TrackerConfig | None = None, backend: str = "auto") -> "ViLTracker":
         tracker = cls.__new__(cls)
-        tracker._multi = MultiTracker.from_checkpoint(weights, device, config)
+        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend)
         return tracker
 
     @property
@@ -241,6 +241,10 @@ class ViLTracker:
     @property
     def device(self) -> torch.device:
         return self._multi.device
+
+    @property
+    def backend(self) -> str:
+        return self._multi.backend.name
 
     @property
     def initialized(self) -> bool:

@@ -140,10 +140,12 @@ class PairSampler:
 class ArmInputs:
     """Network inputs of sampled rows: cached stem features (frozen pretrained stem) or resized pixel crops."""
 
-    def __init__(self, model: ViLTrackNet, cache: PairCache, cache_dir: Path, spec_key: str):
+    def __init__(self, model: ViLTrackNet, cache: PairCache, cache_dir: Path, spec_key: str,
+                 template_factor: float = 2.0):
         cfg = model.config
         self.cache = cache
         self.cfg = cfg
+        self.template_factor = template_factor
         self.uses_features = cfg.stem != "patch" and cfg.freeze_stem
         if self.uses_features:
             name = f"stem_{cfg.stem}_s{cfg.patch_size}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
@@ -171,11 +173,20 @@ class ArmInputs:
         else:
             templates = templates.unsqueeze(1).repeat(1, cfg.num_templates, *([1] * (templates.ndim - 1)))
         boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
-        return templates, searches, boxes
+        return templates, searches, boxes, self.template_boxes(template_rows)
+
+    def template_boxes(self, template_rows) -> torch.Tensor:
+        """``(B, 4)`` the target's ``(cx, cy, w, h)`` in each cached template: centred, side ``template_factor *
+        sqrt(w*h)``, so only the box's aspect ratio (the same in every crop of that frame) is needed."""
+        w, h = (torch.from_numpy(self.cache.boxes[template_rows, 0, i]).float().clamp(min=1e-6) for i in (2, 3))
+        aspect = (w / h).sqrt()
+        centre = torch.full_like(w, 0.5)
+        return torch.stack([centre, centre, (aspect / self.template_factor).clamp(max=1.0),
+                            (1.0 / (aspect * self.template_factor)).clamp(max=1.0)], dim=1)
 
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
-              data_record: dict) -> Path:
+              data_record: dict, template_factor: float = 2.0) -> Path:
     """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.pt"
@@ -190,7 +201,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         earlier = dict(initial_info["training"])
         earlier_training = [{k: v for k, v in earlier.items() if k != "earlier_training"},
                             *earlier.get("earlier_training", [])]
-    inputs = ArmInputs(model, cache, cache_dir, spec_key)
+    inputs = ArmInputs(model, cache, cache_dir, spec_key, template_factor)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=arm.lr, weight_decay=arm.weight_decay)
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
@@ -236,7 +247,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                 arm.batch_size, arm.temporal_steps)
         else:
             template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
-        templates, searches, boxes = inputs.get(template_rows, search_rows, jitter, online_rows)
+        templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
+                                                                   online_rows)
         visible_t = torch.from_numpy(visible)
         model.reset_temporal_state()
         total = 0.0
@@ -244,7 +256,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         for k in range(arm.temporal_steps):
             # Only the last frame of a clip updates no context; earlier ones fold theirs in for the next.
             outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
-                            given_stem_features=inputs.uses_features)
+                            given_stem_features=inputs.uses_features, template_boxes=template_boxes)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
             if teacher is not None:
                 target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
@@ -407,7 +419,7 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         arm_dir = out / arm.name
         model_path = None
         if not arm.training_free:
-            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record)
+            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record, spec.template_factor)
         arm_dir.mkdir(parents=True, exist_ok=True)
         tracker = arm_tracker(arm, model_path)
         val_scores = score_trackers([tracker], val, max_frames=max_frames)[tracker.name]

@@ -59,8 +59,10 @@ def _training_lines(training: dict) -> list[str]:
             f"{training.get('wall_time_s')} s."]
 
 
-def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None, arms_table: str | None) -> str:
+def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None, arms_table: str | None,
+               backend: str = "torch") -> str:
     training = info["training"]
+    settings = ", ".join(f"{k} {v}" for k, v in TrackerConfig().to_dict().items())
     config = model.config
     means = report.means
     ours = means[OURS]
@@ -87,8 +89,9 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None,
         "not scored; success counts IoU > threshold over 21 thresholds (a perfect tracker scores 20/21 = 0.952). "
         "FPS counts init and update on the sequences' own (small) frames.",
         "", report.markdown_table(), "",
-        f"Machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}, "
-        f"torch {torch.__version__}, OpenCV {cv2.__version__}, {datetime.now(timezone.utc).date()}. "
+        f"Machine: {platform.processor() or platform.machine()}, threads {torch.get_num_threads()}, "
+        f"torch {torch.__version__}, OpenCV {cv2.__version__}, ours on the {backend} backend with the default "
+        f"tracker settings ({settings}), {datetime.now(timezone.utc).date()}. "
         f"Plots and per-frame boxes: `{eval_dir}`.", "",
     ]
     if ablation:
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     peers, skipped = peer_trackers("NanoTrack,CSRT,KCF", args.nanotrack)
     for reason in skipped:
         print(reason)
-    trackers = [ViLTrackerAdapter(ViLTracker(model), name=OURS), *peers, SiameseStemBaseline(STEM_BASELINE)]
+    ours = ViLTracker(model)
+    trackers = [ViLTrackerAdapter(ours, name=OURS), *peers, SiameseStemBaseline(STEM_BASELINE)]
     report = evaluate(trackers, sequences, max_frames=args.max_frames,
                       metadata={"weights": args.weights, "threads": args.threads, "peers_skipped": skipped})
     write_report(report, args.out / "heldout")
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         if source.is_file():
             shutil.copyfile(source, target.parent / name)
     arms_table = ARMS_TABLE.read_text() if ARMS_TABLE.is_file() else None
-    card = model_card(info, model, report, args.out / "heldout", ablation, arms_table)
+    card = model_card(info, model, report, args.out / "heldout", ablation, arms_table, backend=ours.backend)
     card += "\n![held-out success](heldout_success.png) ![held-out precision](heldout_precision.png)\n" \
             "![training loss](training_loss_curve.png)\n"
     (target.parent / "MODEL_CARD.md").write_text(card)

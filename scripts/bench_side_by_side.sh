@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Two trackers sharing the CPU: each `viltrack track` process alone, then two at once, per backend and thread
+# setting; prints each one's update FPS and the share of its solo FPS it keeps (issue: a robot's other nodes
+# always share the cores). Usage: scripts/bench_side_by_side.sh [SEQUENCE_FOLDER] [BOX]
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SEQUENCE="${1:-$REPO_ROOT/../shared/data/sequences/vot2015_bag}"
+BOX="${2:-$(head -1 "$SEQUENCE/groundtruth.txt")}"
+VILTRACK="$REPO_ROOT/.venv/bin/viltrack"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+
+fps_of() { grep -o '[0-9.]* FPS' "$1" | tail -1 | cut -d' ' -f1; }
+run_one() {   # backend threads logfile
+  "$VILTRACK" track --frames "$SEQUENCE" --box "$BOX" --backend "$1" --threads "$2" >/dev/null 2>"$3"
+}
+echo "sequence: $SEQUENCE ($(ls "$SEQUENCE"/*.jpg | wc -l) frames), $(nproc) cores"
+echo "| backend | threads per process | solo FPS | side by side FPS (each) | kept of solo |"
+echo "|---|---:|---:|---:|---:|"
+for backend in torch onnxruntime; do
+  for threads in 0 1; do
+    run_one "$backend" "$threads" "$OUT/warm.log"   # warm-up: the ONNX export is cached after this
+    run_one "$backend" "$threads" "$OUT/solo.log"
+    run_one "$backend" "$threads" "$OUT/a.log" & first=$!
+    run_one "$backend" "$threads" "$OUT/b.log" & second=$!
+    wait "$first" "$second"
+    solo="$(fps_of "$OUT/solo.log")"; a="$(fps_of "$OUT/a.log")"; b="$(fps_of "$OUT/b.log")"
+    label="$threads"; [ "$threads" = 0 ] && label="default ($(nproc))"
+    kept="$(python3 -c "print(f'{min($a, $b) / $solo:.0%}')")"
+    echo "| $backend | $label | $solo | $a / $b | $kept |"
+  done
+done

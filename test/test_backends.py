@@ -1,0 +1,156 @@
+"""The network's two deployment functions (model.export) and the tracker's backends (tracking.backends): the
+onnxruntime path gives the PyTorch path's outputs within ONNX_TOLERANCE on real frames, and the same boxes."""
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.model.checkpoint import load_checkpoint
+from viltrack_ros.model.export import TrackingStep, context_tokens, example_step_inputs
+from viltrack_ros.tracking import MultiTracker, ViLTracker
+from viltrack_ros.tracking.backends import (ONNX_TOLERANCE, OnnxRuntimeBackend, TorchBackend,
+                                            resolve_backend)
+from viltrack_ros.tracking.crop import crop_and_resize
+from viltrack_ros.tracking.tracker import normalised_chw
+
+pytest.importorskip("onnxruntime")
+
+SEQUENCE = "vot2015_bag"
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    model, _ = load_checkpoint(None)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def real_frames(sequences_root):
+    from viltrack_ros.data.sequences import load_sequence_folder
+    sequence = load_sequence_folder(sequences_root / SEQUENCE)
+    return [sequence.read_frame(i) for i in range(12)], sequence.boxes[:12]
+
+
+def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_model):
+    """The explicit-context step is the same function as the network driven through its FiLM module state."""
+    model = copy.deepcopy(shipped_model)
+    templates, _, boxes, context, active = example_step_inputs(model, batch=2)
+    torch.manual_seed(0)
+    searches = [torch.randn(2, 3, model.config.search_size, model.config.search_size) for _ in range(3)]
+    step = TrackingStep(model)
+    with torch.no_grad():
+        model.reset_temporal_state()
+        stateful = []
+        for search in searches:
+            out = model(templates, search, template_stem_given=True, template_boxes=boxes)
+            stateful.append((out["score_logits"], out["size"]))
+        explicit = []
+        for search in searches:
+            logits, _, size, context = step(templates, search, boxes, context, active)
+            active = torch.ones(2, dtype=torch.bool)
+            explicit.append((logits, size))
+    assert model.backbone.film.state.context is None          # the step leaves no state in the module
+    for (a_logits, a_size), (b_logits, b_size) in zip(stateful, explicit):
+        torch.testing.assert_close(a_logits, b_logits, atol=1e-5, rtol=0)
+        torch.testing.assert_close(a_size, b_size, atol=1e-5, rtol=0)
+    assert not torch.allclose(explicit[0][0], explicit[1][0])   # the context changed the second step
+
+
+def test_onnxruntime_outputs_equal_torch_on_real_frames(shipped_model, real_frames):
+    frames, boxes = real_frames
+    torch_backend, onnx_backend = TorchBackend(shipped_model, torch.device("cpu")), OnnxRuntimeBackend(shipped_model)
+    cfg = shipped_model.config
+    template_crop, _ = crop_and_resize(frames[0], boxes[0], 2.0, cfg.template_size)
+    template_image = normalised_chw(template_crop)[None]
+    template_torch = torch_backend.encode_templates(template_image)
+    assert np.abs(template_torch - onnx_backend.encode_templates(template_image)).max() < ONNX_TOLERANCE
+    templates = template_torch[None]
+    template_box = np.array([[0.5, 0.5, 0.45, 0.55]], dtype=np.float32)
+    context = np.zeros((1, context_tokens(shipped_model), cfg.dim), dtype=np.float32)
+    active = np.array([False])
+    worst = 0.0
+    for frame, box in zip(frames[1:], boxes[1:]):
+        search_crop, _ = crop_and_resize(frame, box, 4.0, cfg.search_size)
+        search = normalised_chw(search_crop)[None]
+        expected = torch_backend.step(templates, search, template_box, context, active)
+        actual = onnx_backend.step(templates, search, template_box, context, active)
+        worst = max(worst, *(float(np.abs(e - a).max()) for e, a in zip(expected, actual)))
+        context, active = expected[3], np.array([True])        # both continue from the same context
+    assert worst < ONNX_TOLERANCE, f"largest difference {worst:.2e}"
+
+
+def test_both_backends_give_the_same_box_for_the_same_state(shipped_model, real_frames):
+    """Teacher-forced: before every frame the onnxruntime tracker takes the PyTorch tracker's state, so any box
+    difference is one step's, not an accumulated drift (a near tie between two cells can flip over many frames)."""
+    frames, boxes = real_frames
+    reference = MultiTracker(shipped_model, backend="torch")
+    candidate = MultiTracker(shipped_model, backend="onnxruntime")
+    assert candidate.backend.name == "onnxruntime"
+    reference.init(0, frames[0], boxes[0])
+    for frame in frames[1:]:
+        candidate._targets = copy.deepcopy(reference._targets)
+        expected, actual = reference.update(frame)[0], candidate.update(frame)[0]
+        assert np.abs(np.subtract(expected.box, actual.box)).max() < 0.05
+        assert abs(expected.confidence - actual.confidence) < ONNX_TOLERANCE
+        assert expected.status == actual.status
+
+
+def test_batched_onnx_targets_match_single_ones(shipped_model, real_frames):
+    frames, boxes = real_frames
+    multi = MultiTracker(shipped_model, backend="onnxruntime")
+    singles = [ViLTracker(shipped_model, backend="onnxruntime") for _ in range(3)]
+    starts = [boxes[0], boxes[0] + np.array([-20, 10, 0, 0]), boxes[0] + np.array([15, -10, 10, 5])]
+    for i, (single, box) in enumerate(zip(singles, starts)):
+        multi.init(i, frames[0], box)
+        single.init(frames[0], box)
+    for frame in frames[1:5]:
+        together = multi.update(frame)
+        for i, single in enumerate(singles):
+            assert np.allclose(together[i].box, single.update(frame).box, atol=0.05)
+
+
+def test_export_cli_writes_models_that_run_in_onnxruntime(tmp_path, small_checkpoint):
+    import onnxruntime as ort
+    from viltrack_ros.cli import main
+    assert main(["export", "--onnx", str(tmp_path), "--weights", str(small_checkpoint)]) == 0
+    description = json.loads((tmp_path / "model.json").read_text())
+    assert description["model_config"]["name"] == "test_small"
+    model, _ = load_checkpoint(small_checkpoint)
+    inputs = example_step_inputs(model, batch=3)
+    session = ort.InferenceSession(str(tmp_path / "tracking_step.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    feeds = dict(zip(("templates", "searches", "template_boxes", "context", "active"), inputs))
+    outputs = session.run(None, {n: feeds[n].numpy() for n in names})
+    with torch.no_grad():
+        expected = TrackingStep(model)(*inputs)
+    for e, a in zip(expected, outputs):
+        assert e.shape == a.shape                       # batch 3 through a graph traced at batch 1
+        assert np.abs(e.numpy() - a).max() < ONNX_TOLERANCE
+
+
+def test_the_export_is_cached_per_checkpoint(small_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("VILTRACK_ONNX_CACHE", str(tmp_path))
+    model, _ = load_checkpoint(small_checkpoint)
+    OnnxRuntimeBackend(model)
+    cached = list(tmp_path.glob("*/tracking_step.onnx"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    OnnxRuntimeBackend(model)                            # the same weights: read back, not exported again
+    assert list(tmp_path.glob("*/tracking_step.onnx")) == cached and cached[0].stat().st_mtime_ns == stamp
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.head.score[-1].bias.add_(1.0)
+    OnnxRuntimeBackend(changed)                          # other weights: another export, not the cached one
+    assert len(list(tmp_path.glob("*/tracking_step.onnx"))) == 2
+
+
+def test_backend_choice_is_checked():
+    cpu = torch.device("cpu")
+    assert resolve_backend("auto", cpu) == "onnxruntime"
+    assert resolve_backend("torch", cpu) == "torch"
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve_backend("tensorrt", cpu)
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        resolve_backend("onnxruntime", torch.device("cuda"))

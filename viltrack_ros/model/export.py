@@ -1,0 +1,124 @@
+"""The network as two pure functions, for deployment runtimes (ONNX) and for the tracker's PyTorch path alike.
+
+A tracker needs two computations: once per template, its encoding (the frozen stem's features, or the image
+itself for a stem that trains); then, every frame, one *tracking step* from the templates, the search crops and
+the temporal (FiLM) context to the head's maps and the next context. ``TrackingStep`` makes the FiLM context an
+explicit input and output instead of module state, so the step is a pure function that exports to ONNX and
+runs the same in onnxruntime.
+
+Knows tensors and the network, nothing of boxes in images or of tracking logic.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .film import FiLMState
+from .network import ViLTrackNet
+
+STEP_INPUTS = ("templates", "searches", "template_boxes", "context", "active")
+STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context")
+ONNX_OPSET = 17
+
+
+def context_tokens(model: ViLTrackNet) -> int:
+    """Token count of the FiLM context: the whole sequence, ``T`` templates then one search frame."""
+    cfg = model.config
+    return cfg.num_templates * cfg.template_grid ** 2 + cfg.search_grid ** 2
+
+
+class TemplateEncoder(nn.Module):
+    """``(N, 3, h, h)`` normalised template images -> what the step takes as a template: the frozen stem's
+    features (computed once per template instead of every frame), or the images themselves."""
+
+    def __init__(self, model: ViLTrackNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, templates: torch.Tensor) -> torch.Tensor:
+        if self.model.caches_template_stem:
+            return self.model.template_stem_features(templates)
+        return templates
+
+
+class TrackingStep(nn.Module):
+    """One frame for ``B`` targets, the FiLM context passed in and out.
+
+    Inputs: ``templates (B, T, ...)`` (``TemplateEncoder`` outputs), ``searches (B, 3, s, s)``, ``template_boxes
+    (B, 4)``, ``context (B, S, dim)`` and ``active (B,)`` bool: False for a target without a context yet (its
+    first frame after init; ``context`` is then ignored). Outputs: ``score_logits (B, 1, g, g)``, ``offset``,
+    ``size (B, 2, g, g)`` and ``next_context (B, S, dim)``.
+    """
+
+    def __init__(self, model: ViLTrackNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, templates: torch.Tensor, searches: torch.Tensor, template_boxes: torch.Tensor,
+                context: torch.Tensor, active: torch.Tensor):
+        film = self.model.backbone.film
+        film.set_state(FiLMState(context, active))
+        try:
+            out = self.model(templates, searches, template_stem_given=self.model.caches_template_stem,
+                             template_boxes=template_boxes)
+            next_context = film.get_state().context
+            if next_context is None:        # a backbone without temporal state (MixFormer): nothing to carry
+                next_context = torch.zeros_like(context)
+        finally:
+            film.reset()   # the module keeps no state between calls: the caller owns the context
+        return out["score_logits"], out["offset"], out["size"], next_context
+
+
+def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    cfg = model.config
+    template_images = torch.zeros(batch * cfg.num_templates, 3, cfg.template_size, cfg.template_size)
+    with torch.no_grad():
+        encoded = TemplateEncoder(model)(template_images)
+    templates = encoded.unflatten(0, (batch, cfg.num_templates))
+    searches = torch.zeros(batch, 3, cfg.search_size, cfg.search_size)
+    boxes = torch.tensor([[0.5, 0.5, 0.5, 0.5]] * batch)
+    context = torch.zeros(batch, context_tokens(model), cfg.dim)
+    active = torch.zeros(batch, dtype=torch.bool)
+    return templates, searches, boxes, context, active
+
+
+def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
+    """A CPU float32 eval copy whose derived caches (the stem with batch norm folded) are rebuilt outside
+    inference mode and before tracing, so the tracer records their use and not their construction."""
+    clone = copy.deepcopy(model).cpu().float().eval()
+    for module in clone.modules():
+        module.__dict__.pop("_folded", None)
+    cfg = clone.config
+    with torch.no_grad():
+        TemplateEncoder(clone)(torch.zeros(1, 3, cfg.template_size, cfg.template_size))
+    return clone
+
+
+def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> tuple[bytes, bytes]:
+    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic). Returns the two models'
+    bytes and, with ``directory``, also writes ``template_encoder.onnx`` and ``tracking_step.onnx`` there."""
+    import warnings
+    model = _export_copy(model)
+    cfg = model.config
+    template_images = torch.zeros(1, 3, cfg.template_size, cfg.template_size)
+    encoder_buffer, step_buffer = io.BytesIO(), io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the tracer's notes on Python-side shape checks: shapes are fixed here
+        torch.onnx.export(TemplateEncoder(model).eval(), (template_images,), encoder_buffer, dynamo=False,
+                          opset_version=ONNX_OPSET, input_names=["template_images"], output_names=["templates"],
+                          dynamic_axes={"template_images": {0: "n"}, "templates": {0: "n"}})
+        torch.onnx.export(TrackingStep(model).eval(), example_step_inputs(model), step_buffer, dynamo=False,
+                          opset_version=ONNX_OPSET, input_names=list(STEP_INPUTS), output_names=list(STEP_OUTPUTS),
+                          dynamic_axes={name: {0: "batch"} for name in STEP_INPUTS + STEP_OUTPUTS})
+    encoder_bytes, step_bytes = encoder_buffer.getvalue(), step_buffer.getvalue()
+    if directory is not None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "template_encoder.onnx").write_bytes(encoder_bytes)
+        (directory / "tracking_step.onnx").write_bytes(step_bytes)
+    return encoder_bytes, step_bytes

@@ -104,7 +104,8 @@ def cmd_info(args) -> int:
     training = info.get("training", {})
     print(f"checkpoint      : {info['path']}")
     print(f"status          : {weights_description(info)}")
-    print(f"preset          : {config.name} (dim {config.dim}, depth {config.depth}, patch {config.patch_size}, "
+    print(f"preset          : {config.name} ({config.backbone} backbone, dim {config.dim}, depth {config.depth}, "
+          f"patch {config.patch_size}, "
           f"template {config.template_size}px x{config.num_templates}, search {config.search_size}px, "
           f"scan {config.scan_order})")
     print(f"parameters      : {count_parameters(model):,} total; backbone {count_parameters(model.backbone):,}; "
@@ -210,13 +211,20 @@ def cmd_bench(args) -> int:
         preset, _, assignments = spec.partition(":")
         changes = dict(item.split("=", 1) for item in assignments.split(",") if item)
         variants.append((preset, {k: yaml.safe_load(v) for k, v in changes.items()}))
+    from .tracking import TrackerConfig
+    tracker_config = TrackerConfig.from_dict({k: yaml.safe_load(v) for k, v in
+                                              (item.split("=", 1) for item in args.tracker_set)})
 
     def models():
-        # The shipped weights first (what a user runs), then the presets and candidates (untrained: speed only).
+        # The shipped weights first (what a user runs), then other checkpoints, then the presets and candidates
+        # (untrained: speed only).
+        from .model.checkpoint import load_checkpoint
         if not args.no_shipped:
-            from .model.checkpoint import load_checkpoint
             model, info = load_checkpoint(args.weights)
             yield f"shipped ({model.config.name})", model
+        for path in args.compare:
+            model, info = load_checkpoint(path)
+            yield f"{model.config.name} ({Path(path).parent.name or Path(path).name})", model
         for preset, changes in variants:
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
             yield label, build_model(get_preset(preset).replace(**changes))
@@ -229,10 +237,11 @@ def cmd_bench(args) -> int:
         for label, model in models():
             flops = _step_gflops(model)
             for backend in cpu_backends if device == "cpu" else ["torch"]:
-                tracker = MultiTracker(model, device=device, backend=backend)
+                tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend)
                 tracker.init(0, frames[0], box)
                 times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
-                rows.append(percentile_row(f"ViL {label}", times, f"{count_parameters(model) / 1e6:.2f}M", flops,
+                backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
+                rows.append(percentile_row(f"{backbone} {label}", times, f"{count_parameters(model) / 1e6:.2f}M", flops,
                                            device, backend))
                 if label.startswith("shipped"):
                     shipped_trackers[(device, backend)] = tracker
@@ -353,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the reference rows (OpenCV CSRT, KCF and NanoTrack v2)")
     bench.add_argument("--weights", default=None, help="checkpoint of the 'shipped' row (default: the package's)")
     bench.add_argument("--no-shipped", action="store_true", help="skip the row of the shipped weights")
+    bench.add_argument("--compare", action="append", default=[], metavar="WEIGHTS",
+                       help="also time this checkpoint, e.g. a MixFormer arm of config/train/backbones.yaml "
+                            "(repeatable)")
+    bench.add_argument("--tracker-set", action="append", default=[], metavar="KEY=VALUE",
+                       help="tracker setting for our rows, e.g. online_template_update=false (repeatable)")
     bench.add_argument("--nanotrack", default=None, metavar="DIR",
                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     bench.set_defaults(func=cmd_bench)

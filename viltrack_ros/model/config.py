@@ -10,19 +10,23 @@ SCAN_ORDERS = ("alternate_full", "template_first")
 # "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
 STEMS = ("patch", "efficientnet_lite0")
+# "vil": the product's Vision-LSTM blocks (SEEDS.md sections 1-3). "mixformer": MixFormer's mixed-attention blocks
+# (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (README, "Model").
+BACKBONES = ("vil", "mixformer")
 CORRELATION_KERNELS = ("center", "target_box")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     name: str = "custom"
+    backbone: str = "vil"
     dim: int = 192
     depth: int = 12
     patch_size: int = 16
     template_size: int = 128
     search_size: int = 256
     num_templates: int = 1          # 2 = initial + online template (MixFormer-style update)
-    num_heads: int = 4
+    num_heads: int = 4              # mLSTM heads (vil) or attention heads (mixformer)
     proj_factor: float = 2.0
     qkv_blocksize: int = 4
     conv_kernel: int = 4
@@ -44,6 +48,9 @@ class ModelConfig:
     # template's central correlation_cells x correlation_cells stem cells (0 = off). A matching signal that needs
     # no training (the training-free Siamese baseline is made of it), so a short training starts from it.
     correlation_cells: int = 0
+    # MixFormer only: kernel of the depthwise q/k/v convolutions and the stride of the key/value maps.
+    mix_kernel: int = 3
+    mix_kv_stride: int = 2
     # Where those k x k template cells are read: "center" = the central k x k stem cells of the template grid;
     # "target_box" = k x k points spread over the target's own box in the template (bilinear), so a thin or
     # flat target's kernel is the target and not its background (callers pass template_boxes).
@@ -73,8 +80,17 @@ class ModelConfig:
             problems.append(f"correlation_kernel must be one of {CORRELATION_KERNELS}, got {self.correlation_kernel!r}")
         if self.num_templates not in (1, 2):
             problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
-        if (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):
+        if self.backbone not in BACKBONES:
+            problems.append(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+        elif self.backbone == "vil" and (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):
             problems.append("dim * proj_factor must be divisible by num_heads * qkv_blocksize")
+        elif self.backbone == "mixformer":
+            if self.dim % self.num_heads:
+                problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads}")
+            if self.mix_kernel < 1 or self.mix_kernel % 2 == 0:
+                problems.append(f"mix_kernel must be odd and positive, got {self.mix_kernel}")
+            if self.mix_kv_stride < 1:
+                problems.append(f"mix_kv_stride must be >= 1, got {self.mix_kv_stride}")
         if problems:
             raise ValueError("invalid model config: " + "; ".join(problems))
 
@@ -113,6 +129,13 @@ PRESETS: dict[str, ModelConfig] = {
     "vil_hybrid": ModelConfig(name="vil_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                               template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
                               head_channels=64, drop_path_rate=0.0, correlation_cells=3),
+    # MixFormer's mixed-attention blocks in place of the ViL blocks, all else as vil_hybrid (same stem, crops,
+    # correlation prior and head); 6 blocks with SwiGLU ratio 2.25 match vil_hybrid's parameter count (2.107M vs
+    # 2.111M, 1.406M vs 1.411M trained). For comparison (README, "Model"), not the product.
+    "mixformer_hybrid": ModelConfig(name="mixformer_hybrid", backbone="mixformer", dim=128, depth=6,
+                                    stem="efficientnet_lite0", patch_size=16, template_size=80, search_size=160,
+                                    mlp_ratio=2.25, film_interval=0, tmoe_blocks=0, head_channels=64,
+                                    drop_path_rate=0.0, correlation_cells=3),
 }
 
 

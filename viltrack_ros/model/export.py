@@ -67,6 +67,8 @@ class TrackingStep(nn.Module):
             out = self.model(templates, searches, template_stem_given=self.model.caches_template_stem,
                              template_boxes=template_boxes)
             next_context = film.get_state().context
+            if next_context is None:        # a backbone without temporal state (MixFormer): nothing to carry
+                next_context = torch.zeros_like(context)
         finally:
             film.reset()   # the module keeps no state between calls: the caller owns the context
         return out["score_logits"], out["offset"], out["size"], next_context

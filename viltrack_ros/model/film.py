@@ -114,3 +114,20 @@ class TemporalFiLM(nn.Module):
 
     def set_state(self, state: FiLMState) -> None:
         self.state = FiLMState(state.context, state.active)
+
+
+class NoTemporalState:
+    """:class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer):
+    the tracker and the trainers save, restore and reset it the same way, and it stays empty."""
+
+    def reset(self) -> None:
+        pass
+
+    def get_state(self) -> FiLMState:
+        return FiLMState()
+
+    def set_state(self, state: FiLMState) -> None:
+        pass
+
+    def update_context(self, features: torch.Tensor) -> None:
+        pass

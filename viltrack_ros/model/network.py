@@ -7,11 +7,14 @@ from torch import nn
 
 from .config import ModelConfig, get_preset
 from .head import CenterHead
+from .mixformer import MixFormerBackbone
 from .vil import ViLBackbone
 
 
 class ViLTrackNet(nn.Module):
-    """``templates (B, T, 3, h, h)``, ``searches (B, 3, s, s)`` or ``(B, K, 3, s, s)`` -> head outputs.
+    """The tracking network around either backbone (``config.backbone``: ``vil``, the product, or ``mixformer``).
+
+    ``templates (B, T, 3, h, h)``, ``searches (B, 3, s, s)`` or ``(B, K, 3, s, s)`` -> head outputs.
 
     Outputs (per search frame; with K frames each tensor gains a K axis after the batch axis):
     ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
@@ -21,7 +24,7 @@ class ViLTrackNet(nn.Module):
         """``pretrained_stem=False`` skips reading the stem's ImageNet weights (a checkpoint overwrites them)."""
         super().__init__()
         self.config = config
-        self.backbone = ViLBackbone(config, pretrained_stem=pretrained_stem)
+        self.backbone = build_backbone(config, pretrained_stem=pretrained_stem)
         prior_channels = config.correlation_cells ** 2
         self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels)
 
@@ -82,6 +85,13 @@ class ViLTrackNet(nn.Module):
 
     def freeze_shared_experts(self) -> None:
         self.backbone.freeze_shared_experts()
+
+
+def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBackbone | MixFormerBackbone:
+    """The backbone named by ``config.backbone``: the ViL (default) or MixFormer's mixed attention."""
+    if config.backbone == "mixformer":
+        return MixFormerBackbone(config, pretrained_stem=pretrained_stem)
+    return ViLBackbone(config, pretrained_stem=pretrained_stem)
 
 
 def sample_box_cells(features: torch.Tensor, boxes: torch.Tensor, cells: int) -> torch.Tensor:

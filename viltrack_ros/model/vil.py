@@ -117,11 +117,9 @@ class ViLBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
-class ViLBackbone(nn.Module):
-    """Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
-
-    Returns ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``.
-    """
+class StemTokens(nn.Module):
+    """What every backbone shares: the stem (``patch_embed``), the learned positional and token-type embeddings,
+    and the layout of templates and search frames as token segments."""
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
         super().__init__()
@@ -135,21 +133,7 @@ class ViLBackbone(nn.Module):
         self.search_type = nn.Parameter(torch.empty(1, 1, dim))
         for p in (self.template_pos, self.search_pos, self.template_type, self.search_type):
             nn.init.normal_(p, std=0.02)
-        rates = torch.linspace(0, config.drop_path_rate, config.depth).tolist()
-        first_tmoe = config.depth - config.tmoe_blocks
-        self.blocks = nn.ModuleList(ViLBlock(config, rates[i], use_tmoe=i >= first_tmoe)
-                                    for i in range(config.depth))
-        self.film = TemporalFiLM(dim, config.depth, config.film_interval)
-        self.norm = layer_norm(dim)
 
-    # --- scan order -------------------------------------------------------------------------------------
-    def _reverse(self, x: torch.Tensor, segment_lengths: list[int]) -> torch.Tensor:
-        """Reverse the token order for a right-to-left block (an involution: applying it twice is identity)."""
-        if self.config.scan_order == "alternate_full":
-            return x.flip(1)
-        return torch.cat([segment.flip(1) for segment in x.split(segment_lengths, dim=1)], dim=1)
-
-    # --- forward ----------------------------------------------------------------------------------------
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
         if given_stem_features:
             return self.patch_embed.embed_features(inputs), inputs
@@ -176,6 +160,35 @@ class ViLBackbone(nn.Module):
         template_features, search_features, _ = self.forward_with_stem(templates, searches, update_context)
         return template_features, search_features
 
+    def forward_with_stem(self, templates, searches, update_context=True, given_stem_features=False,
+                          template_stem_given=None):
+        raise NotImplementedError
+
+
+class ViLBackbone(StemTokens):
+    """Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
+
+    Returns ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``.
+    """
+
+    def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
+        super().__init__(config, pretrained_stem)
+        dim = config.dim
+        rates = torch.linspace(0, config.drop_path_rate, config.depth).tolist()
+        first_tmoe = config.depth - config.tmoe_blocks
+        self.blocks = nn.ModuleList(ViLBlock(config, rates[i], use_tmoe=i >= first_tmoe)
+                                    for i in range(config.depth))
+        self.film = TemporalFiLM(dim, config.depth, config.film_interval)
+        self.norm = layer_norm(dim)
+
+    # --- scan order -------------------------------------------------------------------------------------
+    def _reverse(self, x: torch.Tensor, segment_lengths: list[int]) -> torch.Tensor:
+        """Reverse the token order for a right-to-left block (an involution: applying it twice is identity)."""
+        if self.config.scan_order == "alternate_full":
+            return x.flip(1)
+        return torch.cat([segment.flip(1) for segment in x.split(segment_lengths, dim=1)], dim=1)
+
+    # --- forward ----------------------------------------------------------------------------------------
     def forward_with_stem(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                           given_stem_features: bool = False, template_stem_given: bool | None = None):
         """As ``forward``, plus the stem features (see ``embed``)."""

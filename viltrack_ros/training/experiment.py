@@ -56,10 +56,18 @@ class ArmConfig:
     max_gap: int = 40                 # template and search frames at most this many stored frames apart
     negative_fraction: float = 0.1    # pairs whose search comes from another sequence (target absent)
     temporal_steps: int = 1           # 2: a second search frame reads the FiLM context of the first
+    # Models with 2 templates (initial + online): "copy" feeds the template twice; "nearby" takes the second
+    # (online) template from another frame of the template's sequence within max_gap of the search frame, as a
+    # tracker's online template is a recent confident crop (MixFormer's training samples).
+    online_template: str = "copy"
     distill_weight: float = 0.0       # > 0: NanoTrack v2's score map on the same pairs as a soft target
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
+
+    def __post_init__(self):
+        if self.online_template not in ("copy", "nearby"):
+            raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
 
     def model_config(self) -> ModelConfig:
         base = get_preset(self.preset)
@@ -83,10 +91,19 @@ class PairSampler:
 
     def sample(self, batch: int, temporal_steps: int = 1):
         """Row indices ``template (B,)``, ``search (B, K)``, jitter ``(B, K)`` and ``visible (B, K)``."""
+        return self._sample(batch, temporal_steps, online=False)[:4]
+
+    def sample_with_online(self, batch: int, temporal_steps: int = 1):
+        """As :meth:`sample`, plus ``online (B,)``: a second template row of the template's sequence within
+        ``max_gap`` stored frames of the (last) search frame, or of the template frame for a negative pair."""
+        return self._sample(batch, temporal_steps, online=True)
+
+    def _sample(self, batch: int, temporal_steps: int, online: bool):
         c = self.cache
         search_rows = np.empty((batch, temporal_steps), dtype=np.int64)
         template_rows = np.empty(batch, dtype=np.int64)
         visible = np.ones((batch, temporal_steps), dtype=bool)
+        online_rows = np.empty(batch, dtype=np.int64)
         for b in range(batch):
             last = int(self.rng.integers(len(c)))
             seq = c.sequence_index[last]
@@ -105,8 +122,13 @@ class PairSampler:
                     other = self.rng.integers(len(c))
                 template_rows[b] = other
                 visible[b] = False
+            if online:      # drawn only for these arms, so the other arms' sample stream stays as it was
+                anchor = last if visible[b, -1] else template_rows[b]
+                rows_t = self.rows_of_sequence[c.sequence_index[anchor]]
+                near_anchor = rows_t[np.abs(c.frame_index[rows_t] - c.frame_index[anchor]) <= self.max_gap]
+                online_rows[b] = near_anchor[self.rng.integers(len(near_anchor))]
         jitter = self.rng.integers(c.searches.shape[1], size=(batch, temporal_steps))
-        return template_rows, search_rows, jitter, visible
+        return template_rows, search_rows, jitter, visible, online_rows
 
     def state(self) -> dict:
         return self.rng.bit_generator.state
@@ -130,7 +152,13 @@ class ArmInputs:
             self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
                                                                cfg.search_size, cache_dir / name)
 
-    def get(self, template_rows, search_rows, jitter):
+    def _templates(self, rows):
+        if self.uses_features:
+            return self.templates[rows].float()
+        return to_normalised_tensor(self.cache.templates[rows], self.cfg.template_size)
+
+    def get(self, template_rows, search_rows, jitter, online_rows=None):
+        """``online_rows``: rows of the second template (models with 2 templates); None repeats the first."""
         cfg = self.cfg
         if self.uses_features:
             templates = self.templates[template_rows].float()
@@ -140,7 +168,10 @@ class ArmInputs:
             B, K = search_rows.shape
             flat = self.cache.searches[search_rows.reshape(-1), jitter.reshape(-1)]
             searches = to_normalised_tensor(flat, cfg.search_size).unflatten(0, (B, K))
-        templates = templates.unsqueeze(1).repeat(1, cfg.num_templates, *([1] * (templates.ndim - 1)))
+        if online_rows is not None and cfg.num_templates == 2:
+            templates = torch.stack([templates, self._templates(online_rows)], dim=1)
+        else:
+            templates = templates.unsqueeze(1).repeat(1, cfg.num_templates, *([1] * (templates.ndim - 1)))
         boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
         return templates, searches, boxes, self.template_boxes(template_rows)
 
@@ -210,8 +241,14 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         lr = arm.lr * lr_factor(step, arm.steps, arm.warmup_fraction, arm.min_lr_ratio)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
-        templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter)
+        online_rows = None
+        if arm.online_template == "nearby" and model.config.num_templates == 2:
+            template_rows, search_rows, jitter, visible, online_rows = sampler.sample_with_online(
+                arm.batch_size, arm.temporal_steps)
+        else:
+            template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
+        templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
+                                                                   online_rows)
         visible_t = torch.from_numpy(visible)
         model.reset_temporal_state()
         total = 0.0
@@ -403,7 +440,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None) -> Path:
     """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
-    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` and returns its path. Held-out sequences: never."""
+    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as ``tuning.json``) and returns the
+    table's path. Held-out sequences: never."""
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)
@@ -433,6 +471,8 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
                      + " |")
     path = out / "tuning.md"
     path.write_text("\n".join(lines) + "\n")
+    (out / "tuning.json").write_text(json.dumps({"weights": str(weights), "settings": {
+        label: {"val": v, "dev": d} for label, v, d in rows}}, indent=1))
     print(path.read_text())
     return path
 

@@ -126,6 +126,7 @@ class Check:
     camera: bool = False
     stop_when_ready: bool = False
     services_first: list[str] = field(default_factory=list)   # wait until these are listed (`ros2 service list`)
+    nodes_first: list[str] = field(default_factory=list)      # ... and these (`ros2 node list`)
     then: Callable | None = None
 
 
@@ -229,7 +230,7 @@ CHECKS: dict[str, Check] = {
     # --- managed (lifecycle) node -----------------------------------------------------------------------------
     "ros2 launch viltrack_ros tracker.launch.py managed:=true image_topic:=/camera/image_raw":
         Check([r"unconfigured: waiting for configure"], background=True,
-              services_first=["/viltrack_tracker/change_state"],
+              services_first=["/viltrack_tracker/change_state"], nodes_first=["/viltrack_tracker"],
               then=lambda probe: init_target_served(probe, False)),
     "ros2 lifecycle set /viltrack_tracker configure    # checks the settings, loads the model: inactive":
         Check([r"Transitioning successful"], then=lambda probe: init_target_served(probe, True)),
@@ -268,13 +269,15 @@ def ros2_daemon():
     ros2("daemon", "stop")
 
 
-def wait_until_listed(services: list[str], timeout: float = 60.0) -> None:
+def wait_until_listed(names: list[str], kind: str = "service", timeout: float = 60.0) -> None:
+    """Until ``ros2 <kind> list`` shows all ``names`` (services, or nodes: ``ros2 lifecycle`` looks a node up by
+    name, and the daemon can list a node's services before the node itself)."""
     deadline = time.monotonic() + timeout
     while True:
-        listed = ros2("service", "list")
-        if all(service in listed.split() for service in services):
+        listed = ros2(kind, "list")
+        if all(name in listed.split() for name in names):
             return
-        assert time.monotonic() < deadline, f"{services} not all in `ros2 service list` after {timeout:.0f} s:\n" \
+        assert time.monotonic() < deadline, f"{names} not all in `ros2 {kind} list` after {timeout:.0f} s:\n" \
                                             f"{listed}"
         time.sleep(0.5)
 
@@ -301,6 +304,8 @@ def test_readme_ros_commands_print_what_the_readme_says(readme_folder, ros2_daem
                         command.wait_for(check.prints, timeout=120)
                         if check.services_first:
                             wait_until_listed(check.services_first)
+                        if check.nodes_first:
+                            wait_until_listed(check.nodes_first, kind="node")
                         output = command.output()
                         if check.stop_when_ready:
                             command.stop()

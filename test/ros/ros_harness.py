@@ -95,6 +95,7 @@ class RosProbe:
         self.init_client = self.node.create_client(InitTarget, "init_target")
         self.stop_client = self.node.create_client(StopTarget, "stop_target")
         self._parameter_clients = {}
+        self._settled_clients: set[int] = set()
 
     def destroy(self) -> None:
         self.executor.remove_node(self.node)
@@ -151,6 +152,13 @@ class RosProbe:
     # --- services ------------------------------------------------------------------------------------------
     def call(self, client, request, timeout: float = 15.0):
         assert client.wait_for_service(timeout_sec=timeout), f"service {client.srv_name} not available"
+        if id(client) not in self._settled_clients:
+            # wait_for_service sees the server's request reader; the server's response writer still has to match
+            # this client's response reader, and nothing shows that to a client. Fast DDS drops a response sent
+            # before that ("failed to send response (timeout)", seen once under load on the very first call of a
+            # new client), so a new client gives discovery a moment before its first request.
+            self.spin_for(1.0)
+            self._settled_clients.add(id(client))
         future = client.call_async(request)
         assert self.spin_until(future.done, timeout), f"no answer from {client.srv_name} within {timeout}s"
         return future.result()

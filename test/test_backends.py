@@ -146,6 +146,21 @@ def test_the_export_is_cached_per_checkpoint(small_checkpoint, tmp_path, monkeyp
     assert len(list(tmp_path.glob("*/tracking_step.onnx"))) == 2
 
 
+def test_a_damaged_cache_entry_is_exported_again(small_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("VILTRACK_ONNX_CACHE", str(tmp_path))
+    model, _ = load_checkpoint(small_checkpoint)
+    OnnxRuntimeBackend(model)
+    (cached,) = tmp_path.glob("*/tracking_step.onnx")
+    cached.write_bytes(b"not an onnx model")                    # e.g. a disk that lost a block
+    backend = OnnxRuntimeBackend(model)
+    inputs = [t.numpy() for t in example_step_inputs(model)]
+    with torch.no_grad():
+        expected = TrackingStep(model)(*example_step_inputs(model))
+    actual = backend.step(*inputs)
+    assert np.abs(expected[0].numpy() - actual[0]).max() < ONNX_TOLERANCE
+    assert cached.read_bytes() != b"not an onnx model"           # the cache holds the fresh export again
+
+
 def test_backend_choice_is_checked():
     cpu = torch.device("cpu")
     assert resolve_backend("auto", cpu) == "onnxruntime"

@@ -89,12 +89,12 @@ def _model_digest(model: ViLTrackNet) -> str:
     return digest.hexdigest()[:20]
 
 
-def onnx_models(model: ViLTrackNet, cache: bool = True) -> tuple[bytes, bytes]:
+def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> tuple[bytes, bytes]:
     """The two ONNX models of ``model``: read from the cache when this checkpoint was exported before (a few
     seconds saved at every start), else exported and cached. The cache is only an accelerator: any failure to
-    read or write it falls back to exporting in memory."""
+    read or write it falls back to exporting in memory; ``refresh`` exports again whatever the cache holds."""
     folder = onnx_cache_dir() / _model_digest(model) if cache else None
-    if folder is not None:
+    if folder is not None and not refresh:
         try:
             return (folder / "template_encoder.onnx").read_bytes(), (folder / "tracking_step.onnx").read_bytes()
         except OSError:
@@ -119,7 +119,6 @@ class OnnxRuntimeBackend:
         import onnxruntime as ort
         self.device = torch.device("cpu")
         self.context_tokens = context_tokens(model)
-        encoder_bytes, step_bytes = onnx_models(model, cache=cache)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
@@ -128,8 +127,14 @@ class OnnxRuntimeBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         providers = ["CPUExecutionProvider"]
-        self.encoder = ort.InferenceSession(encoder_bytes, options, providers=providers)
-        self.session = ort.InferenceSession(step_bytes, options, providers=providers)
+        try:
+            encoder_bytes, step_bytes = onnx_models(model, cache=cache)
+            self.encoder = ort.InferenceSession(encoder_bytes, options, providers=providers)
+            self.session = ort.InferenceSession(step_bytes, options, providers=providers)
+        except Exception:   # a damaged cache entry (onnxruntime raises its own types): export afresh, once
+            encoder_bytes, step_bytes = onnx_models(model, cache=cache, refresh=True)
+            self.encoder = ort.InferenceSession(encoder_bytes, options, providers=providers)
+            self.session = ort.InferenceSession(step_bytes, options, providers=providers)
         # An input the graph does not use (e.g. template_boxes of a centre-kernel model) is not in the graph.
         self._step_inputs = [i.name for i in self.session.get_inputs()]
         self.threads = options.intra_op_num_threads

@@ -161,11 +161,3 @@ class MixFormerBackbone(StemTokens):
         if single_frame:
             search_features = search_features[:, 0]
         return template_features, search_features, stem_features
-
-    def freeze_shared_experts(self) -> None:
-        for block in self.blocks:
-            if isinstance(block.mlp, TMoE):
-                block.mlp.freeze_shared_expert()
-
-    def reset_temporal_state(self) -> None:
-        self.film.reset()

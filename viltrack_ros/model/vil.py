@@ -13,7 +13,7 @@ from .mlstm_layer import MLSTMLayer
 from .tmoe import TMoE
 
 
-# The tracker feeds images normalised with the ImageNet mean/std (tracking.tracker.to_tensor); the pretrained stem
+# The tracker feeds images normalised with the ImageNet mean/std (tracking.tracker.normalised_chw); the pretrained stem
 # converts them to its own input scaling with one fixed per-channel affine map.
 _IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
 _IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
@@ -164,6 +164,16 @@ class StemTokens(nn.Module):
                           template_stem_given=None):
         raise NotImplementedError
 
+    # Subclasses set ``blocks`` (each with an ``mlp``) and ``film`` (the temporal state, or a stand-in).
+    def freeze_shared_experts(self) -> None:
+        """Phase 2 of training: the TMoE shared experts stop learning, the routed experts go on."""
+        for block in self.blocks:
+            if isinstance(block.mlp, TMoE):
+                block.mlp.freeze_shared_expert()
+
+    def reset_temporal_state(self) -> None:
+        self.film.reset()
+
 
 class ViLBackbone(StemTokens):
     """Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
@@ -215,12 +225,3 @@ class ViLBackbone(StemTokens):
         if single_frame:
             search_features = search_features[:, 0]
         return template_features, search_features, stem_features
-
-    def freeze_shared_experts(self) -> None:
-        """Phase 2 of training: the TMoE shared experts stop learning, the routed experts go on."""
-        for block in self.blocks:
-            if isinstance(block.mlp, TMoE):
-                block.mlp.freeze_shared_expert()
-
-    def reset_temporal_state(self) -> None:
-        self.film.reset()

@@ -126,18 +126,17 @@ class OnnxRuntimeBackend:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        providers = ["CPUExecutionProvider"]
-        try:
-            encoder_bytes, step_bytes = onnx_models(model, cache=cache)
-            self.encoder = ort.InferenceSession(encoder_bytes, options, providers=providers)
-            self.session = ort.InferenceSession(step_bytes, options, providers=providers)
-        except Exception:   # a damaged cache entry (onnxruntime raises its own types): export afresh, once
-            encoder_bytes, step_bytes = onnx_models(model, cache=cache, refresh=True)
-            self.encoder = ort.InferenceSession(encoder_bytes, options, providers=providers)
-            self.session = ort.InferenceSession(step_bytes, options, providers=providers)
+        for refresh in (False, True):
+            try:
+                encoder_bytes, step_bytes = onnx_models(model, cache=cache, refresh=refresh)
+                self.encoder, self.session = (ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+                                              for data in (encoder_bytes, step_bytes))
+                break
+            except Exception:   # a damaged cache entry (onnxruntime raises its own types): export afresh, once
+                if refresh:
+                    raise
         # An input the graph does not use (e.g. template_boxes of a centre-kernel model) is not in the graph.
         self._step_inputs = [i.name for i in self.session.get_inputs()]
-        self.threads = options.intra_op_num_threads
 
     def encode_templates(self, images: np.ndarray) -> np.ndarray:
         (features,) = self.encoder.run(None, {"template_images": _contiguous(images)})
@@ -153,8 +152,8 @@ def _contiguous(array) -> np.ndarray:
     return array if array.dtype == np.bool_ else np.ascontiguousarray(array, dtype=np.float32)
 
 
-def create_backend(name: str, model: ViLTrackNet, device: torch.device, threads: int | None = None):
+def create_backend(name: str, model: ViLTrackNet, device: torch.device):
     name = resolve_backend(name, device)
     if name == "onnxruntime":
-        return OnnxRuntimeBackend(model, threads=threads)
+        return OnnxRuntimeBackend(model)
     return TorchBackend(model, device)

@@ -5,7 +5,8 @@ import torch
 
 from viltrack_ros.model import ModelConfig, build_model, get_preset
 from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
-from viltrack_ros.model.mixformer import FrozenBatchNorm2d, MixFormerBackbone
+from viltrack_ros.model.mixed_attention import FrozenBatchNorm2d
+from viltrack_ros.model.mixformer import MixFormerBackbone
 from viltrack_ros.model.network import count_parameters
 
 TINY = ModelConfig(name="tiny_mixformer", backbone="mixformer", dim=32, depth=2, num_heads=2, patch_size=16,

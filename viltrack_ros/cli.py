@@ -131,13 +131,13 @@ def cmd_info(args) -> int:
 def cmd_export(args) -> int:
     import json
     from .model.checkpoint import CheckpointError, load_checkpoint
-    from .model.export import STEP_INPUTS, STEP_OUTPUTS, context_tokens, export_onnx
+    from .model.export import STEP_INPUTS, STEP_OUTPUTS, context_tokens, export_onnx, memory_names
     try:
         model, info = load_checkpoint(args.weights)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    export_onnx(model, args.onnx)
+    graphs = export_onnx(model, args.onnx)
     cfg = model.config
     description = {
         "weights": str(info.get("path")), "model_config": info["model_config"],
@@ -147,8 +147,16 @@ def cmd_export(args) -> int:
                                "context_shape": ["batch", context_tokens(model), cfg.dim]},
         "input_normalisation": "RGB, (pixel - ImageNet mean*255) / (ImageNet std*255), CHW float32",
     }
+    if "cached_step.onnx" in graphs:
+        names = memory_names(model)
+        description["template_memory.onnx"] = {
+            "inputs": ["templates", "template_boxes"], "outputs": names,
+            "note": "once per template set: every block's template state (the templates never read a frame)"}
+        description["cached_step.onnx"] = {"inputs": [*names, "searches", "context", "active"],
+                                           "outputs": list(STEP_OUTPUTS),
+                                           "note": "tracking_step.onnx's outputs, computing only the search tokens"}
     (Path(args.onnx) / "model.json").write_text(json.dumps(description, indent=1))
-    print(f"wrote {args.onnx}/template_encoder.onnx, tracking_step.onnx and model.json "
+    print(f"wrote {args.onnx}/{', '.join(graphs)} and model.json "
           f"(preset {cfg.name}; run them with onnxruntime, or use the tracker's backend 'onnxruntime')")
     return 0
 

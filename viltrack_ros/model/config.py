@@ -14,6 +14,7 @@ STEMS = ("patch", "efficientnet_lite0")
 # (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (README, "Model").
 BACKBONES = ("vil", "mixformer")
 CORRELATION_KERNELS = ("center", "target_box")
+FILM_TOKENS = ("all", "search")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,18 @@ class ModelConfig:
     # template's central correlation_cells x correlation_cells stem cells (0 = off). A matching signal that needs
     # no training (the training-free Siamese baseline is made of it), so a short training starts from it.
     correlation_cells: int = 0
-    # MixFormer only: kernel of the depthwise q/k/v convolutions and the stride of the key/value maps.
+    # Which tokens the FiLM temporal context modulates (and is made of): "all" (the seeds: templates and search) or
+    # "search". With "search" the template side of the sequence never changes after init (scan order template_first:
+    # the search never reaches it either), so a tracker computes the templates' per-block states once per template
+    # and runs only the search tokens every frame (model.export, "template memory").
+    film_tokens: str = "all"
+    # ViL only: every n-th block (blocks n-1, 2n-1, ...) is a mixed-attention block (SEEDS.md section 4) instead of
+    # an mLSTM block; 0 = all mLSTM (the seeds' layout). In the mLSTM a search token reads the template only through
+    # the compressed matrix memory; a mixed-attention block lets every search cell compare itself with every
+    # template cell directly, which is what small targets among look-alikes need (README, "Model").
+    mixed_attention_every: int = 0
+    # Mixed attention (MixFormer, or the ViL's mixed-attention blocks): kernel of the depthwise q/k/v convolutions
+    # and the stride of the key/value maps.
     mix_kernel: int = 3
     mix_kv_stride: int = 2
     # Where those k x k template cells are read: "center" = the central k x k stem cells of the template grid;
@@ -78,13 +90,18 @@ class ModelConfig:
             problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
         if self.correlation_kernel not in CORRELATION_KERNELS:
             problems.append(f"correlation_kernel must be one of {CORRELATION_KERNELS}, got {self.correlation_kernel!r}")
+        if self.film_tokens not in FILM_TOKENS:
+            problems.append(f"film_tokens must be one of {FILM_TOKENS}, got {self.film_tokens!r}")
         if self.num_templates not in (1, 2):
             problems.append(f"num_templates must be 1 or 2, got {self.num_templates}")
         if self.backbone not in BACKBONES:
             problems.append(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
         elif self.backbone == "vil" and (self.dim * self.proj_factor) % (self.num_heads * self.qkv_blocksize):
             problems.append("dim * proj_factor must be divisible by num_heads * qkv_blocksize")
-        elif self.backbone == "mixformer":
+        if self.mixed_attention_every < 0 or (self.backbone != "vil" and self.mixed_attention_every):
+            problems.append(f"mixed_attention_every={self.mixed_attention_every} must be >= 0, and 0 unless the "
+                            "backbone is vil")
+        if self.backbone == "mixformer" or self.mixed_attention_every:
             if self.dim % self.num_heads:
                 problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads}")
             if self.mix_kernel < 1 or self.mix_kernel % 2 == 0:
@@ -129,6 +146,13 @@ PRESETS: dict[str, ModelConfig] = {
     "vil_hybrid": ModelConfig(name="vil_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                               template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
                               head_channels=64, drop_path_rate=0.0, correlation_cells=3),
+    # The shipped default (README, "Model"): vil_hybrid with every second block a mixed-attention block (mLSTM,
+    # mixed attention, mLSTM, mixed attention; TMoE in the last, FiLM after blocks 1 and 3); won the ViL block
+    # layouts on val/dev (config/train/vil_mix.yaml).
+    "vil_mix_hybrid": ModelConfig(name="vil_mix_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
+                                  template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
+                                  head_channels=64, drop_path_rate=0.0, correlation_cells=3,
+                                  mixed_attention_every=2),
     # MixFormer's mixed-attention blocks in place of the ViL blocks, all else as vil_hybrid (same stem, crops,
     # correlation prior and head); 6 blocks with SwiGLU ratio 2.25 match vil_hybrid's parameter count (2.107M vs
     # 2.111M, 1.406M vs 1.411M trained). For comparison (README, "Model"), not the product.

@@ -19,16 +19,23 @@ import torch
 from torch import nn
 
 from .film import FiLMState
+from .mlstm_layer import FusedMLSTMLayer, MLSTMLayer
 from .network import ViLTrackNet
 
 STEP_INPUTS = ("templates", "searches", "template_boxes", "context", "active")
 STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context")
 ONNX_OPSET = 17
+# Bumped whenever the exported graphs change for the same weights (cached exports are keyed by it).
+# 2: fused mLSTM projections, template memory graphs.
+EXPORT_FORMAT = 2
 
 
 def context_tokens(model: ViLTrackNet) -> int:
-    """Token count of the FiLM context: the whole sequence, ``T`` templates then one search frame."""
+    """Token count of the FiLM context: the whole sequence (``T`` templates then one search frame), or the search
+    frame alone (``film_tokens: search``)."""
     cfg = model.config
+    if cfg.film_tokens == "search":
+        return cfg.search_grid ** 2
     return cfg.num_templates * cfg.template_grid ** 2 + cfg.search_grid ** 2
 
 
@@ -74,6 +81,47 @@ class TrackingStep(nn.Module):
         return out["score_logits"], out["offset"], out["size"], next_context
 
 
+class TemplateMemory(nn.Module):
+    """``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory
+    (``ViLTrackNet.template_memory``): computed once per template, read by every :class:`CachedTrackingStep`."""
+
+    def __init__(self, model: ViLTrackNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, templates: torch.Tensor, template_boxes: torch.Tensor):
+        return tuple(self.model.template_memory(templates, template_boxes,
+                                                template_stem_given=self.model.caches_template_stem))
+
+
+class CachedTrackingStep(nn.Module):
+    """:class:`TrackingStep` for a model with a template memory: inputs ``*memory`` (the :class:`TemplateMemory`
+    outputs), ``searches``, ``context``, ``active``; the same outputs, computing only the search tokens."""
+
+    def __init__(self, model: ViLTrackNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs: torch.Tensor):
+        *memory, searches, context, active = inputs
+        film = self.model.backbone.film
+        film.set_state(FiLMState(context, active))
+        try:
+            out = self.model.track_with_memory(list(memory), searches)
+            next_context = film.get_state().context
+        finally:
+            film.reset()
+        return out["score_logits"], out["offset"], out["size"], next_context
+
+
+def memory_names(model: ViLTrackNet) -> list[str]:
+    """Names of the template memory's tensors, in order (ONNX input/output names)."""
+    templates, _, template_boxes, _, _ = example_step_inputs(model)
+    with torch.no_grad():
+        count = len(TemplateMemory(model)(templates, template_boxes))
+    return [f"memory_{i}" for i in range(count)]
+
+
 def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tensor, ...]:
     cfg = model.config
     template_images = torch.zeros(batch * cfg.num_templates, 3, cfg.template_size, cfg.template_size)
@@ -89,19 +137,25 @@ def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tenso
 
 def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
     """A CPU float32 eval copy whose derived caches (the stem with batch norm folded) are rebuilt outside
-    inference mode and before tracing, so the tracer records their use and not their construction."""
+    inference mode and before tracing, so the tracer records their use and not their construction; the mLSTM
+    layers' projections are merged (FusedMLSTMLayer)."""
     clone = copy.deepcopy(model).cpu().float().eval()
     for module in clone.modules():
         module.__dict__.pop("_folded", None)
+        for name, child in list(module.named_children()):
+            if isinstance(child, MLSTMLayer):       # the same function in two GEMMs (see FusedMLSTMLayer)
+                setattr(module, name, FusedMLSTMLayer(child))
     cfg = clone.config
     with torch.no_grad():
         TemplateEncoder(clone)(torch.zeros(1, 3, cfg.template_size, cfg.template_size))
     return clone
 
 
-def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> tuple[bytes, bytes]:
-    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic). Returns the two models'
-    bytes and, with ``directory``, also writes ``template_encoder.onnx`` and ``tracking_step.onnx`` there."""
+def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> dict[str, bytes]:
+    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic), and for a model with a
+    template memory also ``TemplateMemory`` and ``CachedTrackingStep``. Returns ``{file name: bytes}`` and, with
+    ``directory``, writes the files there (``template_encoder.onnx``, ``tracking_step.onnx``,
+    ``template_memory.onnx``, ``cached_step.onnx``)."""
     import warnings
     model = _export_copy(model)
     cfg = model.config
@@ -115,10 +169,28 @@ def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) 
         torch.onnx.export(TrackingStep(model).eval(), example_step_inputs(model), step_buffer, dynamo=False,
                           opset_version=ONNX_OPSET, input_names=list(STEP_INPUTS), output_names=list(STEP_OUTPUTS),
                           dynamic_axes={name: {0: "batch"} for name in STEP_INPUTS + STEP_OUTPUTS})
-    encoder_bytes, step_bytes = encoder_buffer.getvalue(), step_buffer.getvalue()
+        graphs = {"template_encoder.onnx": encoder_buffer.getvalue(), "tracking_step.onnx": step_buffer.getvalue()}
+        if model.supports_template_memory:
+            graphs.update(_export_memory_graphs(model))
     if directory is not None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "template_encoder.onnx").write_bytes(encoder_bytes)
-        (directory / "tracking_step.onnx").write_bytes(step_bytes)
-    return encoder_bytes, step_bytes
+        for name, data in graphs.items():
+            (directory / name).write_bytes(data)
+    return graphs
+
+
+def _export_memory_graphs(model: ViLTrackNet) -> dict[str, bytes]:
+    """``template_memory.onnx`` and ``cached_step.onnx`` (see :class:`TemplateMemory`)."""
+    templates, searches, boxes, context, active = example_step_inputs(model)
+    names = memory_names(model)
+    memory = TemplateMemory(model)(templates, boxes)
+    memory_buffer, step_buffer = io.BytesIO(), io.BytesIO()
+    torch.onnx.export(TemplateMemory(model).eval(), (templates, boxes), memory_buffer, dynamo=False,
+                      opset_version=ONNX_OPSET, input_names=["templates", "template_boxes"], output_names=names,
+                      dynamic_axes={name: {0: "batch"} for name in ["templates", "template_boxes", *names]})
+    step_inputs = [*names, "searches", "context", "active"]
+    torch.onnx.export(CachedTrackingStep(model).eval(), (*memory, searches, context, active), step_buffer,
+                      dynamo=False, opset_version=ONNX_OPSET, input_names=step_inputs, output_names=list(STEP_OUTPUTS),
+                      dynamic_axes={name: {0: "batch"} for name in step_inputs + list(STEP_OUTPUTS)})
+    return {"template_memory.onnx": memory_buffer.getvalue(), "cached_step.onnx": step_buffer.getvalue()}

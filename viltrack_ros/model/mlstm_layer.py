@@ -74,3 +74,59 @@ class MLSTMLayer(nn.Module):
         if return_state:
             return out, MLSTMLayerState(conv_history, cell)
         return out
+
+
+class FusedMLSTMLayer(nn.Module):
+    """:class:`MLSTMLayer`'s function with its projections merged for inference (model.export): q and k (both
+    read the conv output) and the gates' share of them in one GEMM, v and the gates' share of it in another.
+
+    The gates are linear in ``cat(q, k, v)`` and q, k, v are linear in their inputs, so
+    ``gate = W_q P_q x_conv + W_k P_k x_conv + W_v P_v x_mlstm + b`` exactly; the block-diagonal P become dense.
+    Same outputs within float rounding; no training (no gradients to the original parameters).
+    """
+
+    def __init__(self, layer: MLSTMLayer):
+        super().__init__()
+        inner, heads = layer.inner, layer.num_heads
+        self.inner, self.num_heads, self.head_dim = inner, heads, layer.head_dim
+        self.form, self.chunk_size = layer.form, layer.chunk_size
+        self.proj_up, self.conv, self.out_norm, self.proj_down = layer.proj_up, layer.conv, layer.out_norm, \
+            layer.proj_down
+        self.learnable_skip = layer.learnable_skip
+        with torch.no_grad():
+            P_q, P_k, P_v = (p.as_dense_linear().weight for p in (layer.q_proj, layer.k_proj, layer.v_proj))
+            gates_w = torch.cat([layer.igate.weight, layer.fgate.weight])            # (2NH, 3*inner)
+            gq, gk, gv = gates_w.split(inner, dim=1)
+            from_conv = torch.cat([P_q, P_k, gq @ P_q + gk @ P_k])                   # (2*inner + 2NH, inner)
+            from_mlstm = torch.cat([P_v, gv @ P_v])                                  # (inner + 2NH, inner)
+        self.conv_proj = nn.Linear(inner, from_conv.shape[0], bias=False)
+        self.conv_proj.weight.data.copy_(from_conv)
+        self.mlstm_proj = nn.Linear(inner, from_mlstm.shape[0], bias=True)
+        self.mlstm_proj.weight.data.copy_(from_mlstm)
+        self.mlstm_proj.bias.data.zero_()
+        self.mlstm_proj.bias.data[inner:] = torch.cat([layer.igate.bias, layer.fgate.bias]).detach()
+        self.requires_grad_(False)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        B, S, _ = x.shape
+        return x.view(B, S, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, state: MLSTMLayerState | None = None, return_state: bool = False,
+                form: str | None = None):
+        form = form or self.form
+        inner, heads = self.inner, self.num_heads
+        x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)
+        x_conv, conv_history = self.conv(x_mlstm, None if state is None else state.conv_history)
+        x_conv = F.silu(x_conv)
+        q, k, gates_conv = self.conv_proj(x_conv).split([inner, inner, 2 * heads], dim=-1)
+        v, gates_mlstm = self.mlstm_proj(x_mlstm).split([inner, 2 * heads], dim=-1)
+        igate, fgate = (gates_conv + gates_mlstm).transpose(1, 2).split(heads, dim=1)   # (B, NH, S) each
+        kwargs = {"chunk_size": self.chunk_size} if form == "chunkwise" else {}
+        result = CELL_FORMS[form](self._heads(q), self._heads(k), self._heads(v), igate, fgate,
+                                  state=None if state is None else state.cell, return_state=return_state, **kwargs)
+        h, cell = result if return_state else (result, None)
+        h = self.out_norm(h) + self.learnable_skip * x_conv
+        out = self.proj_down(h * F.silu(z))
+        if return_state:
+            return out, MLSTMLayerState(conv_history, cell)
+        return out

@@ -7,7 +7,10 @@ from torch import nn
 
 from .config import ModelConfig, get_preset
 from .head import CenterHead
+from .mixed_attention import MixFormerBlock
 from .mixformer import MixFormerBackbone
+from .mlstm import MLSTMState
+from .mlstm_layer import MLSTMLayerState
 from .vil import ViLBackbone
 
 
@@ -65,6 +68,12 @@ class ViLTrackNet(nn.Module):
         """Cosine similarity of each search cell to k x k cells of the first template (its central stem cells, or
         points over the target box, see ``ModelConfig.correlation_kernel``): ``(B*K, k*k, g, g)``. Stem features
         ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``."""
+        kernel = self.correlation_kernel(template_stem, batch, template_boxes)
+        return correlate(kernel.repeat_interleave(frames, dim=0), search_stem)
+
+    def correlation_kernel(self, template_stem: torch.Tensor, batch: int,
+                           template_boxes: torch.Tensor | None = None) -> torch.Tensor:
+        """The prior's k x k template cells, L2-normalised: ``(B, C, k*k)``."""
         k = self.config.correlation_cells
         first_template = template_stem.unflatten(0, (batch, -1))[:, 0]           # (B, C, gt, gt)
         if self.config.correlation_kernel == "target_box":
@@ -74,17 +83,58 @@ class ViLTrackNet(nn.Module):
         else:
             start = (first_template.shape[-1] - k) // 2
             kernel = first_template[:, :, start:start + k, start:start + k].flatten(2)
-        kernel = F.normalize(kernel, dim=1)                                        # (B, C, k*k)
-        kernel = kernel.repeat_interleave(frames, dim=0)                           # (B*K, C, k*k)
-        search = F.normalize(search_stem.flatten(2), dim=1)                        # (B*K, C, g*g)
-        similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (B*K, k*k, g*g)
-        return similarity.unflatten(2, search_stem.shape[-2:])
+        return F.normalize(kernel, dim=1)
+
+    # --- template memory (model.export): the template side computed once per template -------------------------
+    @property
+    def supports_template_memory(self) -> bool:
+        return bool(getattr(self.backbone, "supports_template_memory", False))
+
+    def template_memory(self, templates: torch.Tensor, template_boxes: torch.Tensor | None = None,
+                        template_stem_given: bool = False) -> list[torch.Tensor]:
+        """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors:
+        each block's memory (see the backbone), then the correlation kernel when the model has the prior."""
+        memory, template_stem = self.backbone.template_memory(templates, template_stem_given)
+        flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]
+        if self.config.correlation_cells:
+            flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
+        return flat
+
+    def track_with_memory(self, memory: list[torch.Tensor], searches: torch.Tensor,
+                          given_stem_features: bool = False, update_context: bool = True) -> dict[str, torch.Tensor]:
+        """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`: the same outputs
+        (float rounding aside), without the template tokens."""
+        block_memory, rest = [], list(memory)
+        for block in self.backbone.blocks:
+            size = 2 if isinstance(block, MixFormerBlock) else 4
+            chunk, rest = rest[:size], rest[size:]
+            block_memory.append(tuple(chunk) if size == 2 else MLSTMLayerState(chunk[0], MLSTMState(*chunk[1:])))
+        features, search_stem = self.backbone.search_with_memory(block_memory, searches, given_stem_features,
+                                                                 update_context)
+        if self.config.correlation_cells:
+            prior = correlate(rest[0], search_stem)
+            features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
+        return self.head(features)
 
     def reset_temporal_state(self) -> None:
         self.backbone.reset_temporal_state()
 
     def freeze_shared_experts(self) -> None:
         self.backbone.freeze_shared_experts()
+
+
+def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``:
+    ``(N, k*k, g, g)``."""
+    search = F.normalize(search_stem.flatten(2), dim=1)                        # (N, C, g*g)
+    similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (N, k*k, g*g)
+    return similarity.unflatten(2, search_stem.shape[-2:])
+
+
+def _flatten_memory(block_memory) -> tuple[torch.Tensor, ...]:
+    if isinstance(block_memory, MLSTMLayerState):
+        return (block_memory.conv_history, *block_memory.cell)
+    return tuple(block_memory)
 
 
 def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBackbone | MixFormerBackbone:

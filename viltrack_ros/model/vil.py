@@ -9,7 +9,8 @@ from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNet
                                load_imagenet_weights)
 from .film import TemporalFiLM
 from .layers import DropPath, SwiGLU, layer_norm
-from .mlstm_layer import MLSTMLayer
+from .mixed_attention import MixFormerBlock
+from .mlstm_layer import MLSTMLayer, MLSTMLayerState
 from .tmoe import TMoE
 
 
@@ -116,6 +117,13 @@ class ViLBlock(nn.Module):
         x = x + self.drop_path(self.mlstm(self.norm1(x)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
+    def forward_with_state(self, x: torch.Tensor, state: MLSTMLayerState | None = None):
+        """As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory) and returning
+        the state after the last token: a prefix and its continuation equal one call on the whole sequence."""
+        y, state = self.mlstm(self.norm1(x), state=state, return_state=True)
+        x = x + self.drop_path(y)
+        return x + self.drop_path(self.mlp(self.norm2(x))), state
+
 
 class StemTokens(nn.Module):
     """What every backbone shares: the stem (``patch_embed``), the learned positional and token-type embeddings,
@@ -138,6 +146,19 @@ class StemTokens(nn.Module):
         if given_stem_features:
             return self.patch_embed.embed_features(inputs), inputs
         return self.patch_embed(inputs)
+
+    def embed_templates(self, templates: torch.Tensor, given_stem_features: bool = False):
+        """``(B, T, ...)`` template images (or their stem features) -> tokens ``(B, T*Nt, dim)`` and stem
+        features ``(B*T, C, gt, gt)``."""
+        B, T = templates.shape[:2]
+        tokens, stem = self._tokens(templates.flatten(0, 1), given_stem_features)
+        tokens = tokens + self.template_pos + self.template_type
+        return tokens.reshape(B, T * tokens.shape[1], -1), stem
+
+    def embed_search(self, searches: torch.Tensor, given_stem_features: bool = False):
+        """``(B, ...)`` one search frame per sample -> tokens ``(B, Ns, dim)`` and stem features."""
+        tokens, stem = self._tokens(searches, given_stem_features)
+        return tokens + self.search_pos + self.search_type, stem
 
     def embed(self, templates: torch.Tensor, searches: torch.Tensor, given_stem_features: bool = False,
               template_stem_given: bool | None = None):
@@ -179,6 +200,10 @@ class ViLBackbone(StemTokens):
     """Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
 
     Returns ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``.
+
+    With ``config.mixed_attention_every = n`` every n-th block is a mixed-attention block
+    (:class:`~.mixed_attention.MixFormerBlock`) between the mLSTM blocks; the mLSTM blocks keep alternating their
+    scan direction among themselves, and FiLM and TMoE go after / into whichever block sits at their index.
     """
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
@@ -186,10 +211,18 @@ class ViLBackbone(StemTokens):
         dim = config.dim
         rates = torch.linspace(0, config.drop_path_rate, config.depth).tolist()
         first_tmoe = config.depth - config.tmoe_blocks
-        self.blocks = nn.ModuleList(ViLBlock(config, rates[i], use_tmoe=i >= first_tmoe)
-                                    for i in range(config.depth))
+        self.blocks = nn.ModuleList(
+            (MixFormerBlock if self._is_mixed_attention(i) else ViLBlock)(config, rates[i], use_tmoe=i >= first_tmoe)
+            for i in range(config.depth))
+        # Scan direction per block: the mLSTM blocks alternate among themselves (a mixed-attention block has none).
+        mlstm_indices = [i for i in range(config.depth) if not self._is_mixed_attention(i)]
+        self._right_to_left = {index for order, index in enumerate(mlstm_indices) if order % 2 == 1}
         self.film = TemporalFiLM(dim, config.depth, config.film_interval)
         self.norm = layer_norm(dim)
+
+    def _is_mixed_attention(self, block_index: int) -> bool:
+        every = self.config.mixed_attention_every
+        return every > 0 and (block_index + 1) % every == 0
 
     # --- scan order -------------------------------------------------------------------------------------
     def _reverse(self, x: torch.Tensor, segment_lengths: list[int]) -> torch.Tensor:
@@ -208,20 +241,98 @@ class ViLBackbone(StemTokens):
         if templates.ndim == 4:
             templates = templates.unsqueeze(1)
         x, segments, stem_features = self.embed(templates, searches, given_stem_features, template_stem_given)
+        num_templates, num_frames = templates.shape[1], searches.shape[1]
+        num_template_tokens = sum(segments[:num_templates])
         for index, block in enumerate(self.blocks):
-            if index % 2 == 1:           # odd blocks scan right-to-left
+            if isinstance(block, MixFormerBlock):
+                x = self._mixed_attention(block, x, num_templates, num_frames)
+            elif index in self._right_to_left:
                 x = self._reverse(block(self._reverse(x, segments)), segments)
             else:
                 x = block(x)
+            film_index = self.film.layer_after_block(index)
+            if film_index is not None:
+                x = self._modulate(film_index, x, num_template_tokens)
+        x = self.norm(x)
+        if update_context:
+            self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
+        template_features = x[:, :num_template_tokens]
+        search_features = x[:, num_template_tokens:].reshape(x.shape[0], searches.shape[1], segments[-1], -1)
+        if single_frame:
+            search_features = search_features[:, 0]
+        return template_features, search_features, stem_features
+
+    # --- template memory: the template side once per template, then the search tokens alone per frame ------
+    @property
+    def supports_template_memory(self) -> bool:
+        """True when the template side of the sequence never depends on a search frame or on the temporal state:
+        the scan keeps the templates first in every block and FiLM leaves them alone."""
+        return self.config.scan_order == "template_first" and self.config.film_tokens == "search"
+
+    def template_memory(self, templates: torch.Tensor, template_stem_given: bool = False):
+        """Templates ``(B, T, ...)`` -> (one memory per block, template stem features): an mLSTM block's
+        ``MLSTMLayerState`` after the template tokens (conv history and cell memory), a mixed-attention block's
+        template keys and values. With them :meth:`search_with_memory` gives what the whole sequence gives."""
+        if not self.supports_template_memory:
+            raise ValueError("this model's templates depend on the frame (film_tokens 'all' or scan_order "
+                             "'alternate_full'): it has no template memory")
+        if templates.ndim == 4:
+            templates = templates.unsqueeze(1)
+        num_templates = templates.shape[1]
+        x, template_stem = self.embed_templates(templates, template_stem_given)
+        segments = [self.config.template_grid ** 2] * num_templates
+        memory = []
+        for index, block in enumerate(self.blocks):
+            if isinstance(block, MixFormerBlock):
+                x, keys_values = block.forward_templates(x, self.config.template_grid, num_templates)
+                memory.append(keys_values)
+            elif index in self._right_to_left:
+                y, state = block.forward_with_state(self._reverse(x, segments))
+                x = self._reverse(y, segments)
+                memory.append(state)
+            else:
+                x, state = block.forward_with_state(x)
+                memory.append(state)
+        return memory, template_stem
+
+    def search_with_memory(self, memory, searches: torch.Tensor, given_stem_features: bool = False,
+                           update_context: bool = True):
+        """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> search features
+        ``(B, Ns, dim)`` and the search stem features; FiLM and the context as in ``forward``."""
+        x, search_stem = self.embed_search(searches, given_stem_features)
+        for index, (block, block_memory) in enumerate(zip(self.blocks, memory)):
+            if isinstance(block, MixFormerBlock):
+                x = block.forward_search(x, block_memory, self.config.search_grid)
+            elif index in self._right_to_left:
+                x = block.forward_with_state(x.flip(1), block_memory)[0].flip(1)
+            else:
+                x = block.forward_with_state(x, block_memory)[0]
             film_index = self.film.layer_after_block(index)
             if film_index is not None:
                 x = self.film.modulate(film_index, x)
         x = self.norm(x)
         if update_context:
             self.film.update_context(x)
-        num_template_tokens = sum(segments[:templates.shape[1]])
-        template_features = x[:, :num_template_tokens]
-        search_features = x[:, num_template_tokens:].reshape(x.shape[0], searches.shape[1], segments[-1], -1)
-        if single_frame:
-            search_features = search_features[:, 0]
-        return template_features, search_features, stem_features
+        return x, search_stem
+
+    def _modulate(self, film_index: int, x: torch.Tensor, num_template_tokens: int) -> torch.Tensor:
+        if self.config.film_tokens == "all":
+            return self.film.modulate(film_index, x)
+        # "search": the templates pass unmodulated, so they stay what they were at init
+        return torch.cat([x[:, :num_template_tokens], self.film.modulate(film_index, x[:, num_template_tokens:])],
+                         dim=1)
+
+    def _mixed_attention(self, block: MixFormerBlock, x: torch.Tensor, num_templates: int,
+                         num_frames: int) -> torch.Tensor:
+        """A mixed-attention block on ``[templates | search_1 .. search_K]``: each search frame attends to the
+        templates and to itself (as MixFormer tracks), the templates to themselves only."""
+        grid_t, grid_s = self.config.template_grid, self.config.search_grid
+        if num_frames == 1:
+            return block(x, grid_t, num_templates, grid_s)
+        nt = num_templates * grid_t ** 2
+        B = x.shape[0]
+        templates, searches = x[:, :nt], x[:, nt:].unflatten(1, (num_frames, -1))          # (B, K, Ns, D)
+        pairs = torch.cat([templates.repeat_interleave(num_frames, dim=0), searches.flatten(0, 1)], dim=1)
+        out = block(pairs, grid_t, num_templates, grid_s).unflatten(0, (B, num_frames))     # (B, K, nt+Ns, D)
+        # The template rows are the same in every copy (they never read a search frame): keep the first.
+        return torch.cat([out[:, 0, :nt], out[:, :, nt:].flatten(1, 2)], dim=1)

@@ -9,6 +9,10 @@
 
 Backends take and return numpy arrays (float32; ``active`` bool), so the tracker's decoding is the same whichever
 runs and no small PyTorch operation sits on the per-frame path outside the network.
+
+A model whose template side never depends on the frame (``ViLTrackNet.supports_template_memory``) is run with its
+template memory: ``encode_memory`` once per template set, then ``step_with_memory`` per frame, which computes only
+the search tokens (``uses_template_memory``; ``template_memory=False`` runs the whole sequence every frame).
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..model.export import STEP_INPUTS, TemplateEncoder, TrackingStep, context_tokens, export_onnx
+from ..model.export import (EXPORT_FORMAT, STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
+                            TrackingStep, context_tokens, export_onnx, memory_names)
 from ..model.network import ViLTrackNet
 
 BACKENDS = ("auto", "torch", "onnxruntime")
@@ -53,11 +58,14 @@ def resolve_backend(name: str, device: torch.device) -> str:
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, model: ViLTrackNet, device: torch.device):
+    def __init__(self, model: ViLTrackNet, device: torch.device, template_memory: bool = True):
         self.device = device
         self.encoder = TemplateEncoder(model)
         self.step_module = TrackingStep(model)
         self.context_tokens = context_tokens(model)
+        self.uses_template_memory = template_memory and model.supports_template_memory
+        if self.uses_template_memory:
+            self.memory_module, self.cached_step_module = TemplateMemory(model), CachedTrackingStep(model)
 
     @torch.inference_mode()
     def encode_templates(self, images: np.ndarray) -> np.ndarray:
@@ -66,6 +74,16 @@ class TorchBackend:
     @torch.inference_mode()
     def step(self, templates, searches, template_boxes, context, active) -> tuple[np.ndarray, ...]:
         outputs = self.step_module(*(self._tensor(a) for a in (templates, searches, template_boxes, context, active)))
+        return tuple(o.float().cpu().numpy() for o in outputs)
+
+    @torch.inference_mode()
+    def encode_memory(self, templates, template_boxes) -> tuple[np.ndarray, ...]:
+        memory = self.memory_module(self._tensor(templates), self._tensor(template_boxes))
+        return tuple(m.float().cpu().numpy() for m in memory)
+
+    @torch.inference_mode()
+    def step_with_memory(self, memory, searches, context, active) -> tuple[np.ndarray, ...]:
+        outputs = self.cached_step_module(*(self._tensor(a) for a in (*memory, searches, context, active)))
         return tuple(o.float().cpu().numpy() for o in outputs)
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
@@ -81,44 +99,52 @@ def onnx_cache_dir() -> Path:
 
 
 def _model_digest(model: ViLTrackNet) -> str:
-    """Identifies an export: the weights, the model configuration and the exporting torch version."""
-    digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode())
+    """Identifies an export: the weights, the model configuration, the export format and the torch version."""
+    digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode() + bytes([EXPORT_FORMAT]))
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:20]
 
 
-def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> tuple[bytes, bytes]:
-    """The two ONNX models of ``model``: read from the cache when this checkpoint was exported before (a few
-    seconds saved at every start), else exported and cached. The cache is only an accelerator: any failure to
-    read or write it falls back to exporting in memory; ``refresh`` exports again whatever the cache holds."""
+def onnx_graph_names(model: ViLTrackNet) -> tuple[str, ...]:
+    names = ("template_encoder.onnx", "tracking_step.onnx")
+    return names + (("template_memory.onnx", "cached_step.onnx") if model.supports_template_memory else ())
+
+
+def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> dict[str, bytes]:
+    """The ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``): read from the cache when this
+    checkpoint was exported before (a few seconds saved at every start), else exported and cached. The cache is
+    only an accelerator: any failure to read or write it falls back to exporting in memory; ``refresh`` exports
+    again whatever the cache holds."""
     folder = onnx_cache_dir() / _model_digest(model) if cache else None
     if folder is not None and not refresh:
         try:
-            return (folder / "template_encoder.onnx").read_bytes(), (folder / "tracking_step.onnx").read_bytes()
+            return {name: (folder / name).read_bytes() for name in onnx_graph_names(model)}
         except OSError:
             pass
-    encoder, step = export_onnx(model)
+    graphs = export_onnx(model)
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for name, data in (("template_encoder.onnx", encoder), ("tracking_step.onnx", step)):
+            for name, data in graphs.items():
                 tmp = folder / f"{name}.{os.getpid()}.tmp"   # written whole, then renamed: readers never see half
                 tmp.write_bytes(data)
                 tmp.replace(folder / name)
         except OSError:
             pass
-    return encoder, step
+    return graphs
 
 
 class OnnxRuntimeBackend:
     name = "onnxruntime"
 
-    def __init__(self, model: ViLTrackNet, threads: int | None = None, cache: bool = True):
+    def __init__(self, model: ViLTrackNet, threads: int | None = None, cache: bool = True,
+                 template_memory: bool = True):
         import onnxruntime as ort
         self.device = torch.device("cpu")
         self.context_tokens = context_tokens(model)
+        self.uses_template_memory = template_memory and model.supports_template_memory
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
@@ -126,15 +152,23 @@ class OnnxRuntimeBackend:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        wanted = ("template_encoder.onnx", "template_memory.onnx", "cached_step.onnx") if self.uses_template_memory \
+            else ("template_encoder.onnx", "tracking_step.onnx")
         for refresh in (False, True):
             try:
-                encoder_bytes, step_bytes = onnx_models(model, cache=cache, refresh=refresh)
-                self.encoder, self.session = (ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-                                              for data in (encoder_bytes, step_bytes))
+                graphs = onnx_models(model, cache=cache, refresh=refresh)
+                sessions = {name: ort.InferenceSession(graphs[name], options, providers=["CPUExecutionProvider"])
+                            for name in wanted}
                 break
             except Exception:   # a damaged cache entry (onnxruntime raises its own types): export afresh, once
                 if refresh:
                     raise
+        self.encoder = sessions["template_encoder.onnx"]
+        if self.uses_template_memory:
+            self.memory_session, self.session = sessions["template_memory.onnx"], sessions["cached_step.onnx"]
+            self._memory_names = memory_names(model)
+        else:
+            self.session = sessions["tracking_step.onnx"]
         # An input the graph does not use (e.g. template_boxes of a centre-kernel model) is not in the graph.
         self._step_inputs = [i.name for i in self.session.get_inputs()]
 
@@ -143,7 +177,19 @@ class OnnxRuntimeBackend:
         return features
 
     def step(self, templates, searches, template_boxes, context, active) -> tuple[np.ndarray, ...]:
+        if self.uses_template_memory:
+            raise RuntimeError("this backend runs the template memory: use encode_memory and step_with_memory")
         values = dict(zip(STEP_INPUTS, (templates, searches, template_boxes, context, active)))
+        return tuple(self.session.run(None, {name: _contiguous(values[name]) for name in self._step_inputs}))
+
+    def encode_memory(self, templates, template_boxes) -> tuple[np.ndarray, ...]:
+        values = {"templates": templates, "template_boxes": template_boxes}
+        return tuple(self.memory_session.run(None, {i.name: _contiguous(values[i.name])
+                                                    for i in self.memory_session.get_inputs()}))
+
+    def step_with_memory(self, memory, searches, context, active) -> tuple[np.ndarray, ...]:
+        values = dict(zip(self._memory_names, memory))
+        values.update(searches=searches, context=context, active=active)
         return tuple(self.session.run(None, {name: _contiguous(values[name]) for name in self._step_inputs}))
 
 
@@ -152,8 +198,8 @@ def _contiguous(array) -> np.ndarray:
     return array if array.dtype == np.bool_ else np.ascontiguousarray(array, dtype=np.float32)
 
 
-def create_backend(name: str, model: ViLTrackNet, device: torch.device):
+def create_backend(name: str, model: ViLTrackNet, device: torch.device, template_memory: bool = True):
     name = resolve_backend(name, device)
     if name == "onnxruntime":
-        return OnnxRuntimeBackend(model)
-    return TorchBackend(model, device)
+        return OnnxRuntimeBackend(model, template_memory=template_memory)
+    return TorchBackend(model, device, template_memory=template_memory)

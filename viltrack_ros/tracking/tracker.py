@@ -65,6 +65,7 @@ class _Target:
     templates: np.ndarray                   # (T, ...) encoded templates (images, or their stem features)
     template_box: np.ndarray                # (4,) the target's (cx, cy, w, h) in the first template, fractions
     film_context: np.ndarray | None = None  # (S, dim) the temporal context; None until the first frame
+    memory: tuple[np.ndarray, ...] | None = None   # the templates' per-block states (batch 1), when the model has them
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
     frames_tracked: int = 0
@@ -75,14 +76,16 @@ class MultiTracker:
     """Tracks several targets on one camera; every ``update`` runs all of them in one batched forward pass."""
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
-                 backend: str = "auto"):
+                 backend: str = "auto", template_memory: bool = True):
         """``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
-        ``auto`` (onnxruntime on CPU when installed)."""
+        ``auto`` (onnxruntime on CPU when installed). ``template_memory``: for a model that supports it, compute
+        the templates' per-block states once per template and only the search tokens per frame (the same boxes
+        within float rounding; False runs the whole sequence every frame, the reference)."""
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.model_config = model.config
-        self.backend = create_backend(backend, self.model, self.device)
+        self.backend = create_backend(backend, self.model, self.device, template_memory=template_memory)
         self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
@@ -92,11 +95,11 @@ class MultiTracker:
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None, backend: str = "auto"):
+                        config: TrackerConfig | None = None, backend: str = "auto", template_memory: bool = True):
         """Load weights (``None``: the package's default checkpoint). Raises ``CheckpointError``."""
         resolved = resolve_device(device)
         model, info = load_checkpoint(weights, device=resolved)
-        tracker = cls(model, config, device=str(resolved), backend=backend)
+        tracker = cls(model, config, device=str(resolved), backend=backend, template_memory=template_memory)
         tracker.model_info = info
         return tracker
 
@@ -118,7 +121,9 @@ class MultiTracker:
         template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
         templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
                               axis=0)
-        self._targets[target_id] = _Target(box=box, templates=templates, template_box=template_box)
+        target = _Target(box=box, templates=templates, template_box=template_box)
+        self._encode_memory(target)
+        self._targets[target_id] = target
 
     def remove(self, target_id: int) -> bool:
         return self._targets.pop(target_id, None) is not None
@@ -141,11 +146,16 @@ class MultiTracker:
             search_crops.append(normalised_chw(crop))
             transforms.append(transform)
         searches = np.stack(search_crops)
-        templates = np.stack([t.templates for t in targets])
-        template_boxes = np.stack([t.template_box for t in targets])
         context, active = self._film_contexts(targets)
-        score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
-                                                                         context, active)
+        if self.backend.uses_template_memory:
+            memory = tuple(np.concatenate(parts) for parts in zip(*(t.memory for t in targets)))
+            score_logits, offset, box_size, next_context = self.backend.step_with_memory(memory, searches, context,
+                                                                                         active)
+        else:
+            templates = np.stack([t.templates for t in targets])
+            template_boxes = np.stack([t.template_box for t in targets])
+            score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
+                                                                             context, active)
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
@@ -214,12 +224,18 @@ class MultiTracker:
             target.templates = target.templates.copy()
             target.templates[1] = self._template_input(target.update_candidate[1])
             target.update_candidate = None
+            self._encode_memory(target)
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
         here instead of at every frame."""
         return self.backend.encode_templates(template[None])[0]
+
+    def _encode_memory(self, target: _Target) -> None:
+        """The target's template memory, recomputed whenever its templates change."""
+        if self.backend.uses_template_memory:
+            target.memory = self.backend.encode_memory(target.templates[None], target.template_box[None])
 
     def _film_contexts(self, targets: list[_Target]) -> tuple[np.ndarray, np.ndarray]:
         """``(B, S, dim)`` contexts and ``(B,)`` which targets have one (a just-initialised target has none)."""
@@ -235,14 +251,15 @@ class ViLTracker:
     TARGET_ID = 0
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
-                 backend: str = "auto"):
-        self._multi = MultiTracker(model, config, device, backend)
+                 backend: str = "auto", template_memory: bool = True):
+        self._multi = MultiTracker(model, config, device, backend, template_memory)
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None, backend: str = "auto") -> "ViLTracker":
+                        config: TrackerConfig | None = None, backend: str = "auto",
+                        template_memory: bool = True) -> "ViLTracker":
         tracker = cls.__new__(cls)
-        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend)
+        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend, template_memory)
         return tracker
 
     @property

@@ -1,0 +1,177 @@
+"""The template memory (issue 10: compute each frame's work once): for a model whose template side never depends
+on the frame (scan order template_first, FiLM on the search tokens only), the templates' per-block states are
+computed once per template and every frame runs only the search tokens. Same outputs as the whole sequence
+within float rounding, on real frames, through both backends, and the same boxes in the tracker."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.model import get_preset
+from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
+from viltrack_ros.model.export import CachedTrackingStep, TemplateMemory, TrackingStep, example_step_inputs
+from viltrack_ros.model.network import ViLTrackNet
+from viltrack_ros.tracking import MultiTracker, ViLTracker
+from viltrack_ros.tracking.backends import ONNX_TOLERANCE, TorchBackend
+
+SEQUENCE = "vot2015_bag"
+# Boxes of the memory path and the whole-sequence path from the same state: float rounding (1e-6 in the logits)
+# must not move a box by more than this many pixels. Compared teacher-forced (each frame from the reference's
+# state), because over a sequence a 1e-6 px difference in a box can change one uint8 pixel of the next crop.
+BOX_TOLERANCE_PX = 0.05
+
+
+def _search_film_model(preset: str = "vil_hybrid", **changes) -> ViLTrackNet:
+    """The shipped weights (or a preset's random ones) in a film_tokens 'search' model, with a FiLM that is not
+    the identity so that the temporal context changes the output."""
+    shipped, _ = load_checkpoint(None)
+    config = get_preset(preset).replace(film_tokens="search", **changes)
+    torch.manual_seed(0)
+    model = ViLTrackNet(config)
+    if config.backbone == shipped.config.backbone and preset == "vil_hybrid" and not changes:
+        model.load_state_dict(shipped.state_dict())
+    for layer in model.backbone.film.layers:
+        for p in layer.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def real_frames(sequences_root):
+    from viltrack_ros.data.sequences import load_sequence_folder
+    sequence = load_sequence_folder(sequences_root / SEQUENCE)
+    return [sequence.read_frame(i) for i in range(15)], sequence.boxes[:15]
+
+
+def test_models_say_whether_they_have_a_template_memory():
+    assert _search_film_model().supports_template_memory
+    shipped_like = get_preset("vil_hybrid")                              # FiLM on all tokens
+    assert not ViLTrackNet(shipped_like, pretrained_stem=False).supports_template_memory
+    full_scan = shipped_like.replace(film_tokens="search", scan_order="alternate_full")
+    assert not ViLTrackNet(full_scan, pretrained_stem=False).supports_template_memory
+    with pytest.raises(ValueError, match="no template memory"):
+        ViLTrackNet(shipped_like, pretrained_stem=False).backbone.template_memory(torch.zeros(1, 1, 3, 80, 80))
+
+
+@pytest.mark.parametrize("preset,changes", [("vil_hybrid", {}), ("vil_mix_hybrid", {}),
+                                            ("vil_hybrid", {"num_templates": 2})],
+                         ids=["vil", "vil_mixed_attention", "two_templates"])
+def test_memory_step_equals_the_whole_sequence_over_frames(preset, changes):
+    """Three frames with the FiLM context carried: the cached step gives the whole-sequence step's outputs."""
+    model = _search_film_model(preset, **changes)
+    templates, _, boxes, context, active = example_step_inputs(model, batch=2)
+    torch.manual_seed(1)
+    templates = torch.randn_like(templates)
+    searches = [torch.randn(2, 3, model.config.search_size, model.config.search_size) for _ in range(3)]
+    plain, cached = TrackingStep(model), CachedTrackingStep(model)
+    with torch.no_grad():
+        memory = TemplateMemory(model)(templates, boxes)
+        plain_context = cached_context = context
+        plain_active = cached_active = active
+        for search in searches:
+            *expected, plain_context = plain(templates, search, boxes, plain_context, plain_active)
+            *got, cached_context = cached(*memory, search, cached_context, cached_active)
+            plain_active = cached_active = torch.ones(2, dtype=torch.bool)
+            for a, b in zip(expected, got):
+                torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+            torch.testing.assert_close(plain_context, cached_context, atol=1e-5, rtol=0)
+    assert not torch.allclose(expected[0], plain(templates, searches[-1], boxes, context, active)[0])
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_tracker_boxes_with_the_memory_equal_the_whole_sequence_on_real_frames(backend, real_frames):
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    frames, boxes = real_frames
+    model = _search_film_model()
+    reference = ViLTracker(copy.deepcopy(model), backend="torch", template_memory=False)
+    tracker = ViLTracker(model, backend=backend)
+    assert tracker._multi.backend.uses_template_memory
+    assert not reference._multi.backend.uses_template_memory
+    reference.init(frames[0], boxes[0])
+    tracker.init(frames[0], boxes[0])
+    for frame in frames[1:]:
+        _take_state(tracker._multi, reference._multi)
+        expected, got = reference.update(frame), tracker.update(frame)
+        np.testing.assert_allclose(got.box, expected.box, atol=BOX_TOLERANCE_PX)
+        assert abs(got.confidence - expected.confidence) < ONNX_TOLERANCE
+        assert got.status == expected.status
+
+
+def _take_state(candidate: MultiTracker, reference: MultiTracker) -> None:
+    """Teacher forcing: the candidate's targets continue from the reference's state, keeping their own memory."""
+    for target_id, target in reference._targets.items():
+        memory = candidate._targets[target_id].memory
+        candidate._targets[target_id] = copy.deepcopy(target)
+        candidate._targets[target_id].memory = memory
+
+
+def test_batched_targets_with_the_memory_equal_each_target_alone(real_frames):
+    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target."""
+    frames, boxes = real_frames
+    model = _search_film_model()
+    batched = MultiTracker(model, backend="torch")
+    starts = {0: boxes[0], 1: np.asarray(boxes[0]) + [20, 10, 0, 0], 2: np.asarray(boxes[0]) * [1, 1, 0.6, 0.6]}
+    alone = {}
+    for target_id, box in starts.items():
+        batched.init(target_id, frames[0], box)
+        alone[target_id] = ViLTracker(copy.deepcopy(model), backend="torch", template_memory=False)
+        alone[target_id].init(frames[0], box)
+    for frame in frames[1:6]:
+        for target_id, tracker in alone.items():
+            memory = batched._targets[target_id].memory
+            batched._targets[target_id] = copy.deepcopy(tracker._multi._targets[ViLTracker.TARGET_ID])
+            batched._targets[target_id].memory = memory
+        results = batched.update(frame)
+        for target_id, tracker in alone.items():
+            np.testing.assert_allclose(results[target_id].box, tracker.update(frame).box, atol=BOX_TOLERANCE_PX)
+
+
+def test_online_template_update_recomputes_the_memory(real_frames):
+    frames, boxes = real_frames
+    from viltrack_ros.tracking.config import TrackerConfig
+    config = TrackerConfig(update_interval=2, update_threshold=0.0)
+    model = _search_film_model(num_templates=2)
+    tracker = MultiTracker(model, config, backend="torch")
+    reference = MultiTracker(copy.deepcopy(model), config, backend="torch", template_memory=False)
+    for t in (tracker, reference):
+        t.init(0, frames[0], boxes[0])
+    first_memory = tracker._targets[0].memory
+    for frame in frames[1:6]:
+        # teacher forcing with the reference's templates: the memory must follow them
+        tracker._targets[0] = copy.deepcopy(reference._targets[0])
+        tracker._encode_memory(tracker._targets[0])
+        got, expected = tracker.update(frame)[0], reference.update(frame)[0]
+        np.testing.assert_allclose(got.box, expected.box, atol=BOX_TOLERANCE_PX)
+    # the template update happened and rebuilt the memory (an update at frame 4 inside tracker.update)
+    assert not np.array_equal(tracker._targets[0].templates[1], tracker._targets[0].templates[0])
+    assert any(not np.array_equal(a, b) for a, b in zip(first_memory, tracker._targets[0].memory))
+    updated = copy.deepcopy(tracker._targets[0])
+    tracker._encode_memory(updated)
+    for a, b in zip(updated.memory, tracker._targets[0].memory):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_onnx_export_writes_the_memory_graphs_and_the_cli_describes_them(tmp_path):
+    pytest.importorskip("onnxruntime")
+    import json
+    from viltrack_ros.cli import main
+    path = save_checkpoint(tmp_path / "search_film.pt", _search_film_model(), trained=True, training={"note": "t"})
+    assert main(["export", "--weights", str(path), "--onnx", str(tmp_path / "onnx")]) == 0
+    written = sorted(p.name for p in (tmp_path / "onnx").iterdir())
+    assert written == ["cached_step.onnx", "model.json", "template_encoder.onnx", "template_memory.onnx",
+                       "tracking_step.onnx"]
+    description = json.loads((tmp_path / "onnx" / "model.json").read_text())
+    assert description["cached_step.onnx"]["inputs"][-3:] == ["searches", "context", "active"]
+
+
+def test_torch_backend_refuses_nothing_and_runs_both_paths():
+    model = _search_film_model()
+    backend = TorchBackend(model, torch.device("cpu"))
+    templates, searches, boxes, context, active = (t.numpy() for t in example_step_inputs(model))
+    memory = backend.encode_memory(templates, boxes)
+    got = backend.step_with_memory(memory, searches, context, active)
+    expected = backend.step(templates, searches, boxes, context, active)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, atol=1e-5)

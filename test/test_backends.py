@@ -60,7 +60,9 @@ def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_mod
 
 def test_onnxruntime_outputs_equal_torch_on_real_frames(shipped_model, real_frames):
     frames, boxes = real_frames
-    torch_backend, onnx_backend = TorchBackend(shipped_model, torch.device("cpu")), OnnxRuntimeBackend(shipped_model)
+    # the whole-sequence step here (the template memory has its own tests: test_template_memory.py)
+    torch_backend = TorchBackend(shipped_model, torch.device("cpu"), template_memory=False)
+    onnx_backend = OnnxRuntimeBackend(shipped_model, template_memory=False)
     cfg = shipped_model.config
     template_crop, _ = crop_and_resize(frames[0], boxes[0], 2.0, cfg.template_size)
     template_image = normalised_chw(template_crop)[None]
@@ -146,17 +148,23 @@ def test_the_export_is_cached_per_checkpoint(small_checkpoint, tmp_path, monkeyp
     assert len(list(tmp_path.glob("*/tracking_step.onnx"))) == 2
 
 
-def test_a_damaged_cache_entry_is_exported_again(small_checkpoint, tmp_path, monkeypatch):
+@pytest.mark.parametrize("graph", ["tracking_step.onnx", "cached_step.onnx"])
+def test_a_damaged_cache_entry_is_exported_again(graph, small_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("VILTRACK_ONNX_CACHE", str(tmp_path))
     model, _ = load_checkpoint(small_checkpoint)
-    OnnxRuntimeBackend(model)
-    (cached,) = tmp_path.glob("*/tracking_step.onnx")
+    template_memory = graph == "cached_step.onnx"
+    assert model.supports_template_memory
+    OnnxRuntimeBackend(model, template_memory=template_memory)
+    (cached,) = tmp_path.glob(f"*/{graph}")
     cached.write_bytes(b"not an onnx model")                    # e.g. a disk that lost a block
-    backend = OnnxRuntimeBackend(model)
-    inputs = [t.numpy() for t in example_step_inputs(model)]
+    backend = OnnxRuntimeBackend(model, template_memory=template_memory)
+    templates, searches, boxes, context, active = (t.numpy() for t in example_step_inputs(model))
     with torch.no_grad():
         expected = TrackingStep(model)(*example_step_inputs(model))
-    actual = backend.step(*inputs)
+    if template_memory:
+        actual = backend.step_with_memory(backend.encode_memory(templates, boxes), searches, context, active)
+    else:
+        actual = backend.step(templates, searches, boxes, context, active)
     assert np.abs(expected[0].numpy() - actual[0]).max() < ONNX_TOLERANCE
     assert cached.read_bytes() != b"not an onnx model"           # the cache holds the fresh export again
 

@@ -239,8 +239,9 @@ def test_bench_times_a_mixformer_checkpoint_next_to_a_variant(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     names = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")][1:]
-    # (one row per CPU backend where there are several)
-    assert list(dict.fromkeys(names)) == ["MixFormer tiny_mixformer (arm)", "ViL vil_cpu [depth=2]"]
+    # (one row per CPU backend where there are several; a ViL with a template memory is timed with and without it)
+    assert list(dict.fromkeys(names)) == ["MixFormer tiny_mixformer (arm)", "ViL vil_cpu [depth=2] template memory",
+                                          "ViL vil_cpu [depth=2] whole sequence"]
 
 
 def test_mixformer_runs_the_same_through_onnxruntime():

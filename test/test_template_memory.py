@@ -1,7 +1,9 @@
-"""The template memory (issue 10: compute each frame's work once): for a model whose template side never depends
-on the frame (scan order template_first, FiLM on the search tokens only), the templates' per-block states are
-computed once per template and every frame runs only the search tokens. Same outputs as the whole sequence
-within float rounding, on real frames, through both backends, and the same boxes in the tracker."""
+"""The template memory (issue 10: compute each frame's work once): with scan order template_first the template side
+of the sequence never reads the frame, so the templates' per-block states are computed once per template and every
+frame runs only the search tokens through those blocks: all blocks when FiLM modulates the search tokens only
+(film_tokens 'search'), the blocks up to the first FiLM layer when it modulates everything (the shipped model).
+Same outputs as the whole sequence within float rounding, on real frames, through both backends, and the same
+boxes in the tracker."""
 import copy
 
 import numpy as np
@@ -22,19 +24,23 @@ SEQUENCE = "vot2015_bag"
 BOX_TOLERANCE_PX = 0.05
 
 
-def _search_film_model(preset: str = "vil_hybrid", **changes) -> ViLTrackNet:
-    """The shipped weights (or a preset's random ones) in a film_tokens 'search' model, with a FiLM that is not
-    the identity so that the temporal context changes the output."""
-    shipped, _ = load_checkpoint(None)
-    config = get_preset(preset).replace(film_tokens="search", **changes)
+def _model(preset: str = "vil_hybrid", shipped_weights: bool = False, **changes) -> ViLTrackNet:
+    """A preset's model (with the shipped weights when asked: vil_hybrid, whatever FiLM's token set), with a FiLM
+    that is not the identity so that the temporal context changes the output."""
+    config = get_preset(preset).replace(**changes)
     torch.manual_seed(0)
     model = ViLTrackNet(config)
-    if config.backbone == shipped.config.backbone and preset == "vil_hybrid" and not changes:
+    if shipped_weights:
+        shipped, _ = load_checkpoint(None)
         model.load_state_dict(shipped.state_dict())
     for layer in model.backbone.film.layers:
         for p in layer.parameters():
             torch.nn.init.normal_(p, std=0.05)
     return model.eval()
+
+
+def _search_film_model(**changes) -> ViLTrackNet:
+    return _model("vil_hybrid", shipped_weights=not changes, film_tokens="search", **changes)
 
 
 @pytest.fixture(scope="module")
@@ -44,22 +50,29 @@ def real_frames(sequences_root):
     return [sequence.read_frame(i) for i in range(15)], sequence.boxes[:15]
 
 
-def test_models_say_whether_they_have_a_template_memory():
-    assert _search_film_model().supports_template_memory
-    shipped_like = get_preset("vil_hybrid")                              # FiLM on all tokens
-    assert not ViLTrackNet(shipped_like, pretrained_stem=False).supports_template_memory
-    full_scan = shipped_like.replace(film_tokens="search", scan_order="alternate_full")
-    assert not ViLTrackNet(full_scan, pretrained_stem=False).supports_template_memory
+def test_which_blocks_a_model_caches():
+    shipped, _ = load_checkpoint(None)
+    assert shipped.config.film_tokens == "all" and shipped.backbone.template_memory_blocks == 2   # FiLM after block 1
+    assert _search_film_model().backbone.template_memory_blocks == 4                              # all blocks
+    plain = get_preset("vil_hybrid")
+    assert ViLTrackNet(plain.replace(film_interval=0), pretrained_stem=False).backbone.template_memory_blocks == 3
+    full_scan = ViLTrackNet(plain.replace(scan_order="alternate_full"), pretrained_stem=False)
+    assert not full_scan.supports_template_memory
     with pytest.raises(ValueError, match="no template memory"):
-        ViLTrackNet(shipped_like, pretrained_stem=False).backbone.template_memory(torch.zeros(1, 1, 3, 80, 80))
+        full_scan.backbone.template_memory(torch.zeros(1, 1, 3, 80, 80))
 
 
-@pytest.mark.parametrize("preset,changes", [("vil_hybrid", {}), ("vil_mix_hybrid", {}),
-                                            ("vil_hybrid", {"num_templates": 2})],
-                         ids=["vil", "vil_mixed_attention", "two_templates"])
+@pytest.mark.parametrize("preset,changes", [("vil_hybrid", {"film_tokens": "search"}),
+                                            ("vil_hybrid", {"film_tokens": "all"}),
+                                            ("vil_mix_hybrid", {"film_tokens": "search"}),
+                                            ("vil_mix_hybrid", {"film_tokens": "all"}),
+                                            ("vil_hybrid", {"film_tokens": "search", "num_templates": 2}),
+                                            ("vil_hybrid", {"film_tokens": "all", "num_templates": 2})],
+                         ids=["vil_search_film", "vil_all_film", "mixed_attention_search_film",
+                              "mixed_attention_all_film", "two_templates_search_film", "two_templates_all_film"])
 def test_memory_step_equals_the_whole_sequence_over_frames(preset, changes):
     """Three frames with the FiLM context carried: the cached step gives the whole-sequence step's outputs."""
-    model = _search_film_model(preset, **changes)
+    model = _model(preset, **changes)
     templates, _, boxes, context, active = example_step_inputs(model, batch=2)
     torch.manual_seed(1)
     templates = torch.randn_like(templates)
@@ -80,11 +93,12 @@ def test_memory_step_equals_the_whole_sequence_over_frames(preset, changes):
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
-def test_tracker_boxes_with_the_memory_equal_the_whole_sequence_on_real_frames(backend, real_frames):
+@pytest.mark.parametrize("film_tokens", ["all", "search"])
+def test_tracker_boxes_with_the_memory_equal_the_whole_sequence_on_real_frames(backend, film_tokens, real_frames):
     if backend == "onnxruntime":
         pytest.importorskip("onnxruntime")
     frames, boxes = real_frames
-    model = _search_film_model()
+    model = _model(shipped_weights=True, film_tokens=film_tokens)
     reference = ViLTracker(copy.deepcopy(model), backend="torch", template_memory=False)
     tracker = ViLTracker(model, backend=backend)
     assert tracker._multi.backend.uses_template_memory
@@ -107,11 +121,15 @@ def _take_state(candidate: MultiTracker, reference: MultiTracker) -> None:
         candidate._targets[target_id].memory = memory
 
 
-def test_batched_targets_with_the_memory_equal_each_target_alone(real_frames):
-    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target."""
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_batched_targets_with_the_memory_equal_each_target_alone(backend, real_frames):
+    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target (the
+    exported graphs keep their batch axis dynamic)."""
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime")
     frames, boxes = real_frames
-    model = _search_film_model()
-    batched = MultiTracker(model, backend="torch")
+    model = _model(shipped_weights=True)
+    batched = MultiTracker(model, backend=backend)
     starts = {0: boxes[0], 1: np.asarray(boxes[0]) + [20, 10, 0, 0], 2: np.asarray(boxes[0]) * [1, 1, 0.6, 0.6]}
     alone = {}
     for target_id, box in starts.items():
@@ -132,7 +150,7 @@ def test_online_template_update_recomputes_the_memory(real_frames):
     frames, boxes = real_frames
     from viltrack_ros.tracking.config import TrackerConfig
     config = TrackerConfig(update_interval=2, update_threshold=0.0)
-    model = _search_film_model(num_templates=2)
+    model = _model(num_templates=2)
     tracker = MultiTracker(model, config, backend="torch")
     reference = MultiTracker(copy.deepcopy(model), config, backend="torch", template_memory=False)
     for t in (tracker, reference):

@@ -106,7 +106,7 @@ def test_runs_the_same_through_onnxruntime():
     from viltrack_ros.model.export import example_step_inputs
     from viltrack_ros.tracking.backends import ONNX_TOLERANCE, OnnxRuntimeBackend, TorchBackend
     model = _model(seed=6)
-    onnx = OnnxRuntimeBackend(model, threads=1, cache=False)
+    onnx = OnnxRuntimeBackend(model, threads=1, cache=False, template_memory=False)   # the whole-sequence graph
     reference = TorchBackend(model, torch.device("cpu"))
     torch.manual_seed(6)
     images = torch.randn(2, 3, 32, 32).numpy()

@@ -175,15 +175,22 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2 ** 20
 
 
-def _step_gflops(model) -> str:
-    """FLOPs of one tracking step (template features given), counted by PyTorch on the CPU."""
+def _step_gflops(model, template_memory: bool = False) -> str:
+    """FLOPs of one tracking step (template features, or the template memory, given), counted by PyTorch on the
+    CPU."""
     import copy
     import torch
     from torch.utils.flop_counter import FlopCounterMode
-    from .model.export import TrackingStep, example_step_inputs
+    from .model.export import CachedTrackingStep, TemplateMemory, TrackingStep, example_step_inputs
     cpu_model = copy.deepcopy(model).cpu().eval()
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        TrackingStep(cpu_model)(*example_step_inputs(cpu_model))
+    templates, searches, boxes, context, active = example_step_inputs(cpu_model)
+    with torch.no_grad():
+        memory = TemplateMemory(cpu_model)(templates, boxes) if template_memory else None
+        with FlopCounterMode(display=False) as counter:
+            if template_memory:
+                CachedTrackingStep(cpu_model)(*memory, searches, context, active)
+            else:
+                TrackingStep(cpu_model)(templates, searches, boxes, context, active)
     return f"{counter.get_total_flops() / 1e9:.2f}"
 
 
@@ -243,16 +250,23 @@ def cmd_bench(args) -> int:
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         for label, model in models():
-            flops = _step_gflops(model)
+            # A model with a template memory is also timed without it (the whole sequence every frame): the saving
+            # is measured in the same run.
+            memory_modes = [True, False] if model.supports_template_memory else [False]
             for backend in cpu_backends if device == "cpu" else ["torch"]:
-                tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend)
-                tracker.init(0, frames[0], box)
-                times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
-                backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
-                rows.append(percentile_row(f"{backbone} {label}", times, f"{count_parameters(model) / 1e6:.2f}M", flops,
-                                           device, backend))
-                if label.startswith("shipped"):
-                    shipped_trackers[(device, backend)] = tracker
+                for template_memory in memory_modes:
+                    tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend,
+                                           template_memory=template_memory)
+                    tracker.init(0, frames[0], box)
+                    times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
+                    backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
+                    mode = "" if len(memory_modes) == 1 else (" template memory" if template_memory
+                                                              else " whole sequence")
+                    rows.append(percentile_row(f"{backbone} {label}{mode}", times,
+                                               f"{count_parameters(model) / 1e6:.2f}M",
+                                               _step_gflops(model, template_memory), device, backend))
+                    if label.startswith("shipped") and template_memory == memory_modes[0]:
+                        shipped_trackers[(device, backend)] = tracker
         if device == "cuda":
             print(f"GPU peak memory: {torch.cuda.max_memory_allocated() / 2 ** 20:.0f} MiB")
     if not args.no_peers:

@@ -146,9 +146,9 @@ PRESETS: dict[str, ModelConfig] = {
     "vil_hybrid": ModelConfig(name="vil_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                               template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
                               head_channels=64, drop_path_rate=0.0, correlation_cells=3),
-    # The shipped default (README, "Model"): vil_hybrid with every second block a mixed-attention block (mLSTM,
-    # mixed attention, mLSTM, mixed attention; TMoE in the last, FiLM after blocks 1 and 3); won the ViL block
-    # layouts on val/dev (config/train/vil_mix.yaml).
+    # vil_hybrid with every second block a mixed-attention block (mLSTM, mixed attention, mLSTM, mixed attention;
+    # TMoE in the last, FiLM after blocks 1 and 3): compared in config/train/vil_mix.yaml (README, "Model"), where
+    # it lost to the 4 mLSTM blocks on val and dev at the same budget.
     "vil_mix_hybrid": ModelConfig(name="vil_mix_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                                   template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
                                   head_channels=64, drop_path_rate=0.0, correlation_cells=3,

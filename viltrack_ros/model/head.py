@@ -37,8 +37,8 @@ class CenterHead(nn.Module):
         nn.init.constant_(self.score[-1].bias, -4.6)
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        B, N, D = features.shape
-        grid = features.transpose(1, 2).reshape(B, D, self.grid, self.grid)
+        # (no batch-size arithmetic: a traced export keeps its batch axis dynamic)
+        grid = features.transpose(1, 2).unflatten(2, (self.grid, self.grid))
         return {"score_logits": self.score(grid), "offset": torch.sigmoid(self.offset(grid)),
                 "size": torch.sigmoid(self.size(grid))}
 

@@ -95,7 +95,7 @@ class ViLTrackNet(nn.Module):
         """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors:
         each block's memory (see the backbone), then the correlation kernel when the model has the prior."""
         memory, template_stem = self.backbone.template_memory(templates, template_stem_given)
-        flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]
+        flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
         if self.config.correlation_cells:
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
         return flat
@@ -105,10 +105,13 @@ class ViLTrackNet(nn.Module):
         """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`: the same outputs
         (float rounding aside), without the template tokens."""
         block_memory, rest = [], list(memory)
-        for block in self.backbone.blocks:
+        cached = self.backbone.template_memory_blocks
+        for block in self.backbone.blocks[:cached]:
             size = 2 if isinstance(block, MixFormerBlock) else 4
             chunk, rest = rest[:size], rest[size:]
             block_memory.append(tuple(chunk) if size == 2 else MLSTMLayerState(chunk[0], MLSTMState(*chunk[1:])))
+        if cached < len(self.backbone.blocks):         # the template tokens after the cached blocks
+            block_memory.append(rest.pop(0))
         features, search_stem = self.backbone.search_with_memory(block_memory, searches, given_stem_features,
                                                                  update_context)
         if self.config.correlation_cells:
@@ -134,6 +137,8 @@ def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
 def _flatten_memory(block_memory) -> tuple[torch.Tensor, ...]:
     if isinstance(block_memory, MLSTMLayerState):
         return (block_memory.conv_history, *block_memory.cell)
+    if isinstance(block_memory, torch.Tensor):      # template tokens
+        return (block_memory,)
     return tuple(block_memory)
 
 

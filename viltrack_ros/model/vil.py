@@ -243,16 +243,7 @@ class ViLBackbone(StemTokens):
         x, segments, stem_features = self.embed(templates, searches, given_stem_features, template_stem_given)
         num_templates, num_frames = templates.shape[1], searches.shape[1]
         num_template_tokens = sum(segments[:num_templates])
-        for index, block in enumerate(self.blocks):
-            if isinstance(block, MixFormerBlock):
-                x = self._mixed_attention(block, x, num_templates, num_frames)
-            elif index in self._right_to_left:
-                x = self._reverse(block(self._reverse(x, segments)), segments)
-            else:
-                x = block(x)
-            film_index = self.film.layer_after_block(index)
-            if film_index is not None:
-                x = self._modulate(film_index, x, num_template_tokens)
+        x = self._run_blocks(x, 0, segments, num_templates, num_frames)
         x = self.norm(x)
         if update_context:
             self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
@@ -262,27 +253,62 @@ class ViLBackbone(StemTokens):
             search_features = search_features[:, 0]
         return template_features, search_features, stem_features
 
+    def _run_blocks(self, x: torch.Tensor, start: int, segments: list[int], num_templates: int,
+                    num_frames: int) -> torch.Tensor:
+        """Blocks ``start..depth-1`` (with their FiLM layers) on the whole sequence."""
+        num_template_tokens = sum(segments[:num_templates])
+        for index in range(start, len(self.blocks)):
+            block = self.blocks[index]
+            if isinstance(block, MixFormerBlock):
+                x = self._mixed_attention(block, x, num_templates, num_frames)
+            elif index in self._right_to_left:
+                x = self._reverse(block(self._reverse(x, segments)), segments)
+            else:
+                x = block(x)
+            film_index = self.film.layer_after_block(index)
+            if film_index is not None:
+                x = self._modulate(film_index, x, num_template_tokens)
+        return x
+
     # --- template memory: the template side once per template, then the search tokens alone per frame ------
     @property
+    def template_memory_blocks(self) -> int:
+        """How many leading blocks see template tokens that never change after init: the scan must keep the
+        templates first (``template_first``; the search then never reaches them), and the template tokens change
+        only where FiLM modulates them (``film_tokens: all``: after the first FiLM layer). All blocks with
+        ``film_tokens: search``; none with ``alternate_full``."""
+        if self.config.scan_order != "template_first":
+            return 0
+        depth = len(self.blocks)
+        if self.config.film_tokens == "search":
+            return depth
+        # film_tokens 'all': up to the first FiLM layer, and never the last block, whose template tokens the
+        # temporal context is made of
+        first_film = next((i + 1 for i in range(depth) if self.film.layer_after_block(i) is not None), depth)
+        return min(first_film, depth - 1)
+
+    @property
     def supports_template_memory(self) -> bool:
-        """True when the template side of the sequence never depends on a search frame or on the temporal state:
-        the scan keeps the templates first in every block and FiLM leaves them alone."""
-        return self.config.scan_order == "template_first" and self.config.film_tokens == "search"
+        return self.template_memory_blocks > 0
 
     def template_memory(self, templates: torch.Tensor, template_stem_given: bool = False):
-        """Templates ``(B, T, ...)`` -> (one memory per block, template stem features): an mLSTM block's
-        ``MLSTMLayerState`` after the template tokens (conv history and cell memory), a mixed-attention block's
-        template keys and values. With them :meth:`search_with_memory` gives what the whole sequence gives."""
-        if not self.supports_template_memory:
-            raise ValueError("this model's templates depend on the frame (film_tokens 'all' or scan_order "
-                             "'alternate_full'): it has no template memory")
+        """Templates ``(B, T, ...)`` -> (memory, template stem features). The memory holds, for each of the
+        first :attr:`template_memory_blocks` blocks, an mLSTM block's ``MLSTMLayerState`` after the template tokens
+        (conv history and cell memory) or a mixed-attention block's template keys and values; when later blocks
+        remain (``film_tokens: all``), also the template tokens after the last cached one ``(B, T*Nt, dim)``. With it
+        :meth:`search_with_memory` gives what the whole sequence gives."""
+        cached = self.template_memory_blocks
+        if not cached:
+            raise ValueError("this model's templates depend on the frame from its first block (scan_order "
+                             "'alternate_full', or FiLM on all tokens in a 1-block model): it has no template memory")
         if templates.ndim == 4:
             templates = templates.unsqueeze(1)
         num_templates = templates.shape[1]
         x, template_stem = self.embed_templates(templates, template_stem_given)
         segments = [self.config.template_grid ** 2] * num_templates
         memory = []
-        for index, block in enumerate(self.blocks):
+        for index in range(cached):
+            block = self.blocks[index]
             if isinstance(block, MixFormerBlock):
                 x, keys_values = block.forward_templates(x, self.config.template_grid, num_templates)
                 memory.append(keys_values)
@@ -293,14 +319,19 @@ class ViLBackbone(StemTokens):
             else:
                 x, state = block.forward_with_state(x)
                 memory.append(state)
+        if cached < len(self.blocks):
+            memory.append(x)
         return memory, template_stem
 
     def search_with_memory(self, memory, searches: torch.Tensor, given_stem_features: bool = False,
                            update_context: bool = True):
         """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> search features
-        ``(B, Ns, dim)`` and the search stem features; FiLM and the context as in ``forward``."""
+        ``(B, Ns, dim)`` and the search stem features; FiLM and the context as in ``forward``. The cached blocks
+        run the search tokens alone; any later blocks run the whole sequence from the cached template tokens."""
+        cached = self.template_memory_blocks
         x, search_stem = self.embed_search(searches, given_stem_features)
-        for index, (block, block_memory) in enumerate(zip(self.blocks, memory)):
+        for index in range(cached):
+            block, block_memory = self.blocks[index], memory[index]
             if isinstance(block, MixFormerBlock):
                 x = block.forward_search(x, block_memory, self.config.search_grid)
             elif index in self._right_to_left:
@@ -308,8 +339,22 @@ class ViLBackbone(StemTokens):
             else:
                 x = block.forward_with_state(x, block_memory)[0]
             film_index = self.film.layer_after_block(index)
-            if film_index is not None:
-                x = self.film.modulate(film_index, x)
+            if film_index is not None and self.config.film_tokens == "search":
+                x = self.film.modulate(film_index, x)       # the search tokens alone, as in forward
+        if cached < len(self.blocks):
+            template_tokens = memory[cached]
+            num_template_tokens = template_tokens.shape[1]
+            num_templates = num_template_tokens // self.config.template_grid ** 2
+            x = torch.cat([template_tokens, x], dim=1)
+            film_index = self.film.layer_after_block(cached - 1)
+            if film_index is not None:          # the FiLM layer that ends the cached prefix modulates everything
+                x = self._modulate(film_index, x, num_template_tokens)
+            segments = [self.config.template_grid ** 2] * num_templates + [x.shape[1] - num_template_tokens]
+            x = self._run_blocks(x, cached, segments, num_templates, 1)
+            x = self.norm(x)
+            if update_context:
+                self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
+            return x[:, num_template_tokens:], search_stem
         x = self.norm(x)
         if update_context:
             self.film.update_context(x)

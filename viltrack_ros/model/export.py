@@ -26,8 +26,8 @@ STEP_INPUTS = ("templates", "searches", "template_boxes", "context", "active")
 STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context")
 ONNX_OPSET = 17
 # Bumped whenever the exported graphs change for the same weights (cached exports are keyed by it).
-# 2: fused mLSTM projections, template memory graphs.
-EXPORT_FORMAT = 2
+# 2: fused mLSTM projections, template memory graphs; 3: the head's reshape keeps the batch axis dynamic.
+EXPORT_FORMAT = 3
 
 
 def context_tokens(model: ViLTrackNet) -> int:

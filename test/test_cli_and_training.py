@@ -59,11 +59,15 @@ def test_bench_prints_a_table_with_peers():
     rows = [[cell.strip() for cell in l.split("|")[1:-1]] for l in lines[1:]]   # after the header
     names = [row[0] for row in rows]
     shipped = load_checkpoint(None)[1]["model_config"]["name"]
-    ours = [f"ViL shipped ({shipped})", "ViL vil_cpu", "ViL vil_cpu [depth=2, scan_order=alternate_full]"]
-    # every network on both CPU backends, then the peers
-    assert [(row[0], row[2]) for row in rows[:6]] == [(name, backend) for name in ours
-                                                      for backend in ("torch", "onnxruntime")]
-    expected = [name for name in ours for _ in range(2)] + ["OpenCV CSRT", "OpenCV KCF"]
+    # every network on both CPU backends (with and without its template memory where it has one: not with the
+    # alternate_full scan), then the peers
+    modes = (" template memory", " whole sequence")
+    ours = [(f"ViL shipped ({shipped})", modes), ("ViL vil_cpu", modes),
+            ("ViL vil_cpu [depth=2, scan_order=alternate_full]", ("",))]
+    expected_rows = [(name + mode, backend) for name, name_modes in ours for backend in ("torch", "onnxruntime")
+                     for mode in name_modes]
+    assert [(row[0], row[2]) for row in rows[:len(expected_rows)]] == expected_rows
+    expected = [name for name, _ in expected_rows] + ["OpenCV CSRT", "OpenCV KCF"]
     from viltrack_ros.evaluation.trackers import find_nanotrack
     if find_nanotrack()[0] is not None:
         expected.append("NanoTrack v2")

@@ -221,3 +221,22 @@ def test_shipped_weights_track_a_real_sequence_when_present(sequences_root):
         image = read_rgb(path)
         assert_inside(tracker.update(image).box, image.shape)
     assert info["trained"]
+
+
+def test_more_targets_than_one_network_batch_give_the_same_results(monkeypatch):
+    """Targets beyond MAX_BATCH go through the network in several calls: the results equal one call for all."""
+    from viltrack_ros.tracking import tracker as tracker_module
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    results = {}
+    for max_batch in (4, 64):
+        monkeypatch.setattr(tracker_module, "MAX_BATCH", max_batch)
+        multi = MultiTracker.from_checkpoint(None, backend="torch")
+        for target_id in range(10):
+            multi.init(target_id, frames[0], (10 + 10 * target_id, 20, 30, 40))
+        results[max_batch] = [multi.update(frame) for frame in frames[1:]]
+    for chunked, whole in zip(results[4], results[64]):
+        assert chunked.keys() == whole.keys() == set(range(10))
+        for target_id in chunked:
+            np.testing.assert_allclose(chunked[target_id].box, whole[target_id].box, atol=1e-3)
+            assert chunked[target_id].status == whole[target_id].status

@@ -59,6 +59,10 @@ def hann_window(grid: int) -> np.ndarray:
     return hann[:, None] * hann[None, :]
 
 
+# Largest number of targets in one network call (see MultiTracker.update).
+MAX_BATCH = 16
+
+
 @dataclass
 class _Target:
     box: np.ndarray                         # last box (x, y, w, h)
@@ -146,16 +150,12 @@ class MultiTracker:
             search_crops.append(normalised_chw(crop))
             transforms.append(transform)
         searches = np.stack(search_crops)
-        context, active = self._film_contexts(targets)
-        if self.backend.uses_template_memory:
-            memory = tuple(np.concatenate(parts) for parts in zip(*(t.memory for t in targets)))
-            score_logits, offset, box_size, next_context = self.backend.step_with_memory(memory, searches, context,
-                                                                                         active)
-        else:
-            templates = np.stack([t.templates for t in targets])
-            template_boxes = np.stack([t.template_box for t in targets])
-            score_logits, offset, box_size, next_context = self.backend.step(templates, searches, template_boxes,
-                                                                             context, active)
+        # Many targets go through the network in batches of at most MAX_BATCH: a batch keeps most of the batching
+        # gain, and the calling thread returns to Python between batches (a stop signal waits for one batch, not
+        # for all 64 targets).
+        chunks = [self._network_step(targets[i:i + MAX_BATCH], searches[i:i + MAX_BATCH])
+                  for i in range(0, len(targets), MAX_BATCH)]
+        score_logits, offset, box_size, next_context = (np.concatenate(parts) for parts in zip(*chunks))
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
@@ -175,6 +175,15 @@ class MultiTracker:
             results[target_id] = (self._advance(target, image, image_box, float(confidence)) if valid
                                   else self._fault(target))
         return results
+
+    def _network_step(self, targets: list[_Target], searches: np.ndarray) -> tuple[np.ndarray, ...]:
+        context, active = self._film_contexts(targets)
+        if self.backend.uses_template_memory:
+            memory = tuple(np.concatenate(parts) for parts in zip(*(t.memory for t in targets)))
+            return self.backend.step_with_memory(memory, searches, context, active)
+        templates = np.stack([t.templates for t in targets])
+        template_boxes = np.stack([t.template_box for t in targets])
+        return self.backend.step(templates, searches, template_boxes, context, active)
 
     def _fault(self, target: _Target) -> TrackResult:
         """The network gave NaN or inf for this target: it is LOST at once (never a NaN box, never a silent

@@ -15,6 +15,8 @@ TINY = ModelConfig(name="tiny_mixformer", backbone="mixformer", dim=32, depth=2,
 TINY_VIL = ModelConfig(name="tiny_vil", dim=32, depth=2, patch_size=16, template_size=32, search_size=64,
                        num_templates=2, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1, num_experts=2,
                        head_channels=16, drop_path_rate=0.0)
+# The ViL with its second block a mixed-attention block (test_vil_mixed_attention.py has its own tests).
+TINY_VIL_MIX = TINY_VIL.replace(name="tiny_vil_mix", mixed_attention_every=2)
 
 
 def _randomise_frozen_norms(model, seed=0):
@@ -141,7 +143,7 @@ def test_frozen_batch_norm_loads_a_regular_batch_norm_state():
     torch.testing.assert_close(frozen(x), source.eval()(x))
 
 
-@pytest.mark.parametrize("config", [TINY, TINY_VIL], ids=["mixformer", "vil"])
+@pytest.mark.parametrize("config", [TINY, TINY_VIL, TINY_VIL_MIX], ids=["mixformer", "vil", "vil_mixed_attention"])
 def test_checkpoint_of_each_backbone_round_trips(config, tmp_path):
     model = _model(config, seed=4)
     path = save_checkpoint(tmp_path / f"{config.backbone}.pt", model, trained=True, training={"note": "test"})
@@ -244,12 +246,14 @@ def test_bench_times_a_mixformer_checkpoint_next_to_a_variant(tmp_path):
                                           "ViL vil_cpu [depth=2] whole sequence"]
 
 
-def test_mixformer_runs_the_same_through_onnxruntime():
+@pytest.mark.parametrize("config", [TINY, TINY_VIL_MIX], ids=["mixformer", "vil_mixed_attention"])
+def test_mixed_attention_runs_the_same_through_onnxruntime(config):
     pytest.importorskip("onnxruntime")
     from viltrack_ros.model.export import example_step_inputs
     from viltrack_ros.tracking.backends import ONNX_TOLERANCE, OnnxRuntimeBackend, TorchBackend
-    model = _model(TINY.replace(num_templates=2))
-    onnx = OnnxRuntimeBackend(model, threads=1, cache=False)
+    model = _model(config.replace(num_templates=2))
+    # the whole-sequence graph (the template memory has its own tests: test_template_memory.py)
+    onnx = OnnxRuntimeBackend(model, threads=1, cache=False, template_memory=False)
     reference = TorchBackend(model, torch.device("cpu"))
     torch.manual_seed(6)
     images = torch.randn(4, 3, 32, 32).numpy()

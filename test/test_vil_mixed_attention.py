@@ -1,10 +1,8 @@
 """The ViL with mixed-attention blocks between its mLSTM blocks (``ModelConfig.mixed_attention_every``)."""
-import numpy as np
 import pytest
 import torch
 
 from viltrack_ros.model import ModelConfig, build_model, get_preset
-from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
 from viltrack_ros.model.mixed_attention import MixFormerBlock
 from viltrack_ros.model.vil import ViLBlock
 
@@ -85,36 +83,3 @@ def test_film_state_modulates_the_mixed_attention_layout():
         first = model(templates, search)["score_logits"]
         second = model(templates, search)["score_logits"]
     assert not torch.allclose(first, second)
-
-
-def test_checkpoint_round_trip(tmp_path):
-    model = _model(seed=4)
-    path = save_checkpoint(tmp_path / "mix.pt", model, trained=True, training={"note": "test"})
-    loaded, _ = load_checkpoint(path)
-    assert loaded.config == TINY_MIX
-    torch.manual_seed(5)
-    templates, search = torch.randn(2, 1, 3, 32, 32), torch.randn(2, 3, 64, 64)
-    with torch.no_grad():
-        expected = model(templates, search, update_context=False)
-        got = loaded(templates, search, update_context=False)
-    for name in expected:
-        assert torch.equal(expected[name], got[name]), name
-
-
-def test_runs_the_same_through_onnxruntime():
-    pytest.importorskip("onnxruntime")
-    from viltrack_ros.model.export import example_step_inputs
-    from viltrack_ros.tracking.backends import ONNX_TOLERANCE, OnnxRuntimeBackend, TorchBackend
-    model = _model(seed=6)
-    onnx = OnnxRuntimeBackend(model, threads=1, cache=False, template_memory=False)   # the whole-sequence graph
-    reference = TorchBackend(model, torch.device("cpu"))
-    torch.manual_seed(6)
-    images = torch.randn(2, 3, 32, 32).numpy()
-    templates = reference.encode_templates(images)
-    np.testing.assert_allclose(onnx.encode_templates(images), templates, atol=ONNX_TOLERANCE)
-    _, _, boxes, context, active = example_step_inputs(model, batch=2)
-    context = torch.randn_like(context)      # a FiLM context in play, as on every frame after the first
-    inputs = (templates.reshape(2, 1, *templates.shape[1:]), torch.randn(2, 3, 64, 64).numpy(), boxes.numpy(),
-              context.numpy(), active.numpy())
-    for got, expected in zip(onnx.step(*inputs), reference.step(*inputs)):
-        np.testing.assert_allclose(got, expected, atol=ONNX_TOLERANCE)

@@ -253,6 +253,7 @@ def cmd_bench(args) -> int:
             # A model with a template memory is also timed without it (the whole sequence every frame): the saving
             # is measured in the same run.
             memory_modes = [True, False] if model.supports_template_memory else [False]
+            flops = {mode: _step_gflops(model, mode) for mode in memory_modes}
             for backend in cpu_backends if device == "cpu" else ["torch"]:
                 for template_memory in memory_modes:
                     tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend,
@@ -264,7 +265,7 @@ def cmd_bench(args) -> int:
                                                               else " whole sequence")
                     rows.append(percentile_row(f"{backbone} {label}{mode}", times,
                                                f"{count_parameters(model) / 1e6:.2f}M",
-                                               _step_gflops(model, template_memory), device, backend))
+                                               flops[template_memory], device, backend))
                     if label.startswith("shipped") and template_memory == memory_modes[0]:
                         shipped_trackers[(device, backend)] = tracker
         if device == "cuda":

@@ -116,10 +116,7 @@ class CachedTrackingStep(nn.Module):
 
 def memory_names(model: ViLTrackNet) -> list[str]:
     """Names of the template memory's tensors, in order (ONNX input/output names)."""
-    templates, _, template_boxes, _, _ = example_step_inputs(model)
-    with torch.no_grad():
-        count = len(TemplateMemory(model)(templates, template_boxes))
-    return [f"memory_{i}" for i in range(count)]
+    return [f"memory_{i}" for i in range(model.template_memory_size)]
 
 
 def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tensor, ...]:

@@ -19,7 +19,38 @@ class MLSTMLayerState(NamedTuple):
     cell: MLSTMState
 
 
-class MLSTMLayer(nn.Module):
+class _MLSTMLayerBase(nn.Module):
+    """The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define):
+    up-projection, causal conv, the cell, per-head norm, skip, output gate and down-projection. Subclasses set
+    ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip, proj_down``."""
+
+    def _qkv_gates(self, x_conv: torch.Tensor, x_mlstm: torch.Tensor):
+        """-> ``q, k, v (B, S, inner)``, ``igate, fgate (B, NH, S)``."""
+        raise NotImplementedError
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        B, S, _ = x.shape
+        return x.view(B, S, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, state: MLSTMLayerState | None = None, return_state: bool = False,
+                form: str | None = None):
+        form = form or self.form
+        x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)
+        x_conv, conv_history = self.conv(x_mlstm, None if state is None else state.conv_history)
+        x_conv = F.silu(x_conv)
+        q, k, v, igate, fgate = self._qkv_gates(x_conv, x_mlstm)
+        kwargs = {"chunk_size": self.chunk_size} if form == "chunkwise" else {}
+        result = CELL_FORMS[form](self._heads(q), self._heads(k), self._heads(v), igate, fgate,
+                                  state=None if state is None else state.cell, return_state=return_state, **kwargs)
+        h, cell = result if return_state else (result, None)
+        h = self.out_norm(h) + self.learnable_skip * x_conv
+        out = self.proj_down(h * F.silu(z))
+        if return_state:
+            return out, MLSTMLayerState(conv_history, cell)
+        return out
+
+
+class MLSTMLayer(_MLSTMLayerBase):
     """``(B, S, dim) -> (B, S, dim)``; inner width ``proj_factor * dim``, ``num_heads`` cell heads."""
 
     def __init__(self, dim: int, num_heads: int = 4, proj_factor: float = 2.0, qkv_blocksize: int = 4,
@@ -51,32 +82,15 @@ class MLSTMLayer(nn.Module):
         nn.init.zeros_(self.igate.weight)
         nn.init.normal_(self.igate.bias, std=0.1)
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        B, S, _ = x.shape
-        return x.view(B, S, self.num_heads, self.head_dim).transpose(1, 2)
-
-    def forward(self, x: torch.Tensor, state: MLSTMLayerState | None = None, return_state: bool = False,
-                form: str | None = None):
-        form = form or self.form
-        x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)
-        x_conv, conv_history = self.conv(x_mlstm, None if state is None else state.conv_history)
-        x_conv = F.silu(x_conv)
+    def _qkv_gates(self, x_conv: torch.Tensor, x_mlstm: torch.Tensor):
         q, k, v = self.q_proj(x_conv), self.k_proj(x_conv), self.v_proj(x_mlstm)
         gate_in = torch.cat([q, k, v], dim=-1)
         igate = self.igate(gate_in).transpose(1, 2)               # (B, NH, S)
         fgate = self.fgate(gate_in).transpose(1, 2)
-        kwargs = {"chunk_size": self.chunk_size} if form == "chunkwise" else {}
-        result = CELL_FORMS[form](self._heads(q), self._heads(k), self._heads(v), igate, fgate,
-                                  state=None if state is None else state.cell, return_state=return_state, **kwargs)
-        h, cell = result if return_state else (result, None)
-        h = self.out_norm(h) + self.learnable_skip * x_conv
-        out = self.proj_down(h * F.silu(z))
-        if return_state:
-            return out, MLSTMLayerState(conv_history, cell)
-        return out
+        return q, k, v, igate, fgate
 
 
-class FusedMLSTMLayer(nn.Module):
+class FusedMLSTMLayer(_MLSTMLayerBase):
     """:class:`MLSTMLayer`'s function with its projections merged for inference (model.export): q and k (both
     read the conv output) and the gates' share of them in one GEMM, v and the gates' share of it in another.
 
@@ -107,26 +121,9 @@ class FusedMLSTMLayer(nn.Module):
         self.mlstm_proj.bias.data[inner:] = torch.cat([layer.igate.bias, layer.fgate.bias]).detach()
         self.requires_grad_(False)
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        B, S, _ = x.shape
-        return x.view(B, S, self.num_heads, self.head_dim).transpose(1, 2)
-
-    def forward(self, x: torch.Tensor, state: MLSTMLayerState | None = None, return_state: bool = False,
-                form: str | None = None):
-        form = form or self.form
+    def _qkv_gates(self, x_conv: torch.Tensor, x_mlstm: torch.Tensor):
         inner, heads = self.inner, self.num_heads
-        x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)
-        x_conv, conv_history = self.conv(x_mlstm, None if state is None else state.conv_history)
-        x_conv = F.silu(x_conv)
         q, k, gates_conv = self.conv_proj(x_conv).split([inner, inner, 2 * heads], dim=-1)
         v, gates_mlstm = self.mlstm_proj(x_mlstm).split([inner, 2 * heads], dim=-1)
         igate, fgate = (gates_conv + gates_mlstm).transpose(1, 2).split(heads, dim=1)   # (B, NH, S) each
-        kwargs = {"chunk_size": self.chunk_size} if form == "chunkwise" else {}
-        result = CELL_FORMS[form](self._heads(q), self._heads(k), self._heads(v), igate, fgate,
-                                  state=None if state is None else state.cell, return_state=return_state, **kwargs)
-        h, cell = result if return_state else (result, None)
-        h = self.out_norm(h) + self.learnable_skip * x_conv
-        out = self.proj_down(h * F.silu(z))
-        if return_state:
-            return out, MLSTMLayerState(conv_history, cell)
-        return out
+        return q, k, v, igate, fgate

@@ -100,18 +100,31 @@ class ViLTrackNet(nn.Module):
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
         return flat
 
+    @property
+    def template_memory_size(self) -> int:
+        """How many tensors :meth:`template_memory` returns."""
+        return sum(self._memory_sizes()) + (1 if self.config.correlation_cells else 0)
+
+    def _memory_sizes(self) -> list[int]:
+        """Tensors per entry of the backbone's memory: 4 per cached mLSTM block (conv history, C, n, m), 2 per
+        cached mixed-attention block (keys, values), 1 for the template tokens when uncached blocks follow."""
+        cached = self.backbone.template_memory_blocks
+        sizes = [2 if isinstance(block, MixFormerBlock) else 4 for block in self.backbone.blocks[:cached]]
+        return sizes + ([1] if cached < len(self.backbone.blocks) else [])
+
     def track_with_memory(self, memory: list[torch.Tensor], searches: torch.Tensor,
                           given_stem_features: bool = False, update_context: bool = True) -> dict[str, torch.Tensor]:
         """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`: the same outputs
         (float rounding aside), without the template tokens."""
         block_memory, rest = [], list(memory)
-        cached = self.backbone.template_memory_blocks
-        for block in self.backbone.blocks[:cached]:
-            size = 2 if isinstance(block, MixFormerBlock) else 4
+        for size in self._memory_sizes():
             chunk, rest = rest[:size], rest[size:]
-            block_memory.append(tuple(chunk) if size == 2 else MLSTMLayerState(chunk[0], MLSTMState(*chunk[1:])))
-        if cached < len(self.backbone.blocks):         # the template tokens after the cached blocks
-            block_memory.append(rest.pop(0))
+            if size == 4:
+                block_memory.append(MLSTMLayerState(chunk[0], MLSTMState(*chunk[1:])))
+            elif size == 2:
+                block_memory.append(tuple(chunk))
+            else:                                       # the template tokens after the cached blocks
+                block_memory.append(chunk[0])
         features, search_stem = self.backbone.search_with_memory(block_memory, searches, given_stem_features,
                                                                  update_context)
         if self.config.correlation_cells:

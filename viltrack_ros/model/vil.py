@@ -169,12 +169,10 @@ class StemTokens(nn.Module):
         K = searches.shape[1]
         if template_stem_given is None:
             template_stem_given = given_stem_features
-        template_tokens, template_stem = self._tokens(templates.flatten(0, 1), template_stem_given)
-        search_tokens, search_stem = self._tokens(searches.flatten(0, 1), given_stem_features)
-        template_tokens = template_tokens + self.template_pos + self.template_type
-        search_tokens = search_tokens + self.search_pos + self.search_type
-        nt, ns = template_tokens.shape[1], search_tokens.shape[1]
-        tokens = torch.cat([template_tokens.view(B, T * nt, -1), search_tokens.view(B, K * ns, -1)], dim=1)
+        template_tokens, template_stem = self.embed_templates(templates, template_stem_given)
+        search_tokens, search_stem = self.embed_search(searches.flatten(0, 1), given_stem_features)
+        nt, ns = template_tokens.shape[1] // T, search_tokens.shape[1]
+        tokens = torch.cat([template_tokens, search_tokens.view(B, K * ns, -1)], dim=1)
         return tokens, [nt] * T + [ns] * K, (template_stem, search_stem)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True):
@@ -243,15 +241,20 @@ class ViLBackbone(StemTokens):
         x, segments, stem_features = self.embed(templates, searches, given_stem_features, template_stem_given)
         num_templates, num_frames = templates.shape[1], searches.shape[1]
         num_template_tokens = sum(segments[:num_templates])
-        x = self._run_blocks(x, 0, segments, num_templates, num_frames)
-        x = self.norm(x)
-        if update_context:
-            self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
+        x = self._final_norm(self._run_blocks(x, 0, segments, num_templates, num_frames), num_template_tokens,
+                             update_context)
         template_features = x[:, :num_template_tokens]
         search_features = x[:, num_template_tokens:].reshape(x.shape[0], searches.shape[1], segments[-1], -1)
         if single_frame:
             search_features = search_features[:, 0]
         return template_features, search_features, stem_features
+
+    def _final_norm(self, x: torch.Tensor, num_template_tokens: int, update_context: bool) -> torch.Tensor:
+        """The final norm, and the temporal context folded from its output (the tokens FiLM works on)."""
+        x = self.norm(x)
+        if update_context:
+            self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
+        return x
 
     def _run_blocks(self, x: torch.Tensor, start: int, segments: list[int], num_templates: int,
                     num_frames: int) -> torch.Tensor:
@@ -351,14 +354,8 @@ class ViLBackbone(StemTokens):
                 x = self._modulate(film_index, x, num_template_tokens)
             segments = [self.config.template_grid ** 2] * num_templates + [x.shape[1] - num_template_tokens]
             x = self._run_blocks(x, cached, segments, num_templates, 1)
-            x = self.norm(x)
-            if update_context:
-                self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
-            return x[:, num_template_tokens:], search_stem
-        x = self.norm(x)
-        if update_context:
-            self.film.update_context(x)
-        return x, search_stem
+            return self._final_norm(x, num_template_tokens, update_context)[:, num_template_tokens:], search_stem
+        return self._final_norm(x, 0, update_context), search_stem
 
     def _modulate(self, film_index: int, x: torch.Tensor, num_template_tokens: int) -> torch.Tensor:
         if self.config.film_tokens == "all":

@@ -79,3 +79,35 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     assert info["training"]["steps"] == 3
     steps_logged = [int(line.split(",")[0]) for line in (arm_dir / "log.csv").read_text().splitlines()[1:]]
     assert steps_logged == [2, 3]      # every 25 steps and at the end of each run
+
+
+def test_mirrored_pairs_are_the_sequence_flipped_and_never_its_own_negative(train_root):
+    from viltrack_ros.training.experiment import PairSampler
+    from viltrack_ros.training.pair_cache import MIRROR_SUFFIX, PairCacheSpec, build_pair_cache
+    names = ("otb_Biker", "uav_boat5")
+    plain = build_pair_cache(train_root, PairCacheSpec(split="val", template_size=48, search_size=64, jitters=1,
+                                                       sequences=names))
+    spec = PairCacheSpec(split="val", template_size=48, search_size=64, jitters=1, sequences=names, mirror=True)
+    assert spec.key() != PairCacheSpec(split="val", template_size=48, search_size=64, jitters=1,
+                                       sequences=names).key()
+    mirrored = build_pair_cache(train_root, spec)
+    assert mirrored.sequence_names == [*names, *(n + MIRROR_SUFFIX for n in names)]
+    assert len(mirrored) == 2 * len(plain)
+    copy = mirrored.sequence_index >= len(names)
+    assert np.array_equal(mirrored.frame_index[copy], plain.frame_index)
+    assert np.array_equal(mirrored.sequence_index[copy] - len(names), plain.sequence_index)
+    # The mirrored template is the original one flipped (up to the half pixel of the crop's sampling grid).
+    flipped = plain.templates[:, :, ::-1].astype(int)
+    assert np.abs(mirrored.templates[copy].astype(int) - flipped).mean() < 8
+    assert np.abs(mirrored.templates[copy].astype(int) - plain.templates.astype(int)).mean() > 15
+    # The target keeps its shape; each search crop has its own jitter (scale jitter is the same on both axes).
+    aspect = mirrored.boxes[..., 2] / mirrored.boxes[..., 3]
+    assert np.allclose(aspect[copy], aspect[~copy], rtol=1e-3)
+    assert not np.allclose(mirrored.boxes[copy], mirrored.boxes[~copy])
+    sampler = PairSampler(mirrored, max_gap=20, negative_fraction=0.5, seed=0)
+    template, search, _, visible = sampler.sample(400)
+    base = mirrored.sequence_index % len(names)
+    negatives = ~visible[:, 0]
+    assert negatives.sum() > 100
+    assert np.all(base[template[negatives]] != base[search[negatives, 0]])
+    assert np.all(mirrored.sequence_index[template[~negatives]] == mirrored.sequence_index[search[~negatives, 0]])

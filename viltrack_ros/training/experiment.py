@@ -30,7 +30,8 @@ from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from ..settings import dataclass_from_dict
 from .losses import tracking_loss
-from .pair_cache import PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache, to_normalised_tensor
+from .pair_cache import (MIRROR_SUFFIX, PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
+                         to_normalised_tensor)
 from .trainer import lr_factor, seed_everything
 from viltrack_ros.log import get_logger
 
@@ -88,6 +89,11 @@ class PairSampler:
         self.rng = np.random.default_rng(seed)
         self.rows_of_sequence = {s: np.flatnonzero(cache.sequence_index == s)
                                  for s in np.unique(cache.sequence_index)}
+        # A negative's search comes from another video: a sequence's mirrored copy still shows its target.
+        videos = {name: index for index, name in enumerate(dict.fromkeys(
+            name.removesuffix(MIRROR_SUFFIX) for name in cache.sequence_names))}
+        self.video_of_row = np.array([videos[cache.sequence_names[s].removesuffix(MIRROR_SUFFIX)]
+                                      for s in range(len(cache.sequence_names))])[cache.sequence_index]
 
     def sample(self, batch: int, temporal_steps: int = 1):
         """Row indices ``template (B,)``, ``search (B, K)``, jitter ``(B, K)`` and ``visible (B, K)``."""
@@ -116,9 +122,9 @@ class PairSampler:
             search_rows[b] = clip
             near = rows[np.abs(frames - c.frame_index[last]) <= self.max_gap]
             template_rows[b] = near[self.rng.integers(len(near))]
-            if self.rng.random() < self.negative_fraction and len(self.rows_of_sequence) > 1:
+            if self.rng.random() < self.negative_fraction and len(np.unique(self.video_of_row)) > 1:
                 other = self.rng.integers(len(c))
-                while c.sequence_index[other] == seq:
+                while self.video_of_row[other] == self.video_of_row[last]:
                     other = self.rng.integers(len(c))
                 template_rows[b] = other
                 visible[b] = False

@@ -10,6 +10,7 @@ blocks and the head: what makes training on a 2-core CPU worth doing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -27,6 +28,7 @@ from ..tracking.tracker import IMAGENET_MEAN, IMAGENET_STD
 from viltrack_ros.log import get_logger
 
 log = get_logger("viltrack.pairs")
+MIRROR_SUFFIX = "~mirror"   # the name of a sequence's mirrored copy: <name>~mirror
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class PairCacheSpec:
     scale_jitter: float = 0.25     # log-scale jitter of the search crop side
     seed: int = 0
     sequences: tuple[str, ...] = ()   # a subset of the split by name (tests); empty: the whole split
+    # Each sequence also mirrored left-right, as a sequence of its own: a mirrored video is as real a video as the
+    # original, and with a frozen stem whose features are cut once this is the augmentation that adds appearance.
+    mirror: bool = False
 
     def key(self) -> str:
         settings = asdict(self)
@@ -48,6 +53,8 @@ class PairCacheSpec:
             settings["sequences"] = list(self.sequences)
         else:   # the whole split: the key of caches cut before this field existed
             del settings["sequences"]
+        if not self.mirror:   # likewise: caches cut before mirroring keep their key
+            del settings["mirror"]
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -82,10 +89,14 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
             raise ValueError(f"not in split {spec.split!r}: {sorted(unknown)}")
         sequences = [s for s in sequences if s.name in spec.sequences]
     templates, searches, boxes, seq_idx, frame_idx = [], [], [], [], []
+    copies = (False, True) if spec.mirror else (False,)
     for s_index, sequence in enumerate(tqdm(sequences, desc=f"cutting {spec.split} pairs", unit="seq")):
-        for f_index in np.flatnonzero(sequence.visible):
+        for f_index, mirrored in itertools.product(np.flatnonzero(sequence.visible), copies):
             image = read_image_rgb(sequence.frame_paths[f_index])
             box = sequence.boxes[f_index]
+            if mirrored:
+                image = np.ascontiguousarray(image[:, ::-1])
+                box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
             template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
             size = math.sqrt(box[2] * box[3])
             centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
@@ -101,10 +112,11 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
             templates.append(template)
             searches.append(np.stack(frame_searches))
             boxes.append(frame_boxes)
-            seq_idx.append(s_index)
+            seq_idx.append(s_index + (len(sequences) if mirrored else 0))
             frame_idx.append(f_index)
+    names = [s.name for s in sequences] + ([s.name + MIRROR_SUFFIX for s in sequences] if spec.mirror else [])
     cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
-                      np.asarray(seq_idx), np.asarray(frame_idx), [s.name for s in sequences])
+                      np.asarray(seq_idx), np.asarray(frame_idx), names)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -112,7 +124,7 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                  sequence_index=cache.sequence_index, frame_index=cache.frame_index,
                  sequence_names=np.asarray(cache.sequence_names))
         tmp.replace(path)
-    log.info("%d frames of %d sequences, %d search crops", len(cache), len(sequences),
+    log.info("%d frames of %d sequences, %d search crops", len(cache), len(names),
              cache.searches.shape[0] * cache.searches.shape[1])
     return cache
 

@@ -1,5 +1,4 @@
 """NanoTrack v2 as a teacher: its score map, resampled to our grid, peaks where the target is."""
-import numpy as np
 import pytest
 import torch
 

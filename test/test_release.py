@@ -1,5 +1,4 @@
 """The release tool: one held-out run with every peer, then the weights and a regenerated model card."""
-import pytest
 import torch
 
 from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint

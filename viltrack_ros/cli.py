@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="override: scale every stage to this many steps in total")
     train.set_defaults(func=cmd_train)
 
-    experiment = sub.add_parser(
+    sub.add_parser(
         "experiment", add_help=False,
         help="the recipe experiments on the pre-cropped train/val split, and tracker-setting tuning on val "
              "(viltrack experiment --help)")

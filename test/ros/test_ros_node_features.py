@@ -14,7 +14,7 @@ skip_module_unless_ros()   # before the ROS imports below
 import sys  # noqa: E402
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
-from lifecycle_msgs.msg import State, Transition  # noqa: E402
+from lifecycle_msgs.msg import Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 

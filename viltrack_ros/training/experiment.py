@@ -90,10 +90,9 @@ class PairSampler:
         self.rows_of_sequence = {s: np.flatnonzero(cache.sequence_index == s)
                                  for s in np.unique(cache.sequence_index)}
         # A negative's search comes from another video: a sequence's mirrored copy still shows its target.
-        videos = {name: index for index, name in enumerate(dict.fromkeys(
-            name.removesuffix(MIRROR_SUFFIX) for name in cache.sequence_names))}
-        self.video_of_row = np.array([videos[cache.sequence_names[s].removesuffix(MIRROR_SUFFIX)]
-                                      for s in range(len(cache.sequence_names))])[cache.sequence_index]
+        videos = [name.removesuffix(MIRROR_SUFFIX) for name in cache.sequence_names]
+        self.video_of_row = np.unique(videos, return_inverse=True)[1][cache.sequence_index]
+        self.has_other_videos = len(np.unique(self.video_of_row)) > 1
 
     def sample(self, batch: int, temporal_steps: int = 1):
         """Row indices ``template (B,)``, ``search (B, K)``, jitter ``(B, K)`` and ``visible (B, K)``."""
@@ -122,7 +121,7 @@ class PairSampler:
             search_rows[b] = clip
             near = rows[np.abs(frames - c.frame_index[last]) <= self.max_gap]
             template_rows[b] = near[self.rng.integers(len(near))]
-            if self.rng.random() < self.negative_fraction and len(np.unique(self.video_of_row)) > 1:
+            if self.rng.random() < self.negative_fraction and self.has_other_videos:
                 other = self.rng.integers(len(c))
                 while self.video_of_row[other] == self.video_of_row[last]:
                     other = self.rng.integers(len(c))

@@ -10,7 +10,6 @@ blocks and the head: what makes training on a 2-core CPU worth doing.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -74,6 +73,24 @@ class PairCache:
         return len(self.templates)
 
 
+def _cut_frame(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator):
+    """One frame's template crop, its ``spec.jitters`` jittered search crops ``(J, s, s, 3)`` and the box in each
+    search crop, normalised ``(cx, cy, w, h)``."""
+    template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
+    size = math.sqrt(box[2] * box[3])
+    centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
+    searches, boxes = [], []
+    for _ in range(spec.jitters):
+        side = spec.search_factor * size * math.exp(rng.uniform(-spec.scale_jitter, spec.scale_jitter))
+        shifted = centre + rng.uniform(-spec.shift_jitter, spec.shift_jitter, 2) * size
+        crop, transform = crop_and_resize(image, box, spec.search_factor, spec.search_size,
+                                          center=tuple(shifted), crop_side=side)
+        x, y, w, h = transform.image_to_crop_box(box) / spec.search_size
+        searches.append(crop)
+        boxes.append((x + w / 2, y + h / 2, w, h))
+    return template, np.stack(searches), boxes
+
+
 def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Path | None = None) -> PairCache:
     """Cut (or load from ``cache_dir``) the crops of ``spec.split`` of the pre-cropped set at ``root``."""
     path = Path(cache_dir) / f"pairs_{spec.split}_{spec.key()}.npz" if cache_dir else None
@@ -91,29 +108,19 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
     templates, searches, boxes, seq_idx, frame_idx = [], [], [], [], []
     copies = (False, True) if spec.mirror else (False,)
     for s_index, sequence in enumerate(tqdm(sequences, desc=f"cutting {spec.split} pairs", unit="seq")):
-        for f_index, mirrored in itertools.product(np.flatnonzero(sequence.visible), copies):
-            image = read_image_rgb(sequence.frame_paths[f_index])
-            box = sequence.boxes[f_index]
-            if mirrored:
-                image = np.ascontiguousarray(image[:, ::-1])
-                box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
-            template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
-            size = math.sqrt(box[2] * box[3])
-            centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
-            frame_searches, frame_boxes = [], []
-            for _ in range(spec.jitters):
-                side = spec.search_factor * size * math.exp(rng.uniform(-spec.scale_jitter, spec.scale_jitter))
-                shifted = centre + rng.uniform(-spec.shift_jitter, spec.shift_jitter, 2) * size
-                crop, transform = crop_and_resize(image, box, spec.search_factor, spec.search_size,
-                                                  center=tuple(shifted), crop_side=side)
-                x, y, w, h = transform.image_to_crop_box(box) / spec.search_size
-                frame_searches.append(crop)
-                frame_boxes.append((x + w / 2, y + h / 2, w, h))
-            templates.append(template)
-            searches.append(np.stack(frame_searches))
-            boxes.append(frame_boxes)
-            seq_idx.append(s_index + (len(sequences) if mirrored else 0))
-            frame_idx.append(f_index)
+        for f_index in np.flatnonzero(sequence.visible):
+            original = read_image_rgb(sequence.frame_paths[f_index])   # read once, cut for each copy
+            for mirrored in copies:
+                image, box = original, sequence.boxes[f_index]
+                if mirrored:
+                    image = np.ascontiguousarray(original[:, ::-1])
+                    box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+                template, frame_searches, frame_boxes = _cut_frame(image, box, spec, rng)
+                templates.append(template)
+                searches.append(frame_searches)
+                boxes.append(frame_boxes)
+                seq_idx.append(s_index + (len(sequences) if mirrored else 0))
+                frame_idx.append(f_index)
     names = [s.name for s in sequences] + ([s.name + MIRROR_SUFFIX for s in sequences] if spec.mirror else [])
     cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
                       np.asarray(seq_idx), np.asarray(frame_idx), names)

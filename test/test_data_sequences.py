@@ -252,6 +252,15 @@ def test_as_rgb_converts_array_layouts():
     assert to_rgb_uint8(np.zeros((4, 5, 1), np.uint8)).shape == (4, 5, 3)
     assert to_rgb_uint8(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5, 3)
     assert to_rgb_uint8(np.full((2, 2, 3), 65535, np.uint16)).max() == 255
+    # The values, not just the shapes: grey replicated into 3 channels, alpha dropped, strided views read right.
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (6, 8), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (6, 8, 4), dtype=np.uint8)
+    assert np.array_equal(to_rgb_uint8(grey), np.stack([grey] * 3, axis=2))
+    assert np.array_equal(to_rgb_uint8(grey[:, :, None][::2, ::-1]), np.stack([grey[::2, ::-1]] * 3, axis=2))
+    assert np.array_equal(to_rgb_uint8(rgba), rgba[:, :, :3])
+    assert np.array_equal(to_rgb_uint8(rgba[1::2, ::3]), rgba[1::2, ::3, :3])
+    assert np.array_equal(to_rgb_uint8(rgba.astype(np.uint16) * 257), rgba[:, :, :3])
     with pytest.raises(ValueError, match="shape"):
         to_rgb_uint8(np.zeros((4, 5, 2), np.uint8))
 

@@ -121,3 +121,55 @@ def test_invalid_stem_settings_are_refused():
         HYBRID.replace(patch_size=32, template_size=64, search_size=128)
     with pytest.raises(ValueError, match="needs a pretrained stem"):
         HYBRID.replace(stem="patch")
+    with pytest.raises(ValueError, match="stem_trained_blocks"):
+        HYBRID.replace(stem_trained_blocks=12)        # the stride-16 stem has 11 blocks
+    with pytest.raises(ValueError, match="stem_trained_blocks"):
+        HYBRID.replace(stem_trained_blocks=1, freeze_stem=False)
+
+
+TRAINED_STEM = HYBRID.replace(stem_trained_blocks=2)
+
+
+def test_trained_stem_blocks_learn_on_cached_features_and_the_rest_stays_frozen():
+    torch.manual_seed(0)
+    model = ViLTrackNet(TRAINED_STEM).train()
+    stem = model.backbone.patch_embed
+    assert stem.first_trained_block == 9
+    trained = {name for name, p in stem.body.named_parameters() if p.requires_grad}
+    assert trained == {f"_blocks.{b}.{conv}.weight" for b in (9, 10)
+                       for conv in ("_expand_conv", "_depthwise_conv", "_project_conv")}
+    before = {k: v.clone() for k, v in stem.body.state_dict().items()}
+    templates, searches = torch.randn(2, 1, 3, 48, 48), torch.randn(2, 3, 96, 96)
+    frozen_t = model.template_stem_features(templates.flatten(0, 1)).unflatten(0, (2, 1))
+    frozen_s = stem.frozen_features(searches)
+    assert frozen_s.shape == (2, 112, 6, 6)          # block 8 (the stage's first) already gives 112 channels
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    outputs = model(frozen_t, frozen_s, update_context=False, given_stem_features=True)
+    (outputs["score_logits"].mean() + outputs["size"].mean()).backward()
+    optimizer.step()
+    after = stem.body.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed == trained                         # those weights only; batch-norm statistics stay
+
+
+def test_trained_stem_blocks_give_the_same_outputs_from_images_and_cached_features_after_training():
+    """Inference folds the batch norms of the current weights: a weight changed by training is seen, not a stale
+    fold made before it."""
+    torch.manual_seed(0)
+    model = ViLTrackNet(TRAINED_STEM).eval()
+    stem = model.backbone.patch_embed
+    searches = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        stem.stem_features(searches)                                   # a fold of the ImageNet weights
+        model.train()
+        stem.body._blocks[10]._project_conv.weight.mul_(1.5)            # what an optimizer step does
+        model.eval()
+        scaled = stem._scaled(searches)
+        reference = stem.body.features(scaled)                          # unfolded, batch norms in eval mode
+        assert torch.allclose(stem.stem_features(searches), reference, rtol=1e-4, atol=1e-3)
+        templates = torch.randn(2, 1, 3, 48, 48)
+        from_images = model(templates, searches, update_context=False)
+        from_features = model(model.template_stem_features(templates.flatten(0, 1)).unflatten(0, (2, 1)),
+                              stem.frozen_features(searches), update_context=False, given_stem_features=True)
+    for key in from_images:
+        assert torch.allclose(from_images[key], from_features[key], atol=1e-5), key

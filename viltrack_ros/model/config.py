@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from ..settings import dataclass_from_dict
+from .efficientnet_lite import STRIDE_CUTS
 
 SCAN_ORDERS = ("alternate_full", "template_first")
 # "patch": the seeds' single patch convolution (kernel = stride = patch_size), trained from scratch.
@@ -45,6 +46,11 @@ class ModelConfig:
     head_channels: int = 128
     stem: str = "patch"
     freeze_stem: bool = True        # pretrained stem only: its weights and batch-norm statistics stay fixed
+    # Pretrained, frozen stem only: its last n MBConv blocks are trained all the same (convolution weights; their
+    # batch-norm statistics and affine terms stay ImageNet's). Training then caches the features of the blocks
+    # before them, so it stays cheap on a CPU, and the stem's features, which the correlation prior compares
+    # directly, can learn to match a target instead of classifying ImageNet. 0: the whole stem as ImageNet left it.
+    stem_trained_blocks: int = 0
     # Pretrained stem only: the head also reads the cosine similarity of every search cell to each of the
     # template's central correlation_cells x correlation_cells stem cells (0 = off). A matching signal that needs
     # no training (the training-free Siamese baseline is made of it), so a short training starts from it.
@@ -84,6 +90,13 @@ class ModelConfig:
             problems.append(f"stem must be one of {STEMS}, got {self.stem!r}")
         elif self.stem == "efficientnet_lite0" and self.patch_size not in (8, 16):
             problems.append(f"the efficientnet_lite0 stem has stride 8 or 16, got patch_size={self.patch_size}")
+        if self.stem_trained_blocks and (self.stem == "patch" or not self.freeze_stem):
+            problems.append("stem_trained_blocks needs a pretrained, frozen stem (stem: efficientnet_lite0, "
+                            "freeze_stem: true); an unfrozen stem trains every block anyway")
+        elif self.stem == "efficientnet_lite0" and self.patch_size in (8, 16) and \
+                not 0 <= self.stem_trained_blocks <= STRIDE_CUTS[self.patch_size][0]:
+            problems.append(f"stem_trained_blocks={self.stem_trained_blocks} must be in "
+                            f"[0, {STRIDE_CUTS[self.patch_size][0]}] at stride {self.patch_size}")
         if self.correlation_cells and self.stem == "patch":
             problems.append("correlation_cells needs a pretrained stem (stem: efficientnet_lite0)")
         if not 0 <= self.correlation_cells <= self.template_size // self.patch_size:

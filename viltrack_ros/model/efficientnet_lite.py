@@ -81,10 +81,14 @@ class EfficientNetLite0(nn.Module):
             self._fc = nn.Linear(1280, 1000)
         self._relu = nn.ReLU6(inplace=True)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` already scaled as ``x / 127.5 - 1``."""
+    def features(self, x: torch.Tensor, num_blocks: int | None = None) -> torch.Tensor:
+        """``x`` already scaled as ``x / 127.5 - 1``; through the first ``num_blocks`` blocks (None: all)."""
         x = self._relu(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
+        return self.continue_features(x, 0, num_blocks)
+
+    def continue_features(self, x: torch.Tensor, start: int, stop: int | None = None) -> torch.Tensor:
+        """Blocks ``start:stop`` applied to the output of block ``start - 1``."""
+        for block in self._blocks[start:stop]:
             x = block(x)
         return x
 

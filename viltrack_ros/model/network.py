@@ -38,8 +38,9 @@ class ViLTrackNet(nn.Module):
         return self.config.stem != "patch" and self.config.freeze_stem
 
     def template_stem_features(self, templates: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, h, h)`` template images -> their stem features, for ``forward(..., template_stem_given=True)``."""
-        return self.backbone.patch_embed.stem_features(templates)
+        """``(N, 3, h, h)`` template images -> their frozen stem features, for ``forward(...,
+        template_stem_given=True)``."""
+        return self.backbone.patch_embed.frozen_features(templates)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                 given_stem_features: bool = False, template_stem_given: bool | None = None,

@@ -37,13 +37,15 @@ class PatchEmbed(nn.Module):
 class PretrainedStem(nn.Module):
     """EfficientNet-Lite0 stages up to ``stride`` (ImageNet weights), then 1x1 conv to ``dim`` and a bias-free LN.
 
-    ``forward(images) -> (tokens (B, N, dim), stem features (B, C, g, g))``; ``embed_features`` starts from
-    stem features computed elsewhere (training on cached features of a frozen stem).
+    ``forward(images) -> (tokens (B, N, dim), stem features (B, C, g, g))``. The body is frozen except, with
+    ``trained_blocks`` n > 0, the convolutions of its last n blocks. Features of the frozen blocks
+    (:meth:`frozen_features`) are what training caches and what ``given_stem_features`` inputs hold;
+    :meth:`trained_features` runs the trained blocks on them (nothing when n = 0).
     """
 
     has_stem_features = True
 
-    def __init__(self, stride: int, dim: int, frozen: bool = True, pretrained: bool = True):
+    def __init__(self, stride: int, dim: int, frozen: bool = True, pretrained: bool = True, trained_blocks: int = 0):
         super().__init__()
         num_blocks, channels = STRIDE_CUTS[stride]
         self.body = EfficientNetLite0(num_blocks=num_blocks, with_head=False)
@@ -51,8 +53,13 @@ class PretrainedStem(nn.Module):
             load_imagenet_weights(self.body)
         self.channels = channels
         self.frozen = frozen
+        self.first_trained_block = num_blocks - trained_blocks if frozen else 0
         if frozen:
             self.body.requires_grad_(False).eval()
+            for block in self.body._blocks[self.first_trained_block:]:
+                for module in block.modules():
+                    if isinstance(module, nn.Conv2d):
+                        module.requires_grad_(True)
         scale = torch.tensor(_IMAGENET_STD_255) / INPUT_STD
         shift = (torch.tensor(_IMAGENET_MEAN_255) - INPUT_MEAN) / INPUT_STD
         self.register_buffer("input_scale", scale.view(1, 3, 1, 1), persistent=False)
@@ -60,21 +67,47 @@ class PretrainedStem(nn.Module):
         self.proj = nn.Conv2d(channels, dim, 1)
         self.norm = layer_norm(dim)
 
+    @property
+    def trains_blocks(self) -> bool:
+        return self.frozen and self.first_trained_block < len(self.body._blocks)
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.frozen:   # frozen batch-norm statistics: the body always runs as at ImageNet inference
             self.body.eval()
+        if self.trains_blocks:   # training changes the trained blocks' weights: fold them again when needed
+            self.__dict__.pop("_folded", None)
         return self
 
     def stem_features(self, images: torch.Tensor) -> torch.Tensor:
-        x = images * self.input_scale + self.input_shift
-        if self.frozen:
-            with torch.no_grad():
-                return self._inference_body(x.device).features(x)
-        return self.body.features(x)
+        """The stem's output features of ``images``: ``(B, C, g, g)``."""
+        if not self.frozen:
+            return self.body.features(self._scaled(images))
+        return self.trained_features(self.frozen_features(images))
+
+    def frozen_features(self, images: torch.Tensor) -> torch.Tensor:
+        """Features after the frozen blocks (all blocks unless some are trained), without gradients."""
+        if not self.frozen:
+            raise ValueError("an unfrozen stem has no frozen features to cache")
+        with torch.no_grad():
+            return self._inference_body(images.device).features(self._scaled(images), self.first_trained_block)
+
+    def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
+        """The trained blocks applied to :meth:`frozen_features` (the identity when none are trained): with
+        gradients while training, folded batch norms and no gradients otherwise."""
+        if not self.trains_blocks:
+            return frozen_features
+        if self.training and torch.is_grad_enabled():
+            return self.body.continue_features(frozen_features, self.first_trained_block)
+        with torch.no_grad():
+            return self._inference_body(frozen_features.device).continue_features(frozen_features,
+                                                                                  self.first_trained_block)
+
+    def _scaled(self, images: torch.Tensor) -> torch.Tensor:
+        return images * self.input_scale + self.input_shift
 
     def _inference_body(self, device: torch.device) -> EfficientNetLite0:
-        """The frozen body with its batch norms folded (built once per device; not part of the state dict)."""
+        """The frozen body with its batch norms folded (built once per device and weights; not in the state dict)."""
         folded = self.__dict__.get("_folded")
         if folded is None or folded[0] != device:
             folded = (device, fold_batch_norm(self.body).to(device))
@@ -95,7 +128,8 @@ class PretrainedStem(nn.Module):
 
 def build_stem(config: ModelConfig, pretrained: bool = True) -> nn.Module:
     if config.stem == "efficientnet_lite0":
-        return PretrainedStem(config.patch_size, config.dim, frozen=config.freeze_stem, pretrained=pretrained)
+        return PretrainedStem(config.patch_size, config.dim, frozen=config.freeze_stem, pretrained=pretrained,
+                              trained_blocks=config.stem_trained_blocks)
     return PatchEmbed(config.patch_size, config.dim)
 
 
@@ -143,8 +177,10 @@ class StemTokens(nn.Module):
             nn.init.normal_(p, std=0.02)
 
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
+        """``given_stem_features``: ``inputs`` are the stem's frozen features (:meth:`PretrainedStem.frozen_features`)."""
         if given_stem_features:
-            return self.patch_embed.embed_features(inputs), inputs
+            features = self.patch_embed.trained_features(inputs)
+            return self.patch_embed.embed_features(features), features
         return self.patch_embed(inputs)
 
     def embed_templates(self, templates: torch.Tensor, given_stem_features: bool = False):

@@ -62,6 +62,9 @@ class ArmConfig:
     # tracker's online template is a recent confident crop (MixFormer's training samples).
     online_template: str = "copy"
     distill_weight: float = 0.0       # > 0: NanoTrack v2's score map on the same pairs as a soft target
+    # Trained stem blocks (model_overrides stem_trained_blocks) learn at this fraction of lr: pretrained weights
+    # that a few thousand steps on 57 sequences should adjust, not relearn.
+    stem_lr_factor: float = 0.1
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
@@ -153,7 +156,8 @@ class ArmInputs:
         self.template_factor = template_factor
         self.uses_features = cfg.stem != "patch" and cfg.freeze_stem
         if self.uses_features:
-            name = f"stem_{cfg.stem}_s{cfg.patch_size}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
+            trained = f"_t{cfg.stem_trained_blocks}" if cfg.stem_trained_blocks else ""   # cut before those blocks
+            name = f"stem_{cfg.stem}_s{cfg.patch_size}{trained}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
             self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
                                                                cfg.search_size, cache_dir / name)
 
@@ -207,8 +211,14 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         earlier_training = [{k: v for k, v in earlier.items() if k != "earlier_training"},
                             *earlier.get("earlier_training", [])]
     inputs = ArmInputs(model, cache, cache_dir, spec_key, template_factor)
+    stem_params = [p for p in model.backbone.patch_embed.body.parameters() if p.requires_grad] \
+        if hasattr(model.backbone.patch_embed, "body") else []
+    stem_ids = {id(p) for p in stem_params}
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=arm.lr, weight_decay=arm.weight_decay)
+    groups = [{"params": [p for p in params if id(p) not in stem_ids], "lr_scale": 1.0}]
+    if stem_params:
+        groups.append({"params": stem_params, "lr_scale": arm.stem_lr_factor})
+    optimizer = torch.optim.AdamW(groups, lr=arm.lr, weight_decay=arm.weight_decay)
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
     teacher = None
     if arm.distill_weight > 0:
@@ -245,7 +255,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         start = time.perf_counter()
         lr = arm.lr * lr_factor(step, arm.steps, arm.warmup_fraction, arm.min_lr_ratio)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_scale"]
         online_rows = None
         if arm.online_template == "nearby" and model.config.num_templates == 2:
             template_rows, search_rows, jitter, visible, online_rows = sampler.sample_with_online(

@@ -148,11 +148,12 @@ def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> to
 
 @torch.no_grad()
 def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, desc: str = "stem") -> torch.Tensor:
-    """Frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``."""
+    """Frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16`` (after the frozen
+    blocks when the stem's last blocks are trained)."""
     stem.eval()
     out = []
     for start in tqdm(range(0, len(crops_uint8), batch), desc=desc, unit="batch", leave=False):
-        out.append(stem.stem_features(to_normalised_tensor(crops_uint8[start:start + batch], size)).half())
+        out.append(stem.frozen_features(to_normalised_tensor(crops_uint8[start:start + batch], size)).half())
     return torch.cat(out)
 
 

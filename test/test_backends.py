@@ -27,6 +27,18 @@ def shipped_model():
 
 
 @pytest.fixture(scope="module")
+def trained_stem_model(shipped_model):
+    """The shipped network with its stem's last 3 blocks trained (ModelConfig.stem_trained_blocks): the export
+    folds those blocks' current weights, not ImageNet's."""
+    from viltrack_ros.model.network import ViLTrackNet
+    model = ViLTrackNet(shipped_model.config.replace(stem_trained_blocks=3), pretrained_stem=False)
+    model.load_state_dict(shipped_model.state_dict())
+    with torch.no_grad():
+        model.backbone.patch_embed.body._blocks[10]._project_conv.weight.mul_(1.2)   # as a training step would
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
 def real_frames(sequences_root):
     from viltrack_ros.data.sequences import load_sequence_folder
     sequence = load_sequence_folder(sequences_root / SEQUENCE)
@@ -58,7 +70,9 @@ def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_mod
     assert not torch.allclose(explicit[0][0], explicit[1][0])   # the context changed the second step
 
 
-def test_onnxruntime_outputs_equal_torch_on_real_frames(shipped_model, real_frames):
+@pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model"])
+def test_onnxruntime_outputs_equal_torch_on_real_frames(model_name, real_frames, request):
+    shipped_model = request.getfixturevalue(model_name)
     frames, boxes = real_frames
     # the whole-sequence step here (the template memory has its own tests: test_template_memory.py)
     torch_backend = TorchBackend(shipped_model, torch.device("cpu"), template_memory=False)
@@ -83,9 +97,11 @@ def test_onnxruntime_outputs_equal_torch_on_real_frames(shipped_model, real_fram
     assert worst < ONNX_TOLERANCE, f"largest difference {worst:.2e}"
 
 
-def test_both_backends_give_the_same_box_for_the_same_state(shipped_model, real_frames):
+@pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model"])
+def test_both_backends_give_the_same_box_for_the_same_state(model_name, real_frames, request):
     """Teacher-forced: before every frame the onnxruntime tracker takes the PyTorch tracker's state, so any box
     difference is one step's, not an accumulated drift (a near tie between two cells can flip over many frames)."""
+    shipped_model = request.getfixturevalue(model_name)
     frames, boxes = real_frames
     reference = MultiTracker(shipped_model, backend="torch")
     candidate = MultiTracker(shipped_model, backend="onnxruntime")

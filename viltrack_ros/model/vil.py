@@ -72,10 +72,12 @@ class PretrainedStem(nn.Module):
         return self.frozen and self.first_trained_block < len(self.body._blocks)
 
     def train(self, mode: bool = True):
+        was_training = self.training
         super().train(mode)
         if self.frozen:   # frozen batch-norm statistics: the body always runs as at ImageNet inference
             self.body.eval()
-        if self.trains_blocks:   # training changes the trained blocks' weights: fold them again when needed
+        if self.trains_blocks and (mode or was_training):
+            # Training changes the trained blocks' weights: a fold made before or during it is stale.
             self.__dict__.pop("_folded", None)
         return self
 
@@ -93,11 +95,11 @@ class PretrainedStem(nn.Module):
             return self._inference_body(images.device).features(self._scaled(images), self.first_trained_block)
 
     def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
-        """The trained blocks applied to :meth:`frozen_features` (the identity when none are trained): with
-        gradients while training, folded batch norms and no gradients otherwise."""
+        """The trained blocks applied to :meth:`frozen_features` (the identity when none are trained): their own
+        weights while training (gradients flow), folded batch norms of those weights in eval mode."""
         if not self.trains_blocks:
             return frozen_features
-        if self.training and torch.is_grad_enabled():
+        if self.training:
             return self.body.continue_features(frozen_features, self.first_trained_block)
         with torch.no_grad():
             return self._inference_body(frozen_features.device).continue_features(frozen_features,

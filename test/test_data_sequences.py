@@ -272,3 +272,20 @@ def test_sequence_types_check_their_lengths(tmp_path):
     with pytest.raises(ValueError, match="1 frames but 2 boxes"):
         InMemorySequence(name="m", frame_paths=(), boxes=np.ones((2, 4)), frames=(np.zeros((2, 2, 3), np.uint8),))
     assert [p.name for p in list_frames(tmp_path)] == ["00000001.jpg", "00000002.jpg"]
+
+
+def test_restarted_sequences_start_at_visible_frames_and_read_the_source_frames():
+    from viltrack_ros.data.sequences import InMemorySequence, RestartedSequence, restarted_sequences
+    frames = tuple(np.full((8, 8, 3), i, np.uint8) for i in range(30))
+    boxes = np.tile([1.0, 1.0, 3.0, 3.0], (30, 1))
+    boxes[10] = np.nan                                  # the second start point (frame 10) has no target
+    source = InMemorySequence(name="clip", frame_paths=(), boxes=boxes, frames=frames)
+    runs = restarted_sequences([source], 3)
+    assert [r.name for r in runs] == ["clip", "clip@11", "clip@20"]
+    assert runs[0] is source
+    later = runs[1]
+    assert len(later) == 19 and np.array_equal(later.boxes, boxes[11:])
+    assert later.read_frame(0)[0, 0, 0] == 11 and later.read_frame(18)[0, 0, 0] == 29
+    assert restarted_sequences([source], 1) == [source]
+    with pytest.raises(ValueError, match="no visible target"):
+        RestartedSequence(source, 10)

@@ -56,7 +56,7 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
                   "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
                                       "tmoe_blocks": 1, "template_size": 48, "search_size": 96,
                                       "head_channels": 16, "correlation_cells": 2},
-                  "temporal_steps": 2}],
+                  "temporal_steps": 2, "distractor_fraction": 1.0}],
     }
     from viltrack_ros.evaluation.trackers import find_nanotrack
     if find_nanotrack()[0] is not None:       # the teacher's loss runs in the same step (arm c)
@@ -111,3 +111,27 @@ def test_mirrored_pairs_are_the_sequence_flipped_and_never_its_own_negative(trai
     assert negatives.sum() > 100
     assert np.all(base[template[negatives]] != base[search[negatives, 0]])
     assert np.all(mirrored.sequence_index[template[~negatives]] == mirrored.sequence_index[search[~negatives, 0]])
+
+
+def test_distractor_mosaic_keeps_the_target_and_puts_the_donor_target_beside_it():
+    from viltrack_ros.training.experiment import distractor_mosaic
+    rng = np.random.default_rng(0)
+    size = 96
+    frames = np.full((2, size, size, 3), 40, np.uint8)
+    boxes = np.array([[0.3, 0.5, 0.2, 0.3], [0.32, 0.5, 0.2, 0.3]], dtype=np.float32)   # target left of centre
+    for frame, (cx, cy, w, h) in zip(frames, boxes * size):
+        frame[int(cy - h / 2):int(cy + h / 2), int(cx - w / 2):int(cx + w / 2)] = (255, 0, 0)
+    donor = np.full((size, size, 3), 200, np.uint8)
+    donor_box = np.array([0.5, 0.5, 0.2, 0.2], dtype=np.float32)
+    donor[38:58, 38:58] = (0, 0, 255)
+    mosaic = distractor_mosaic(frames, boxes, donor, donor_box, rng)
+    assert mosaic is not None and mosaic.shape == frames.shape
+    for frame, original, (cx, cy, w, h) in zip(mosaic, frames, boxes * size):
+        target = (slice(int(cy - h / 2), int(cy + h / 2)), slice(int(cx - w / 2), int(cx + w / 2)))
+        assert np.array_equal(frame[target], original[target])        # the target is untouched
+        # The donor's target now stands on the free (right) side, away from the target.
+        blue = np.argwhere(np.all(frame == (0, 0, 255), axis=-1))
+        assert len(blue) > 300 and blue[:, 1].min() > (cx + w / 2)
+    # No side has room for a donor target as wide as the free space: nothing is made.
+    wide = np.array([[0.5, 0.5, 0.9, 0.9]] * 2, dtype=np.float32)
+    assert distractor_mosaic(frames, wide, donor, donor_box, rng) is None

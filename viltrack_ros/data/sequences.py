@@ -349,3 +349,40 @@ def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
     except KeyError:
         raise ValueError(f"unknown dataset kind {kind!r}; expected one of {', '.join(LOADERS)}") from None
     return loader(root, **options)
+
+
+class RestartedSequence(Sequence):
+    """``source`` from frame ``start`` on, initialised there from its ground truth (OTB's temporal robustness
+    evaluation, TRE): one run per start point, so a tracker that flips to a distractor once in a short sequence
+    is not scored on that flip alone."""
+
+    def __init__(self, source: Sequence, start: int):
+        if not 0 <= start < len(source) or not source.visible[start]:
+            raise ValueError(f"{source.name}: frame {start} has no visible target to start from")
+        paths = source.frame_paths[start:] if source.frame_paths else ()
+        super().__init__(name=f"{source.name}@{start}", frame_paths=paths, boxes=source.boxes[start:],
+                         dataset=source.dataset)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_start", start)
+
+    def read_frame(self, index: int) -> np.ndarray:
+        return self._source.read_frame(self._start + index)
+
+
+def restarted_sequences(sequences, starts: int) -> list[Sequence]:
+    """Each sequence run from ``starts`` evenly spaced start frames (its first frame and ``starts - 1`` more within
+    its first two thirds, each moved to the next frame with a visible target)."""
+    restarted = []
+    for sequence in sequences:
+        if starts <= 1:
+            restarted.append(sequence)
+            continue
+        visible = np.flatnonzero(sequence.visible)
+        chosen = []
+        for k in range(starts):
+            wanted = int(round(k * (2 * len(sequence) / 3) / (starts - 1)))
+            later = visible[visible >= wanted]
+            if len(later) and len(sequence) - later[0] >= 10 and later[0] not in chosen:
+                chosen.append(int(later[0]))
+        restarted.extend(sequence if s == 0 else RestartedSequence(sequence, s) for s in chosen)
+    return restarted

@@ -179,7 +179,8 @@ class StemTokens(nn.Module):
             nn.init.normal_(p, std=0.02)
 
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
-        """``given_stem_features``: ``inputs`` are the stem's frozen features (:meth:`PretrainedStem.frozen_features`)."""
+        """``given_stem_features``: ``inputs`` are the stem's frozen features
+        (:meth:`PretrainedStem.frozen_features`)."""
         if given_stem_features:
             features = self.patch_embed.trained_features(inputs)
             return self.patch_embed.embed_features(features), features

@@ -19,12 +19,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 import yaml
 from tqdm import tqdm
 
 from ..data.precropped import canvas_sequence, default_train_root, load_precropped
+from ..data.sequences import restarted_sequences
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
@@ -65,11 +68,21 @@ class ArmConfig:
     # Trained stem blocks (model_overrides stem_trained_blocks) learn at this fraction of lr: pretrained weights
     # that a few thousand steps on 57 sequences should adjust, not relearn.
     stem_lr_factor: float = 0.1
+    # Distractor mosaics (a share of the positive pairs): the part of the search crop beside the target is replaced
+    # by another video's search crop, shifted so that its own target stands there. The stored crops hold the target
+    # and little else, so without these a network can score well by picking "the object near the centre"; a
+    # look-alike beside the target (the failure on pedestrians among pedestrians) is only told apart by matching
+    # the template. Donors are the most template-like of a few random candidates (hard negatives, DaSiamRPN-style).
+    # Needs the stem run on the composite crops (a few per step), not only the cached features.
+    distractor_fraction: float = 0.0
+    distractor_candidates: int = 8
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
     def __post_init__(self):
+        if not 0.0 <= self.distractor_fraction <= 1.0:
+            raise ValueError(f"arm {self.name}: distractor_fraction must be in [0, 1], got {self.distractor_fraction}")
         if self.online_template not in ("copy", "nearby"):
             raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
 
@@ -145,6 +158,37 @@ class PairSampler:
         self.rng.bit_generator.state = state
 
 
+def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, donor_box: np.ndarray,
+                      rng: np.random.Generator, margin: float = 0.03) -> np.ndarray | None:
+    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    same crops with the side beyond a straight seam next to the target replaced by ``donor (s, s, 3)`` shifted so
+    that its target (``donor_box``) stands in the middle of that side. The seam runs along x or y, whichever leaves
+    the larger side free; None when no side has room for the donor's target."""
+    s = frames.shape[1]
+    low = (boxes[:, :2] - boxes[:, 2:] / 2).min(axis=0) - margin        # the target's extent over the clip, per axis
+    high = (boxes[:, :2] + boxes[:, 2:] / 2).max(axis=0) + margin
+    free = np.array([[low[0], 1 - high[0]], [low[1], 1 - high[1]]])      # free length before / after, per axis
+    axis, side = np.unravel_index(int(np.argmax(free)), free.shape)
+    room = free[axis, side]
+    if room < donor_box[2 + axis] + margin:
+        return None
+    seam = int(round((high[axis] if side == 1 else low[axis]) * s))
+    middle = (high[axis] + 1) / 2 if side == 1 else low[axis] / 2
+    shift = np.zeros(2)
+    shift[axis] = (middle - donor_box[axis]) * s
+    shift[1 - axis] = rng.uniform(-0.15, 0.15) * s                       # not always level with the target
+    matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
+    fill = tuple(float(v) for v in donor.reshape(-1, 3).mean(axis=0))
+    moved = cv2.warpAffine(donor, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=fill)
+    out = frames.copy()
+    region = (slice(None), slice(None), slice(seam, None)) if axis == 0 else (slice(None), slice(seam, None))
+    if side == 0:
+        region = (slice(None), slice(None), slice(None, seam)) if axis == 0 else (slice(None), slice(None, seam))
+    out[region] = moved[region[1:]]
+    return out
+
+
 class ArmInputs:
     """Network inputs of sampled rows: cached stem features (frozen pretrained stem) or resized pixel crops."""
 
@@ -153,6 +197,7 @@ class ArmInputs:
         cfg = model.config
         self.cache = cache
         self.cfg = cfg
+        self.stem = model.backbone.patch_embed
         self.template_factor = template_factor
         self.uses_features = cfg.stem != "patch" and cfg.freeze_stem
         if self.uses_features:
@@ -183,6 +228,48 @@ class ArmInputs:
             templates = templates.unsqueeze(1).repeat(1, cfg.num_templates, *([1] * (templates.ndim - 1)))
         boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
         return templates, searches, boxes, self.template_boxes(template_rows)
+
+    def add_distractors(self, searches: torch.Tensor, template_rows, search_rows, jitter, visible,
+                        fraction: float, candidates: int, rng: np.random.Generator) -> int:
+        """Turn a ``fraction`` of the positive samples' search inputs ``(B, K, ...)`` into distractor mosaics, in
+        place (see ``ArmConfig.distractor_fraction``); the boxes do not change. Returns how many were made."""
+        c = self.cache
+        B, K = search_rows.shape
+        made = 0
+        for b in range(B):
+            if not visible[b].all() or rng.random() >= fraction:
+                continue
+            boxes = c.boxes[search_rows[b], jitter[b]]                       # (K, 4) normalised cx, cy, w, h
+            donor = self._hard_donor(template_rows[b], candidates, rng)
+            if donor is None:
+                continue
+            donor_row, donor_jitter = donor
+            frames = distractor_mosaic(c.searches[search_rows[b], jitter[b]], boxes,
+                                       c.searches[donor_row, donor_jitter], c.boxes[donor_row, donor_jitter], rng)
+            if frames is None:
+                continue
+            pixels = to_normalised_tensor(frames, self.cfg.search_size)
+            searches[b] = self.stem.frozen_features(pixels) if self.uses_features else pixels
+            made += 1
+        return made
+
+    def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
+        """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
+        (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None."""
+        c = self.cache
+        video = getattr(self, "_video_of_row", None)
+        if video is None:
+            names = [n.removesuffix(MIRROR_SUFFIX) for n in c.sequence_names]
+            video = self._video_of_row = np.unique(names, return_inverse=True)[1][c.sequence_index]
+        others = rng.integers(len(c), size=candidates * 2)
+        others = others[video[others] != video[template_row]][:candidates]
+        if len(others) == 0:
+            return None
+        best = int(others[0])
+        if self.uses_features and len(others) > 1:
+            pooled = F.normalize(self.templates[np.concatenate([[template_row], others])].float().mean((2, 3)), dim=1)
+            best = int(others[int(torch.argmax(pooled[1:] @ pooled[0]))])
+        return best, int(rng.integers(c.searches.shape[1]))
 
     def template_boxes(self, template_rows) -> torch.Tensor:
         """``(B, 4)`` the target's ``(cx, cy, w, h)`` in each cached template: centred, side ``template_factor *
@@ -220,6 +307,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         groups.append({"params": stem_params, "lr_scale": arm.stem_lr_factor})
     optimizer = torch.optim.AdamW(groups, lr=arm.lr, weight_decay=arm.weight_decay)
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
+    # A stream of its own, so arms without mosaics draw exactly the pairs they drew before.
+    distractor_rng = np.random.default_rng(arm.seed + 7919)
     teacher = None
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
@@ -230,6 +319,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
+        if "distractor_rng" in state:
+            distractor_rng.bit_generator.state = state["distractor_rng"]
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
@@ -239,7 +330,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     def save_state():
         tmp = state_path.with_name("state.pt.tmp")
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
-                    "torch_rng": torch.get_rng_state(), "step": step, "seconds": seconds}, tmp)
+                    "distractor_rng": distractor_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "step": step, "seconds": seconds}, tmp)
         tmp.replace(state_path)
 
     log_path = out_dir / "log.csv"
@@ -264,6 +356,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
         templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
                                                                    online_rows)
+        if arm.distractor_fraction > 0:
+            inputs.add_distractors(searches, template_rows, search_rows, jitter, visible, arm.distractor_fraction,
+                                   arm.distractor_candidates, distractor_rng)
         visible_t = torch.from_numpy(visible)
         model.reset_temporal_state()
         total = 0.0
@@ -411,7 +506,6 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None) -> None:
     torch.set_num_threads(threads)
-    import cv2
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
     spec = dataclass_from_dict(PairCacheSpec, config.get("pairs", {}), "pair cache settings")
@@ -453,10 +547,12 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         write_arms_table(out)
 
 
-def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None) -> Path:
+def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None,
+         restarts: int = 1) -> Path:
     """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
     in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as ``tuning.json``) and returns the
-    table's path. Held-out sequences: never."""
+    table's path. ``restarts`` > 1 runs every sequence from that many start frames (``restarted_sequences``): a
+    steadier score of a tracker than one run per sequence. Held-out sequences: never."""
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)
@@ -464,8 +560,8 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     for item in grid:
         name, _, options = item.partition("=")
         values[name] = [yaml.safe_load(v) for v in options.split(",")]
-    val = validation_sequences(train_root or default_train_root())
-    dev = development_sequences()
+    val = restarted_sequences(validation_sequences(train_root or default_train_root()), restarts)
+    dev = restarted_sequences(development_sequences(), restarts)
     rows = []
     for combination in itertools.product(*values.values()):
         settings = dict(zip(values, combination))
@@ -477,7 +573,9 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
         log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
     out.mkdir(parents=True, exist_ok=True)
     names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
-    lines = [f"Tracker settings on `val` (canvas replay) and the development sequences, weights `{weights}`:", "",
+    started = f", each run from {restarts} start frames" if restarts > 1 else ""
+    lines = [f"Tracker settings on `val` (canvas replay) and the development sequences{started}, weights `{weights}`:",
+             "",
              "| settings | val AUC | dev AUC | " + " | ".join(names) + " |",
              "|---|---:|---:|" + "---:|" * len(names)]
     for label, v, d in rows:
@@ -504,10 +602,12 @@ def main(argv=None) -> int:
                         help="instead of training: score tracker settings of WEIGHTS on val (see --grid)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
                         help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
+    parser.add_argument("--restarts", type=int, default=1, metavar="N",
+                        help="with --tune: run every sequence from N start frames (OTB's TRE; default 1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.tune:
-        tune(args.tune, args.grid, args.out, args.threads)
+        tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts)
         return 0
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from)
     return 0

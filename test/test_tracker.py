@@ -117,6 +117,21 @@ def test_lost_after_sustained_low_confidence_then_recovered(small_checkpoint):
     assert lost_box is not None
 
 
+def test_a_lost_target_holds_its_box_or_follows_the_peak_as_configured(small_checkpoint):
+    image = textured(120, 160)
+    boxes = {}
+    for hold in (True, False):
+        config = TrackerConfig(lost_threshold=0.3, lost_patience=1, recover_threshold=0.5, hold_box_when_lost=hold)
+        tracker = ViLTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+        tracker.init(image, (40, 40, 30, 30))
+        _force_confidence(tracker, -5.0)        # every frame low-confidence: LOST from the first
+        results = [tracker.update(textured(120, 160, seed)) for seed in range(6)]
+        assert all(r.status == TrackStatus.LOST for r in results)
+        boxes[hold] = np.array([r.box for r in results])
+    assert np.allclose(boxes[True], boxes[True][0])          # held: the box never moves
+    assert not np.allclose(boxes[False], boxes[False][0])    # followed: it goes where the peak is
+
+
 def test_online_template_update_is_gated_and_switchable(small_checkpoint):
     image = textured(120, 160)
     for enabled in (True, False):

@@ -28,6 +28,9 @@ class TrackerConfig:
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
     lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
     recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)
+    hold_box_when_lost: bool = _setting(
+        False, "while LOST, keep the last confident box (true) or follow the network's best peak (false; the status "
+        "stays LOST until the confidence reaches recover_threshold)")
     online_template_update: bool = _setting(
         True, "replace the online template with a confident recent crop (MixFormer-style; models with 2 templates)")
     update_threshold: float = _setting(0.6, "minimum confidence for a crop to become the online template", 0.0, 1.0)

@@ -214,9 +214,12 @@ class MultiTracker:
             target.status = TrackStatus.LOST
         else:
             target.status = TrackStatus.TRACKING
-        # A lost target keeps its last confident box, so low-confidence peaks on clutter do not drag it away.
-        if target.status == TrackStatus.TRACKING:
+        # Holding: a lost target keeps its last confident box, so low-confidence peaks on clutter do not drag it
+        # away, but a target that moved while lost is never found again. Following: the search region goes where
+        # the best peak is, as Siamese trackers do. The online template only ever learns from TRACKING frames.
+        if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = clamp_box(predicted_box, image.shape)
+        if target.status == TrackStatus.TRACKING:
             self._consider_template_update(target, image, confidence)
         box = tuple(float(v) for v in target.box)
         return TrackResult(box, confidence, target.status)

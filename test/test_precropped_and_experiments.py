@@ -132,6 +132,11 @@ def test_distractor_mosaic_keeps_the_target_and_puts_the_donor_target_beside_it(
         # The donor's target now stands on the free (right) side, away from the target.
         blue = np.argwhere(np.all(frame == (0, 0, 255), axis=-1))
         assert len(blue) > 300 and blue[:, 1].min() > (cx + w / 2)
+    # A target near the top: the seam runs along y and the donor's target stands below it.
+    top = np.array([[0.5, 0.2, 0.3, 0.2]] * 2, dtype=np.float32)
+    mosaic = distractor_mosaic(frames, top, donor, donor_box, rng)
+    blue = np.argwhere(np.all(mosaic[0] == (0, 0, 255), axis=-1))
+    assert len(blue) > 300 and blue[:, 0].min() > (0.2 + 0.1) * size
     # No side has room for a donor target as wide as the free space: nothing is made.
     wide = np.array([[0.5, 0.5, 0.9, 0.9]] * 2, dtype=np.float32)
     assert distractor_mosaic(frames, wide, donor, donor_box, rng) is None

@@ -33,7 +33,7 @@ from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from ..settings import dataclass_from_dict
 from .losses import tracking_loss
-from .pair_cache import (MIRROR_SUFFIX, PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
+from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
                          to_normalised_tensor)
 from .trainer import lr_factor, seed_everything
 from viltrack_ros.log import get_logger
@@ -106,8 +106,7 @@ class PairSampler:
         self.rows_of_sequence = {s: np.flatnonzero(cache.sequence_index == s)
                                  for s in np.unique(cache.sequence_index)}
         # A negative's search comes from another video: a sequence's mirrored copy still shows its target.
-        videos = [name.removesuffix(MIRROR_SUFFIX) for name in cache.sequence_names]
-        self.video_of_row = np.unique(videos, return_inverse=True)[1][cache.sequence_index]
+        self.video_of_row = cache.video_of_row
         self.has_other_videos = len(np.unique(self.video_of_row)) > 1
 
     def sample(self, batch: int, temporal_steps: int = 1):
@@ -181,11 +180,10 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
     fill = tuple(float(v) for v in donor.reshape(-1, 3).mean(axis=0))
     moved = cv2.warpAffine(donor, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                            borderValue=fill)
+    beyond = slice(seam, None) if side == 1 else slice(None, seam)
+    region = (slice(None), beyond) if axis == 0 else (beyond,)      # in (rows, columns): x cuts columns
     out = frames.copy()
-    region = (slice(None), slice(None), slice(seam, None)) if axis == 0 else (slice(None), slice(seam, None))
-    if side == 0:
-        region = (slice(None), slice(None), slice(None, seam)) if axis == 0 else (slice(None), slice(None, seam))
-    out[region] = moved[region[1:]]
+    out[(slice(None), *region)] = moved[region]
     return out
 
 
@@ -230,39 +228,36 @@ class ArmInputs:
         return templates, searches, boxes, self.template_boxes(template_rows)
 
     def add_distractors(self, searches: torch.Tensor, template_rows, search_rows, jitter, visible,
-                        fraction: float, candidates: int, rng: np.random.Generator) -> int:
+                        fraction: float, candidates: int, rng: np.random.Generator) -> None:
         """Turn a ``fraction`` of the positive samples' search inputs ``(B, K, ...)`` into distractor mosaics, in
-        place (see ``ArmConfig.distractor_fraction``); the boxes do not change. Returns how many were made."""
+        place (see ``ArmConfig.distractor_fraction``); the boxes do not change."""
         c = self.cache
-        B, K = search_rows.shape
-        made = 0
-        for b in range(B):
+        changed, mosaics = [], []
+        for b in range(len(search_rows)):
             if not visible[b].all() or rng.random() >= fraction:
                 continue
-            boxes = c.boxes[search_rows[b], jitter[b]]                       # (K, 4) normalised cx, cy, w, h
             donor = self._hard_donor(template_rows[b], candidates, rng)
             if donor is None:
                 continue
-            donor_row, donor_jitter = donor
-            frames = distractor_mosaic(c.searches[search_rows[b], jitter[b]], boxes,
-                                       c.searches[donor_row, donor_jitter], c.boxes[donor_row, donor_jitter], rng)
-            if frames is None:
-                continue
-            pixels = to_normalised_tensor(frames, self.cfg.search_size)
-            searches[b] = self.stem.frozen_features(pixels) if self.uses_features else pixels
-            made += 1
-        return made
+            frames = distractor_mosaic(c.searches[search_rows[b], jitter[b]], c.boxes[search_rows[b], jitter[b]],
+                                       c.searches[donor], c.boxes[donor], rng)
+            if frames is not None:
+                changed.append(b)
+                mosaics.append(frames)
+        if not changed:
+            return
+        # One stem call for all of this step's mosaics.
+        K = search_rows.shape[1]
+        pixels = to_normalised_tensor(np.concatenate(mosaics), self.cfg.search_size)
+        inputs = self.stem.frozen_features(pixels) if self.uses_features else pixels
+        searches[changed] = inputs.unflatten(0, (len(changed), K)).to(searches.dtype)
 
     def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
         """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
         (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None."""
         c = self.cache
-        video = getattr(self, "_video_of_row", None)
-        if video is None:
-            names = [n.removesuffix(MIRROR_SUFFIX) for n in c.sequence_names]
-            video = self._video_of_row = np.unique(names, return_inverse=True)[1][c.sequence_index]
         others = rng.integers(len(c), size=candidates * 2)
-        others = others[video[others] != video[template_row]][:candidates]
+        others = others[c.video_of_row[others] != c.video_of_row[template_row]][:candidates]
         if len(others) == 0:
             return None
         best = int(others[0])

@@ -9,6 +9,7 @@ blocks and the head: what makes training on a 2-core CPU worth doing.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -71,6 +72,13 @@ class PairCache:
 
     def __len__(self) -> int:
         return len(self.templates)
+
+    @functools.cached_property
+    def video_of_row(self) -> np.ndarray:
+        """``(F,)`` an index of each row's source video: a sequence and its mirrored copy share one (the same
+        target), so a negative or a distractor drawn from "another video" never shows the template's object."""
+        videos = [name.removesuffix(MIRROR_SUFFIX) for name in self.sequence_names]
+        return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
 
 def _cut_frame(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator):

@@ -2,7 +2,7 @@ import sys, numpy as np, torch, torch.nn.functional as F
 torch.set_num_threads(1)
 from viltrack_ros.tracking.stem_baseline import SiameseStemTracker
 from onnx_graph import OnnxGraphModule   # beside this script
-from viltrack_ros.evaluation.trackers import SiameseStemBaseline
+from viltrack_ros.evaluation.trackers import DEFAULT_NANOTRACK_DIR, NANOTRACK_FILES, SiameseStemBaseline
 from viltrack_ros.training.experiment import validation_sequences, development_sequences, score_trackers
 from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.data.sequences import restarted_sequences
@@ -10,7 +10,7 @@ BGR = sys.argv[1] == 'bgr'
 class NanoStem(SiameseStemTracker):
     def __init__(self):
         super().__init__()
-        self.nano = OnnxGraphModule('/work/shared/models/nanotrack_v2/nanotrack_backbone_sim.onnx').eval()
+        self.nano = OnnxGraphModule(DEFAULT_NANOTRACK_DIR / NANOTRACK_FILES[0]).eval()
     @torch.inference_mode()
     def _features(self, crops):
         x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()

@@ -56,7 +56,7 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
                   "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
                                       "tmoe_blocks": 1, "template_size": 48, "search_size": 96,
                                       "head_channels": 16, "correlation_cells": 2},
-                  "temporal_steps": 2, "distractor_fraction": 1.0}],
+                  "temporal_steps": 2, "distractor_fraction": 1.0, "distractor_at_centre": 0.5}],
     }
     from viltrack_ros.evaluation.trackers import find_nanotrack
     if find_nanotrack()[0] is not None:       # the teacher's loss runs in the same step (arm c)
@@ -124,8 +124,8 @@ def test_distractor_mosaic_keeps_the_target_and_puts_the_donor_target_beside_it(
     donor = np.full((size, size, 3), 200, np.uint8)
     donor_box = np.array([0.5, 0.5, 0.2, 0.2], dtype=np.float32)
     donor[38:58, 38:58] = (0, 0, 255)
-    mosaic = distractor_mosaic(frames, boxes, donor, donor_box, rng)
-    assert mosaic is not None and mosaic.shape == frames.shape
+    mosaic, moved_boxes = distractor_mosaic(frames, boxes, donor, donor_box, rng)
+    assert mosaic.shape == frames.shape and np.array_equal(moved_boxes, boxes)   # the target stays where it was
     for frame, original, (cx, cy, w, h) in zip(mosaic, frames, boxes * size):
         target = (slice(int(cy - h / 2), int(cy + h / 2)), slice(int(cx - w / 2), int(cx + w / 2)))
         assert np.array_equal(frame[target], original[target])        # the target is untouched
@@ -134,9 +134,35 @@ def test_distractor_mosaic_keeps_the_target_and_puts_the_donor_target_beside_it(
         assert len(blue) > 300 and blue[:, 1].min() > (cx + w / 2)
     # A target near the top: the seam runs along y and the donor's target stands below it.
     top = np.array([[0.5, 0.2, 0.3, 0.2]] * 2, dtype=np.float32)
-    mosaic = distractor_mosaic(frames, top, donor, donor_box, rng)
+    mosaic, _ = distractor_mosaic(frames, top, donor, donor_box, rng)
     blue = np.argwhere(np.all(mosaic[0] == (0, 0, 255), axis=-1))
     assert len(blue) > 300 and blue[:, 0].min() > (0.2 + 0.1) * size
     # No side has room for a donor target as wide as the free space: nothing is made.
     wide = np.array([[0.5, 0.5, 0.9, 0.9]] * 2, dtype=np.float32)
     assert distractor_mosaic(frames, wide, donor, donor_box, rng) is None
+
+
+def test_distractor_mosaic_at_centre_moves_the_target_off_centre_and_the_donor_nearer_the_centre():
+    from viltrack_ros.training.experiment import distractor_mosaic
+    size = 96
+    frames = np.full((2, size, size, 3), 40, np.uint8)
+    boxes = np.array([[0.45, 0.5, 0.12, 0.3], [0.47, 0.5, 0.12, 0.3]], dtype=np.float32)   # near the centre
+    for frame, (cx, cy, w, h) in zip(frames, boxes * size):
+        frame[int(round(cy - h / 2)):int(round(cy + h / 2)), int(round(cx - w / 2)):int(round(cx + w / 2))] = \
+            (255, 0, 0)
+    donor = np.full((size, size, 3), 200, np.uint8)
+    donor[43:53, 43:53] = (0, 0, 255)
+    donor_box = np.array([0.5, 0.5, 0.1, 0.1], dtype=np.float32)
+    for seed in range(20):
+        mosaic, moved = distractor_mosaic(frames, boxes, donor, donor_box, np.random.default_rng(seed),
+                                          donor_at_centre=True)
+        assert np.allclose(moved[:, 1:], boxes[:, 1:])                     # only x moved, the same for both frames
+        shift = moved[:, 0] - boxes[:, 0]
+        assert shift[0] == pytest.approx(shift[1]) and shift[0] < -0.05    # away from the free (right) side
+        for frame, (cx, cy, w, h) in zip(mosaic, moved * size):
+            red = np.argwhere(np.all(frame == (255, 0, 0), axis=-1))     # the target, moved with its box
+            assert abs(red[:, 1].mean() + 0.5 - cx) < 1.0 and abs(red[:, 0].mean() + 0.5 - cy) < 1.0
+            blue = np.argwhere(np.all(frame == (0, 0, 255), axis=-1))
+            donor_cx = (blue[:, 1].mean() + 0.5) / size
+            assert len(blue) > 50 and blue[:, 1].min() > cx + w / 2          # beyond the target, not on it
+            assert abs(donor_cx - 0.5) < abs(cx / size - 0.5)                # nearer the centre than the target

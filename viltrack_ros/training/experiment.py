@@ -76,13 +76,17 @@ class ArmConfig:
     # Needs the stem run on the composite crops (a few per step), not only the cached features.
     distractor_fraction: float = 0.0
     distractor_candidates: int = 8
+    # The share of those mosaics laid out with the donor's target nearer the crop's centre than the target (moved
+    # off-centre): the scene after a look-alike passed in front of the target and took the search region along.
+    distractor_at_centre: float = 0.0
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
     def __post_init__(self):
-        if not 0.0 <= self.distractor_fraction <= 1.0:
-            raise ValueError(f"arm {self.name}: distractor_fraction must be in [0, 1], got {self.distractor_fraction}")
+        for name in ("distractor_fraction", "distractor_at_centre"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
             raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
 
@@ -158,33 +162,66 @@ class PairSampler:
 
 
 def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, donor_box: np.ndarray,
-                      rng: np.random.Generator, margin: float = 0.03) -> np.ndarray | None:
+                      rng: np.random.Generator, margin: float = 0.03,
+                      donor_at_centre: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     same crops with the side beyond a straight seam next to the target replaced by ``donor (s, s, 3)`` shifted so
-    that its target (``donor_box``) stands in the middle of that side. The seam runs along x or y, whichever leaves
-    the larger side free; None when no side has room for the donor's target."""
+    that its target (``donor_box``) stands in the middle of that side, and the target's boxes in them. The seam runs
+    along x or y, whichever leaves the larger side free; None when no side has room for the donor's target.
+
+    ``donor_at_centre``: the clip is first moved away from the free side, so that the target stands off-centre, and
+    the donor's target is put as near the crop's centre as the seam allows. Without this the donor always stands
+    farther from the centre than the target, and "the object nearest the centre" stays a shortcut; with it the
+    crops show what a tracker sees after a look-alike passed in front of its target and the search region followed
+    the look-alike."""
     s = frames.shape[1]
     low = (boxes[:, :2] - boxes[:, 2:] / 2).min(axis=0) - margin        # the target's extent over the clip, per axis
     high = (boxes[:, :2] + boxes[:, 2:] / 2).max(axis=0) + margin
     free = np.array([[low[0], 1 - high[0]], [low[1], 1 - high[1]]])      # free length before / after, per axis
     axis, side = np.unravel_index(int(np.argmax(free)), free.shape)
-    room = free[axis, side]
+    move = 0.0                                   # the clip's shift along ``axis``, in crop widths
+    if donor_at_centre:
+        centre = (low[axis] + high[axis]) / 2
+        if side == 1:       # free side after: the target goes towards the start, at most to the crop's border
+            move = min(0.0, max(rng.uniform(0.2, 0.35) - centre, -max(low[axis], 0.0)))
+        else:
+            move = max(0.0, min(rng.uniform(0.65, 0.8) - centre, max(1 - high[axis], 0.0)))
+        low[axis] += move
+        high[axis] += move
+    room = 1 - high[axis] if side == 1 else low[axis]
     if room < donor_box[2 + axis] + margin:
         return None
     seam = int(round((high[axis] if side == 1 else low[axis]) * s))
-    middle = (high[axis] + 1) / 2 if side == 1 else low[axis] / 2
+    if donor_at_centre:     # the donor's target just beyond the seam, or at the centre when there is room
+        half = donor_box[2 + axis] / 2
+        middle = max(high[axis] + margin + half, 0.5) if side == 1 else min(low[axis] - margin - half, 0.5)
+    else:
+        middle = (high[axis] + 1) / 2 if side == 1 else low[axis] / 2
     shift = np.zeros(2)
     shift[axis] = (middle - donor_box[axis]) * s
     shift[1 - axis] = rng.uniform(-0.15, 0.15) * s                       # not always level with the target
-    matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
     fill = tuple(float(v) for v in donor.reshape(-1, 3).mean(axis=0))
-    moved = cv2.warpAffine(donor, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                           borderValue=fill)
+    moved = _translated(donor, shift, fill)
+    out = frames.copy()
+    out_boxes = boxes.copy()
+    if move:     # what the shift uncovers lies beyond the seam, under the donor
+        target_shift = np.zeros(2)
+        target_shift[axis] = move * s
+        for k in range(len(out)):
+            out[k] = _translated(frames[k], target_shift, tuple(float(v) for v in frames[k].reshape(-1, 3).mean(0)))
+        out_boxes[:, axis] += move
     beyond = slice(seam, None) if side == 1 else slice(None, seam)
     region = (slice(None), beyond) if axis == 0 else (beyond,)      # in (rows, columns): x cuts columns
-    out = frames.copy()
     out[(slice(None), *region)] = moved[region]
-    return out
+    return out, out_boxes
+
+
+def _translated(image: np.ndarray, shift: np.ndarray, fill: tuple[float, ...]) -> np.ndarray:
+    """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with ``fill``."""
+    s = image.shape[1]
+    matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
+    return cv2.warpAffine(image, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=fill)
 
 
 class ArmInputs:
@@ -227,10 +264,12 @@ class ArmInputs:
         boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
         return templates, searches, boxes, self.template_boxes(template_rows)
 
-    def add_distractors(self, searches: torch.Tensor, template_rows, search_rows, jitter, visible,
-                        fraction: float, candidates: int, rng: np.random.Generator) -> None:
+    def add_distractors(self, searches: torch.Tensor, boxes: torch.Tensor, template_rows, search_rows, jitter,
+                        visible, fraction: float, candidates: int, rng: np.random.Generator,
+                        at_centre: float = 0.0) -> None:
         """Turn a ``fraction`` of the positive samples' search inputs ``(B, K, ...)`` into distractor mosaics, in
-        place (see ``ArmConfig.distractor_fraction``); the boxes do not change."""
+        place (see ``ArmConfig.distractor_fraction``), ``at_centre`` of them with the donor nearer the centre (the
+        target's ``boxes (B, K, 4)`` then move, also in place)."""
         c = self.cache
         changed, mosaics = [], []
         for b in range(len(search_rows)):
@@ -239,11 +278,13 @@ class ArmInputs:
             donor = self._hard_donor(template_rows[b], candidates, rng)
             if donor is None:
                 continue
-            frames = distractor_mosaic(c.searches[search_rows[b], jitter[b]], c.boxes[search_rows[b], jitter[b]],
-                                       c.searches[donor], c.boxes[donor], rng)
-            if frames is not None:
+            centred = at_centre > 0 and rng.random() < at_centre   # drawn only then: other arms' streams stay
+            made = distractor_mosaic(c.searches[search_rows[b], jitter[b]], c.boxes[search_rows[b], jitter[b]],
+                                     c.searches[donor], c.boxes[donor], rng, donor_at_centre=centred)
+            if made is not None:
                 changed.append(b)
-                mosaics.append(frames)
+                mosaics.append(made[0])
+                boxes[b] = torch.from_numpy(made[1]).to(boxes.dtype)
         if not changed:
             return
         # One stem call for all of this step's mosaics.
@@ -352,8 +393,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
                                                                    online_rows)
         if arm.distractor_fraction > 0:
-            inputs.add_distractors(searches, template_rows, search_rows, jitter, visible, arm.distractor_fraction,
-                                   arm.distractor_candidates, distractor_rng)
+            inputs.add_distractors(searches, boxes, template_rows, search_rows, jitter, visible,
+                                   arm.distractor_fraction, arm.distractor_candidates, distractor_rng,
+                                   arm.distractor_at_centre)
         visible_t = torch.from_numpy(visible)
         model.reset_temporal_state()
         total = 0.0

@@ -1,5 +1,7 @@
 """The reference trackers: NanoTrack v2 appears beside CSRT/KCF when its files exist, and is skipped with a printed
 reason when they do not."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,21 @@ def test_missing_nanotrack_files_give_a_reason_not_a_tracker(tmp_path):
     trackers, skipped = peer_trackers("CSRT,NanoTrack", nanotrack_dir=tmp_path)
     assert [t.name for t in trackers] == ["CSRT"]
     assert skipped == [reason]
+
+
+def test_nanotrack_is_found_from_the_checkout_root_when_the_module_lives_elsewhere(nanotrack_dir, tmp_path,
+                                                                                  monkeypatch):
+    # As imported from a colcon install tree: the module-relative default does not exist, the command runs from the
+    # checkout's root, beside which ../shared holds the model.
+    import viltrack_ros.evaluation.trackers as trackers
+    monkeypatch.delenv("VILTRACK_NANOTRACK_DIR", raising=False)
+    monkeypatch.setattr(trackers, "DEFAULT_NANOTRACK_DIR", tmp_path / "nowhere")
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])     # this checkout's root
+    folder, reason = trackers.find_nanotrack()
+    assert folder is not None and folder.resolve() == nanotrack_dir.resolve(), reason
+    monkeypatch.chdir(tmp_path)                          # from anywhere else: skipped, both places named
+    folder, reason = trackers.find_nanotrack()
+    assert folder is None and str(tmp_path / "nowhere") in reason and "shared" in reason
 
 
 def test_unknown_peer_is_refused():

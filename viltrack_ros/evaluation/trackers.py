@@ -83,10 +83,18 @@ def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
     """``(folder, "")`` when NanoTrack v2's two ONNX files are in ``folder`` (default: ``../shared/models/
     nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip."""
     import os
-    folder = Path(folder or os.environ.get("VILTRACK_NANOTRACK_DIR") or DEFAULT_NANOTRACK_DIR)
-    missing = [name for name in NANOTRACK_FILES if not (folder / name).is_file()]
-    if missing:
-        return None, f"NanoTrack v2 skipped: {', '.join(missing)} not found in {folder} (pass --nanotrack DIR)"
+    given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
+    # Imported from a colcon install tree the module-relative default points inside install/; a command run from
+    # the checkout's root still finds ../shared.
+    candidates = [Path(given)] if given else [DEFAULT_NANOTRACK_DIR,
+                                              Path.cwd().parent / "shared" / "models" / "nanotrack_v2"]
+    found = next((c for c in candidates if all((c / name).is_file() for name in NANOTRACK_FILES)), None)
+    if found is None:
+        folder = candidates[0]
+        missing = [name for name in NANOTRACK_FILES if not (folder / name).is_file()]
+        places = " or ".join(str(c) for c in candidates)
+        return None, f"NanoTrack v2 skipped: {', '.join(missing)} not found in {places} (pass --nanotrack DIR)"
+    folder = found
     if not hasattr(cv2, "TrackerNano_create"):
         return None, f"NanoTrack v2 skipped: OpenCV {cv2.__version__} has no TrackerNano"
     return folder, ""

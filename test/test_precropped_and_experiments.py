@@ -64,7 +64,8 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     config_path = tmp_path / "experiments.yaml"
     config_path.write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
-    assert main(["--config", str(config_path), "--out", str(out)]) == 0
+    # auto: a GPU where there is one (the same code path moves each batch there), this CPU here
+    assert main(["--config", str(config_path), "--out", str(out), "--device", "auto"]) == 0
     arm_dir = out / "tiny_hybrid"
     scores = json.loads((arm_dir / "scores.json").read_text())
     assert 0.0 <= scores["val"]["auc"] <= 1.0 and "otb_Biker" in scores["val"]["per_sequence"]

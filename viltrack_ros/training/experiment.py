@@ -290,8 +290,9 @@ class ArmInputs:
         # One stem call for all of this step's mosaics.
         K = search_rows.shape[1]
         pixels = to_normalised_tensor(np.concatenate(mosaics), self.cfg.search_size)
-        inputs = self.stem.frozen_features(pixels) if self.uses_features else pixels
-        searches[changed] = inputs.unflatten(0, (len(changed), K)).to(searches.dtype)
+        if self.uses_features:
+            pixels = self.stem.frozen_features(pixels.to(next(self.stem.parameters()).device))
+        searches[changed] = pixels.unflatten(0, (len(changed), K)).to(searches.device, searches.dtype)
 
     def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
         """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
@@ -318,8 +319,10 @@ class ArmInputs:
 
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
-              data_record: dict, template_factor: float = 2.0) -> Path:
-    """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path."""
+              data_record: dict, template_factor: float = 2.0, device: str = "cpu") -> Path:
+    """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path. ``device``:
+    where the network trains (``cuda`` on a lent GPU); the pair cache, its stem features and the sampling stay
+    on the CPU and each step's batch is moved, so a run can go on on either kind of machine."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.pt"
     state_path = out_dir / "state.pt"
@@ -333,7 +336,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         earlier = dict(initial_info["training"])
         earlier_training = [{k: v for k, v in earlier.items() if k != "earlier_training"},
                             *earlier.get("earlier_training", [])]
-    inputs = ArmInputs(model, cache, cache_dir, spec_key, template_factor)
+    inputs = ArmInputs(model, cache, cache_dir, spec_key, template_factor)   # its feature cache is cut on the CPU
+    device = torch.device(device)
+    model.to(device)
     stem_params = [p for p in model.backbone.patch_embed.body.parameters() if p.requires_grad] \
         if hasattr(model.backbone.patch_embed, "body") else []
     stem_ids = {id(p) for p in stem_params}
@@ -351,7 +356,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         teacher = NanoTrackTeacher()
     step, seconds = 0, 0.0
     if state_path.is_file():
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=False, map_location="cpu")   # saved on either kind of machine
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
@@ -396,7 +401,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             inputs.add_distractors(searches, boxes, template_rows, search_rows, jitter, visible,
                                    arm.distractor_fraction, arm.distractor_candidates, distractor_rng,
                                    arm.distractor_at_centre)
-        visible_t = torch.from_numpy(visible)
+        visible_t = torch.from_numpy(visible).to(device)
+        templates, searches, boxes, template_boxes = (t.to(device) for t in (templates, searches, boxes,
+                                                                             template_boxes))
         model.reset_temporal_state()
         total = 0.0
         stats_sum: dict[str, float] = {}
@@ -409,7 +416,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                 target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
                                                                                             jitter[:, k]],
                                             outputs["score_logits"].shape[-1])
-                distill = distillation_loss(outputs["score_logits"], target, visible_t[:, k])
+                distill = distillation_loss(outputs["score_logits"], target.to(device), visible_t[:, k])
                 loss = loss + arm.distill_weight * distill
                 stats["distill"] = float(distill.detach())
             total = total + loss / arm.temporal_steps
@@ -438,8 +445,10 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     record = {
         "recipe": arm.name, "description": arm.description, "steps": step,
         "samples": step * arm.batch_size * arm.temporal_steps, "batch_size": arm.batch_size,
-        "wall_time_s": round(seconds, 1), "hardware": f"{platform.processor() or platform.machine()} CPU, "
-        f"{torch.get_num_threads()} torch thread(s)", "torch": str(torch.__version__),
+        "wall_time_s": round(seconds, 1),
+        "hardware": (torch.cuda.get_device_name(device) if device.type == "cuda" else
+                     f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} torch thread(s)"),
+        "torch": str(torch.__version__),
         "data": data_record, "trainable_parameters": sum(p.numel() for p in params),
         "parameters": count_parameters(model), "init_from": arm.init_from, "earlier_training": earlier_training,
     }
@@ -541,7 +550,8 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
     plt.close(fig)
 
 
-def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None) -> None:
+def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
+        device: str = "cpu") -> None:
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
@@ -565,7 +575,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         arm_dir = out / arm.name
         model_path = None
         if not arm.training_free:
-            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record, spec.template_factor)
+            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record, spec.template_factor,
+                                   device)
         arm_dir.mkdir(parents=True, exist_ok=True)
         tracker = arm_tracker(arm, model_path)
         val_scores = score_trackers([tracker], val, max_frames=max_frames)[tracker.name]
@@ -633,6 +644,8 @@ def main(argv=None) -> int:
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                        help="where the arms train (scoring runs the tracker on the CPU); auto: cuda when there is one")
     parser.add_argument("--init-from", default=None, metavar="WEIGHTS",
                         help="start every selected arm from these weights (overrides the config's init_from)")
     parser.add_argument("--tune", type=Path, default=None, metavar="WEIGHTS",
@@ -646,7 +659,8 @@ def main(argv=None) -> int:
     if args.tune:
         tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts)
         return 0
-    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from)
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device)
     return 0
 
 

@@ -20,15 +20,11 @@ class TrackerNode(TrackingAdapter, Node):
 
     def __init__(self, **node_options):
         super().__init__(NODE_NAME, **node_options)
-        try:
-            self._declare_parameters()
-            self._configure()
-            self._activate()
-        except BaseException:   # also a stop signal while the model loads
-            # A half-built node left to the garbage collector after rclpy shutdown can crash the process
-            # (seen: SIGSEGV instead of exit code 1): release its handles while the context still lives.
-            self.destroy_node()
-            raise
+        # A failure here (or a stop signal while the model loads) leaves a half-built node: node_main ends the
+        # process without releasing it (releasing it crashed the process at times).
+        self._declare_parameters()
+        self._configure()
+        self._activate()
 
 
 def main(args=None) -> int:

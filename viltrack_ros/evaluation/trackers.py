@@ -90,14 +90,12 @@ def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
                                               Path.cwd().parent / "shared" / "models" / "nanotrack_v2"]
     found = next((c for c in candidates if all((c / name).is_file() for name in NANOTRACK_FILES)), None)
     if found is None:
-        folder = candidates[0]
-        missing = [name for name in NANOTRACK_FILES if not (folder / name).is_file()]
+        missing = [name for name in NANOTRACK_FILES if not (candidates[0] / name).is_file()]
         places = " or ".join(str(c) for c in candidates)
         return None, f"NanoTrack v2 skipped: {', '.join(missing)} not found in {places} (pass --nanotrack DIR)"
-    folder = found
     if not hasattr(cv2, "TrackerNano_create"):
         return None, f"NanoTrack v2 skipped: OpenCV {cv2.__version__} has no TrackerNano"
-    return folder, ""
+    return found, ""
 
 
 class NanoTrackTracker:

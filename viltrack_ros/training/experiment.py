@@ -200,15 +200,14 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
     shift = np.zeros(2)
     shift[axis] = (middle - donor_box[axis]) * s
     shift[1 - axis] = rng.uniform(-0.15, 0.15) * s                       # not always level with the target
-    fill = tuple(float(v) for v in donor.reshape(-1, 3).mean(axis=0))
-    moved = _translated(donor, shift, fill)
+    moved = _translated(donor, shift)
     out = frames.copy()
     out_boxes = boxes.copy()
     if move:     # what the shift uncovers lies beyond the seam, under the donor
         target_shift = np.zeros(2)
         target_shift[axis] = move * s
         for k in range(len(out)):
-            out[k] = _translated(frames[k], target_shift, tuple(float(v) for v in frames[k].reshape(-1, 3).mean(0)))
+            out[k] = _translated(frames[k], target_shift)
         out_boxes[:, axis] += move
     beyond = slice(seam, None) if side == 1 else slice(None, seam)
     region = (slice(None), beyond) if axis == 0 else (beyond,)      # in (rows, columns): x cuts columns
@@ -216,9 +215,11 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
     return out, out_boxes
 
 
-def _translated(image: np.ndarray, shift: np.ndarray, fill: tuple[float, ...]) -> np.ndarray:
-    """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with ``fill``."""
+def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with the image's mean colour (as crops
+    beyond a frame's border are)."""
     s = image.shape[1]
+    fill = tuple(float(v) for v in image.reshape(-1, 3).mean(axis=0))
     matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
     return cv2.warpAffine(image, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=fill)

@@ -34,3 +34,11 @@ def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_p
 def test_release_refuses_an_untrained_checkpoint(small_checkpoint, tmp_path):
     from viltrack_ros.training.release import main
     assert main(["--weights", str(small_checkpoint), "--dest", str(tmp_path / "w.pt")]) == 2
+
+
+def test_the_card_names_report_folders_inside_the_checkout_relative_to_it(tmp_path):
+    from pathlib import Path
+    from viltrack_ros.data.splits import REPO_ROOT
+    from viltrack_ros.training.release import _shown_path
+    assert _shown_path(REPO_ROOT / "outputs" / "release" / "heldout") == Path("outputs/release/heldout")
+    assert _shown_path(tmp_path / "heldout") == tmp_path / "heldout"      # elsewhere: as given

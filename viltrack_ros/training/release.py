@@ -59,6 +59,14 @@ def _training_lines(training: dict) -> list[str]:
             f"{training.get('wall_time_s')} s."]
 
 
+def _shown_path(path: Path) -> Path:
+    """``path`` relative to the checkout when it lies inside it: the committed card names no machine's folders."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT.resolve())
+    except ValueError:
+        return Path(path)
+
+
 def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None, arms_table: str | None,
                backend: str = "torch") -> str:
     training = info["training"]
@@ -92,7 +100,7 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None,
         f"Machine: {platform.processor() or platform.machine()}, threads {torch.get_num_threads()}, "
         f"torch {torch.__version__}, OpenCV {cv2.__version__}, ours on the {backend} backend with the default "
         f"tracker settings ({settings}), {datetime.now(timezone.utc).date()}. "
-        f"Plots and per-frame boxes: `{eval_dir}`.", "",
+        f"Plots and per-frame boxes: `{_shown_path(eval_dir)}`.", "",
     ]
     if ablation:
         lines += ["## Online template update (the MixFormer-style gate), measured on the held-out sequences", "",

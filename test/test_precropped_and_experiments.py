@@ -167,3 +167,35 @@ def test_distractor_mosaic_at_centre_moves_the_target_off_centre_and_the_donor_n
             donor_cx = (blue[:, 1].mean() + 0.5) / size
             assert len(blue) > 50 and blue[:, 1].min() > cx + w / 2          # beyond the target, not on it
             assert abs(donor_cx - 0.5) < abs(cx / size - 0.5)                # nearer the centre than the target
+
+
+def test_context_canvas_keeps_the_target_and_fills_beyond_a_random_rectangle_with_other_videos():
+    from viltrack_ros.training.pair_cache import KEPT_CONTEXT, _context_canvas
+    side, size = 224, 40.0
+    image = np.full((side, side, 3), 200, np.uint8)
+    donors = [np.full((side, side, 3), value, np.uint8) for value in range(9)]
+    box = np.array([92.0, 82.0, 40.0, 40.0])   # centre (112, 102)
+    rng = np.random.default_rng(0)
+    extents = []
+    for _ in range(50):
+        canvas, canvas_box = _context_canvas(image, box, donors, rng)
+        assert canvas.shape == (3 * side, 3 * side, 3)
+        assert np.allclose(canvas_box, box + [side, side, 0, 0])
+        x, y, w, h = canvas_box.astype(int)
+        assert (canvas[y:y + h, x:x + w] == 200).all()                # the target is never covered
+        assert canvas[0, 0, 0] == 0 and canvas[-1, -1, 0] == 8        # corner tiles: other videos
+        kept = np.argwhere(canvas[..., 0] == 200)
+        (top, left), (bottom, right) = kept.min(0) - side, kept.max(0) + 1 - side
+        extents += [(112 - left) / size, (right - 112) / size, (102 - top) / size, (bottom - 102) / size]
+    extents = np.array(extents)
+    # Each side at its own random distance: the seam does not say where the target is.
+    assert extents.min() >= KEPT_CONTEXT[0] - 0.05 and extents.max() <= KEPT_CONTEXT[1] + 0.05
+    assert extents.std() > 0.3
+
+
+def test_pair_cache_spec_names_its_context_fill_only_when_not_the_default():
+    from viltrack_ros.training.pair_cache import PairCacheSpec
+    assert PairCacheSpec().key() == PairCacheSpec(context_fill="mean").key()
+    assert PairCacheSpec().key() != PairCacheSpec(context_fill="other_videos").key()
+    with pytest.raises(ValueError, match="context_fill"):
+        PairCacheSpec(context_fill="noise")

@@ -29,6 +29,10 @@ from viltrack_ros.log import get_logger
 
 log = get_logger("viltrack.pairs")
 MIRROR_SUFFIX = "~mirror"   # the name of a sequence's mirrored copy: <name>~mirror
+CONTEXT_FILLS = ("mean", "other_videos")
+# The stored context kept around the target with context_fill "other_videos": each side of the kept rectangle lies
+# U(KEPT_CONTEXT) box sizes from the target's centre (the stored square reaches 2.5), and never inside the box.
+KEPT_CONTEXT = (1.0, 2.5)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,16 @@ class PairCacheSpec:
     # Each sequence also mirrored left-right, as a sequence of its own: a mirrored video is as real a video as the
     # original, and with a frozen stem whose features are cut once this is the augmentation that adds appearance.
     mirror: bool = False
+    # What a search crop shows beyond the stored context (5 box sizes around the target): "mean", the image's mean
+    # colour (what a crop past a frame border shows), or "other_videos", frames of other videos around a part of the
+    # stored image of random extent (see _context_canvas). With "mean" a shift beyond about 0.5 box sizes shows
+    # the stored square's edge at a fixed distance from the target, a cue to where the target is that real video
+    # never gives; other videos let shift_jitter reach the displacements of fast targets without it.
+    context_fill: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.context_fill not in CONTEXT_FILLS:
+            raise ValueError(f"context_fill must be one of {CONTEXT_FILLS}, got {self.context_fill!r}")
 
     def key(self) -> str:
         settings = asdict(self)
@@ -55,6 +69,8 @@ class PairCacheSpec:
             del settings["sequences"]
         if not self.mirror:   # likewise: caches cut before mirroring keep their key
             del settings["mirror"]
+        if self.context_fill == "mean":   # and before the context fill
+            del settings["context_fill"]
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -99,6 +115,35 @@ def _cut_frame(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Gener
     return template, np.stack(searches), boxes
 
 
+def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A canvas of 3x3 ``donors`` (stored frames of other videos, the image's size) with a rectangle of ``image``
+    around ``box`` pasted over its centre tile; returns the canvas and the box in it.
+
+    The rectangle's four sides lie at independent random distances from the target (``KEPT_CONTEXT`` box sizes,
+    never cutting the box), so the seam where real context ends says nothing about where the target is."""
+    side = image.shape[0]
+    canvas = np.concatenate([np.concatenate(donors[row * 3:row * 3 + 3], axis=1) for row in range(3)], axis=0)
+    x, y, w, h = (float(v) for v in box)
+    size = math.sqrt(w * h)
+    cx, cy = x + w / 2, y + h / 2
+    left, right, top, bottom = rng.uniform(*KEPT_CONTEXT, 4) * size
+    x0 = int(np.clip(math.floor(cx - max(left, w / 2)), 0, side))
+    x1 = int(np.clip(math.ceil(cx + max(right, w / 2)), 0, side))
+    y0 = int(np.clip(math.floor(cy - max(top, h / 2)), 0, side))
+    y1 = int(np.clip(math.ceil(cy + max(bottom, h / 2)), 0, side))
+    canvas[side + y0:side + y1, side + x0:side + x1] = image[y0:y1, x0:x1]
+    return canvas, np.array([x + side, y + side, w, h])
+
+
+def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int = 9) -> list[np.ndarray]:
+    """``count`` random stored frames of videos other than ``sequences[s_index]``'s."""
+    video = sequences[s_index].name
+    others = [s for s in sequences if s.name != video]
+    picks = rng.integers(0, len(others), count)
+    return [read_image_rgb(others[i].frame_paths[rng.integers(0, len(others[i]))]) for i in picks]
+
+
 def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Path | None = None) -> PairCache:
     """Cut (or load from ``cache_dir``) the crops of ``spec.split`` of the pre-cropped set at ``root``."""
     path = Path(cache_dir) / f"pairs_{spec.split}_{spec.key()}.npz" if cache_dir else None
@@ -123,7 +168,12 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                 if mirrored:
                     image = np.ascontiguousarray(original[:, ::-1])
                     box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
-                template, frame_searches, frame_boxes = _cut_frame(image, box, spec, rng)
+                if spec.context_fill == "other_videos":
+                    template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
+                    canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
+                    _, frame_searches, frame_boxes = _cut_frame(canvas, canvas_box, spec, rng)
+                else:
+                    template, frame_searches, frame_boxes = _cut_frame(image, box, spec, rng)
                 templates.append(template)
                 searches.append(frame_searches)
                 boxes.append(frame_boxes)

@@ -1,0 +1,85 @@
+"""Does the network find a target that is off the search crop's centre? (the centre bias of a set of weights)
+
+For frames of the development sequences (full frames, so real context all around), cut the search crop the
+tracker would cut but with its centre moved ``d`` box sizes from the target in a random direction, run one network
+step (template: the sequence's first frame, no temporal context), and count how often the score map's peak cell
+lies inside the true box: raw, and after the tracker's cosine window (``window_influence``).
+
+    .venv/bin/python docs/experiments/wide_shift/centre_bias.py --weights A.pt B.pt [--out table.md]
+
+Uses the tracker's internals (one network step on a hand-cut crop): an experiment tool, not an API.
+"""
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.data.splits import load_data_splits
+from viltrack_ros.tracking.crop import as_rgb, crop_and_resize
+from viltrack_ros.tracking.decode import sigmoid
+from viltrack_ros.tracking.tracker import MultiTracker, normalised_chw
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def peak_hits(weights: str, sequences, shifts, frames_per_sequence: int, window_influence: float, seed: int):
+    tracker = MultiTracker.from_checkpoint(weights, backend="onnxruntime")
+    size, grid = tracker.model_config.search_size, tracker.model_config.search_grid
+    rng = np.random.default_rng(seed)   # the same directions for every set of weights
+    hits = {d: np.zeros(2) for d in shifts}
+    count = 0
+    for sequence in sequences:
+        tracker.init(0, sequence.read_frame(0), sequence.boxes[0])
+        target = tracker._targets[0]
+        for index in np.linspace(3, len(sequence) - 1, frames_per_sequence).astype(int):
+            x, y, w, h = box = sequence.boxes[index]
+            if not np.all(np.isfinite(box)) or w <= 1 or h <= 1:
+                continue
+            image, side = as_rgb(sequence.read_frame(index)), math.sqrt(w * h)
+            count += 1
+            for d in shifts:
+                angle = rng.uniform(0, 2 * math.pi)
+                centre = (x + w / 2 + d * side * math.cos(angle), y + h / 2 + d * side * math.sin(angle))
+                crop, transform = crop_and_resize(image, box, tracker.config.search_factor, size, center=centre,
+                                                  crop_side=tracker.config.search_factor * side)
+                target.film_context = None
+                score = sigmoid(tracker._network_step([target], normalised_chw(crop)[None])[0][0, 0])
+                windowed = (1 - window_influence) * score + window_influence * tracker._window
+                for k, response in enumerate((score, windowed)):
+                    row, col = np.unravel_index(np.argmax(response), response.shape)
+                    px = transform.origin[0] + (col + 0.5) / grid * size / transform.scale
+                    py = transform.origin[1] + (row + 0.5) / grid * size / transform.scale
+                    hits[d][k] += x <= px <= x + w and y <= py <= y + h
+    return {d: hits[d] / count for d in shifts}, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", nargs="+", required=True)
+    parser.add_argument("--sequences", default=str(ROOT.parent / "shared" / "data" / "sequences"))
+    parser.add_argument("--shifts", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5])
+    parser.add_argument("--frames", type=int, default=40, help="frames per sequence")
+    parser.add_argument("--window-influence", type=float, default=0.5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="also write the table (markdown) here")
+    args = parser.parse_args()
+    names = load_data_splits(ROOT / "config" / "data_splits.yaml").names("dev")
+    sequences = load_sequence_folders(args.sequences, names)
+    lines = ["| weights | " + " | ".join(f"{d:g}" for d in args.shifts) + " | frames |",
+             "|---|" + "---:|" * (len(args.shifts) + 1)]
+    for weights in args.weights:
+        rates, count = peak_hits(weights, sequences, args.shifts, args.frames, args.window_influence, args.seed)
+        cells = " | ".join(f"{rates[d][0]:.2f} ({rates[d][1]:.2f})" for d in args.shifts)
+        lines.append(f"| `{weights}` | {cells} | {count} |")
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print(f"\nScore peak on the target, by the target's distance from the crop centre (box sizes); in brackets after "
+          f"the cosine window (influence {args.window_influence:g}). Dev sequences: {', '.join(names)}.\n\n{table}")
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

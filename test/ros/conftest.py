@@ -93,6 +93,22 @@ def start_node(tmp_path, test_weights, request):
         node.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def remove_stale_dds_segments():
+    """At the end: the shared-memory segments of processes the tests killed (SIGKILL after a timeout) or that
+    crashed. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this session's are touched."""
+    import time
+
+    started_at = time.time()
+    yield
+    from viltrack_ros.ros.shm_segments import remove_stale_segments
+
+    removed = remove_stale_segments(since=started_at)
+    if removed:
+        print(f"\nremoved {removed} stale Fast DDS shared-memory segments of processes that did not close DDS",
+              file=sys.stderr)
+
+
 def pytest_runtest_makereport(item, call):
     # On a failure, show the node's log: it is where the reason usually is.
     if call.when == "call" and call.excinfo is not None:

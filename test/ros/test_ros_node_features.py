@@ -21,6 +21,7 @@ from std_msgs.msg import Header  # noqa: E402
 from viltrack_ros.ros.detections import (TRACKED_CLASS_ID, detection2d_array_fields,  # noqa: E402
                                          vision_msgs_missing_reason)
 from viltrack_ros.ros.interfaces import TrackedObject  # noqa: E402
+from viltrack_ros.ros.shm_segments import MIN_AGE_S, stale_segments  # noqa: E402
 from viltrack_ros.tracking import TrackStatus  # noqa: E402
 from .ros_harness import NODE_NAME, RELIABLE, NodeProcess, RosProbe, frame_msg, stamp_of  # noqa: E402
 
@@ -138,6 +139,7 @@ class Lifecycle:
 def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_again(tmp_path, test_weights,
                                                                                        managed_probe):
     probe = managed_probe
+    started_at = time.time()
     node = start_managed_node(tmp_path / "managed.log", test_weights)
     try:
         lifecycle = Lifecycle(probe)
@@ -169,6 +171,11 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
             assert probe.spin_until(lambda: not probe.init_client.service_is_ready(), 10), "init_target stays"
         assert node.log().count("model and interfaces released") == 2
         assert node.alive()
+        assert node.stop() == 0
+        # Stopped, it closed DDS: its 64 MB shared-memory segment went with it (rclpy keeps a lifecycle node's
+        # state machine, and with it the participant, until garbage collection, which os._exit skips).
+        time.sleep(MIN_AGE_S)
+        assert stale_segments(since=started_at) == []
     finally:
         node.stop()
 

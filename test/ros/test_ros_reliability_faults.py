@@ -24,6 +24,7 @@ from sensor_msgs.msg import CompressedImage  # noqa: E402
 
 from viltrack_ros.model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint  # noqa: E402
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject  # noqa: E402
+from viltrack_ros.ros.shm_segments import MIN_AGE_S, stale_segments  # noqa: E402
 from viltrack_ros.tracking import TrackerConfig  # noqa: E402
 from .ros_harness import (RELIABLE, Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly,  # noqa: E402
                           stamp_of)
@@ -48,6 +49,7 @@ def test_broken_checkpoints_and_impossible_settings_stop_the_node_at_start(start
     mismatched = tmp_path / "mismatched.pt"
     torch.save(payload, mismatched)
 
+    started_at = time.time()
     cases = [   # (node, what its one log line must say)
         (start_node(weights=truncated), "is corrupt or not a PyTorch file"),
         (start_node(weights=text), "is corrupt or not a PyTorch file"),
@@ -65,6 +67,9 @@ def test_broken_checkpoints_and_impossible_settings_stop_the_node_at_start(start
         log = node.log()
         assert "cannot start" in log and reason in log, log
         assert "Traceback" not in log, log
+    # A failed start closes DDS before it ends: no 64 MB shared-memory segment outlives the process.
+    time.sleep(MIN_AGE_S)
+    assert stale_segments(since=started_at) == []
 
 
 # --- NaN/inf from the network -------------------------------------------------------------------------------------
@@ -238,6 +243,7 @@ def test_sigint_and_sigterm_end_the_node_within_2_s_with_code_0_also_during_a_fo
     large = [cv2.resize(frame, size) for frame in frames]
     x, y, w, h = (v * size[0] / frames[0].shape[1] for v in boxes[0])
     nodes = {}
+    started_at = time.time()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         for busy in (False, True):
             namespace = f"/shutdown_{signal_number.name.lower()}_{'busy' if busy else 'idle'}"
@@ -274,6 +280,8 @@ def test_sigint_and_sigterm_end_the_node_within_2_s_with_code_0_also_during_a_fo
             assert "Traceback" not in log and "Error" not in log, log[-3000:]
             if busy:
                 assert probe.array_for((3, 0)) is None, "the interrupted image was answered: the signal came too late"
+        time.sleep(MIN_AGE_S)
+        assert stale_segments(since=started_at) == [], "a node stopped by a signal left its DDS segment behind"
     finally:
         for node, probe in nodes.values():
             node.stop()

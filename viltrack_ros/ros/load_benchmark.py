@@ -197,6 +197,9 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
     from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
     from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 
+    from viltrack_ros.ros.shm_segments import remove_stale_segments
+
+    started_at = time.time()
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="viltrack_load_"))
     work_dir.mkdir(parents=True, exist_ok=True)
     result = LoadResult(rate_hz=rate, size=size, duration_s=duration)
@@ -339,6 +342,9 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
         executor.shutdown(timeout_sec=0)
         watcher.destroy_node()
         rclpy.try_shutdown(context=context)
+        # The camera killed in phase 3 could not close its DDS participant: its shared-memory segment stays in
+        # /dev/shm (64 MB) unless removed.
+        remove_stale_segments(since=started_at)
         result.node_log = node_log.read_text()[-4000:]
     return result
 

@@ -75,10 +75,12 @@ def _end_half_built(exit_now: bool, code: int) -> None:
     ``destroy_node``, destroying the type description service: 3 of about 25 runs of the reliability test's 8
     failing starts on a loaded machine), and so did leaving it to the garbage collector after rclpy's shutdown.
     Ending the process here, while the failed constructor's traceback still holds the node, releases it with
-    everything else the process holds."""
+    everything else the process holds. rclpy is shut down first: that closes the DDS participant, whose
+    shared-memory segment (64 MB with config/fastdds_localhost.xml) would otherwise outlive the process in /dev/shm
+    (``shm_segments``), once per failed start of a node that a launch file respawns."""
+    rclpy.try_shutdown()
     if exit_now:
         exit_process(code)
-    rclpy.try_shutdown()
 
 
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),

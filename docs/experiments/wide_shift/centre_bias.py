@@ -63,14 +63,16 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=40, help="frames per sequence")
     parser.add_argument("--window-influence", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="also write the table (markdown) here")
+    parser.add_argument("--out", help="also write the table (markdown) here, and its plot beside it (.png)")
     args = parser.parse_args()
     names = load_data_splits(ROOT / "config" / "data_splits.yaml").names("dev")
     sequences = load_sequence_folders(args.sequences, names)
     lines = ["| weights | " + " | ".join(f"{d:g}" for d in args.shifts) + " | frames |",
              "|---|" + "---:|" * (len(args.shifts) + 1)]
+    curves = {}
     for weights in args.weights:
         rates, count = peak_hits(weights, sequences, args.shifts, args.frames, args.window_influence, args.seed)
+        curves[weights] = rates
         cells = " | ".join(f"{rates[d][0]:.2f} ({rates[d][1]:.2f})" for d in args.shifts)
         lines.append(f"| `{weights}` | {cells} | {count} |")
         print(lines[-1], flush=True)
@@ -79,6 +81,32 @@ def main() -> None:
           f"the cosine window (influence {args.window_influence:g}). Dev sequences: {', '.join(names)}.\n\n{table}")
     if args.out:
         Path(args.out).write_text(table + "\n")
+        plot(curves, args.shifts, args.window_influence, Path(args.out).with_suffix(".png"))
+
+
+def label_of(weights: str) -> str:
+    """An arm's folder name for ``<arm>/model.pt``, else the file's name."""
+    path = Path(weights)
+    return path.parent.name if path.name == "model.pt" else path.stem
+
+
+def plot(curves: dict, shifts: list[float], window_influence: float, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for weights, rates in curves.items():
+        for k, axis in enumerate(axes):
+            axis.plot(shifts, [rates[d][k] for d in shifts], marker="o", label=label_of(weights))
+    axes[0].set_title("network's score peak")
+    axes[1].set_title(f"after the cosine window ({window_influence:g})")
+    for axis in axes:
+        axis.set_xlabel("target's distance from the search crop's centre (box sizes)")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("peak on the target (fraction of dev crops)")
+    axes[1].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":

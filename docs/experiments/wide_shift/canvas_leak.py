@@ -1,0 +1,83 @@
+"""Does `val`'s canvas replay give away where the target is? Scored by replaying the development sequences the way
+`val` is replayed.
+
+`val` exists only as stored crops (5 box sizes around the true box, ../shared/data/train), so `viltrack experiment`
+replays it on a canvas: each frame is its stored crop at its place, the rest the crop's mean colour
+(`data.precropped.CanvasSequence`). In such a frame the true target is always at the centre of the one square of real
+content. This script cuts the development sequences (full frames) into the same crops, replays them the same way,
+and scores each tracker on both: a tracker that gains much more from the replay than another uses the square.
+
+    .venv/bin/python docs/experiments/wide_shift/canvas_leak.py --weights A.pt B.pt [--floor] [--restarts 3]
+"""
+import argparse
+import math
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from viltrack_ros.data.precropped import STORED_SIZE, canvas_sequence, load_precropped
+from viltrack_ros.data.sequences import restarted_sequences
+from viltrack_ros.evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter
+from viltrack_ros.training.experiment import development_sequences, score_trackers
+
+
+def store_as_crops(sequence, root: Path) -> None:
+    """The sequence as ../shared/data/train stores one (its README): per frame a square of side 5*sqrt(w*h) centred on
+    the box, resized to 224 px, JPEG quality 88, the box in crop pixels and the crop's place in crops.txt."""
+    folder = root / sequence.name
+    folder.mkdir(parents=True)
+    boxes, crops, last = [], [], sequence.boxes[0]
+    for index in range(len(sequence)):
+        box = sequence.boxes[index]
+        visible = np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0
+        x, y, w, h = box if visible else last
+        last = (x, y, w, h)
+        side = round(5 * math.sqrt(w * h))
+        x0, y0 = round(x + w / 2 - side / 2), round(y + h / 2 - side / 2)
+        image = sequence.read_frame(index)
+        scale = STORED_SIZE / side
+        matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
+        crop = cv2.warpAffine(image, matrix, (STORED_SIZE, STORED_SIZE),
+                              flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=cv2.mean(image)[:3])
+        cv2.imwrite(str(folder / f"{index + 1:08d}.jpg"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 88])
+        boxes.append(f"{(x - x0) * scale:.2f},{(y - y0) * scale:.2f},{w * scale:.2f},{h * scale:.2f}" if visible
+                     else "nan,nan,nan,nan")
+        crops.append(f"{index + 1},{x0},{y0},{side}")
+    (folder / "groundtruth.txt").write_text("\n".join(boxes) + "\n")
+    (folder / "crops.txt").write_text("\n".join(crops) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", nargs="+", required=True)
+    parser.add_argument("--floor", action="store_true", help="also the training-free Siamese floor")
+    parser.add_argument("--restarts", type=int, default=3)
+    parser.add_argument("--out", help="also write the table (markdown) here")
+    args = parser.parse_args()
+    dev = development_sequences()
+    with tempfile.TemporaryDirectory() as tmp:
+        for sequence in dev:
+            store_as_crops(sequence, Path(tmp))
+        replayed = [canvas_sequence(s) for s in load_precropped(tmp, names=[s.name for s in dev])]
+        real, canvas = (restarted_sequences(s, args.restarts) for s in (dev, replayed))
+        trackers = [ViLTrackerAdapter.from_checkpoint(w, name=w) for w in args.weights]
+        if args.floor:
+            trackers.append(SiameseStemBaseline(name="training-free floor"))
+        lines = ["| tracker | dev, real frames | dev, canvas replay | gain from the replay |", "|---|---:|---:|---:|"]
+        for tracker in trackers:
+            on_real = score_trackers([tracker], real)[tracker.name]["auc"]
+            on_canvas = score_trackers([tracker], canvas)[tracker.name]["auc"]
+            lines.append(f"| `{tracker.name}` | {on_real:.3f} | {on_canvas:.3f} | {on_canvas - on_real:+.3f} |")
+            print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print(f"\nSuccess AUC on the development sequences from {args.restarts} start frames each:\n\n{table}")
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

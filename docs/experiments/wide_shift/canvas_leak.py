@@ -51,6 +51,12 @@ def store_as_crops(sequence, root: Path) -> None:
     (folder / "crops.txt").write_text("\n".join(crops) + "\n")
 
 
+def sequence_auc(scores: dict, name: str) -> float:
+    """A sequence's mean AUC over its start frames (``name``, ``name@k``)."""
+    runs = [auc for run, auc in scores["per_sequence"].items() if run.split("@")[0] == name]
+    return sum(runs) / len(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", nargs="+", required=True)
@@ -67,11 +73,16 @@ def main() -> None:
         trackers = [ViLTrackerAdapter.from_checkpoint(w, name=w) for w in args.weights]
         if args.floor:
             trackers.append(SiameseStemBaseline(name="training-free floor"))
-        lines = ["| tracker | dev, real frames | dev, canvas replay | gain from the replay |", "|---|---:|---:|---:|"]
+        names = [s.name for s in dev]
+        lines = ["| tracker | dev, real frames | dev, canvas replay | gain from the replay | gain per sequence ("
+                 + ", ".join(names) + ") |", "|---|---:|---:|---:|---|"]
         for tracker in trackers:
-            on_real = score_trackers([tracker], real)[tracker.name]["auc"]
-            on_canvas = score_trackers([tracker], canvas)[tracker.name]["auc"]
-            lines.append(f"| `{tracker.name}` | {on_real:.3f} | {on_canvas:.3f} | {on_canvas - on_real:+.3f} |")
+            on_real = score_trackers([tracker], real)[tracker.name]
+            on_canvas = score_trackers([tracker], canvas)[tracker.name]
+            per_sequence = ", ".join(f"{sequence_auc(on_canvas, name) - sequence_auc(on_real, name):+.2f}"
+                                     for name in names)
+            lines.append(f"| `{tracker.name}` | {on_real['auc']:.3f} | {on_canvas['auc']:.3f} | "
+                         f"{on_canvas['auc'] - on_real['auc']:+.3f} | {per_sequence} |")
             print(lines[-1], flush=True)
     table = "\n".join(lines)
     print(f"\nSuccess AUC on the development sequences from {args.restarts} start frames each:\n\n{table}")

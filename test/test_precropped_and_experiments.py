@@ -75,9 +75,13 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     # A longer budget continues from the saved state instead of starting over.
     config["arms"][0]["steps"] = 3
     config_path.write_text(yaml.safe_dump(config))
-    assert main(["--config", str(config_path), "--out", str(out)]) == 0
+    assert main(["--config", str(config_path), "--out", str(out), "--restarts", "2"]) == 0
     _, info = load_checkpoint(arm_dir / "model.pt")
     assert info["training"]["steps"] == 3
+    # Scored from 2 start frames per sequence (OTB's TRE) when asked.
+    scores = json.loads((arm_dir / "scores.json").read_text())
+    assert scores["restarts"] == 2 and len(scores["val"]["per_sequence"]) == 2
+    assert any(name.startswith("otb_Biker@") for name in scores["val"]["per_sequence"])
     steps_logged = [int(line.split(",")[0]) for line in (arm_dir / "log.csv").read_text().splitlines()[1:]]
     assert steps_logged == [2, 3]      # every 25 steps and at the end of each run
 

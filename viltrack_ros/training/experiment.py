@@ -552,7 +552,9 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
 
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
-        device: str = "cpu") -> None:
+        device: str = "cpu", restarts: int = 1) -> None:
+    """Train (or resume) the selected arms and score each on val and dev, every sequence from ``restarts`` start
+    frames (``restarted_sequences``; one run per sequence flips with a single distractor)."""
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
@@ -568,8 +570,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
                    "sequences": cache.sequence_names}
     # evaluation: {val_sequences: [names] (default: the whole val split), dev: true, max_frames: null}
     evaluation = config.get("evaluation", {})
-    val = validation_sequences(train_root, evaluation.get("val_sequences"))
-    dev = development_sequences() if evaluation.get("dev", True) else []
+    val = restarted_sequences(validation_sequences(train_root, evaluation.get("val_sequences")), restarts)
+    dev = restarted_sequences(development_sequences(), restarts) if evaluation.get("dev", True) else []
     max_frames = evaluation.get("max_frames")
     for arm in selected:
         order = all_arms.index(arm)
@@ -590,7 +592,7 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         result = {"arm": arm.name, "order": order, "description": arm.description, "parameters": params,
                   "budget": "-" if arm.training_free else f"{arm.steps} x {arm.batch_size}",
                   "train_time": "-" if arm.training_free else f"{training.get('wall_time_s', 0) / 60:.1f} min",
-                  "val": val_scores, "dev": dev_scores}
+                  "val": val_scores, "dev": dev_scores, "restarts": restarts}
         (arm_dir / "scores.json").write_text(json.dumps(result, indent=1))
         log.info("%s: val AUC %.3f, dev AUC %.3f", arm.name, val_scores["auc"], dev_scores["auc"])
         write_arms_table(out)
@@ -654,14 +656,16 @@ def main(argv=None) -> int:
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
                         help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
     parser.add_argument("--restarts", type=int, default=1, metavar="N",
-                        help="with --tune: run every sequence from N start frames (OTB's TRE; default 1)")
+                        help="score every sequence from N start frames (OTB's TRE; default 1), for --tune and "
+                             "for the arms")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.tune:
         tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts)
         return 0
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device)
+    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
+        restarts=args.restarts)
     return 0
 
 

@@ -97,10 +97,9 @@ class PairCache:
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
 
-def _cut_frame(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator):
-    """One frame's template crop, its ``spec.jitters`` jittered search crops ``(J, s, s, 3)`` and the box in each
-    search crop, normalised ``(cx, cy, w, h)``."""
-    template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
+def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator):
+    """One frame's ``spec.jitters`` jittered search crops ``(J, s, s, 3)`` and the box in each search crop,
+    normalised ``(cx, cy, w, h)``."""
     size = math.sqrt(box[2] * box[3])
     centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
     searches, boxes = [], []
@@ -112,7 +111,7 @@ def _cut_frame(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Gener
         x, y, w, h = transform.image_to_crop_box(box) / spec.search_size
         searches.append(crop)
         boxes.append((x + w / 2, y + h / 2, w, h))
-    return template, np.stack(searches), boxes
+    return np.stack(searches), boxes
 
 
 def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.random.Generator
@@ -137,7 +136,10 @@ def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.ra
 
 
 def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int = 9) -> list[np.ndarray]:
-    """``count`` random stored frames of videos other than ``sequences[s_index]``'s."""
+    """``count`` random stored frames of sequences other than ``sequences[s_index]``.
+
+    Another cut of the same video (uav_group1_1 beside uav_group1_2) may be drawn: its target then stands at the
+    centre of its tile, 5 box sizes from this target, beyond the reach of a search crop (at most 2.6 + 1.2)."""
     video = sequences[s_index].name
     others = [s for s in sequences if s.name != video]
     picks = rng.integers(0, len(others), count)
@@ -168,12 +170,12 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                 if mirrored:
                     image = np.ascontiguousarray(original[:, ::-1])
                     box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+                template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
                 if spec.context_fill == "other_videos":
-                    template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
                     canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
-                    _, frame_searches, frame_boxes = _cut_frame(canvas, canvas_box, spec, rng)
+                    frame_searches, frame_boxes = _cut_searches(canvas, canvas_box, spec, rng)
                 else:
-                    template, frame_searches, frame_boxes = _cut_frame(image, box, spec, rng)
+                    frame_searches, frame_boxes = _cut_searches(image, box, spec, rng)
                 templates.append(template)
                 searches.append(frame_searches)
                 boxes.append(frame_boxes)

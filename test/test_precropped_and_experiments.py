@@ -203,3 +203,22 @@ def test_pair_cache_spec_names_its_context_fill_only_when_not_the_default():
     assert PairCacheSpec().key() != PairCacheSpec(context_fill="other_videos").key()
     with pytest.raises(ValueError, match="context_fill"):
         PairCacheSpec(context_fill="noise")
+
+
+def test_wide_jitters_shift_only_the_last_crops_of_a_frame_farther(train_root):
+    from viltrack_ros.training.pair_cache import PairCacheSpec, build_pair_cache
+    names = ("otb_Biker", "uav_boat5")
+    spec = PairCacheSpec(split="val", template_size=48, search_size=64, jitters=3, wide_jitters=1, sequences=names)
+    cache = build_pair_cache(train_root, spec)
+    assert cache.searches.shape[1] == 3
+    # The centre's offset in box sizes: (offset in crop fractions) * (crop side in box sizes).
+    side = cache.boxes[..., 2:].prod(axis=-1) ** -0.5
+    offset = np.abs(cache.boxes[..., :2] - 0.5).max(axis=-1) * side
+    assert offset[:, :2].max() <= 0.6 + 1e-3
+    assert offset[:, 2].max() > 1.0 and offset[:, 2].max() <= 1.2 + 1e-3
+    plain = build_pair_cache(train_root, PairCacheSpec(split="val", template_size=48, search_size=64, jitters=3,
+                                                       sequences=names))
+    assert np.array_equal(plain.templates, cache.templates)   # templates come from the frame, not the canvas
+    with pytest.raises(ValueError, match="wide_jitters"):
+        PairCacheSpec(jitters=2, wide_jitters=3)
+    assert PairCacheSpec().key() == PairCacheSpec(wide_shift_jitter=2.0).key()   # no wide crops: the old key

@@ -56,10 +56,16 @@ class PairCacheSpec:
     # the stored square's edge at a fixed distance from the target, a cue to where the target is that real video
     # never gives; other videos let shift_jitter reach the displacements of fast targets without it.
     context_fill: str = "mean"
+    # Of the `jitters` search crops of a frame, the last `wide_jitters` are cut with the centre moved up to
+    # `wide_shift_jitter` box sizes, on the other-videos canvas: a few fast-motion crops among the usual ones.
+    wide_jitters: int = 0
+    wide_shift_jitter: float = 1.2
 
     def __post_init__(self) -> None:
         if self.context_fill not in CONTEXT_FILLS:
             raise ValueError(f"context_fill must be one of {CONTEXT_FILLS}, got {self.context_fill!r}")
+        if not 0 <= self.wide_jitters <= self.jitters:
+            raise ValueError(f"wide_jitters must be between 0 and jitters ({self.jitters}), got {self.wide_jitters}")
 
     def key(self) -> str:
         settings = asdict(self)
@@ -71,6 +77,8 @@ class PairCacheSpec:
             del settings["mirror"]
         if self.context_fill == "mean":   # and before the context fill
             del settings["context_fill"]
+        if not self.wide_jitters:         # and before the wide crops
+            del settings["wide_jitters"], settings["wide_shift_jitter"]
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -97,15 +105,19 @@ class PairCache:
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
 
-def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator):
-    """One frame's ``spec.jitters`` jittered search crops ``(J, s, s, 3)`` and the box in each search crop,
-    normalised ``(cx, cy, w, h)``."""
+def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int | None = None,
+                  shift_jitter: float | None = None):
+    """``count`` (default ``spec.jitters``) jittered search crops ``(J, s, s, 3)`` of one frame, the centre moved up
+    to ``shift_jitter`` (default ``spec.shift_jitter``) box sizes, and the box in each, normalised ``(cx, cy, w,
+    h)``."""
+    count = spec.jitters if count is None else count
+    shift_jitter = spec.shift_jitter if shift_jitter is None else shift_jitter
     size = math.sqrt(box[2] * box[3])
     centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
     searches, boxes = [], []
-    for _ in range(spec.jitters):
+    for _ in range(count):
         side = spec.search_factor * size * math.exp(rng.uniform(-spec.scale_jitter, spec.scale_jitter))
-        shifted = centre + rng.uniform(-spec.shift_jitter, spec.shift_jitter, 2) * size
+        shifted = centre + rng.uniform(-shift_jitter, shift_jitter, 2) * size
         crop, transform = crop_and_resize(image, box, spec.search_factor, spec.search_size,
                                           center=tuple(shifted), crop_side=side)
         x, y, w, h = transform.image_to_crop_box(box) / spec.search_size
@@ -171,11 +183,18 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                     image = np.ascontiguousarray(original[:, ::-1])
                     box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
                 template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
-                if spec.context_fill == "other_videos":
+                if spec.context_fill == "other_videos" or spec.wide_jitters:
                     canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
-                    frame_searches, frame_boxes = _cut_searches(canvas, canvas_box, spec, rng)
+                usual = spec.jitters - spec.wide_jitters
+                if spec.context_fill == "other_videos":
+                    frame_searches, frame_boxes = _cut_searches(canvas, canvas_box, spec, rng, usual)
                 else:
-                    frame_searches, frame_boxes = _cut_searches(image, box, spec, rng)
+                    frame_searches, frame_boxes = _cut_searches(image, box, spec, rng, usual)
+                if spec.wide_jitters:
+                    wide, wide_boxes = _cut_searches(canvas, canvas_box, spec, rng, spec.wide_jitters,
+                                                     spec.wide_shift_jitter)
+                    frame_searches = np.concatenate([frame_searches, wide]) if usual else wide
+                    frame_boxes = [*frame_boxes, *wide_boxes]
                 templates.append(template)
                 searches.append(frame_searches)
                 boxes.append(frame_boxes)

@@ -219,6 +219,9 @@ def test_wide_jitters_shift_only_the_last_crops_of_a_frame_farther(train_root):
     plain = build_pair_cache(train_root, PairCacheSpec(split="val", template_size=48, search_size=64, jitters=3,
                                                        sequences=names))
     assert np.array_equal(plain.templates, cache.templates)   # templates come from the frame, not the canvas
+    only_wide = build_pair_cache(train_root, PairCacheSpec(split="val", template_size=48, search_size=64, jitters=1,
+                                                           wide_jitters=1, sequences=names))
+    assert only_wide.searches.shape[1] == 1
     with pytest.raises(ValueError, match="wide_jitters"):
         PairCacheSpec(jitters=2, wide_jitters=3)
     assert PairCacheSpec().key() == PairCacheSpec(wide_shift_jitter=2.0).key()   # no wide crops: the old key

@@ -196,7 +196,6 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
 
     from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
     from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
-
     from viltrack_ros.ros.shm_segments import remove_stale_segments
 
     started_at = time.time()

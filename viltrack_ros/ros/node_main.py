@@ -69,7 +69,7 @@ def exit_process(code: int) -> None:
 
 
 def _end_half_built(exit_now: bool, code: int) -> None:
-    """After a node failed to build: end the process at once, or (``exit_now`` False) shut rclpy down.
+    """After a node failed to build: shut rclpy down, then (``exit_now``) end the process at once.
 
     A half-built node cannot be released safely: destroying it crashed the process at times (SIGSEGV in rclpy's
     ``destroy_node``, destroying the type description service: 3 of about 25 runs of the reliability test's 8

@@ -105,13 +105,30 @@ class PairCache:
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
 
-def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int | None = None,
-                  shift_jitter: float | None = None):
-    """``count`` (default ``spec.jitters``) jittered search crops ``(J, s, s, 3)`` of one frame, the centre moved up
-    to ``shift_jitter`` (default ``spec.shift_jitter``) box sizes, and the box in each, normalised ``(cx, cy, w,
-    h)``."""
-    count = spec.jitters if count is None else count
-    shift_jitter = spec.shift_jitter if shift_jitter is None else shift_jitter
+def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_index: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, list]:
+    """One frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised ``(cx, cy, w, h)``:
+    the usual ones shifted up to ``shift_jitter``, then ``wide_jitters`` shifted up to ``wide_shift_jitter`` on the
+    other-videos canvas (on which the usual ones are cut too with ``context_fill: other_videos``)."""
+    parts = [(image, box, spec.jitters - spec.wide_jitters, spec.shift_jitter)]
+    if spec.context_fill == "other_videos" or spec.wide_jitters:
+        canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
+        if spec.context_fill == "other_videos":
+            parts[0] = (canvas, canvas_box, *parts[0][2:])
+        parts.append((canvas, canvas_box, spec.wide_jitters, spec.wide_shift_jitter))
+    crops, crop_boxes = [], []
+    for source, source_box, count, shift_jitter in parts:
+        if count:
+            part_crops, part_boxes = _cut_searches(source, source_box, spec, rng, count, shift_jitter)
+            crops.append(part_crops)
+            crop_boxes += part_boxes
+    return np.concatenate(crops), crop_boxes
+
+
+def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int,
+                  shift_jitter: float) -> tuple[np.ndarray, list]:
+    """``count`` jittered search crops ``(count, s, s, 3)`` of ``image``, the centre moved up to ``shift_jitter``
+    box sizes, and the box in each, normalised ``(cx, cy, w, h)``."""
     size = math.sqrt(box[2] * box[3])
     centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
     searches, boxes = [], []
@@ -183,18 +200,7 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                     image = np.ascontiguousarray(original[:, ::-1])
                     box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
                 template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
-                if spec.context_fill == "other_videos" or spec.wide_jitters:
-                    canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
-                usual = spec.jitters - spec.wide_jitters
-                if spec.context_fill == "other_videos":
-                    frame_searches, frame_boxes = _cut_searches(canvas, canvas_box, spec, rng, usual)
-                else:
-                    frame_searches, frame_boxes = _cut_searches(image, box, spec, rng, usual)
-                if spec.wide_jitters:
-                    wide, wide_boxes = _cut_searches(canvas, canvas_box, spec, rng, spec.wide_jitters,
-                                                     spec.wide_shift_jitter)
-                    frame_searches = np.concatenate([frame_searches, wide]) if usual else wide
-                    frame_boxes = [*frame_boxes, *wide_boxes]
+                frame_searches, frame_boxes = _frame_searches(image, box, spec, sequences, s_index, rng)
                 templates.append(template)
                 searches.append(frame_searches)
                 boxes.append(frame_boxes)

@@ -14,6 +14,7 @@ loaded (0.75-1.3 s measured on the project's CPU, more under load) and would bre
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -28,6 +29,8 @@ from rclpy.signals import SignalHandlerOptions
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How often the spin loop returns to Python, where a signal is handled: the longest wait after a signal while idle.
 SPIN_PERIOD_S = 0.1
+# While not None, a stop signal is recorded here instead of raised (``stop_signals_deferred``).
+_deferred_signals: list[int] | None = None
 
 
 class ShutdownRequested(KeyboardInterrupt):
@@ -38,19 +41,44 @@ def _request_shutdown(signal_number, frame) -> None:
     # A second signal while the node is being released ends the process at once.
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, signal.SIG_DFL)
+    if _deferred_signals is not None:
+        _deferred_signals.append(signal_number)
+        return
     raise ShutdownRequested(signal.Signals(signal_number).name)
+
+
+@contextlib.contextmanager
+def stop_signals_deferred():
+    """Run the block to its end even if a stop signal arrives in it; the signal is raised when the block ends.
+
+    For building objects that must not be left half-built: rclpy's ``Executor.__init__`` interrupted before its last
+    attribute leaves an object whose ``__del__`` fails ("Exception ignored ... AttributeError: ... '_sigint_gc'",
+    a traceback in the node's log; seen once in CI, a SIGINT right after the node said it was listening). Done in
+    Python rather than with ``pthread_sigmask``: a mask covers only the main thread, and DDS and the inference
+    libraries run threads of their own that would take the signal instead."""
+    global _deferred_signals
+    _deferred_signals = []
+    try:
+        yield
+    finally:
+        pending, _deferred_signals = _deferred_signals, None
+    if pending:
+        raise ShutdownRequested(signal.Signals(pending[0]).name)
 
 
 def spin_until_shutdown(node: Node) -> None:
     """``rclpy.spin`` that returns to Python every ``SPIN_PERIOD_S`` so that a stop signal is seen."""
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
+    executor = None
     try:
+        with stop_signals_deferred():
+            executor = SingleThreadedExecutor()
+            executor.add_node(node)
         while rclpy.ok():
             executor.spin_once(timeout_sec=SPIN_PERIOD_S)
     finally:
-        executor.remove_node(node)
-        executor.shutdown(timeout_sec=0)
+        if executor is not None:
+            executor.remove_node(node)
+            executor.shutdown(timeout_sec=0)
 
 
 def exit_process(code: int) -> None:

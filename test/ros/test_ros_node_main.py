@@ -1,0 +1,70 @@
+"""node_main's stop-signal handling, in this process with real signals and a real rclpy context (the node processes'
+side is in test_ros_reliability_faults.py)."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from .ros_test_support import skip_module_unless_ros
+
+skip_module_unless_ros()   # before the ROS imports below
+
+import rclpy  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+
+from viltrack_ros.ros.node_main import (STOP_SIGNALS, ShutdownRequested, _request_shutdown,  # noqa: E402
+                                        stop_signals_deferred)
+
+
+@pytest.fixture
+def stop_handlers():
+    """The node's stop handlers on SIGINT/SIGTERM for one test, the previous ones back afterwards."""
+    previous = {stop_signal: signal.getsignal(stop_signal) for stop_signal in STOP_SIGNALS}
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _request_shutdown)
+    yield
+    for stop_signal, handler in previous.items():
+        signal.signal(stop_signal, handler)
+
+
+def _signal_from_another_thread(signal_number: int) -> None:
+    # As in the node, where DDS and the inference libraries run threads of their own.
+    sender = threading.Thread(target=os.kill, args=(os.getpid(), signal_number))
+    sender.start()
+    sender.join()
+
+
+def test_a_stop_signal_while_an_executor_is_built_is_raised_once_it_is_whole(stop_handlers):
+    context = rclpy.Context()
+    rclpy.init(context=context, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    steps = []
+    try:
+        with pytest.raises(ShutdownRequested, match="SIGTERM"):
+            with stop_signals_deferred():
+                _signal_from_another_thread(signal.SIGTERM)
+                time.sleep(0.05)   # Python runs the handler here, in the main thread
+                steps.append("signal handled")
+                executor = SingleThreadedExecutor(context=context)
+                steps.append("executor built")
+        assert steps == ["signal handled", "executor built"]
+        assert executor.shutdown(timeout_sec=0)
+    finally:
+        rclpy.try_shutdown(context=context)
+
+
+def test_outside_the_block_a_stop_signal_interrupts_at_once_and_a_second_one_is_left_to_the_system(stop_handlers):
+    with pytest.raises(ShutdownRequested, match="SIGINT"):
+        _signal_from_another_thread(signal.SIGINT)
+        time.sleep(5)   # interrupted: the test would take 5 s otherwise
+    # The handler gave the default action back: a second signal during the release ends the process at once.
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_DFL and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_a_block_without_a_signal_raises_nothing(stop_handlers):
+    with stop_signals_deferred():
+        pass
+    assert signal.getsignal(signal.SIGINT) == _request_shutdown

@@ -147,6 +147,58 @@ def test_distractor_mosaic_keeps_the_target_and_puts_the_donor_target_beside_it(
     assert distractor_mosaic(frames, wide, donor, donor_box, rng) is None
 
 
+def test_photometric_jitter_changes_a_clip_as_one_and_keeps_what_it_shows():
+    from viltrack_ros.training.experiment import photometric_jitter
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    clip = np.stack([frame, frame])
+    # No strength and no blur: the crops as they were.
+    assert np.array_equal(photometric_jitter(clip, np.random.default_rng(1), strength=0.0, blur_fraction=0.0), clip)
+    changed = [photometric_jitter(clip, np.random.default_rng(seed), strength=0.3, blur_fraction=0.0)
+               for seed in range(8)]
+    for out in changed:
+        assert out.shape == clip.shape and out.dtype == np.uint8
+        assert np.array_equal(out[0], out[1])                  # one change of light for the whole clip
+        # The light changes, the picture does not: each channel still follows the original's pattern.
+        for channel in range(3):
+            assert np.corrcoef(out[0, ..., channel].ravel(), frame[..., channel].ravel().astype(float))[0, 1] > 0.8
+    assert len({out.tobytes() for out in changed}) == len(changed)   # each draw its own change
+    # Blur: a single bright point becomes a short line (3-9 px), its light kept up to rounding.
+    point = np.zeros((1, 31, 31, 3), np.uint8)
+    point[0, 15, 15] = 255
+    for seed in range(8):
+        blurred = photometric_jitter(point, np.random.default_rng(seed), strength=0.0, blur_fraction=1.0)[0, ..., 0]
+        lit = np.argwhere(blurred > 0)
+        assert 3 <= len(lit) <= 9 and np.abs(lit - 15).max() <= 4
+        assert abs(int(blurred.sum()) - 255) <= len(lit)
+
+
+def test_photometric_pixels_jitter_a_share_of_the_samples_on_top_of_their_mosaics():
+    from viltrack_ros.model.config import get_preset
+    from viltrack_ros.training.experiment import ArmInputs
+    from viltrack_ros.training.pair_cache import PairCache
+    import torch
+    rows, size = 40, 32
+    cache = PairCache(templates=np.zeros((rows, 16, 16, 3), np.uint8),
+                      searches=np.full((rows, 2, size, size, 3), 100, np.uint8), boxes=np.zeros((rows, 2, 4)),
+                      sequence_index=np.arange(rows) % 4, frame_index=np.arange(rows), sequence_names=list("abcd"))
+    inputs = ArmInputs.__new__(ArmInputs)
+    inputs.cache, inputs.uses_features = cache, False
+    inputs.cfg = get_preset("vil_cpu").replace(search_size=size)
+    search_rows, jitter = np.arange(8)[:, None].repeat(2, 1), np.zeros((8, 2), int)
+    mosaic = {3: np.full((2, size, size, 3), 220, np.uint8)}
+    out = inputs.photometric_pixels(mosaic, search_rows, jitter, fraction=1.0, strength=0.1,
+                                    rng=np.random.default_rng(0))
+    assert sorted(out) == list(range(8)) and mosaic[3].min() == 220        # every sample; the input kept as it was
+    assert out[3].mean() > 170 and all(out[b].mean() < 150 for b in out if b != 3)   # sample 3 from its mosaic
+    unchanged = inputs.photometric_pixels(mosaic, search_rows, jitter, 0.0, 0.3, np.random.default_rng(0))
+    assert list(unchanged) == [3] and unchanged[3] is mosaic[3]           # fraction 0: the mosaics alone
+    # The network's inputs of the changed samples are replaced, the others left alone.
+    searches = torch.zeros(8, 2, 3, size, size)
+    inputs.replace_searches(searches, {3: out[3]})
+    assert searches[3].abs().sum() > 0 and searches[[0, 1, 2, 4, 5, 6, 7]].abs().sum() == 0
+
+
 def test_distractor_mosaic_at_centre_moves_the_target_off_centre_and_the_donor_nearer_the_centre():
     from viltrack_ros.training.experiment import distractor_mosaic
     size = 96

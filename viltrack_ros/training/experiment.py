@@ -79,12 +79,19 @@ class ArmConfig:
     # The share of those mosaics laid out with the donor's target nearer the crop's centre than the target (moved
     # off-centre): the scene after a look-alike passed in front of the target and took the search region along.
     distractor_at_centre: float = 0.0
+    # Photometric jitter (a share of all pairs, mosaics included): the search crops of a pair get one random
+    # brightness, contrast and saturation (each scaled by up to +-photometric_strength), and a third of them a
+    # linear motion blur (``photometric_jitter``). The cached crops show each target under the light of its own
+    # few seconds of video, and a fast target's blur only where the video had it; the template is never jittered,
+    # so the match has to hold across the change. Needs the stem run on the jittered crops, like the mosaics.
+    photometric_fraction: float = 0.0
+    photometric_strength: float = 0.3
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
     def __post_init__(self):
-        for name in ("distractor_fraction", "distractor_at_centre"):
+        for name in ("distractor_fraction", "distractor_at_centre", "photometric_fraction", "photometric_strength"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
@@ -215,6 +222,35 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
     return out, out_boxes
 
 
+def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: float = 0.3,
+                       blur_fraction: float = 1 / 3, max_blur: int = 9) -> np.ndarray:
+    """``crops (K, s, s, 3) uint8`` (one pair's search frames) -> the same crops under one random change of light:
+    contrast, brightness and saturation each scaled by ``U(1 - strength, 1 + strength)``, and with probability
+    ``blur_fraction`` a linear motion blur of 3 to ``max_blur`` pixels at a random angle (what a fast target or a
+    moving camera shows). One change for the whole clip: light and motion do not flicker between two frames."""
+    contrast, brightness, saturation = rng.uniform(1 - strength, 1 + strength, 3)
+    blur = rng.random() < blur_fraction
+    kernel = None
+    if blur:
+        length = int(rng.integers(3, max_blur + 1))
+        angle = rng.uniform(0, np.pi)
+        kernel = np.zeros((max_blur, max_blur), np.float32)
+        centre = (max_blur - 1) / 2
+        for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, length):
+            kernel[int(round(centre + t * np.sin(angle))), int(round(centre + t * np.cos(angle)))] = 1.0
+        kernel /= kernel.sum()
+    out = np.empty_like(crops)
+    for k, crop in enumerate(crops):
+        x = crop.astype(np.float32)
+        x = (x - x.mean()) * contrast + x.mean() * brightness
+        grey = x @ np.array([0.299, 0.587, 0.114], np.float32)
+        x = grey[..., None] + (x - grey[..., None]) * saturation
+        if kernel is not None:
+            x = cv2.filter2D(x, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        out[k] = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    return out
+
+
 def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with the image's mean colour (as crops
     beyond a frame's border are)."""
@@ -265,14 +301,14 @@ class ArmInputs:
         boxes = torch.from_numpy(self.cache.boxes[search_rows, jitter])
         return templates, searches, boxes, self.template_boxes(template_rows)
 
-    def add_distractors(self, searches: torch.Tensor, boxes: torch.Tensor, template_rows, search_rows, jitter,
-                        visible, fraction: float, candidates: int, rng: np.random.Generator,
-                        at_centre: float = 0.0) -> None:
-        """Turn a ``fraction`` of the positive samples' search inputs ``(B, K, ...)`` into distractor mosaics, in
-        place (see ``ArmConfig.distractor_fraction``), ``at_centre`` of them with the donor nearer the centre (the
-        target's ``boxes (B, K, 4)`` then move, also in place)."""
+    def distractor_pixels(self, boxes: torch.Tensor, template_rows, search_rows, jitter, visible, fraction: float,
+                          candidates: int, rng: np.random.Generator, at_centre: float = 0.0
+                          ) -> dict[int, np.ndarray]:
+        """Distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples, as
+        ``{sample: (K, s, s, 3) uint8 crops}`` for ``replace_searches``; ``at_centre`` of them with the donor nearer
+        the centre (the target's ``boxes (B, K, 4)`` then move, in place)."""
         c = self.cache
-        changed, mosaics = [], []
+        made_crops = {}
         for b in range(len(search_rows)):
             if not visible[b].all() or rng.random() >= fraction:
                 continue
@@ -283,14 +319,30 @@ class ArmInputs:
             made = distractor_mosaic(c.searches[search_rows[b], jitter[b]], c.boxes[search_rows[b], jitter[b]],
                                      c.searches[donor], c.boxes[donor], rng, donor_at_centre=centred)
             if made is not None:
-                changed.append(b)
-                mosaics.append(made[0])
+                made_crops[b] = made[0]
                 boxes[b] = torch.from_numpy(made[1]).to(boxes.dtype)
-        if not changed:
+        return made_crops
+
+    def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
+                           strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
+        """``crops`` (a step's changed samples so far, mosaics say) with a ``fraction`` of all samples under
+        ``photometric_jitter``: a jittered sample starts from its entry in ``crops``, else from its cached crops."""
+        c = self.cache
+        out = dict(crops)
+        for b in range(len(search_rows)):
+            if rng.random() < fraction:
+                source = crops[b] if b in crops else c.searches[search_rows[b], jitter[b]]
+                out[b] = photometric_jitter(source, rng, strength)
+        return out
+
+    def replace_searches(self, searches: torch.Tensor, crops: dict[int, np.ndarray]) -> None:
+        """Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``:
+        one stem call for all of this step's changed crops."""
+        if not crops:
             return
-        # One stem call for all of this step's mosaics.
-        K = search_rows.shape[1]
-        pixels = to_normalised_tensor(np.concatenate(mosaics), self.cfg.search_size)
+        changed = list(crops)
+        K = searches.shape[1]
+        pixels = to_normalised_tensor(np.concatenate([crops[b] for b in changed]), self.cfg.search_size)
         if self.uses_features:
             pixels = self.stem.frozen_features(pixels.to(next(self.stem.parameters()).device))
         searches[changed] = pixels.unflatten(0, (len(changed), K)).to(searches.device, searches.dtype)
@@ -351,6 +403,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
     # A stream of its own, so arms without mosaics draw exactly the pairs they drew before.
     distractor_rng = np.random.default_rng(arm.seed + 7919)
+    photometric_rng = np.random.default_rng(arm.seed + 104729)   # likewise
     teacher = None
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
@@ -363,6 +416,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         sampler.set_state(state["sampler"])
         if "distractor_rng" in state:
             distractor_rng.bit_generator.state = state["distractor_rng"]
+        if "photometric_rng" in state:
+            photometric_rng.bit_generator.state = state["photometric_rng"]
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
@@ -372,7 +427,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     def save_state():
         tmp = state_path.with_name("state.pt.tmp")
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
-                    "distractor_rng": distractor_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "distractor_rng": distractor_rng.bit_generator.state,
+                    "photometric_rng": photometric_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                     "step": step, "seconds": seconds}, tmp)
         tmp.replace(state_path)
 
@@ -398,10 +454,15 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
         templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
                                                                    online_rows)
+        changed_crops = {}
         if arm.distractor_fraction > 0:
-            inputs.add_distractors(searches, boxes, template_rows, search_rows, jitter, visible,
-                                   arm.distractor_fraction, arm.distractor_candidates, distractor_rng,
-                                   arm.distractor_at_centre)
+            changed_crops = inputs.distractor_pixels(boxes, template_rows, search_rows, jitter, visible,
+                                                     arm.distractor_fraction, arm.distractor_candidates,
+                                                     distractor_rng, arm.distractor_at_centre)
+        if arm.photometric_fraction > 0:
+            changed_crops = inputs.photometric_pixels(changed_crops, search_rows, jitter, arm.photometric_fraction,
+                                                      arm.photometric_strength, photometric_rng)
+        inputs.replace_searches(searches, changed_crops)
         visible_t = torch.from_numpy(visible).to(device)
         templates, searches, boxes, template_boxes = (t.to(device) for t in (templates, searches, boxes,
                                                                              template_boxes))

@@ -42,3 +42,15 @@ def test_the_card_names_report_folders_inside_the_checkout_relative_to_it(tmp_pa
     from viltrack_ros.training.release import _shown_path
     assert _shown_path(REPO_ROOT / "outputs" / "release" / "heldout") == Path("outputs/release/heldout")
     assert _shown_path(tmp_path / "heldout") == tmp_path / "heldout"      # elsewhere: as given
+
+
+def test_the_card_sets_the_online_template_settings_apart_for_a_one_template_model():
+    from viltrack_ros.training.release import ONLINE_TEMPLATE_SETTINGS, settings_text
+    from viltrack_ros.tracking import TrackerConfig
+    one, two = settings_text(1), settings_text(2)
+    for name in TrackerConfig().to_dict():
+        assert name in one and name in two
+    listed, _, apart = one.partition(";")
+    assert all(name not in listed and name in apart for name in ONLINE_TEMPLATE_SETTINGS)
+    assert f"window_influence {TrackerConfig().window_influence}" in listed and "do nothing" in apart
+    assert ";" not in two

@@ -67,10 +67,25 @@ def _shown_path(path: Path) -> Path:
         return Path(path)
 
 
+# Tracker settings that act only on a model with an online template (num_templates 2).
+ONLINE_TEMPLATE_SETTINGS = ("online_template_update", "update_threshold", "update_interval")
+
+
+def settings_text(num_templates: int) -> str:
+    """The default tracker settings as the card lists them. For a one-template model those of the online template
+    are set apart: they do nothing there, and listed with the others they would read as if they mattered."""
+    defaults = TrackerConfig().to_dict()
+    if num_templates > 1:
+        return ", ".join(f"{k} {v}" for k, v in defaults.items())
+    used = ", ".join(f"{k} {v}" for k, v in defaults.items() if k not in ONLINE_TEMPLATE_SETTINGS)
+    unused = ", ".join(ONLINE_TEMPLATE_SETTINGS)
+    return f"{used}; {unused} do nothing with this model's one template"
+
+
 def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None, arms_table: str | None,
                backend: str = "torch") -> str:
     training = info["training"]
-    settings = ", ".join(f"{k} {v}" for k, v in TrackerConfig().to_dict().items())
+    settings = settings_text(model.config.num_templates)
     config = model.config
     means = report.means
     ours = means[OURS]

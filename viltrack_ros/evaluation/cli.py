@@ -14,6 +14,7 @@ from pathlib import Path
 from viltrack_ros.data.sequences import load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
+from viltrack_ros.tracking.backends import BACKENDS
 
 LOGGER = get_logger("viltrack.eval")
 
@@ -48,7 +49,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="a tracker setting for our tracker (TrackerConfig), e.g. window_influence=0.3; "
                              "repeatable (settings are chosen on dev sequences, never held-out ones)")
     parser.add_argument("--device", default="cpu", help="device for our tracker: cpu, cuda or auto")
-    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"],
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="who runs our network (auto: onnxruntime on CPU when installed)")
     parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
     parser.add_argument("--threads", type=int, default=None,

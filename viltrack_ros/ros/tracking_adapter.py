@@ -136,8 +136,10 @@ class TrackingAdapter:
         self.declare_parameter("device", "auto", _describe(
             "Where the network runs: auto (cuda when available), cpu or cuda.", read_only=True, choices=DEVICES))
         self.declare_parameter("backend", "auto", _describe(
-            "Who runs the network: auto (onnxruntime on CPU when installed, else torch), torch, or onnxruntime "
-            "(CPU only; same outputs within float rounding, faster).", read_only=True, choices=BACKENDS))
+            "Who runs the network: auto (onnxruntime on CPU when installed, else torch), torch, onnxruntime "
+            "(CPU only; same outputs within float rounding, faster), or for a GPU torch-bf16 (bfloat16), "
+            "torch-compile (CUDA graphs; each new target count compiles on its first frame) or torch-compile-bf16.",
+            read_only=True, choices=BACKENDS))
         self.declare_parameter("threads", 0, _describe(
             "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's default.", read_only=True,
             low=0, high=256))

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The GPU figures of issue 10, prepared on the CPU so that a lent GPU's few minutes go to measuring.
+#
+# Here, once (the research-use frames and NanoTrack travel in an ignored folder, never committed):
+#   scripts/bench_gpu.sh --stage          # copies ../shared's vot2015_bag and nanotrack_v2 into .gpu_bench/
+# Then on the lent machine (the device tool's `run`, carry [".gpu_bench"]; its python3 holds CUDA PyTorch,
+# OpenCV, onnxruntime, einops, PyYAML and tqdm):
+#   scripts/bench_gpu.sh                  # writes $OUT/bench_gpu.md (or outputs/bench_gpu.md)
+#
+# Times the shipped network and ViL-S with float32, bfloat16 and compiled bfloat16 (CUDA graphs) at batch 1 and
+# for 1 / 16 / 64 targets, CSRT and NanoTrack on the same machine's CPU for the ratios. Each GPU row that fails
+# (a compiler, a driver) is skipped with its reason, so one failure does not cost the others.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STAGE=.gpu_bench
+if [[ "${1:-}" == "--stage" ]]; then
+    grep -qx "/$STAGE/" .git/info/exclude 2>/dev/null || echo "/$STAGE/" >> .git/info/exclude
+    mkdir -p "$STAGE/sequences"
+    cp -r ../shared/data/sequences/vot2015_bag "$STAGE/sequences/"
+    cp -r ../shared/models/nanotrack_v2 "$STAGE/"
+    du -sh "$STAGE"
+    exit 0
+fi
+[[ -d "$STAGE/sequences/vot2015_bag" ]] || { echo "run scripts/bench_gpu.sh --stage here first" >&2; exit 2; }
+PYTHON=${PYTHON:-python3}
+REPORT="${OUT:-outputs}/bench_gpu.md"
+mkdir -p "$(dirname "$REPORT")"
+export VILTRACK_SEQUENCES="$PWD/$STAGE/sequences" PYTHONUNBUFFERED=1
+{
+    echo "# viltrack bench on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || echo 'no GPU'), $(date -u +%F)"
+    "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+    "$PYTHON" -m viltrack_ros.cli bench --gpu-only --presets vil_s --frames 300 --warmup 20 \
+        --gpu-backends torch torch-bf16 torch-compile-bf16 --targets 1 16 64 --threads 2 \
+        --nanotrack "$STAGE/nanotrack_v2" "$@"
+} 2>&1 | tee "$REPORT"

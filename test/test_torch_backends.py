@@ -1,0 +1,72 @@
+"""The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU: bfloat16 autocast
+gives float32's boxes within BF16_BOX_TOLERANCE, torch.compile the same boxes within float rounding; the tracker
+and the carried FiLM context only ever see float32. Teacher-forced (both trackers start every frame from the
+reference's state), so a difference is one step's, not a drift."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from viltrack_ros.model.checkpoint import load_checkpoint
+from viltrack_ros.tracking import MultiTracker
+from viltrack_ros.tracking.backends import (BF16_BOX_TOLERANCE, BF16_CONFIDENCE_TOLERANCE, ONNX_TOLERANCE,
+                                            TorchBackend, resolve_backend)
+
+SEQUENCE = "Dudek"
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    model, _ = load_checkpoint(None)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def real_frames(sequences_root):
+    from viltrack_ros.data.sequences import load_sequence_folder
+    sequence = load_sequence_folder(sequences_root / SEQUENCE)
+    return [sequence.read_frame(i) for i in range(10)], sequence.boxes[:10]
+
+
+def _teacher_forced(model, backend, frames, boxes):
+    """Per frame: (reference result, candidate result, candidate's carried context) from the same state."""
+    reference = MultiTracker(model, backend="torch")
+    candidate = MultiTracker(model, backend=backend)
+    assert candidate.backend.name == backend
+    reference.init(0, frames[0], boxes[0])
+    for frame in frames[1:]:
+        candidate._targets = copy.deepcopy(reference._targets)
+        expected, actual = reference.update(frame)[0], candidate.update(frame)[0]
+        yield expected, actual, candidate._targets[0].film_context
+
+
+def test_bfloat16_gives_float32_boxes_within_its_tolerance(shipped_model, real_frames):
+    frames, boxes = real_frames
+    worst_box = worst_confidence = 0.0
+    for expected, actual, context in _teacher_forced(shipped_model, "torch-bf16", frames, boxes):
+        worst_box = max(worst_box, np.abs(np.subtract(expected.box, actual.box)).max() / max(expected.box[2:]))
+        worst_confidence = max(worst_confidence, abs(expected.confidence - actual.confidence))
+        assert context.dtype == np.float32
+        assert expected.status == actual.status
+    assert worst_box < BF16_BOX_TOLERANCE and worst_confidence < BF16_CONFIDENCE_TOLERANCE
+    assert worst_confidence > 0      # bfloat16 really ran: float32 would agree to the last bit
+
+
+def test_compiled_step_gives_the_eager_boxes(shipped_model, real_frames):
+    """torch.compile (one graph for batch 1; on CUDA it would also capture CUDA graphs) computes the eager step."""
+    frames, boxes = real_frames
+    for expected, actual, _ in _teacher_forced(shipped_model, "torch-compile", frames[:4], boxes[:4]):
+        assert np.abs(np.subtract(expected.box, actual.box)).max() < 0.05
+        assert abs(expected.confidence - actual.confidence) < ONNX_TOLERANCE
+
+
+def test_backend_names_are_checked(shipped_model):
+    assert resolve_backend("torch-bf16", torch.device("cpu")) == "torch-bf16"
+    with pytest.raises(ValueError, match="unknown backend 'torch-fp8'"):
+        resolve_backend("torch-fp8", torch.device("cpu"))
+    with pytest.raises(ValueError, match="unknown PyTorch backend 'onnxruntime'"):
+        TorchBackend(shipped_model, torch.device("cpu"), name="onnxruntime")
+    compiled = TorchBackend(shipped_model, torch.device("cpu"), name="torch-compile")
+    assert hasattr(compiled.cached_step_module, "_orig_mod")     # torch.compile's wrapper, compiled lazily
+    assert not hasattr(TorchBackend(shipped_model, torch.device("cpu")).cached_step_module, "_orig_mod")

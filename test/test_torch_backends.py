@@ -70,3 +70,18 @@ def test_backend_names_are_checked(shipped_model):
     compiled = TorchBackend(shipped_model, torch.device("cpu"), name="torch-compile")
     assert hasattr(compiled.cached_step_module, "_orig_mod")     # torch.compile's wrapper, compiled lazily
     assert not hasattr(TorchBackend(shipped_model, torch.device("cpu")).cached_step_module, "_orig_mod")
+
+
+def test_warm_up_compiles_the_step_and_leaves_the_targets_alone(shipped_model, real_frames):
+    """The node warms its tracker up at start-up (the compile happens there, not on the first frame): the warm-up
+    adds no target, and a target tracked across it gets the same box as without it."""
+    frames, boxes = real_frames
+    warmed = MultiTracker(shipped_model, backend="torch-compile")
+    plain = MultiTracker(shipped_model, backend="torch")
+    for tracker in (warmed, plain):
+        tracker.init(0, frames[0], boxes[0])
+        tracker.update(frames[1])
+    warmed.warm_up()
+    assert warmed.target_ids == [0]
+    expected, actual = plain.update(frames[2])[0], warmed.update(frames[2])[0]
+    assert np.abs(np.subtract(expected.box, actual.box)).max() < 0.05

@@ -227,6 +227,10 @@ class TrackingAdapter:
         except ValueError:
             self._tracker = None
             raise
+        if backend.startswith("torch-compile"):
+            self.get_logger().info(f"backend {backend}: compiling the tracking step (about a minute)")
+        # One-off costs at start-up, not on the first tracked frame.
+        self._tracker.warm_up()
 
         self._recent_frames: collections.deque[_Frame] = collections.deque(
             maxlen=self.get_parameter("init_frame_buffer_size").value)

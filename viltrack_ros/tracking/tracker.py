@@ -129,6 +129,21 @@ class MultiTracker:
         self._encode_memory(target)
         self._targets[target_id] = target
 
+    def warm_up(self) -> None:
+        """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
+        so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a
+        ``torch-compile`` backend the compilation of the batch-1 step (about a minute)."""
+        cfg = self.model_config
+        blank = np.full((2 * cfg.search_size, 2 * cfg.search_size, 3), 114, dtype=np.uint8)
+        box = np.array([cfg.search_size * 0.75, cfg.search_size * 0.75, cfg.search_size / 2, cfg.search_size / 2])
+        crop, _ = crop_and_resize(blank, box, self.config.template_factor, cfg.template_size)
+        template = self._template_input(normalised_chw(crop))
+        target = _Target(box=box, templates=np.repeat(template[None], cfg.num_templates, axis=0),
+                         template_box=np.array([0.5, 0.5, 0.5, 0.5], dtype=np.float32))
+        self._encode_memory(target)
+        search, _ = crop_and_resize(blank, box, self.config.search_factor, cfg.search_size)
+        self._network_step([target], normalised_chw(search)[None])
+
     def remove(self, target_id: int) -> bool:
         return self._targets.pop(target_id, None) is not None
 

@@ -280,3 +280,21 @@ def test_installed_executable_with_the_shipped_params_file(start_node, probe):
     applied = probe.get_parameters([name for name in flat if name not in set_by_the_test])
     assert applied == {name: value for name, value in flat.items() if name not in set_by_the_test}
     assert node.alive()
+
+
+def test_a_gpu_backend_chosen_on_a_cpu_still_tracks(start_node, probe):
+    """backend torch-bf16 (bfloat16, meant for a GPU) with the shipped weights: the node warms it up at start-up,
+    names it, and follows the bag of vot2015_bag (a development sequence) as float32 would."""
+    from viltrack_ros.model.checkpoint import default_weights_path
+    frames, boxes = load_sequence("vot2015_bag", 6)
+    node = start_node("backend:=torch-bf16", weights=default_weights_path())
+    probe.wait_for_node(node)
+    first = frame_msg(frames[0], sec=2000, frame_id=FRAME_ID)
+    probe.handshake(first)
+    assert probe.init_target(*boxes[0], stamp=stamp_of(first)).success
+    for index, (frame, truth) in enumerate(zip(frames[1:], boxes[1:]), start=1):
+        obj = probe.send(frame_msg(frame, sec=2000 + index, frame_id=FRAME_ID)).objects[0]
+        x, y, w, h = truth
+        assert abs(obj.center_x - (x + w / 2)) < w / 2 and abs(obj.center_y - (y + h / 2)) < h / 2, (index, obj)
+        assert obj.status == TrackedObject.TRACKING
+    assert "backend torch-bf16" in node.log() and node.alive()

@@ -40,6 +40,25 @@ def sequences_root() -> Path:
     return SEQUENCES_ROOT
 
 
+@pytest.fixture(scope="session")
+def sequence_frames(sequences_root):
+    """``sequence_frames(name, count)``: the first ``count`` RGB frames of a real sequence, and their boxes."""
+    from viltrack_ros.data.sequences import load_sequence_folder
+
+    def first_frames(name: str, count: int) -> tuple[list[np.ndarray], np.ndarray]:
+        sequence = load_sequence_folder(sequences_root / name)
+        return [sequence.read_frame(i) for i in range(count)], sequence.boxes[:count]
+    return first_frames
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """The package's shipped network (real weights), in eval mode; tests that change it work on a copy."""
+    from viltrack_ros.model.checkpoint import load_checkpoint
+    model, _ = load_checkpoint(None)
+    return model.eval()
+
+
 def read_rgb(path) -> np.ndarray:
     from viltrack_ros.data.sequences import read_image_rgb
     return read_image_rgb(path)

@@ -21,12 +21,6 @@ SEQUENCE = "vot2015_bag"
 
 
 @pytest.fixture(scope="module")
-def shipped_model():
-    model, _ = load_checkpoint(None)
-    return model.eval()
-
-
-@pytest.fixture(scope="module")
 def trained_stem_model(shipped_model):
     """The shipped network with its stem's last 3 blocks trained (ModelConfig.stem_trained_blocks): the export
     folds those blocks' current weights, not ImageNet's."""
@@ -39,10 +33,8 @@ def trained_stem_model(shipped_model):
 
 
 @pytest.fixture(scope="module")
-def real_frames(sequences_root):
-    from viltrack_ros.data.sequences import load_sequence_folder
-    sequence = load_sequence_folder(sequences_root / SEQUENCE)
-    return [sequence.read_frame(i) for i in range(12)], sequence.boxes[:12]
+def real_frames(sequence_frames):
+    return sequence_frames(SEQUENCE, 12)
 
 
 def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_model):

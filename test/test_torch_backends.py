@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.tracking import MultiTracker
 from viltrack_ros.tracking.backends import (BF16_BOX_TOLERANCE, BF16_CONFIDENCE_TOLERANCE, ONNX_TOLERANCE,
                                             TorchBackend, resolve_backend)
@@ -17,16 +16,8 @@ SEQUENCE = "Dudek"
 
 
 @pytest.fixture(scope="module")
-def shipped_model():
-    model, _ = load_checkpoint(None)
-    return model.eval()
-
-
-@pytest.fixture(scope="module")
-def real_frames(sequences_root):
-    from viltrack_ros.data.sequences import load_sequence_folder
-    sequence = load_sequence_folder(sequences_root / SEQUENCE)
-    return [sequence.read_frame(i) for i in range(10)], sequence.boxes[:10]
+def real_frames(sequence_frames):
+    return sequence_frames(SEQUENCE, 10)
 
 
 def _teacher_forced(model, backend, frames, boxes):

@@ -2,7 +2,7 @@
 
 * ``torch``: PyTorch eager, float32, on CPU or CUDA; the reference.
 * ``torch-bf16``, ``torch-compile``, ``torch-compile-bf16``: the same modules under bfloat16 autocast
-  (``BF16_TOLERANCE``) and/or ``torch.compile`` (on CUDA with CUDA graphs, ``mode="reduce-overhead"``: a small
+  (``BF16_BOX_TOLERANCE``) and/or ``torch.compile`` (on CUDA with CUDA graphs, ``mode="reduce-overhead"``: a small
   network's frame is otherwise bound by kernel launches). Meant for a GPU: on a CPU onnxruntime stays faster (the
   compiled cached step took 11.6 ms against onnxruntime's 9.0 ms on one thread) and the first frame of every new
   batch size pays the compilation (about a minute on a CPU). Only the per-frame step is compiled; the template

@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=0,
                        help="CPU threads of torch and onnxruntime (0: torch's default)")
     bench.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"],
-                       choices=BACKENDS[1:], help="CPU backends to time")
+                       choices=[b for b in BACKENDS if b != "auto"], help="CPU backends to time")
     bench.add_argument("--gpu-backends", nargs="+", default=["torch", "torch-bf16"], choices=TORCH_BACKENDS,
                        help="backends to time on a CUDA GPU (torch-compile*: CUDA graphs; compiled per batch size)")
     bench.add_argument("--targets", type=int, nargs="*", default=[],

@@ -119,30 +119,17 @@ class MultiTracker:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
-        size = self.model_config.template_size
-        crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
-        x, y, w, h = transform.image_to_crop_box(box) / size
-        template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
-        templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
-                              axis=0)
-        target = _Target(box=box, templates=templates, template_box=template_box)
-        self._encode_memory(target)
-        self._targets[target_id] = target
+        self._targets[target_id] = self._new_target(image, box)
 
     def warm_up(self) -> None:
         """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
         so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a
         ``torch-compile`` backend the compilation of the batch-1 step (about a minute)."""
-        cfg = self.model_config
-        blank = np.full((2 * cfg.search_size, 2 * cfg.search_size, 3), 114, dtype=np.uint8)
-        box = np.array([cfg.search_size * 0.75, cfg.search_size * 0.75, cfg.search_size / 2, cfg.search_size / 2])
-        crop, _ = crop_and_resize(blank, box, self.config.template_factor, cfg.template_size)
-        template = self._template_input(normalised_chw(crop))
-        target = _Target(box=box, templates=np.repeat(template[None], cfg.num_templates, axis=0),
-                         template_box=np.array([0.5, 0.5, 0.5, 0.5], dtype=np.float32))
-        self._encode_memory(target)
-        search, _ = crop_and_resize(blank, box, self.config.search_factor, cfg.search_size)
-        self._network_step([target], normalised_chw(search)[None])
+        size = self.model_config.search_size
+        blank = np.full((2 * size, 2 * size, 3), 114, dtype=np.uint8)
+        box = np.array([size * 0.75, size * 0.75, size / 2, size / 2])
+        search, _ = crop_and_resize(blank, box, self.config.search_factor, size)
+        self._network_step([self._new_target(blank, box)], normalised_chw(search)[None])
 
     def remove(self, target_id: int) -> bool:
         return self._targets.pop(target_id, None) is not None
@@ -254,6 +241,18 @@ class MultiTracker:
             self._encode_memory(target)
 
     # --- helpers ---------------------------------------------------------------------------------------
+    def _new_target(self, image: np.ndarray, box: np.ndarray) -> _Target:
+        """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, no context yet."""
+        size = self.model_config.template_size
+        crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
+        x, y, w, h = transform.image_to_crop_box(box) / size
+        template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
+        templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
+                              axis=0)
+        target = _Target(box=box, templates=templates, template_box=template_box)
+        self._encode_memory(target)
+        return target
+
     def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
         here instead of at every frame."""

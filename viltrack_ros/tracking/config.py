@@ -25,6 +25,11 @@ class TrackerConfig:
         1.0, "share of a confident new size taken per frame (times penalty and confidence; 1 = all of it)",
         0.0, 1.0)
     max_scale_step: float = _setting(1.25, "largest change of the box size in one frame, as a factor", 1.0, 4.0)
+    size_calibration: float = _setting(
+        0.7, "how much of the ratio between the initial box and the network's own size for it (measured at init) "
+        "corrects every later size: 0 = none, 1 = all of it", 0.0, 1.0)
+    max_size_correction: float = _setting(2.0, "largest factor size_calibration may apply to a width or height",
+                                          1.0, 4.0)
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
     lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
     recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)

@@ -62,6 +62,10 @@ def hann_window(grid: int) -> np.ndarray:
 # Largest number of targets in one network call (see MultiTracker.update).
 MAX_BATCH = 16
 
+# Where the size calibration looks for a new target (shifts of its box, as fractions of its width and height):
+# centred, and a quarter of the box each way, so one crop's odd peak does not set the size for the whole track.
+CALIBRATION_SHIFTS = ((0.0, 0.0), (-0.25, 0.0), (0.25, 0.0), (0.0, -0.25), (0.0, 0.25))
+
 
 @dataclass
 class _Target:
@@ -74,6 +78,7 @@ class _Target:
     low_confidence_frames: int = 0
     frames_tracked: int = 0
     update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (confidence, normalised crop)
+    size_correction: np.ndarray = field(default_factory=lambda: np.ones(2, dtype=np.float32))   # (w, h) factors
 
 
 class MultiTracker:
@@ -124,7 +129,8 @@ class MultiTracker:
     def warm_up(self) -> None:
         """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
         so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a
-        ``torch-compile`` backend the compilation of the batch-1 step (about a minute)."""
+        ``torch-compile`` backend the compilation of the batch-1 step and of init's size calibration batch (about
+        a minute)."""
         size = self.model_config.search_size
         blank = np.full((2 * size, 2 * size, 3), 114, dtype=np.uint8)
         box = np.array([size * 0.75, size * 0.75, size / 2, size / 2])
@@ -158,6 +164,8 @@ class MultiTracker:
         chunks = [self._network_step(targets[i:i + MAX_BATCH], searches[i:i + MAX_BATCH])
                   for i in range(0, len(targets), MAX_BATCH)]
         score_logits, offset, box_size, next_context = (np.concatenate(parts) for parts in zip(*chunks))
+        # Each target's sizes in the convention of its given box (see _size_correction).
+        box_size = box_size * np.stack([t.size_correction for t in targets])[:, :, None, None]
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
@@ -242,7 +250,8 @@ class MultiTracker:
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _new_target(self, image: np.ndarray, box: np.ndarray) -> _Target:
-        """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, no context yet."""
+        """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, its size
+        calibration measured, no context yet."""
         size = self.model_config.template_size
         crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
         x, y, w, h = transform.image_to_crop_box(box) / size
@@ -251,7 +260,38 @@ class MultiTracker:
                               axis=0)
         target = _Target(box=box, templates=templates, template_box=template_box)
         self._encode_memory(target)
+        if self.config.size_calibration > 0:
+            target.size_correction = self._size_correction(target, image)
         return target
+
+    def _size_correction(self, target: _Target, image: np.ndarray) -> np.ndarray:
+        """``(w, h)`` factors for the network's sizes of this target. Where a network puts an object's edges
+        differs from where one annotation (or one user's box) puts them, and that difference holds for the whole
+        track: on development video the tracked boxes were too wide or too narrow by a factor that stayed nearly
+        constant per sequence. So the network is run on the first frame around the given box
+        (``CALIBRATION_SHIFTS``, one batch, its temporal state untouched) and the geometric mean of given over
+        predicted width and height, raised to ``size_calibration`` and bounded by ``max_size_correction``, scales
+        every size it predicts for this target."""
+        size = self.model_config.search_size
+        x, y, w, h = target.box
+        crops, transforms = [], []
+        for dx, dy in CALIBRATION_SHIFTS:
+            crop, transform = crop_and_resize(image, np.array([x + dx * w, y + dy * h, w, h]),
+                                              self.config.search_factor, size)
+            crops.append(normalised_chw(crop))
+            transforms.append(transform)
+        score_logits, _offset, box_size, _context = self._network_step([target] * len(crops), np.stack(crops))
+        if not all(np.isfinite(a).all() for a in (score_logits, box_size)):
+            return np.ones(2, dtype=np.float32)
+        ratios = []
+        for index, transform in enumerate(transforms):
+            ranked = sigmoid(score_logits[index, 0]) * self._window
+            row, col = np.unravel_index(np.argmax(ranked), ranked.shape)
+            predicted = np.maximum(box_size[index, :, row, col], 1e-3)
+            ratios.append(np.log(np.array([w, h], dtype=np.float32) * transform.scale / size / predicted))
+        correction = np.exp(self.config.size_calibration * np.mean(ratios, axis=0))
+        limit = self.config.max_size_correction
+        return np.clip(correction, 1.0 / limit, limit).astype(np.float32)
 
     def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once

@@ -1,0 +1,66 @@
+"""How far the tracked box's width and height are from the ground truth's, per sequence, on `val` (canvas replay)
+and the development sequences (held-out sequences: never), on the frames where the tracker is on target.
+
+    python docs/experiments/tuning/size_calibration/box_bias.py [NAME=VALUE ...]     # tracker settings
+
+A frame is "on target" when the box centre is within a quarter of the true box's side of the true centre. For those
+frames it prints the mean and spread of log(predicted / true) width and height: a mean far from 0 with a small
+spread is a bias that holds for the whole sequence, which is what the tracker's size calibration takes out.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import torch
+import yaml
+
+from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped
+from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, load_data_splits
+from viltrack_ros.evaluation.metrics import box_iou, centre_error
+from viltrack_ros.evaluation.runner import run_tracker
+from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
+
+
+class LazyFrames:
+    def __init__(self, sequence):
+        self.sequence = sequence
+
+    def __len__(self):
+        return len(self.sequence)
+
+    def __getitem__(self, index):
+        return self.sequence.read_frame(index)
+
+
+def main(argv: list[str]) -> None:
+    torch.set_num_threads(1)
+    settings = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in argv)}
+    sequences = [canvas_sequence(s) for s in load_precropped(default_train_root(), split="val")]
+    sequences += load_sequence_folders(DEFAULT_SEQUENCES_ROOT, load_data_splits().dev)
+    tracker = ViLTrackerAdapter.from_checkpoint(None, settings=settings)
+    print(f"settings {settings or 'default'}")
+    print("| sequence | on target | IoU (all frames) | IoU (on target) | log w ratio | log h ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    all_w, all_h, all_iou = [], [], []
+    for sequence in sequences:
+        run = run_tracker(tracker, LazyFrames(sequence), sequence.boxes, sequence.name)
+        truth, boxes = sequence.boxes[1:], run.boxes[1:]
+        scored = np.isfinite(truth).all(axis=1) & np.isfinite(boxes).all(axis=1)
+        truth, boxes = truth[scored], boxes[scored]
+        iou = box_iou(boxes, truth)
+        on = centre_error(boxes, truth) < 0.25 * np.sqrt(truth[:, 2] * truth[:, 3])
+        log_w, log_h = np.log(boxes[on, 2] / truth[on, 2]), np.log(boxes[on, 3] / truth[on, 3])
+        all_w += log_w.tolist()
+        all_h += log_h.tolist()
+        all_iou.append(iou.mean())
+        print(f"| {sequence.name} | {on.mean():.2f} | {iou.mean():.3f} | {iou[on].mean():.3f} | "
+              f"{log_w.mean():+.3f} ± {log_w.std():.3f} | {log_h.mean():+.3f} ± {log_h.std():.3f} |", flush=True)
+    all_w, all_h = np.array(all_w), np.array(all_h)
+    print(f"| mean of sequences | | {np.mean(all_iou):.3f} | | |log w| {np.abs(all_w).mean():.3f} | "
+          f"|log h| {np.abs(all_h).mean():.3f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -193,3 +193,27 @@ def test_torch_backend_refuses_nothing_and_runs_both_paths():
     expected = backend.step(templates, searches, boxes, context, active)
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_a_relative_size_head_starts_from_the_given_boxs_shape_and_caches_it():
+    """size_prior 'template_box': the head's sizes are the template box's times a learned factor (at first exactly
+    half: the search crop is twice the template crop), so a taller given box gives taller sizes at every cell; the
+    template memory carries the box, and its step equals the whole-sequence step."""
+    model = _model("vil_hybrid", size_prior="template_box")
+    templates, search, boxes, context, active = example_step_inputs(model, batch=2)
+    boxes = torch.tensor([[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.25, 0.8]])
+    with torch.no_grad():
+        *outputs, _ = TrackingStep(model)(templates, search, boxes, context, active)
+        size = outputs[2]
+        torch.testing.assert_close(size, (boxes[:, 2:4] / 2)[:, :, None, None].expand_as(size))
+        for layer in (model.head.size[-1],):
+            torch.nn.init.normal_(layer.weight, std=0.05)
+        memory = TemplateMemory(model)(templates, boxes)
+        assert len(memory) == model.template_memory_size
+        *expected, _ = TrackingStep(model)(templates, search, boxes, context, active)
+        *got, _ = CachedTrackingStep(model)(*memory, search, context, active)
+    for a, b in zip(expected, got):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    assert not torch.allclose(expected[2], size)
+    with pytest.raises(ValueError, match="template_boxes"):
+        model(templates, search, template_stem_given=True)

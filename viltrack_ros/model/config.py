@@ -15,6 +15,7 @@ STEMS = ("patch", "efficientnet_lite0")
 # (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (README, "Model").
 BACKBONES = ("vil", "mixformer")
 CORRELATION_KERNELS = ("center", "target_box")
+SIZE_PRIORS = ("none", "template_box")
 FILM_TOKENS = ("all", "search")
 
 
@@ -73,6 +74,12 @@ class ModelConfig:
     # "target_box" = k x k points spread over the target's own box in the template (bilinear), so a thin or
     # flat target's kernel is the target and not its background (callers pass template_boxes).
     correlation_kernel: str = "center"
+    # What the head's box size is relative to. "none": a fraction of the search crop, from appearance alone; the
+    # template crop is square, so the network never sees the given box's aspect ratio and draws each object's edges
+    # where its training data put them (the tracker's size calibration measured per-sequence biases of 1.3-2x).
+    # "template_box": the given box's width and height in the template (callers pass template_boxes) times a
+    # learned per-cell factor, so every frame's size starts from the given box's shape.
+    size_prior: str = "none"
 
     def __post_init__(self):
         problems = []
@@ -103,6 +110,8 @@ class ModelConfig:
             problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
         if self.correlation_kernel not in CORRELATION_KERNELS:
             problems.append(f"correlation_kernel must be one of {CORRELATION_KERNELS}, got {self.correlation_kernel!r}")
+        if self.size_prior not in SIZE_PRIORS:
+            problems.append(f"size_prior must be one of {SIZE_PRIORS}, got {self.size_prior!r}")
         if self.film_tokens not in FILM_TOKENS:
             problems.append(f"film_tokens must be one of {FILM_TOKENS}, got {self.film_tokens!r}")
         if self.num_templates not in (1, 2):

@@ -7,6 +7,8 @@ maps of the same size.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -24,23 +26,36 @@ class CenterHead(nn.Module):
     """``(B, g*g, dim)`` search features -> ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
 
     ``offset`` is the target centre's position inside its cell and ``size`` the box width/height as a fraction
-    of the search crop; both in [0, 1].
+    of the search crop; both in [0, 1]. With ``relative_size`` the size is ``size_prior (B, 2)`` (the given box's
+    width and height in the template) times ``exp`` of the size branch, bounded to [e^-3, e^3] times the prior.
     """
 
-    def __init__(self, dim: int, grid: int, channels: int = 128):
+    def __init__(self, dim: int, grid: int, channels: int = 128, relative_size: bool = False):
         super().__init__()
         self.grid = grid
+        self.relative_size = relative_size
         self.score = _branch(dim, channels, 1)
         self.offset = _branch(dim, channels, 2)
         self.size = _branch(dim, channels, 2)
         # Start the score map at a low probability (focal-loss practice) so early training is stable.
         nn.init.constant_(self.score[-1].bias, -4.6)
+        if relative_size:
+            # Start at the given box's shape: the search crop's side is twice the template crop's in training and
+            # tracking (search_factor 4 / template_factor 2), so the box is half as large a fraction there.
+            nn.init.zeros_(self.size[-1].weight)
+            nn.init.constant_(self.size[-1].bias, -math.log(2.0))
 
-    def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, features: torch.Tensor, size_prior: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         # (no batch-size arithmetic: a traced export keeps its batch axis dynamic)
         grid = features.transpose(1, 2).unflatten(2, (self.grid, self.grid))
-        return {"score_logits": self.score(grid), "offset": torch.sigmoid(self.offset(grid)),
-                "size": torch.sigmoid(self.size(grid))}
+        raw_size = self.size(grid)
+        if self.relative_size:
+            if size_prior is None:
+                raise ValueError("a relative-size head needs the template boxes (size_prior)")
+            size = (size_prior[:, :, None, None] * torch.exp(raw_size.clamp(-3.0, 3.0))).clamp(max=1.0)
+        else:
+            size = torch.sigmoid(raw_size)
+        return {"score_logits": self.score(grid), "offset": torch.sigmoid(self.offset(grid)), "size": size}
 
 
 def decode_boxes(score_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,

@@ -29,7 +29,8 @@ class ViLTrackNet(nn.Module):
         self.config = config
         self.backbone = build_backbone(config, pretrained_stem=pretrained_stem)
         prior_channels = config.correlation_cells ** 2
-        self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels)
+        self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels,
+                               relative_size=config.size_prior == "template_box")
 
     @property
     def caches_template_stem(self) -> bool:
@@ -48,7 +49,8 @@ class ViLTrackNet(nn.Module):
         """``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
         (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only.
         ``template_boxes (B, 4)``: the target's box ``(cx, cy, w, h)`` in the first template, as fractions of its
-        side; read when ``config.correlation_kernel == "target_box"`` (ignored otherwise)."""
+        side; read when ``config.correlation_kernel == "target_box"`` or ``config.size_prior == "template_box"``
+        (ignored otherwise)."""
         _, search_features, (template_stem, search_stem) = self.backbone.forward_with_stem(
             templates, searches, update_context=update_context, given_stem_features=given_stem_features,
             template_stem_given=template_stem_given)
@@ -59,10 +61,18 @@ class ViLTrackNet(nn.Module):
         if self.config.correlation_cells:
             prior = self.correlation_prior(template_stem, search_stem, B, K, template_boxes)
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
-        outputs = self.head(features)
+        outputs = self.head(features, self._size_prior(template_boxes, K))
         if not multi_frame:
             return outputs
         return {name: value.unflatten(0, (B, K)) for name, value in outputs.items()}
+
+    def _size_prior(self, template_boxes: torch.Tensor | None, frames: int = 1) -> torch.Tensor | None:
+        """``(B*K, 2)`` the given box's width and height in the template, for a relative-size head."""
+        if self.config.size_prior != "template_box":
+            return None
+        if template_boxes is None:
+            raise ValueError("size_prior 'template_box' needs template_boxes (B, 4)")
+        return template_boxes[:, 2:4].repeat_interleave(frames, dim=0)
 
     def correlation_prior(self, template_stem: torch.Tensor, search_stem: torch.Tensor, batch: int,
                           frames: int, template_boxes: torch.Tensor | None = None) -> torch.Tensor:
@@ -99,12 +109,15 @@ class ViLTrackNet(nn.Module):
         flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
         if self.config.correlation_cells:
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
+        if self.config.size_prior == "template_box":
+            flat.append(self._size_prior(template_boxes))
         return flat
 
     @property
     def template_memory_size(self) -> int:
         """How many tensors :meth:`template_memory` returns."""
-        return sum(self._memory_sizes()) + (1 if self.config.correlation_cells else 0)
+        return (sum(self._memory_sizes()) + (1 if self.config.correlation_cells else 0)
+                + (1 if self.config.size_prior == "template_box" else 0))
 
     def _memory_sizes(self) -> list[int]:
         """Tensors per entry of the backbone's memory: 4 per cached mLSTM block (conv history, C, n, m), 2 per
@@ -129,9 +142,9 @@ class ViLTrackNet(nn.Module):
         features, search_stem = self.backbone.search_with_memory(block_memory, searches, given_stem_features,
                                                                  update_context)
         if self.config.correlation_cells:
-            prior = correlate(rest[0], search_stem)
+            prior, rest = correlate(rest[0], search_stem), rest[1:]
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
-        return self.head(features)
+        return self.head(features, rest[0] if self.config.size_prior == "template_box" else None)
 
     def reset_temporal_state(self) -> None:
         self.backbone.reset_temporal_state()

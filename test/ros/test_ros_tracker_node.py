@@ -6,6 +6,7 @@ The weights are a small random checkpoint (see conftest.test_weights): these tes
 from __future__ import annotations
 
 import array
+import re
 import time
 
 import cv2
@@ -65,6 +66,8 @@ def test_tracks_a_real_sequence_with_the_source_headers(start_node, probe):
     response = probe.init_target(*boxes[0], stamp=stamp_of(first))
     assert response.success, response.message
     assert response.target_id == 0
+    # The default size calibration says how it scales the network's sizes to the given box's style.
+    assert re.search(r"network's sizes scaled by \d\.\d\d x \d\.\d\d", response.message), response.message
 
     sent = []
     for index, frame in enumerate(frames[1:], start=1):

@@ -437,6 +437,11 @@ class TrackingAdapter:
         response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
                             f"{request.width:g}, {request.height:g}) on the {width}x{height} image stamped "
                             f"{frame.header.stamp.sec}.{frame.header.stamp.nanosec:09d}")
+        width_factor, height_factor = self._tracker.size_correction(response.target_id)
+        if (width_factor, height_factor) != (1.0, 1.0):
+            # Tells a user why the reported box keeps the style of the box they drew (README, init_target).
+            response.message += (f"; the network's sizes scaled by {width_factor:.2f} x {height_factor:.2f} "
+                                 "to match that box (tracker.size_calibration)")
         self.get_logger().info(response.message)
         return response
 

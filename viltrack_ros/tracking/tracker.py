@@ -126,6 +126,10 @@ class MultiTracker:
         box = clamp_box(validate_box(box, image.shape), image.shape)
         self._targets[target_id] = self._new_target(image, box)
 
+    def size_correction(self, target_id: int) -> tuple[float, float]:
+        """The (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
+        return tuple(float(v) for v in self._targets[target_id].size_correction)
+
     def warm_up(self) -> None:
         """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
         so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a

@@ -278,22 +278,22 @@ class MultiTracker:
         every size it predicts for this target."""
         size = self.model_config.search_size
         x, y, w, h = target.box
-        crops, transforms = [], []
+        crops = []
         for dx, dy in CALIBRATION_SHIFTS:
-            crop, transform = crop_and_resize(image, np.array([x + dx * w, y + dy * h, w, h]),
-                                              self.config.search_factor, size)
+            crop, transform = crop_and_resize(image, target.box, self.config.search_factor, size,
+                                              center=(x + (0.5 + dx) * w, y + (0.5 + dy) * h))
             crops.append(normalised_chw(crop))
-            transforms.append(transform)
         score_logits, _offset, box_size, _context = self._network_step([target] * len(crops), np.stack(crops))
         if not all(np.isfinite(a).all() for a in (score_logits, box_size)):
             return np.ones(2, dtype=np.float32)
-        ratios = []
-        for index, transform in enumerate(transforms):
-            ranked = sigmoid(score_logits[index, 0]) * self._window
-            row, col = np.unravel_index(np.argmax(ranked), ranked.shape)
-            predicted = np.maximum(box_size[index, :, row, col], 1e-3)
-            ratios.append(np.log(np.array([w, h], dtype=np.float32) * transform.scale / size / predicted))
-        correction = np.exp(self.config.size_calibration * np.mean(ratios, axis=0))
+        # Each crop's peak under the motion prior alone (a new target has no size history to penalise against).
+        ranked = (sigmoid(score_logits[:, 0]) * self._window).reshape(len(crops), -1)
+        rows, cols = np.unravel_index(ranked.argmax(axis=1), self._window.shape)
+        predicted = np.maximum(box_size[np.arange(len(crops)), :, rows, cols], 1e-3)           # (crops, 2)
+        # The shifts move the crops, not their scale: the given box has the same size in every one of them.
+        given = np.array([w, h], dtype=np.float32) * transform.scale / size
+        ratios = np.log(given / predicted)
+        correction = np.exp(self.config.size_calibration * ratios.mean(axis=0))
         limit = self.config.max_size_correction
         return np.clip(correction, 1.0 / limit, limit).astype(np.float32)
 

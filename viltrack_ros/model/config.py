@@ -134,6 +134,11 @@ class ModelConfig:
             raise ValueError("invalid model config: " + "; ".join(problems))
 
     @property
+    def relative_size(self) -> bool:
+        """The head's sizes start from the template box (``size_prior: template_box``), which callers pass."""
+        return self.size_prior == "template_box"
+
+    @property
     def template_grid(self) -> int:
         return self.template_size // self.patch_size
 

@@ -30,7 +30,7 @@ class ViLTrackNet(nn.Module):
         self.backbone = build_backbone(config, pretrained_stem=pretrained_stem)
         prior_channels = config.correlation_cells ** 2
         self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels,
-                               relative_size=config.size_prior == "template_box")
+                               relative_size=config.relative_size)
 
     @property
     def caches_template_stem(self) -> bool:
@@ -68,7 +68,7 @@ class ViLTrackNet(nn.Module):
 
     def _size_prior(self, template_boxes: torch.Tensor | None, frames: int = 1) -> torch.Tensor | None:
         """``(B*K, 2)`` the given box's width and height in the template, for a relative-size head."""
-        if self.config.size_prior != "template_box":
+        if not self.config.relative_size:
             return None
         if template_boxes is None:
             raise ValueError("size_prior 'template_box' needs template_boxes (B, 4)")
@@ -109,7 +109,7 @@ class ViLTrackNet(nn.Module):
         flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
         if self.config.correlation_cells:
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
-        if self.config.size_prior == "template_box":
+        if self.config.relative_size:
             flat.append(self._size_prior(template_boxes))
         return flat
 
@@ -117,7 +117,7 @@ class ViLTrackNet(nn.Module):
     def template_memory_size(self) -> int:
         """How many tensors :meth:`template_memory` returns."""
         return (sum(self._memory_sizes()) + (1 if self.config.correlation_cells else 0)
-                + (1 if self.config.size_prior == "template_box" else 0))
+                + (1 if self.config.relative_size else 0))
 
     def _memory_sizes(self) -> list[int]:
         """Tensors per entry of the backbone's memory: 4 per cached mLSTM block (conv history, C, n, m), 2 per
@@ -144,7 +144,7 @@ class ViLTrackNet(nn.Module):
         if self.config.correlation_cells:
             prior, rest = correlate(rest[0], search_stem), rest[1:]
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
-        return self.head(features, rest[0] if self.config.size_prior == "template_box" else None)
+        return self.head(features, rest[0] if self.config.relative_size else None)
 
     def reset_temporal_state(self) -> None:
         self.backbone.reset_temporal_state()

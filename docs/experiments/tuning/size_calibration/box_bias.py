@@ -15,37 +15,25 @@ import numpy as np
 import torch
 import yaml
 
-from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped
-from viltrack_ros.data.sequences import load_sequence_folders
-from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, load_data_splits
+from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.evaluation.metrics import box_iou, centre_error
 from viltrack_ros.evaluation.runner import run_tracker
 from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
-
-
-class LazyFrames:
-    def __init__(self, sequence):
-        self.sequence = sequence
-
-    def __len__(self):
-        return len(self.sequence)
-
-    def __getitem__(self, index):
-        return self.sequence.read_frame(index)
+from viltrack_ros.training.experiment import development_sequences, validation_sequences
 
 
 def main(argv: list[str]) -> None:
     torch.set_num_threads(1)
     settings = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in argv)}
-    sequences = [canvas_sequence(s) for s in load_precropped(default_train_root(), split="val")]
-    sequences += load_sequence_folders(DEFAULT_SEQUENCES_ROOT, load_data_splits().dev)
+    sequences = validation_sequences(default_train_root()) + development_sequences()
     tracker = ViLTrackerAdapter.from_checkpoint(None, settings=settings)
     print(f"settings {settings or 'default'}")
     print("| sequence | on target | IoU (all frames) | IoU (on target) | log w ratio | log h ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     all_w, all_h, all_iou = [], [], []
     for sequence in sequences:
-        run = run_tracker(tracker, LazyFrames(sequence), sequence.boxes, sequence.name)
+        frames = [sequence.read_frame(i) for i in range(len(sequence))]
+        run = run_tracker(tracker, frames, sequence.boxes, sequence.name)
         truth, boxes = sequence.boxes[1:], run.boxes[1:]
         scored = np.isfinite(truth).all(axis=1) & np.isfinite(boxes).all(axis=1)
         truth, boxes = truth[scored], boxes[scored]

@@ -12,23 +12,11 @@ import sys
 import numpy as np
 import torch
 
-from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped
-from viltrack_ros.data.sequences import load_sequence_folders
-from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, load_data_splits
+from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.evaluation.metrics import score_sequence
 from viltrack_ros.evaluation.runner import run_tracker
 from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
-
-
-class LazyFrames:
-    def __init__(self, sequence):
-        self.sequence = sequence
-
-    def __len__(self):
-        return len(self.sequence)
-
-    def __getitem__(self, index):
-        return self.sequence.read_frame(index)
+from viltrack_ros.training.experiment import development_sequences, validation_sequences
 
 
 def scaled(boxes: np.ndarray, factor: float) -> np.ndarray:
@@ -38,14 +26,14 @@ def scaled(boxes: np.ndarray, factor: float) -> np.ndarray:
 
 def main(factor: float, strengths: list[float]) -> None:
     torch.set_num_threads(2)
-    sequences = [canvas_sequence(s) for s in load_precropped(default_train_root(), split="val")]
-    sequences += load_sequence_folders(DEFAULT_SEQUENCES_ROOT, load_data_splits().dev)
+    sequences = validation_sequences(default_train_root()) + development_sequences()
     for strength in strengths:
         tracker = ViLTrackerAdapter.from_checkpoint(None, settings={"size_calibration": strength})
         scores = []
         for sequence in sequences:
             truth = scaled(sequence.boxes, factor)
-            run = run_tracker(tracker, LazyFrames(sequence), truth, sequence.name)
+            frames = [sequence.read_frame(i) for i in range(len(sequence))]
+            run = run_tracker(tracker, frames, truth, sequence.name)
             scores.append(score_sequence(run.boxes, truth))
         print(f"box x{factor}, size_calibration {strength}: AUC {np.mean([s.auc for s in scores]):.3f}, "
               f"P@20 {np.mean([s.precision for s in scores]):.3f}  ("

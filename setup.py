@@ -13,7 +13,7 @@ setup(
     packages=find_packages(include=["viltrack_ros", "viltrack_ros.*"], exclude=["viltrack_ros.ros", "viltrack_ros.ros.*"]),
     package_data={"viltrack_ros": ["weights/*.pt", "weights/*.md", "weights/*.png"]},
     install_requires=["torch>=2.1", "numpy>=1.26", "opencv-contrib-python-headless>=4.8", "einops>=0.7",
-                      "pyyaml>=6", "tqdm>=4.66", "matplotlib>=3.8"],
+                      "pyyaml>=6", "tqdm>=4.66", "matplotlib>=3.8", "threadpoolctl>=3"],
     extras_require={"test": ["pytest>=8,<9"], "onnx": ["onnxruntime>=1.17", "onnx>=1.15"]},
     entry_points={"console_scripts": ["viltrack = viltrack_ros.cli:main"]},
 )

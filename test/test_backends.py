@@ -52,7 +52,7 @@ def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_mod
             stateful.append((out["score_logits"], out["size"]))
         explicit = []
         for search in searches:
-            logits, _, size, context = step(templates, search, boxes, context, active)
+            logits, _, size, context, _ = step(templates, search, boxes, context, active)
             active = torch.ones(2, dtype=torch.bool)
             explicit.append((logits, size))
     assert model.backbone.film.state.context is None          # the step leaves no state in the module

@@ -83,8 +83,10 @@ def test_memory_step_equals_the_whole_sequence_over_frames(preset, changes):
         plain_context = cached_context = context
         plain_active = cached_active = active
         for search in searches:
-            *expected, plain_context = plain(templates, search, boxes, plain_context, plain_active)
-            *got, cached_context = cached(*memory, search, cached_context, cached_active)
+            *expected, plain_context, plain_appearance = plain(templates, search, boxes, plain_context, plain_active)
+            *got, cached_context, cached_appearance = cached(*memory, search, cached_context, cached_active)
+            expected.append(plain_appearance)
+            got.append(cached_appearance)
             plain_active = cached_active = torch.ones(2, dtype=torch.bool)
             for a, b in zip(expected, got):
                 torch.testing.assert_close(a, b, atol=1e-5, rtol=0)

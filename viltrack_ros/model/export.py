@@ -23,11 +23,12 @@ from .mlstm_layer import FusedMLSTMLayer, MLSTMLayer
 from .network import ViLTrackNet
 
 STEP_INPUTS = ("templates", "searches", "template_boxes", "context", "active")
-STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context")
+STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context", "appearance")
 ONNX_OPSET = 17
 # Bumped whenever the exported graphs change for the same weights (cached exports are keyed by it).
-# 2: fused mLSTM projections, template memory graphs; 3: the head's reshape keeps the batch axis dynamic.
-EXPORT_FORMAT = 3
+# 2: fused mLSTM projections, template memory graphs; 3: the head's reshape keeps the batch axis dynamic;
+# 4: the step also returns the search crop's appearance features.
+EXPORT_FORMAT = 4
 
 
 def context_tokens(model: ViLTrackNet) -> int:
@@ -59,7 +60,8 @@ class TrackingStep(nn.Module):
     Inputs: ``templates (B, T, ...)`` (``TemplateEncoder`` outputs), ``searches (B, 3, s, s)``, ``template_boxes
     (B, 4)``, ``context (B, S, dim)`` and ``active (B,)`` bool: False for a target without a context yet (its
     first frame after init; ``context`` is then ignored). Outputs: ``score_logits (B, 1, g, g)``, ``offset``,
-    ``size (B, 2, g, g)`` and ``next_context (B, S, dim)``.
+    ``size (B, 2, g, g)``, ``next_context (B, S, dim)`` and ``appearance (B, C, g, g)`` (the search crop's
+    features, ``ViLTrackNet._appearance``).
     """
 
     def __init__(self, model: ViLTrackNet):
@@ -78,7 +80,7 @@ class TrackingStep(nn.Module):
                 next_context = torch.zeros_like(context)
         finally:
             film.reset()   # the module keeps no state between calls: the caller owns the context
-        return out["score_logits"], out["offset"], out["size"], next_context
+        return out["score_logits"], out["offset"], out["size"], next_context, out["appearance"]
 
 
 class TemplateMemory(nn.Module):
@@ -111,7 +113,7 @@ class CachedTrackingStep(nn.Module):
             next_context = film.get_state().context
         finally:
             film.reset()
-        return out["score_logits"], out["offset"], out["size"], next_context
+        return out["score_logits"], out["offset"], out["size"], next_context, out["appearance"]
 
 
 def memory_names(model: ViLTrackNet) -> list[str]:

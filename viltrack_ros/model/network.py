@@ -62,6 +62,8 @@ class ViLTrackNet(nn.Module):
             prior = self.correlation_prior(template_stem, search_stem, B, K, template_boxes)
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
         outputs = self.head(features, self._size_prior(template_boxes, K))
+        outputs["appearance"] = self._appearance(search_stem, search_features.flatten(0, 1) if multi_frame
+                                                 else search_features)
         if not multi_frame:
             return outputs
         return {name: value.unflatten(0, (B, K)) for name, value in outputs.items()}
@@ -141,10 +143,22 @@ class ViLTrackNet(nn.Module):
                 block_memory.append(chunk[0])
         features, search_stem = self.backbone.search_with_memory(block_memory, searches, given_stem_features,
                                                                  update_context)
+        appearance = self._appearance(search_stem, features)
         if self.config.correlation_cells:
             prior, rest = correlate(rest[0], search_stem), rest[1:]
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
-        return self.head(features, rest[0] if self.config.relative_size else None)
+        outputs = self.head(features, rest[0] if self.config.relative_size else None)
+        outputs["appearance"] = appearance
+        return outputs
+
+    def _appearance(self, search_stem: torch.Tensor | None, search_tokens: torch.Tensor) -> torch.Tensor:
+        """``(N, C, g, g)``: what the search crop looks like at each cell, for a tracker's own online model of
+        the target: the pretrained stem's features (the same whatever the template), else the backbone's search
+        tokens."""
+        if search_stem is not None:
+            return search_stem
+        g = self.config.search_grid
+        return search_tokens.transpose(1, 2).unflatten(2, (g, g))
 
     def reset_temporal_state(self) -> None:
         self.backbone.reset_temporal_state()

@@ -30,6 +30,11 @@ class TrackerConfig:
         "corrects every later size: 0 = none, 1 = all of it", 0.0, 1.0)
     max_size_correction: float = _setting(2.0, "largest factor size_calibration may apply to a width or height",
                                           1.0, 4.0)
+    classifier_weight: float = _setting(
+        0.4, "weight of the target's own online classifier (fitted at init, refitted on confident frames) against the "
+        "network's score when picking the peak: 0 = the network alone", 0.0, 1.0)
+    classifier_learn_threshold: float = _setting(
+        0.5, "minimum confidence for a frame to teach the target's classifier", 0.0, 1.0)
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
     lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
     recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)

@@ -46,20 +46,22 @@ def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
     return np.exp(-(scale_change * aspect_change - 1.0) * penalty_k)
 
 
-def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior,
+                 ranking=None) -> tuple[np.ndarray, np.ndarray]:
     """Pick each target's cell and box.
 
     ``score (B, 1, g, g)`` probabilities, ``offset``/``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
-    ``previous_wh (B, 2)`` the last box's size in this crop (arrays or CPU tensors). Returns ``boxes (B, 4)``
-    normalised ``(cx, cy, w, h)`` and ``confidence (B,)``: the unpenalised score at the chosen cell.
+    ``previous_wh (B, 2)`` the last box's size in this crop (arrays or CPU tensors); ``ranking (B, 1, g, g)``, if
+    given, is what picks the cell instead of ``score`` (the score mixed with a target's own classifier). Returns
+    ``boxes (B, 4)`` normalised ``(cx, cy, w, h)`` and ``confidence (B,)``: the unpenalised score at the chosen cell.
     """
     score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
     window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
     B, _, g, _ = score.shape
     raw = score[:, 0]
     penalty = size_penalty(size, previous_wh, prior.penalty_k)
-    ranked = (1.0 - window_influence) * raw * penalty + window_influence * window
+    rank = raw if ranking is None else np.asarray(ranking, dtype=np.float32)[:, 0]
+    ranked = (1.0 - window_influence) * rank * penalty + window_influence * window
     index = ranked.reshape(B, -1).argmax(axis=1)
     row, col = index // g, index % g
     batch = np.arange(B)

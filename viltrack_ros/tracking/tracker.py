@@ -15,6 +15,7 @@ from .backends import create_backend
 from .config import TrackerConfig
 from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
 from .decode import SizePrior, select_boxes, sigmoid
+from .discriminative import TargetClassifier
 
 # The one home of input normalisation: training crops (data.sampler) use the same constants.
 IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -62,9 +63,11 @@ def hann_window(grid: int) -> np.ndarray:
 # Largest number of targets in one network call (see MultiTracker.update).
 MAX_BATCH = 16
 
-# Where the size calibration looks for a new target (shifts of its box, as fractions of its width and height):
-# centred, and a quarter of the box each way, so one crop's odd peak does not set the size for the whole track.
-CALIBRATION_SHIFTS = ((0.0, 0.0), (-0.25, 0.0), (0.25, 0.0), (0.0, -0.25), (0.0, 0.25))
+# Where the first frame is looked at around a new target, by the size calibration and the target's classifier
+# (shifts of its box, as fractions of its width and height): centred, and a quarter of the box each way, so one
+# crop's odd peak does not set the size for the whole track, and the classifier learns the target away from the
+# crop's centre too.
+FIRST_FRAME_SHIFTS = ((0.0, 0.0), (-0.25, 0.0), (0.25, 0.0), (0.0, -0.25), (0.0, 0.25))
 
 
 @dataclass
@@ -79,6 +82,7 @@ class _Target:
     frames_tracked: int = 0
     update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (confidence, normalised crop)
     size_correction: np.ndarray = field(default_factory=lambda: np.ones(2, dtype=np.float32))   # (w, h) factors
+    classifier: TargetClassifier | None = None
 
 
 class MultiTracker:
@@ -167,28 +171,49 @@ class MultiTracker:
         # for all 64 targets).
         chunks = [self._network_step(targets[i:i + MAX_BATCH], searches[i:i + MAX_BATCH])
                   for i in range(0, len(targets), MAX_BATCH)]
-        score_logits, offset, box_size, next_context = (np.concatenate(parts) for parts in zip(*chunks))
+        score_logits, offset, box_size, next_context, appearance = (np.concatenate(parts) for parts in zip(*chunks))
         # Each target's sizes in the convention of its given box (see _size_correction).
         box_size = box_size * np.stack([t.size_correction for t in targets])[:, :, None, None]
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
-                         for output in (score_logits, offset, box_size)], axis=0).tolist()
+                         for output in (score_logits, offset, box_size, appearance)], axis=0).tolist()
         size = self.model_config.search_size
         previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
                                 for t, tr in zip(targets, transforms)], dtype=np.float32)
         cfg = self.config
         prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
-        boxes, confidences = select_boxes(sigmoid(score_logits), offset, box_size, self._window,
-                                          cfg.window_influence, previous_wh, prior)
+        scores = sigmoid(score_logits)
+        ranking = self._ranking(targets, scores, appearance, finite)
+        boxes, confidences = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
+                                          previous_wh, prior, ranking=ranking)
         results = {}
-        for target_id, target, transform, box, confidence, valid in zip(
-                ids, targets, transforms, boxes, confidences.tolist(), finite):
+        for target_id, target, transform, box, confidence, features, valid in zip(
+                ids, targets, transforms, boxes, confidences.tolist(), appearance, finite):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
-            results[target_id] = (self._advance(target, image, image_box, float(confidence)) if valid
-                                  else self._fault(target))
+            if not valid:
+                results[target_id] = self._fault(target)
+                continue
+            results[target_id] = self._advance(target, image, image_box, float(confidence))
+            if (target.classifier is not None and results[target_id].status == TrackStatus.TRACKING
+                    and confidence >= cfg.classifier_learn_threshold):
+                target.classifier.learn(features, box)
         return results
+
+    def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]
+                 ) -> np.ndarray | None:
+        """What picks each target's cell: the network's score, mixed with the target's own classifier's answer
+        (``classifier_weight``) where it has one. ``None``: the score alone."""
+        weight = self.config.classifier_weight
+        if weight == 0 or all(t.classifier is None for t in targets):
+            return None
+        ranking = scores.copy()
+        for index, target in enumerate(targets):
+            if target.classifier is not None and finite[index]:
+                learnt = np.clip(target.classifier.score(appearance[index]), 0.0, 1.0)
+                ranking[index, 0] = (1 - weight) * scores[index, 0] + weight * learnt
+        return ranking
 
     def _network_step(self, targets: list[_Target], searches: np.ndarray) -> tuple[np.ndarray, ...]:
         context, active = self._film_contexts(targets)
@@ -264,38 +289,58 @@ class MultiTracker:
                               axis=0)
         target = _Target(box=box, templates=templates, template_box=template_box)
         self._encode_memory(target)
-        if self.config.size_calibration > 0:
-            target.size_correction = self._size_correction(target, image)
+        if self.config.size_calibration > 0 or self.config.classifier_weight > 0:
+            outputs, boxes = self._first_frame_views(target, image)
+            if self.config.size_calibration > 0:
+                target.size_correction = self._size_correction(outputs, boxes[0, 2:])
+            if self.config.classifier_weight > 0:
+                target.classifier = self._fit_classifier(outputs[4], boxes)
         return target
 
-    def _size_correction(self, target: _Target, image: np.ndarray) -> np.ndarray:
-        """``(w, h)`` factors for the network's sizes of this target. Where a network puts an object's edges
-        differs from where one annotation (or one user's box) puts them, and that difference holds for the whole
-        track: on development video the tracked boxes were too wide or too narrow by a factor that stayed nearly
-        constant per sequence. So the network is run on the first frame around the given box
-        (``CALIBRATION_SHIFTS``, one batch, its temporal state untouched) and the geometric mean of given over
-        predicted width and height, raised to ``size_calibration`` and bounded by ``max_size_correction``, scales
-        every size it predicts for this target."""
+    def _first_frame_views(self, target: _Target, image: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """The network's outputs for crops of the first frame around a new target (``FIRST_FRAME_SHIFTS``, one
+        batch, its temporal state untouched), and the target's box in each crop (``(N, 4)`` normalised ``(cx, cy,
+        w, h)``, the same size in all of them: the shifts move the crops, not their scale)."""
         size = self.model_config.search_size
         x, y, w, h = target.box
-        crops = []
-        for dx, dy in CALIBRATION_SHIFTS:
+        crops, boxes = [], []
+        for dx, dy in FIRST_FRAME_SHIFTS:
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor, size,
                                               center=(x + (0.5 + dx) * w, y + (0.5 + dy) * h))
             crops.append(normalised_chw(crop))
-        score_logits, _offset, box_size, _context = self._network_step([target] * len(crops), np.stack(crops))
+            bx, by, bw, bh = transform.image_to_crop_box(target.box) / size
+            boxes.append((bx + bw / 2, by + bh / 2))
+        wh = np.array([w, h], dtype=np.float32) * transform.scale / size
+        boxes = np.concatenate([np.array(boxes, dtype=np.float32), np.repeat(wh[None], len(boxes), axis=0)], axis=1)
+        return self._network_step([target] * len(crops), np.stack(crops)), boxes
+
+    def _size_correction(self, outputs: tuple[np.ndarray, ...], given: np.ndarray) -> np.ndarray:
+        """``(w, h)`` factors for the network's sizes of this target. Where a network puts an object's edges
+        differs from where one annotation (or one user's box) puts them, and that difference holds for the whole
+        track: on development video the tracked boxes were too wide or too narrow by a factor that stayed nearly
+        constant per sequence. So the geometric mean of given over predicted width and height in the first frame's
+        views (``_first_frame_views``; ``given`` the box's normalised ``(w, h)``), raised to ``size_calibration``
+        and bounded by ``max_size_correction``, scales every size the network predicts for this target."""
+        score_logits, _offset, box_size = outputs[:3]
         if not all(np.isfinite(a).all() for a in (score_logits, box_size)):
             return np.ones(2, dtype=np.float32)
         # Each crop's peak under the motion prior alone (a new target has no size history to penalise against).
-        ranked = (sigmoid(score_logits[:, 0]) * self._window).reshape(len(crops), -1)
+        views = len(score_logits)
+        ranked = (sigmoid(score_logits[:, 0]) * self._window).reshape(views, -1)
         rows, cols = np.unravel_index(ranked.argmax(axis=1), self._window.shape)
-        predicted = np.maximum(box_size[np.arange(len(crops)), :, rows, cols], 1e-3)           # (crops, 2)
-        # The shifts move the crops, not their scale: the given box has the same size in every one of them.
-        given = np.array([w, h], dtype=np.float32) * transform.scale / size
-        ratios = np.log(given / predicted)
+        predicted = np.maximum(box_size[np.arange(views), :, rows, cols], 1e-3)           # (views, 2)
+        ratios = np.log(given[None] / predicted)
         correction = np.exp(self.config.size_calibration * ratios.mean(axis=0))
         limit = self.config.max_size_correction
         return np.clip(correction, 1.0 / limit, limit).astype(np.float32)
+
+    def _fit_classifier(self, appearance: np.ndarray, boxes: np.ndarray) -> TargetClassifier | None:
+        """The target's own classifier, fitted on the first frame's views (``None`` if the network gave NaN)."""
+        if not np.isfinite(appearance).all():
+            return None
+        classifier = TargetClassifier()
+        classifier.fit(appearance, boxes)
+        return classifier
 
     def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once

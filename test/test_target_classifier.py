@@ -1,0 +1,96 @@
+"""The target's own online classifier (tracking.discriminative), on the shipped network's features of real frames."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viltrack_ros.tracking.config import TrackerConfig
+from viltrack_ros.tracking.crop import crop_and_resize
+from viltrack_ros.tracking.discriminative import TargetClassifier, _patches, gaussian_label
+from viltrack_ros.tracking.tracker import MultiTracker, TrackStatus, normalised_chw
+
+
+def test_patches_hold_each_cells_neighbourhood_and_a_bias():
+    features = np.arange(2 * 4 * 4, dtype=np.float32).reshape(1, 2, 4, 4)
+    patches = _patches(features, 3)
+    assert patches.shape == (1, 16, 2 * 9 + 1)
+    np.testing.assert_array_equal(patches[0, :, -1], 1.0)
+    # cell (1, 2): its 3x3 neighbourhood in channel 0, row by row
+    np.testing.assert_array_equal(patches[0, 1 * 4 + 2, :9], features[0, 0, 0:3, 1:4].reshape(-1))
+    # the corner cell sees zeros outside the map
+    assert patches[0, 0, 0] == 0 and patches[0, 0, 4] == features[0, 0, 0, 0]
+
+
+def test_gaussian_label_peaks_at_the_centre():
+    label = gaussian_label(10, (3.5, 6.5), 0.8)
+    assert np.unravel_index(label.argmax(), label.shape) == (6, 3) and label.max() == pytest.approx(1.0)
+
+
+def _peak_distance(score: np.ndarray, box) -> float:
+    """Cells between ``score``'s peak and the centre of the normalised box (cx, cy, w, h)."""
+    g = score.shape[0]
+    row, col = np.unravel_index(score.argmax(), score.shape)
+    return float(np.hypot(col + 0.5 - box[0] * g, row + 0.5 - box[1] * g))
+
+
+def test_each_target_has_a_classifier_of_its_own(sequence_frames):
+    """Two targets in one real frame (Dudek's face, and the room beside it): each classifier, fitted at init,
+    finds its own target in a later frame's crop that holds both, not whatever is most salient."""
+    frames, boxes = sequence_frames("Dudek", 6)
+    face = boxes[0]
+    beside = face + np.array([1.6 * face[2], 0, 0, 0])            # the same size, right of the face
+    tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.5))
+    tracker.init(0, frames[0], face)
+    tracker.init(1, frames[0], beside)
+    both = np.array([face[0], face[1], beside[0] + beside[2] - face[0], face[3]])
+    crop, transform = crop_and_resize(frames[5], both, 2.5, tracker.model_config.search_size)
+    appearance = tracker._network_step([tracker._targets[0]], normalised_chw(crop)[None])[4][0]
+    size = tracker.model_config.search_size
+
+    def normalised(box):
+        x, y, w, h = transform.image_to_crop_box(box) / size
+        return np.array([x + w / 2, y + h / 2, w, h])
+    for target_id, box, other in ((0, boxes[5], beside), (1, beside, boxes[5])):
+        score = tracker._targets[target_id].classifier.score(appearance)
+        assert _peak_distance(score, normalised(box)) <= 1.0
+        assert _peak_distance(score, normalised(box)) < _peak_distance(score, normalised(other))
+
+
+def test_learning_moves_the_classifier_towards_the_new_frames(sequence_frames):
+    """Refitting on a frame with the target elsewhere raises the answer there, keeping part of the first frame."""
+    frames, boxes = sequence_frames("Dudek", 2)
+    tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.5))
+    tracker.init(0, frames[0], boxes[0])
+    classifier = tracker._targets[0].classifier
+    size = tracker.model_config.search_size
+    crop, transform = crop_and_resize(frames[1], boxes[1], 4.0, size, center=(boxes[1][0], boxes[1][1]))
+    appearance = tracker._network_step([tracker._targets[0]], normalised_chw(crop)[None])[4][0]
+    x, y, w, h = transform.image_to_crop_box(boxes[1]) / size
+    target = np.array([x + w / 2, y + h / 2, w, h])
+    g = appearance.shape[-1]
+    cell = int(target[1] * g), int(target[0] * g)
+    before = classifier.score(appearance)[cell]
+    for _ in range(5):
+        classifier.learn(appearance, target)
+    assert classifier.score(appearance)[cell] > before
+
+
+def test_tracker_fits_a_classifier_only_when_it_is_used(sequence_frames):
+    frames, boxes = sequence_frames("Dudek", 4)
+    off = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.0))
+    on = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.5))
+    for tracker in (off, on):
+        tracker.init(0, frames[0], boxes[0])
+    assert off._targets[0].classifier is None and isinstance(on._targets[0].classifier, TargetClassifier)
+    for frame, box in zip(frames[1:], boxes[1:]):
+        result = on.update(frame)[0]
+        assert result.status == TrackStatus.TRACKING
+        centre, truth = np.add(result.box[:2], np.divide(result.box[2:], 2)), box[:2] + box[2:] / 2
+        assert np.hypot(*(centre - truth)) < 20
+
+
+def test_classifier_settings_are_bounded():
+    with pytest.raises(ValueError, match="classifier_weight"):
+        TrackerConfig(classifier_weight=1.5)
+    with pytest.raises(ValueError, match="classifier_learn_threshold"):
+        TrackerConfig(classifier_learn_threshold=-0.1)

@@ -612,6 +612,32 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
     plt.close(fig)
 
 
+def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, title: str, png_path: Path) -> None:
+    """val, dev and their mean success AUC against one numeric setting, read from ``tune``'s ``tuning.json`` files
+    (each row a ``name=value`` label); a vertical line at the ``chosen`` value."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    points = {}
+    for path in tuning_jsons:
+        for label, scores in json.loads(Path(path).read_text())["settings"].items():
+            points[float(label.split("=")[1])] = (scores["val"]["auc"], scores["dev"]["auc"])
+    values = sorted(points)
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for index, label in enumerate(("val (8 sequences)", "dev (5 sequences)")):
+        ax.plot(values, [points[v][index] for v in values], marker="o", label=label)
+    ax.plot(values, [sum(points[v]) / 2 for v in values], marker="s", linestyle="--", color="k", label="mean")
+    ax.axvline(chosen, color="grey", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("success AUC, 5 starts")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
         device: str = "cpu", restarts: int = 1) -> None:
     """Train (or resume) the selected arms and score each on val and dev, every sequence from ``restarts`` start

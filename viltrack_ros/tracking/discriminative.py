@@ -66,9 +66,11 @@ class TargetClassifier:
 
     ``components``: channels kept after projecting onto the first frame's principal components (fewer unknowns, so a
     frame of a hundred cells constrains the filter); ``kernel``: the filter's side in cells; ``regularisation``:
-    ridge weight per sample cell; ``learning_rate``: share of each confident frame in the running statistics;
-    ``first_frame_weight``: share the first frame's statistics always keep (a model that learns only from its own
-    answers drifts with them)."""
+    ridge weight, against the Gram matrix of one frame's cells; ``learning_rate``: share of each confident frame in
+    the running statistics; ``first_frame_weight``: share the first frame's statistics always keep (a model that
+    learns only from its own answers drifts with them); ``label_sigma``: the label's width as a share of the target's
+    size. The defaults were chosen on val and dev (``docs/experiments/tuning/target_classifier/``: none of them
+    changed alone did better)."""
 
     def __init__(self, components: int = 32, kernel: int = 3, regularisation: float = 0.1,
                  learning_rate: float = 0.1, first_frame_weight: float = 0.5, label_sigma: float = 0.25):

@@ -94,3 +94,19 @@ def test_classifier_settings_are_bounded():
         TrackerConfig(classifier_weight=1.5)
     with pytest.raises(ValueError, match="classifier_learn_threshold"):
         TrackerConfig(classifier_learn_threshold=-0.1)
+
+
+def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequence_frames):
+    """`ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings: the network alone picks
+    the peak from the next frame, and the target's classifier neither costs nor changes any more."""
+    import dataclasses
+    frames, boxes = sequence_frames("Dudek", 4)
+    tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.4))
+    plain = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.0))
+    for t in (tracker, plain):
+        t.init(0, frames[0], boxes[0])
+    tracker.config = dataclasses.replace(tracker.config, classifier_weight=0.0)
+    fitted = tracker._targets[0].classifier.filter.copy()
+    for frame in frames[1:]:
+        np.testing.assert_allclose(tracker.update(frame)[0].box, plain.update(frame)[0].box, atol=1e-6)
+    np.testing.assert_array_equal(tracker._targets[0].classifier.filter, fitted)

@@ -32,7 +32,8 @@ class TrackerConfig:
                                           1.0, 4.0)
     classifier_weight: float = _setting(
         0.4, "weight of the target's own online classifier (fitted at init, refitted on confident frames) against the "
-        "network's score when picking the peak: 0 = the network alone", 0.0, 1.0)
+        "network's score when picking the peak: 0 = the network alone (a target started at 0 gets its classifier "
+        "at its next init)", 0.0, 1.0)
     classifier_learn_threshold: float = _setting(
         0.5, "minimum confidence for a frame to teach the target's classifier", 0.0, 1.0)
     lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)

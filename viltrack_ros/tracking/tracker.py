@@ -196,7 +196,8 @@ class MultiTracker:
                 results[target_id] = self._fault(target)
                 continue
             results[target_id] = self._advance(target, image, image_box, float(confidence))
-            if (target.classifier is not None and results[target_id].status == TrackStatus.TRACKING
+            if (target.classifier is not None and cfg.classifier_weight > 0
+                    and results[target_id].status == TrackStatus.TRACKING
                     and confidence >= cfg.classifier_learn_threshold):
                 target.classifier.learn(features, box)
         return results

@@ -58,12 +58,12 @@ class ViLTrackNet(nn.Module):
         B = search_features.shape[0]
         K = search_features.shape[1] if multi_frame else 1
         features = search_features.flatten(0, 1) if multi_frame else search_features
+        appearance = self._appearance(search_stem, features)
         if self.config.correlation_cells:
             prior = self.correlation_prior(template_stem, search_stem, B, K, template_boxes)
             features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
         outputs = self.head(features, self._size_prior(template_boxes, K))
-        outputs["appearance"] = self._appearance(search_stem, search_features.flatten(0, 1) if multi_frame
-                                                 else search_features)
+        outputs["appearance"] = appearance
         if not multi_frame:
             return outputs
         return {name: value.unflatten(0, (B, K)) for name, value in outputs.items()}

@@ -69,9 +69,11 @@ def test_learning_moves_the_classifier_towards_the_new_frames(sequence_frames):
     target = np.array([x + w / 2, y + h / 2, w, h])
     g = appearance.shape[-1]
     cell = int(target[1] * g), int(target[0] * g)
+    with pytest.raises(RuntimeError, match="score a crop first"):
+        classifier.learn(target)
     before = classifier.score(appearance)[cell]
     for _ in range(5):
-        classifier.learn(appearance, target)
+        classifier.learn(target)
     assert classifier.score(appearance)[cell] > before
 
 

@@ -62,7 +62,8 @@ def gaussian_label(grid: int, centre: tuple[float, float], sigma: float) -> np.n
 
 
 class TargetClassifier:
-    """Fit with :meth:`fit` on the first frame's crops, :meth:`score` a crop, :meth:`learn` from a confident frame.
+    """Fit with :meth:`fit` on the first frame's crops, :meth:`score` a crop, then :meth:`learn` from that crop if
+    the frame was confident.
 
     ``components``: channels kept after projecting onto the first frame's principal components (fewer unknowns, so a
     frame of a hundred cells constrains the filter); ``kernel``: the filter's side in cells; ``regularisation``:
@@ -81,7 +82,9 @@ class TargetClassifier:
         self.first_frame_weight = first_frame_weight
         self.label_sigma = label_sigma
         self._mean = self._basis = None
+        self._grid = 0                       # cells per side of the feature maps, set by fit()
         self._first = self._running = None   # (gram, correlation) statistics
+        self._scored: np.ndarray | None = None   # the last scored crop's patches, which learn() reuses
         self.filter: np.ndarray | None = None
 
     def _project(self, features: np.ndarray) -> np.ndarray:
@@ -90,15 +93,18 @@ class TargetClassifier:
         flat = unit.transpose(0, 2, 3, 1).reshape(-1, c) - self._mean
         return (flat @ self._basis).reshape(n, g, g, -1).transpose(0, 3, 1, 2)
 
-    def _statistics(self, features: np.ndarray, boxes: np.ndarray):
-        """Gram matrix and label correlation of ``features (N, C, g, g)`` with the target at ``boxes (N, 4)``."""
-        g = features.shape[-1]
-        patches = _patches(self._project(features), self.kernel)                  # (N, g*g, P)
+    def _crop_patches(self, features: np.ndarray) -> np.ndarray:
+        """``(N, C, g, g)`` -> ``(N, g*g, P)``: each cell's projected neighbourhood, what the filter weighs."""
+        return _patches(self._project(features), self.kernel)
+
+    def _statistics(self, patches: np.ndarray, boxes: np.ndarray):
+        """Gram matrix and label correlation of ``patches (N, g*g, P)`` with the target at ``boxes (N, 4)``."""
+        n, g = len(patches), self._grid
         labels = np.stack([gaussian_label(g, (cx * g, cy * g), max(0.5, self.label_sigma * float(np.sqrt(w * h)) * g))
-                           for cx, cy, w, h in boxes]).reshape(len(features), -1)
+                           for cx, cy, w, h in boxes]).reshape(n, -1)
         rows, flat_labels = patches.reshape(-1, patches.shape[-1]), labels.reshape(-1)
-        gram = rows.T @ rows / len(features)
-        correlation = rows.T @ flat_labels / len(features)
+        gram = rows.T @ rows / n
+        correlation = rows.T @ flat_labels / n
         return gram, correlation
 
     def fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
@@ -110,19 +116,24 @@ class TargetClassifier:
     def _fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
         unit = _unit_cells(features.astype(np.float32))
         flat = unit.transpose(0, 2, 3, 1).reshape(-1, unit.shape[1])
+        self._grid = features.shape[-1]
         self._mean = flat.mean(axis=0)
         _, _, vt = np.linalg.svd(flat - self._mean, full_matrices=False)
         self._basis = vt[:min(self.components, vt.shape[0])].T.astype(np.float32)
-        self._first = self._running = self._statistics(features, np.asarray(boxes, dtype=np.float32))
+        self._first = self._running = self._statistics(self._crop_patches(features),
+                                                       np.asarray(boxes, dtype=np.float32))
         self._solve()
 
-    def learn(self, features: np.ndarray, box) -> None:
-        """One confident frame: ``features (C, g, g)`` and the target's normalised ``(cx, cy, w, h)`` in it."""
+    def learn(self, box) -> None:
+        """Learn from the crop :meth:`score` read last (a confident frame): the target is at ``box``, normalised
+        ``(cx, cy, w, h)`` in it. The crop's projection is not computed again."""
+        if self._scored is None:
+            raise RuntimeError("learn() learns from the crop score() read last: score a crop first")
         with _single_threaded_blas():
-            self._learn(features, box)
+            self._learn(box)
 
-    def _learn(self, features: np.ndarray, box) -> None:
-        gram, correlation = self._statistics(features[None], np.asarray(box, dtype=np.float32)[None])
+    def _learn(self, box) -> None:
+        gram, correlation = self._statistics(self._scored, np.asarray(box, dtype=np.float32)[None])
         rate = self.learning_rate
         self._running = ((1 - rate) * self._running[0] + rate * gram, (1 - rate) * self._running[1] + rate * correlation)
         self._solve()
@@ -135,7 +146,8 @@ class TargetClassifier:
         self.filter = np.linalg.solve(gram + ridge, correlation).astype(np.float32)
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        """``(C, g, g)`` -> ``(g, g)``: about 1 on the target, about 0 elsewhere."""
+        """``(C, g, g)`` -> ``(g, g)``: about 1 on the target, about 0 elsewhere (the crop is kept for learn())."""
         g = features.shape[-1]
         with _single_threaded_blas():
-            return (_patches(self._project(features[None]), self.kernel)[0] @ self.filter).reshape(g, g)
+            self._scored = self._crop_patches(features[None])
+            return (self._scored[0] @ self.filter).reshape(g, g)

@@ -188,8 +188,8 @@ class MultiTracker:
         boxes, confidences = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
                                           previous_wh, prior, ranking=ranking)
         results = {}
-        for target_id, target, transform, box, confidence, features, valid in zip(
-                ids, targets, transforms, boxes, confidences.tolist(), appearance, finite):
+        for target_id, target, transform, box, confidence, valid in zip(
+                ids, targets, transforms, boxes, confidences.tolist(), finite):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             if not valid:
@@ -199,7 +199,7 @@ class MultiTracker:
             if (target.classifier is not None and cfg.classifier_weight > 0
                     and results[target_id].status == TrackStatus.TRACKING
                     and confidence >= cfg.classifier_learn_threshold):
-                target.classifier.learn(features, box)
+                target.classifier.learn(box)        # from the crop _ranking just had it score
         return results
 
     def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]

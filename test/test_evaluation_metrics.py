@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from viltrack_ros.evaluation.metrics import (PERFECT_AUC, SUCCESS_THRESHOLDS, box_iou, centre_error, mean_score,
+from viltrack_ros.evaluation.metrics import (PERFECT_AUC, StatusCounts, status_counts, SUCCESS_THRESHOLDS, box_iou, centre_error, mean_score,
                                              precision_curve, score_sequence, success_curve)
 
 GT = np.array([[0.0, 0.0, 10.0, 10.0]] * 5)
@@ -79,3 +79,20 @@ def test_success_curve_edges_and_mean_over_sequences():
     assert mean.fps == pytest.approx(10 / 4.0) and mean.num_sequences == 2
     with pytest.raises(ValueError, match="predicted boxes"):
         box_iou(GT[:2], GT)
+
+
+def test_status_counts_on_hand_made_frames():
+    """Frame 1 is the init (not counted); on target = overlapping the true box; an absent target is off target."""
+    truth = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10], [np.nan] * 4, [0, 0, 10, 10],
+                      [0, 0, 10, 10]])
+    boxes = np.array([[0, 0, 10, 10], [5, 5, 10, 10], [50, 50, 10, 10], [5, 5, 10, 10], [np.nan] * 4,
+                      [1, 1, 8, 8]])
+    tracking = [True, True, True, True, False, False]
+    counts = status_counts(boxes, truth, tracking)
+    # on target: frames 2 and 6 (6 said LOST); off target: 3 (away), 4 (absent), 5 (no box); 3 and 4 said TRACKING
+    assert counts == StatusCounts(on_target=2, lost_on_target=1, off_target=3, tracking_off_target=2)
+    assert counts.balanced_accuracy == pytest.approx(0.5 * (1 / 2 + 1 / 3))
+    assert (counts + counts).as_dict()["off_target"] == 6
+    assert np.isnan(StatusCounts(on_target=4).balanced_accuracy)
+    with pytest.raises(ValueError, match="statuses"):
+        status_counts(boxes, truth, tracking[:-1])

@@ -128,5 +128,22 @@ def test_cli_runs_our_tracker_from_a_checkpoint_and_labels_it_untrained(tmp_path
     assert "ViLTrack (untrained)" in capsys.readouterr().out
     payload = json.loads((out / "results.json").read_text())
     assert payload["metadata"]["trained"] is False
+    status = payload["mean"]["ViLTrack (untrained)"]["status"]      # ours reports a status: it is counted
+    assert status["on_target"] + status["off_target"] == 3
+    assert "on-target frames said LOST" in (out / "table.md").read_text()
     boxes = np.loadtxt(out / "boxes" / "ViLTrack__untrained_" / "Dudek.txt", delimiter=",")
     assert np.isfinite(boxes).all()
+
+
+def test_the_runner_records_our_status_and_not_a_peers(crossing, crossing_frames):
+    """Our tracker reports a status each frame; the report counts how far it can be trusted. OpenCV's trackers
+    report none, so they get no status counts rather than made-up ones."""
+    from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
+    report = evaluate([ViLTrackerAdapter.from_checkpoint(None), OpenCVTracker("CSRT")], [crossing],
+                      max_frames=FRAMES, progress=False)
+    ours = report.runs[("ViLTrack", "Crossing")]
+    assert ours.tracking is not None and len(ours.tracking) == FRAMES and not ours.tracking[0]
+    counts = report.status_counts("ViLTrack")
+    assert counts.on_target + counts.off_target == FRAMES - 1
+    assert counts.on_target - counts.lost_on_target == int(ours.tracking[1:].sum()) - counts.tracking_off_target
+    assert report.status_counts("CSRT") is None and report.runs[("CSRT", "Crossing")].tracking is None

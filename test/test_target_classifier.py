@@ -6,6 +6,7 @@ import pytest
 
 from viltrack_ros.tracking.config import TrackerConfig
 from viltrack_ros.tracking.crop import crop_and_resize
+from viltrack_ros.tracking.decode import sigmoid
 from viltrack_ros.tracking.discriminative import TargetClassifier, _patches, gaussian_label
 from viltrack_ros.tracking.tracker import MultiTracker, TrackStatus, normalised_chw
 
@@ -112,3 +113,27 @@ def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequenc
     for frame in frames[1:]:
         np.testing.assert_allclose(tracker.update(frame)[0].box, plain.update(frame)[0].box, atol=1e-6)
     np.testing.assert_array_equal(tracker._targets[0].classifier.filter, fitted)
+
+
+def test_the_reported_confidence_is_the_mix_that_picked_the_peak(sequence_frames):
+    """The target confidence (status, TrackedObject.confidence) is the network's score at the chosen cell mixed
+    with the target's classifier there, with the same weight that picked the cell; not the network's score alone."""
+    frames, boxes = sequence_frames("Dudek", 4)
+    weight = 0.4
+    tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=weight))
+    tracker.init(0, frames[0], boxes[0])
+    size = tracker.model_config.search_size
+    moved_by_the_classifier = 0
+    for frame in frames[1:]:
+        target = tracker._targets[0]
+        crop, transform = crop_and_resize(frame, target.box, tracker.config.search_factor, size)
+        logits, _, _, _, appearance = tracker._network_step([target], normalised_chw(crop)[None])
+        network = sigmoid(logits[0, 0])
+        learnt = np.clip(target.classifier.score(appearance[0]), 0.0, 1.0)   # before update() learns from it
+        result = tracker.update(frame)[0]
+        x, y, w, h = transform.image_to_crop_box(result.box) / size
+        g = network.shape[0]
+        cell = int((y + h / 2) * g), int((x + w / 2) * g)
+        assert result.confidence == pytest.approx((1 - weight) * network[cell] + weight * learnt[cell], abs=1e-4)
+        moved_by_the_classifier += abs(result.confidence - network[cell]) > 1e-3
+    assert moved_by_the_classifier >= 2

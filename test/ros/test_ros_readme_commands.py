@@ -208,7 +208,7 @@ CHECKS: dict[str, Check] = {
     "ros2 param get /viltrack_tracker tracker.window_influence":
         Check([r"Double value is: 0\.3\b"]),
     "ros2 param set /viltrack_tracker tracker.lost_threshold 0.5   # refused: must stay below recover_threshold":
-        Check([r"Setting parameter failed: .*recover_threshold \(0\.35\) must be >= lost_threshold \(0\.5\)"]),
+        Check([r"Setting parameter failed: .*recover_threshold \(0\.4\) must be >= lost_threshold \(0\.5\)"]),
     "ros2 param describe /viltrack_tracker tracker.window_influence":
         Check([r"Parameter name: tracker\.window_influence", r"Type: double", r"Description: \w+",
                r"Min value: 0\.0", r"Max value: 1\.0"]),

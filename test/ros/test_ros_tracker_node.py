@@ -41,7 +41,7 @@ def test_init_before_any_image_is_refused_and_parameters_are_validated(start_nod
     assert not response.success and "no target 3" in response.message
 
     # Tracker settings are checked by TrackerConfig, including rules across settings.
-    result = probe.set_parameter("tracker.lost_threshold", 0.5)   # above recover_threshold (0.35)
+    result = probe.set_parameter("tracker.lost_threshold", 0.5)   # above recover_threshold (0.4)
     assert not result.successful and "recover_threshold" in result.reason
     result = probe.set_parameter("tracker.window_influence", 1.5)
     assert not result.successful
@@ -50,7 +50,7 @@ def test_init_before_any_image_is_refused_and_parameters_are_validated(start_nod
     result = probe.set_parameter("tracker.window_influence", 0.25)
     assert result.successful, result.reason
     assert probe.get_parameters(["tracker.window_influence", "tracker.lost_threshold"]) == {
-        "tracker.window_influence": 0.25, "tracker.lost_threshold": 0.2}
+        "tracker.window_influence": 0.25, "tracker.lost_threshold": 0.35}
     assert node.alive()
 
 

@@ -154,3 +154,48 @@ def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) 
                      precision=float(np.mean([s.precision for s in valid])),
                      fps=frames / total_seconds if total_seconds else float("nan"),
                      num_failures=sum(s.num_failures for s in scores), success=success, precision_curve=precision)
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """How far a tracker's status can be trusted over some runs (frame 1 not counted). A frame is *on target*
+    when the box overlaps the true box (IoU > 0, VOT's failure rule) and *off target* when it does not or the
+    target is absent. A status that can be trusted says TRACKING on the first and LOST on the second."""
+
+    on_target: int = 0
+    lost_on_target: int = 0
+    off_target: int = 0
+    tracking_off_target: int = 0
+
+    def __add__(self, other: "StatusCounts") -> "StatusCounts":
+        return StatusCounts(*(a + b for a, b in zip(
+            (self.on_target, self.lost_on_target, self.off_target, self.tracking_off_target),
+            (other.on_target, other.lost_on_target, other.off_target, other.tracking_off_target))))
+
+    @property
+    def balanced_accuracy(self) -> float:
+        """Mean of the share of on-target frames said TRACKING and of off-target frames said LOST (NaN when
+        either kind is missing): the rare off-target frames weigh as much as the many on-target ones."""
+        if not self.on_target or not self.off_target:
+            return float("nan")
+        return 0.5 * (1 - self.lost_on_target / self.on_target + 1 - self.tracking_off_target / self.off_target)
+
+    def as_dict(self) -> dict:
+        return {"on_target": self.on_target, "lost_on_target": self.lost_on_target, "off_target": self.off_target,
+                "tracking_off_target": self.tracking_off_target,
+                "balanced_accuracy": round(self.balanced_accuracy, 4)}
+
+
+def status_counts(predicted, groundtruth, tracking) -> StatusCounts:
+    """``tracking (N,)`` bool: the tracker said TRACKING in that frame (INITIALIZING or LOST: False)."""
+    predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
+    tracking = np.asarray(tracking, dtype=bool)
+    if len(tracking) != len(groundtruth):
+        raise ValueError(f"{len(tracking)} statuses for {len(groundtruth)} frames")
+    counted = np.ones(len(groundtruth), dtype=bool)
+    counted[:1] = False
+    iou = box_iou(predicted, groundtruth)
+    on = counted & (np.nan_to_num(iou, nan=0.0) > 0)
+    off = counted & ~on
+    return StatusCounts(on_target=int(on.sum()), lost_on_target=int((on & ~tracking).sum()),
+                        off_target=int(off.sum()), tracking_off_target=int((off & tracking).sum()))

@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from viltrack_ros.data.sequences import Sequence
 from viltrack_ros.evaluation.metrics import (PRECISION_AT_PX, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
-                                             MeanScore, SequenceScore, mean_score, score_sequence)
+                                             MeanScore, SequenceScore, StatusCounts, mean_score, score_sequence,
+                                             status_counts)
 from viltrack_ros.evaluation.trackers import EvaluatedTracker
 from viltrack_ros.log import get_logger
 
@@ -27,13 +28,16 @@ LOGGER = get_logger(__name__)
 @dataclass
 class TrackerRun:
     """What one tracker produced on one sequence: boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the
-    time spent inside ``init``/``update`` (image decoding excluded)."""
+    time spent inside ``init``/``update`` (image decoding excluded); ``tracking (N,)`` whether the tracker said
+    TRACKING in each frame, for trackers that report a status (``None`` for the others)."""
 
     tracker: str
     sequence: str
     boxes: np.ndarray
     seconds: float
     errors: list[str] = field(default_factory=list)
+    tracking: np.ndarray | None = None
+    status: StatusCounts | None = None        # set by evaluate() from ``tracking`` and the ground truth
 
 
 def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
@@ -42,6 +46,8 @@ def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], gro
     gives no box for that frame (scored IoU 0) and is logged; an exception in ``init`` leaves every frame
     without a box."""
     boxes = np.full((len(frames), 4), np.nan)
+    # A tracker with a status says after each update whether it is TRACKING (``last_tracking``; ours does).
+    tracking = np.zeros(len(frames), dtype=bool) if hasattr(tracker, "last_tracking") else None
     errors: list[str] = []
     seconds = 0.0
     start = time.perf_counter()
@@ -66,6 +72,8 @@ def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], gro
                 LOGGER.warning("%s raised on %s frame %d: %s\n%s", tracker.name, sequence_name, index + 1, exc,
                                traceback.format_exc())
         seconds += time.perf_counter() - start
+        if tracking is not None:
+            tracking[index] = box is not None and bool(tracker.last_tracking)
         if box is not None:
             box = np.asarray(box, dtype=np.float64).reshape(-1)
             if box.size == 4 and np.isfinite(box).all():
@@ -74,7 +82,7 @@ def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], gro
     if missing:
         LOGGER.info("%s gave no box for %d of %d frames of %s (scored as IoU 0)", tracker.name, missing,
                     len(frames) - 1, sequence_name)
-    return TrackerRun(tracker.name, sequence_name, boxes, seconds, errors)
+    return TrackerRun(tracker.name, sequence_name, boxes, seconds, errors, tracking)
 
 
 @dataclass
@@ -87,6 +95,13 @@ class EvaluationReport:
     scores: dict[tuple[str, str], SequenceScore]
     means: dict[str, MeanScore]
     metadata: dict
+
+    def status_counts(self, name: str) -> StatusCounts | None:
+        """How far ``name``'s status can be trusted over all sequences (``None``: it reports no status)."""
+        runs = [self.runs[(name, sequence)] for sequence in self.sequences]
+        if any(run.status is None for run in runs):
+            return None
+        return sum((run.status for run in runs), StatusCounts())
 
     def markdown_table(self) -> str:
         lines = [f"Mean over {len(self.sequences)} sequences ({', '.join(self.sequences)}); OTB protocol, frame 1 "
@@ -106,6 +121,16 @@ class EvaluationReport:
                 score = self.scores[(name, sequence)]
                 cells.append(f"{score.auc:.3f} / {score.precision:.3f} / {score.fps:.0f}")
             lines.append(f"| {sequence} | " + " | ".join(cells) + " |")
+        with_status = [(name, self.status_counts(name)) for name in self.trackers]
+        with_status = [(name, counts) for name, counts in with_status if counts is not None]
+        if with_status:
+            lines += ["", "Status, for the trackers that report one (on target: the box overlaps the true box; an "
+                      "absent target is off target):", "",
+                      "| tracker | on-target frames said LOST | off-target frames said TRACKING | balanced accuracy |",
+                      "|---|---:|---:|---:|"]
+            for name, counts in with_status:
+                lines.append(f"| {name} | {counts.lost_on_target} / {counts.on_target} | "
+                             f"{counts.tracking_off_target} / {counts.off_target} | {counts.balanced_accuracy:.3f} |")
         return "\n".join(lines) + "\n"
 
 
@@ -131,6 +156,8 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
         for tracker in trackers:
             bar.set_postfix_str(f"{tracker.name} on {sequence.name}")
             run = run_tracker(tracker, frames, groundtruth, sequence.name)
+            if run.tracking is not None:
+                run.status = status_counts(run.boxes, groundtruth, run.tracking)
             runs[(tracker.name, sequence.name)] = run
             score = score_sequence(run.boxes, groundtruth, tracker.name, sequence.name, run.seconds)
             scores[(tracker.name, sequence.name)] = score
@@ -192,7 +219,9 @@ def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = Tr
         "sequences": report.sequences,
         "mean": {name: {"auc": m.auc, "precision_20px": m.precision, "fps": m.fps, "failures": m.num_failures,
                         "sequences": m.num_sequences, "success_curve": m.success.tolist(),
-                        "precision_curve": m.precision_curve.tolist()} for name, m in report.means.items()},
+                        "precision_curve": m.precision_curve.tolist(),
+                        **({"status": report.status_counts(name).as_dict()}
+                           if report.status_counts(name) is not None else {})} for name, m in report.means.items()},
         "per_sequence": [{**score.as_row(), "success_curve": score.success.tolist(),
                           "precision_curve": score.precision_curve.tolist(),
                           "errors": report.runs[key].errors[:20]} for key, score in report.scores.items()],

@@ -148,6 +148,7 @@ class ViLTrackerAdapter:
 
     def __init__(self, tracker, name: str = "ViLTrack"):
         self.tracker = tracker
+        self.last_tracking = False
         info = getattr(tracker, "model_info", {}) or {}
         # An untrained checkpoint must never pass for a tracker in a results table.
         self.name = name if info.get("trained", True) else f"{name} (untrained)"
@@ -164,9 +165,12 @@ class ViLTrackerAdapter:
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self.tracker.reset()
         self.tracker.init(image_rgb, tuple(float(v) for v in box))
+        self.last_tracking = False
 
     def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
-        box, _confidence, _status = self.tracker.update(image_rgb)
+        from viltrack_ros.tracking import TrackStatus
+        box, _confidence, status = self.tracker.update(image_rgb)
+        self.last_tracking = status == TrackStatus.TRACKING     # read by the evaluation's status counts
         return np.asarray(box, dtype=np.float64)
 
 

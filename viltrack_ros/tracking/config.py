@@ -35,16 +35,20 @@ class TrackerConfig:
         "network's score when picking the peak: 0 = the network alone (a target started at 0 gets its classifier "
         "at its next init)", 0.0, 1.0)
     classifier_learn_threshold: float = _setting(
-        0.5, "minimum confidence for a frame to teach the target's classifier", 0.0, 1.0)
-    lost_threshold: float = _setting(0.2, "confidence below which a frame counts as low-confidence", 0.0, 1.0)
+        0.5, "minimum network score (not the target confidence the classifier is part of) for a TRACKING frame "
+        "to teach the target's classifier", 0.0, 1.0)
+    lost_threshold: float = _setting(
+        0.35, "target confidence (the network's score mixed with the target's classifier, as the peak is picked) "
+        "below which a frame counts as low-confidence", 0.0, 1.0)
     lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
-    recover_threshold: float = _setting(0.35, "confidence at which a LOST target is TRACKING again", 0.0, 1.0)
+    recover_threshold: float = _setting(0.4, "target confidence at which a LOST target is TRACKING again", 0.0, 1.0)
     hold_box_when_lost: bool = _setting(
         False, "while LOST, keep the last confident box (true) or follow the network's best peak (false; the status "
         "stays LOST until the confidence reaches recover_threshold)")
     online_template_update: bool = _setting(
         True, "replace the online template with a confident recent crop (MixFormer-style; models with 2 templates)")
-    update_threshold: float = _setting(0.6, "minimum confidence for a crop to become the online template", 0.0, 1.0)
+    update_threshold: float = _setting(0.6, "minimum network score for a crop to become the online template",
+                                       0.0, 1.0)
     update_interval: int = _setting(10, "frames between online template updates", 1, 10000)
 
     def __post_init__(self):

@@ -47,13 +47,14 @@ def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
 
 
 def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior,
-                 ranking=None) -> tuple[np.ndarray, np.ndarray]:
+                 ranking=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick each target's cell and box.
 
     ``score (B, 1, g, g)`` probabilities, ``offset``/``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
     ``previous_wh (B, 2)`` the last box's size in this crop (arrays or CPU tensors); ``ranking (B, 1, g, g)``, if
     given, is what picks the cell instead of ``score`` (the score mixed with a target's own classifier). Returns
-    ``boxes (B, 4)`` normalised ``(cx, cy, w, h)`` and ``confidence (B,)``: the unpenalised score at the chosen cell.
+    ``boxes (B, 4)`` normalised ``(cx, cy, w, h)``, ``confidence (B,)``: the unpenalised score at the chosen cell,
+    and ``cells (B,)``: the chosen cell's flat index into the ``g x g`` map.
     """
     score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
     window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
@@ -74,4 +75,4 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
     wh = np.minimum(np.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
     cx = (col + off[:, 0]) / g
     cy = (row + off[:, 1]) / g
-    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence
+    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence, index

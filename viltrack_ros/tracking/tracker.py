@@ -32,7 +32,7 @@ class TrackStatus(enum.IntEnum):
 
 class TrackResult(NamedTuple):
     box: tuple[float, float, float, float]   # (x, y, w, h) in image pixels, inside the image
-    confidence: float                         # in [0, 1]
+    confidence: float                         # target confidence in [0, 1] (see MultiTracker.update)
     status: TrackStatus
 
 
@@ -80,7 +80,7 @@ class _Target:
     status: TrackStatus = TrackStatus.INITIALIZING
     low_confidence_frames: int = 0
     frames_tracked: int = 0
-    update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (confidence, normalised crop)
+    update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (network score, normalised crop)
     size_correction: np.ndarray = field(default_factory=lambda: np.ones(2, dtype=np.float32))   # (w, h) factors
     classifier: TargetClassifier | None = None
 
@@ -185,20 +185,29 @@ class MultiTracker:
         prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
         scores = sigmoid(score_logits)
         ranking = self._ranking(targets, scores, appearance, finite)
-        boxes, confidences = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
-                                          previous_wh, prior, ranking=ranking)
+        boxes, network_scores, cells = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
+                                                    previous_wh, prior, ranking=ranking)
+        # The target confidence is what picked the cell: the network's score there, mixed with the target's own
+        # classifier where it has one. On val and dev it tells on-target frames from off-target ones better than
+        # the network's score alone (AUROC 0.94 against 0.88 on dev): a look-alike can match the template well, but
+        # the classifier has learnt this target against its surroundings. Status and the reported confidence use it.
+        confidences = network_scores if ranking is None else ranking.reshape(len(targets), -1)[
+            np.arange(len(targets)), cells]
         results = {}
-        for target_id, target, transform, box, confidence, valid in zip(
-                ids, targets, transforms, boxes, confidences.tolist(), finite):
+        for target_id, target, transform, box, confidence, network_score, valid in zip(
+                ids, targets, transforms, boxes, confidences.tolist(), network_scores.tolist(), finite):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             if not valid:
                 results[target_id] = self._fault(target)
                 continue
-            results[target_id] = self._advance(target, image, image_box, float(confidence))
+            results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))
+            # A frame teaches the classifier when it is TRACKING and the network's own score reaches the threshold:
+            # the classifier's answer alone never admits a frame (a classifier that taught itself from frames only
+            # it vouched for would lock onto its own mistakes).
             if (target.classifier is not None and cfg.classifier_weight > 0
                     and results[target_id].status == TrackStatus.TRACKING
-                    and confidence >= cfg.classifier_learn_threshold):
+                    and network_score >= cfg.classifier_learn_threshold):
                 target.classifier.learn(box)        # from the crop _ranking just had it score
         return results
 
@@ -236,10 +245,13 @@ class MultiTracker:
         target.update_candidate = None
         return TrackResult(tuple(float(v) for v in target.box), 0.0, target.status)
 
-    def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float) -> TrackResult:
+    def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
+                 network_score: float) -> TrackResult:
+        """``confidence``: the target confidence (status, result); ``network_score``: the network's own score at
+        the chosen cell (what the online template update is gated on, like the classifier's learning)."""
         cfg = self.config
         predicted_box = np.asarray(predicted_box, dtype=np.float64)
-        if not (np.all(np.isfinite(predicted_box)) and np.isfinite(confidence)):
+        if not (np.all(np.isfinite(predicted_box)) and np.isfinite(confidence) and np.isfinite(network_score)):
             return self._fault(target)
         confidence = float(np.clip(confidence, 0.0, 1.0))
         target.frames_tracked += 1
@@ -260,18 +272,18 @@ class MultiTracker:
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = clamp_box(predicted_box, image.shape)
         if target.status == TrackStatus.TRACKING:
-            self._consider_template_update(target, image, confidence)
+            self._consider_template_update(target, image, network_score)
         box = tuple(float(v) for v in target.box)
         return TrackResult(box, confidence, target.status)
 
-    def _consider_template_update(self, target: _Target, image: np.ndarray, confidence: float) -> None:
+    def _consider_template_update(self, target: _Target, image: np.ndarray, network_score: float) -> None:
         cfg = self.config
         if not cfg.online_template_update or self.model_config.num_templates < 2:
             return
-        if confidence >= cfg.update_threshold and (target.update_candidate is None
-                                                   or confidence > target.update_candidate[0]):
+        if network_score >= cfg.update_threshold and (target.update_candidate is None
+                                                      or network_score > target.update_candidate[0]):
             crop, _ = crop_and_resize(image, target.box, cfg.template_factor, self.model_config.template_size)
-            target.update_candidate = (confidence, normalised_chw(crop))
+            target.update_candidate = (network_score, normalised_chw(crop))
         if target.frames_tracked % cfg.update_interval == 0 and target.update_candidate is not None:
             target.templates = target.templates.copy()
             target.templates[1] = self._template_input(target.update_candidate[1])

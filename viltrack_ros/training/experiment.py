@@ -548,10 +548,15 @@ def plot_loss_curve(log_path: Path, png_path: Path, title: str) -> None:
 def score_trackers(trackers, sequences, progress: bool = True, max_frames: int | None = None):
     from ..evaluation.runner import evaluate
     report = evaluate(trackers, sequences, progress=progress, max_frames=max_frames)
-    return {name: {"auc": round(report.means[name].auc, 4), "precision": round(report.means[name].precision, 4),
-                   "fps": round(report.means[name].fps, 1),
-                   "per_sequence": {s: round(report.scores[(name, s)].auc, 3) for s in report.sequences}}
-            for name in report.trackers}
+    scores = {}
+    for name in report.trackers:
+        scores[name] = {"auc": round(report.means[name].auc, 4), "precision": round(report.means[name].precision, 4),
+                        "fps": round(report.means[name].fps, 1),
+                        "per_sequence": {s: round(report.scores[(name, s)].auc, 3) for s in report.sequences}}
+        status = report.status_counts(name)
+        if status is not None:
+            scores[name]["status"] = status.as_dict()
+    return scores
 
 
 def validation_sequences(train_root: Path, names: list[str] | None = None):
@@ -720,6 +725,20 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
         per = {**v["per_sequence"], **d["per_sequence"]}
         lines.append(f"| {label} | {v['auc']:.3f} | {d['auc']:.3f} | " + " | ".join(f"{per[n]:.2f}" for n in names)
                      + " |")
+    lines += ["", "How far the status can be trusted (`evaluation.metrics.StatusCounts`: on target = the box overlaps "
+              "the true one; balanced accuracy = the mean of the shares of on-target frames said TRACKING and of "
+              "off-target frames said LOST):", "",
+              "| settings | val: LOST on target | val: TRACKING off target | val balanced accuracy "
+              "| dev: LOST on target | dev: TRACKING off target | dev balanced accuracy |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, v, d in rows:
+        cells = []
+        for split in (v, d):
+            status = split.get("status")
+            cells += ([f"{status['lost_on_target']} / {status['on_target']}",
+                       f"{status['tracking_off_target']} / {status['off_target']}",
+                       f"{status['balanced_accuracy']:.3f}"] if status else ["-"] * 3)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     path = out / "tuning.md"
     path.write_text("\n".join(lines) + "\n")
     (out / "tuning.json").write_text(json.dumps({"weights": str(weights), "settings": {

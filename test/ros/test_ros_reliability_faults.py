@@ -189,7 +189,8 @@ def test_every_parameter_refuses_wrong_types_and_ranges_and_takes_valid_values_w
     assert probe.set_parameter("publish_overlay", True).successful
     answer = probe.send(frame_msg(frames[2], sec=sec + 1, frame_id=FRAME_ID))
     assert probe.spin_until(lambda: any(stamp_of(o) == stamp_of(answer) for o in probe.overlays), 10)
-    assert "tracker settings now" in node.log() and "'lost_patience': 6" in node.log()
+    valid_patience = PARAMETERS["tracker.lost_patience"][2]
+    assert "tracker settings now" in node.log() and f"'lost_patience': {valid_patience}" in node.log()
     assert node.alive() and "Traceback" not in node.log()
 
 

@@ -50,7 +50,7 @@ def test_init_before_any_image_is_refused_and_parameters_are_validated(start_nod
     result = probe.set_parameter("tracker.window_influence", 0.25)
     assert result.successful, result.reason
     assert probe.get_parameters(["tracker.window_influence", "tracker.lost_threshold"]) == {
-        "tracker.window_influence": 0.25, "tracker.lost_threshold": 0.35}
+        "tracker.window_influence": 0.25, "tracker.lost_threshold": 0.3}
     assert node.alive()
 
 

@@ -38,9 +38,9 @@ class TrackerConfig:
         0.5, "minimum network score (not the target confidence the classifier is part of) for a TRACKING frame "
         "to teach the target's classifier", 0.0, 1.0)
     lost_threshold: float = _setting(
-        0.35, "target confidence (the network's score mixed with the target's classifier, as the peak is picked) "
+        0.3, "target confidence (the network's score mixed with the target's classifier, as the peak is picked) "
         "below which a frame counts as low-confidence", 0.0, 1.0)
-    lost_patience: int = _setting(5, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
+    lost_patience: int = _setting(3, "consecutive low-confidence frames before the status becomes LOST", 1, 1000)
     recover_threshold: float = _setting(0.4, "target confidence at which a LOST target is TRACKING again", 0.0, 1.0)
     hold_box_when_lost: bool = _setting(
         False, "while LOST, keep the last confident box (true) or follow the network's best peak (false; the status "

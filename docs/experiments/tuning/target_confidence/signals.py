@@ -6,8 +6,9 @@ Tracks val (canvas replay) and the development sequences from 5 start frames eac
 default settings, and records per frame the network's score at the chosen cell and the target confidence (the
 ranking there: the score mixed with the target's classifier). On target = the box overlaps the true box. Prints
 each signal's AUROC and, for the LOST/TRACKING rule (lost_patience frames below lost_threshold -> LOST, back at
-recover_threshold) replayed on each signal, the balanced accuracy at the best thresholds of a grid. The replay
-equals the tracker's own status for the signal it uses (checked against the tuning runs to the frame count).
+recover_threshold) replayed on each signal, the balanced accuracy at the best settings of a grid, with how often
+the status drops from TRACKING to LOST. The replay equals the tracker's own status for the signal it uses (checked
+against the tuning runs to the frame count).
 """
 from __future__ import annotations
 
@@ -78,8 +79,8 @@ def balanced_accuracy(tracking: np.ndarray, on: np.ndarray) -> float:
 
 def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
     """For each signal and split, the status rule's two errors as lost_threshold runs from 0.05 to 0.6
-    (recover_threshold 0.05 above it): the share of on-target frames said LOST against the share of off-target
-    frames said TRACKING. Closer to the corner (0, 0) is better."""
+    (lost_patience 3, recover_threshold 0.05 above it): the share of on-target frames said LOST against the share
+    of off-target frames said TRACKING. Closer to the corner (0, 0) is better."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -90,7 +91,7 @@ def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
         for column, label, colour in ((1, "network score", "tab:gray"), (2, "target confidence", "tab:blue")):
             points = []
             for lost in thresholds:
-                tracking = replay_status(rows[:, 0], rows[:, column], lost, lost + 0.05)
+                tracking = replay_status(rows[:, 0], rows[:, column], lost, lost + 0.05, patience=3)
                 points.append(((~tracking & on).sum() / on.sum(), (tracking & ~on).sum() / (~on).sum()))
             points = np.array(points)
             axis.plot(points[:, 0], points[:, 1], "o-", color=colour, label=label, markersize=3)
@@ -102,7 +103,8 @@ def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
         axis.set_ylabel("off-target frames said TRACKING")
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.suptitle("Status errors as lost_threshold moves (recover = lost + 0.05), shipped weights, 5 starts")
+    figure.suptitle("Status errors as lost_threshold moves (patience 3, recover = lost + 0.05), shipped weights, "
+                    "5 starts")
     figure.tight_layout()
     figure.savefig(png, dpi=110)
     plt.close(figure)
@@ -117,23 +119,29 @@ def main() -> None:
         on = rows[:, 3] > 0
         print(f"{name}: {len(rows)} frames, {int((~on).sum())} off target; AUROC network score "
               f"{auroc(rows[:, 1], on):.3f}, target confidence {auroc(rows[:, 2], on):.3f}")
-    grid = [(lost, round(lost + gap, 2)) for lost in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4) for gap in (0.0, 0.05, 0.1, 0.15)]
     plot_tradeoff(splits, Path(__file__).with_name("status_tradeoff.png"))
+    grid = [(patience, lost, round(lost + gap, 2)) for patience in (2, 3, 5)
+            for lost in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4) for gap in (0.0, 0.05, 0.1, 0.15)]
     for column, signal in ((1, "network score"), (2, "target confidence")):
         results = []
-        for lost, recover in grid:
+        for patience, lost, recover in grid:
             per_split = []
             for rows in splits.values():
-                on, tracking = rows[:, 3] > 0, replay_status(rows[:, 0], rows[:, column], lost, recover)
+                on = rows[:, 3] > 0
+                tracking = replay_status(rows[:, 0], rows[:, column], lost, recover, patience)
+                same_run = rows[1:, 0] == rows[:-1, 0]
+                drops = int((tracking[:-1] & ~tracking[1:] & same_run).sum())     # TRACKING -> LOST changes
                 per_split.append((balanced_accuracy(tracking, on), int((tracking & ~on).sum()), int((~on).sum()),
-                                  int((~tracking & on).sum()), int(on.sum())))
-            results.append((np.mean([split[0] for split in per_split]), lost, recover, per_split))
-        previous = [entry for entry in results if (entry[1], entry[2]) == (0.2, 0.35)]   # the previous defaults
-        for mean, lost, recover, per_split in sorted(results, key=lambda entry: -entry[0])[:3] + previous:
-            print(f"{signal}: lost_threshold {lost:.2f}, recover_threshold {recover:.2f}: mean balanced accuracy "
-                  f"{mean:.3f}; " + "; ".join(
-                      f"{name} {bal:.3f} (TRACKING off target {t_off} / {off}, LOST on target {l_on} / {on})"
-                      for name, (bal, t_off, off, l_on, on) in zip(splits, per_split)))
+                                  int((~tracking & on).sum()), int(on.sum()), drops))
+            results.append((np.mean([split[0] for split in per_split]), patience, lost, recover, per_split))
+        # the previous defaults (patience 5, 0.2 / 0.35) and this release's (patience 3, 0.3 / 0.4)
+        defaults = [entry for entry in results if entry[1:4] in ((5, 0.2, 0.35), (3, 0.3, 0.4))]
+        for mean, patience, lost, recover, per_split in sorted(results, key=lambda entry: -entry[0])[:4] + defaults:
+            print(f"{signal}: lost_patience {patience}, lost_threshold {lost:.2f}, recover_threshold {recover:.2f}: "
+                  f"mean balanced accuracy {mean:.3f}; " + "; ".join(
+                      f"{name} {bal:.3f} (TRACKING off target {t_off} / {off}, LOST on target {l_on} / {on}, "
+                      f"{drops} drops to LOST)"
+                      for name, (bal, t_off, off, l_on, on, drops) in zip(splits, per_split)))
 
 if __name__ == "__main__":
     main()

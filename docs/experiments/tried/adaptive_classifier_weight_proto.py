@@ -1,0 +1,28 @@
+"""Tried and not kept: the classifier's weight raised where the network is unsure (W_MODE=step: 0.6 instead of 0.4
+when the network's best score is below 0.5; linear: 0.4 + 0.4 * (1 - best score), at most 0.8).
+
+    W_MODE=step python docs/experiments/tried/adaptive_classifier_weight_proto.py \\
+        --tune viltrack_ros/weights/viltrack_default.pt --grid classifier_weight=0.4 --restarts 5 --threads 1 --out OUT
+
+Replaces MultiTracker._ranking at run time (a prototype). Results: adaptive_classifier_weight.md.
+"""
+import viltrack_ros.tracking.tracker as T
+MODE = os.environ.get("W_MODE", "step")
+def _ranking(self, targets, scores, appearance, finite):
+    weight = self.config.classifier_weight
+    if weight == 0 or all(t.classifier is None for t in targets):
+        return None
+    ranking = scores.copy()
+    for index, target in enumerate(targets):
+        if target.classifier is not None and finite[index]:
+            learnt = np.clip(target.classifier.score(appearance[index]), 0.0, 1.0)
+            peak = float(scores[index, 0].max())
+            w = (0.6 if peak < 0.5 else weight) if MODE == "step" else min(0.8, weight + 0.4 * (1 - peak))
+            ranking[index, 0] = (1 - w) * scores[index, 0] + w * learnt
+    return ranking
+T.MultiTracker._ranking = _ranking
+if os.environ.get("RUN_DEMO"):
+    sys.path.insert(0, "docs/experiments/demo_truth")
+    import demo_truth; demo_truth.main(); sys.exit(0)
+from viltrack_ros.training.experiment import main
+sys.exit(main(sys.argv[1:]))

@@ -277,3 +277,58 @@ def test_wide_jitters_shift_only_the_last_crops_of_a_frame_farther(train_root):
     with pytest.raises(ValueError, match="wide_jitters"):
         PairCacheSpec(jitters=2, wide_jitters=3)
     assert PairCacheSpec().key() == PairCacheSpec(wide_shift_jitter=2.0).key()   # no wide crops: the old key
+
+
+def test_occlusion_hides_one_side_of_the_target_the_same_way_in_every_frame():
+    from viltrack_ros.training.experiment import occlude_target
+    size = 100
+    clip = np.zeros((2, size, size, 3), np.uint8)
+    donor = np.full((size, size, 3), 255, np.uint8)
+    boxes = np.array([[0.5, 0.5, 0.2, 0.4], [0.55, 0.5, 0.2, 0.4]])    # the target moves 5 px right
+    sides = set()
+    for seed in range(40):
+        out = occlude_target(clip, boxes, donor, np.random.default_rng(seed))
+        assert clip.max() == 0                                          # the input is not changed
+        covered = []
+        for k, (cx, cy, w, h) in enumerate(boxes * size):
+            inside = out[k, int(cy - h / 2):int(cy + h / 2), int(cx - w / 2):int(cx + w / 2), 0] > 0
+            covered.append(inside.mean())
+            assert 0.2 <= inside.mean() <= 0.65                          # 25-60% of the box, up to rounding
+            rows, cols = inside.any(axis=1), inside.any(axis=0)
+            # one side: the slab spans the box across (all rows or all columns) and starts at one edge
+            assert rows.all() or cols.all()
+            edge = ("top" if rows[0] and not rows[-1] else "bottom" if rows[-1] and not rows[0] else
+                    "left" if cols[0] and not cols[-1] else "right")
+            if k == 0:
+                sides.add(edge)
+        assert abs(covered[0] - covered[1]) < 0.1                       # the same share in both frames
+    assert sides == {"top", "bottom", "left", "right"}
+
+
+def test_occlusion_pixels_hide_a_share_of_the_positive_samples_under_other_videos():
+    from viltrack_ros.model.config import get_preset
+    from viltrack_ros.training.experiment import ArmInputs
+    from viltrack_ros.training.pair_cache import PairCache
+    import torch
+    rows, size = 40, 32
+    searches = np.zeros((rows, 2, size, size, 3), np.uint8)
+    searches[:, :] = (np.arange(rows) * 5 + 10)[:, None, None, None, None]   # each row its own grey
+    cache = PairCache(templates=np.zeros((rows, 16, 16, 3), np.uint8), searches=searches,
+                      boxes=np.tile([0.5, 0.5, 0.3, 0.3], (rows, 2, 1)), sequence_index=np.arange(rows) % 4,
+                      frame_index=np.arange(rows), sequence_names=list("abcd"))
+    inputs = ArmInputs.__new__(ArmInputs)
+    inputs.cache, inputs.uses_features = cache, False
+    inputs.cfg = get_preset("vil_cpu").replace(search_size=size)
+    search_rows, jitter = np.arange(8)[:, None].repeat(2, 1), np.zeros((8, 2), int)
+    visible = np.ones((8, 2), bool)
+    visible[5] = False                                                   # a negative pair: nothing to hide
+    boxes = torch.from_numpy(cache.boxes[search_rows, jitter])
+    out = inputs.occlusion_pixels({}, boxes, np.arange(8), search_rows, jitter, visible, 1.0, np.random.default_rng(0))
+    assert sorted(out) == [0, 1, 2, 3, 4, 6, 7]
+    for b, crops in out.items():
+        own = searches[b, 0, 0, 0, 0]
+        assert (crops == own).any() and (crops != own).any()             # part of it from another video
+        other = {int(v) for v in np.unique(crops)} - {int(own)}
+        assert all((v - 10) // 5 % 4 != b % 4 for v in other)             # never the same video's crop
+    assert inputs.occlusion_pixels({}, boxes, np.arange(8), search_rows, jitter, visible, 0.0,
+                                   np.random.default_rng(0)) == {}

@@ -86,12 +86,19 @@ class ArmConfig:
     # so the match has to hold across the change. Needs the stem run on the jittered crops, like the mosaics.
     photometric_fraction: float = 0.0
     photometric_strength: float = 0.3
+    # Partial occlusion (a share of the positive pairs): a slab of another video's search crop is laid over one
+    # side of the target (``occlude_target``), covering 25-60% of its box, as a sign post or a passer-by hides a
+    # pedestrian's upper body. The label keeps the whole box, as annotations do under occlusion: the network should
+    # keep the target from what is left of it instead of sliding onto the occluder. After the mosaics and before the
+    # photometric jitter; needs the stem run on those crops too.
+    occlusion_fraction: float = 0.0
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
     def __post_init__(self):
-        for name in ("distractor_fraction", "distractor_at_centre", "photometric_fraction", "photometric_strength"):
+        for name in ("distractor_fraction", "distractor_at_centre", "photometric_fraction", "photometric_strength",
+                     "occlusion_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
@@ -251,6 +258,36 @@ def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: fl
     return out
 
 
+def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng: np.random.Generator,
+                   extent: tuple[float, float] = (0.25, 0.6)) -> np.ndarray:
+    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    same crops with one side of the target hidden under a slab of ``donor (s, s, 3)`` (the same pixels of another
+    video's crop). The slab covers a random ``extent`` of the box from a random side (top, bottom, left or right),
+    reaches beyond that side by up to half the box, and beyond the box's other two edges by up to a quarter: an
+    object in front, not a hole in the target. The same side and share in every frame of the clip (an occluder does
+    not jump between two frames); the boxes do not change."""
+    s = frames.shape[1]
+    side = int(rng.integers(4))                 # 0 top, 1 bottom, 2 left, 3 right
+    share = rng.uniform(*extent)
+    beyond = rng.uniform(0.0, 0.5)
+    across = rng.uniform(0.0, 0.25, size=2)
+    out = frames.copy()
+    for k, (cx, cy, w, h) in enumerate(boxes):
+        x0, x1, y0, y1 = cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+        if side < 2:                            # a horizontal slab over the top or the bottom
+            length = share * h
+            top, bottom = (y0 - beyond * h, y0 + length) if side == 0 else (y1 - length, y1 + beyond * h)
+            left, right = x0 - across[0] * w, x1 + across[1] * w
+        else:                                   # a vertical slab over the left or the right
+            length = share * w
+            left, right = (x0 - beyond * w, x0 + length) if side == 2 else (x1 - length, x1 + beyond * w)
+            top, bottom = y0 - across[0] * h, y1 + across[1] * h
+        rows = slice(int(np.clip(round(top * s), 0, s)), int(np.clip(round(bottom * s), 0, s)))
+        cols = slice(int(np.clip(round(left * s), 0, s)), int(np.clip(round(right * s), 0, s)))
+        out[k, rows, cols] = donor[rows, cols]
+    return out
+
+
 def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with the image's mean colour (as crops
     beyond a frame's border are)."""
@@ -322,6 +359,25 @@ class ArmInputs:
                 made_crops[b] = made[0]
                 boxes[b] = torch.from_numpy(made[1]).to(boxes.dtype)
         return made_crops
+
+    def occlusion_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, template_rows, search_rows,
+                         jitter, visible, fraction: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
+        """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples partly hidden
+        (``occlude_target``) under a random crop of another video; a sample starts from its entry in ``crops``
+        (a mosaic keeps its layout), else from its cached crops."""
+        c = self.cache
+        out = dict(crops)
+        for b in range(len(search_rows)):
+            if not visible[b].all() or rng.random() >= fraction:
+                continue
+            others = rng.integers(len(c), size=8)
+            others = others[c.video_of_row[others] != c.video_of_row[template_rows[b]]]
+            if len(others) == 0:
+                continue
+            donor = c.searches[int(others[0]), int(rng.integers(c.searches.shape[1]))]
+            source = crops[b] if b in crops else c.searches[search_rows[b], jitter[b]]
+            out[b] = occlude_target(source, boxes[b].numpy(), donor, rng)
+        return out
 
     def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
                            strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
@@ -404,6 +460,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     # A stream of its own, so arms without mosaics draw exactly the pairs they drew before.
     distractor_rng = np.random.default_rng(arm.seed + 7919)
     photometric_rng = np.random.default_rng(arm.seed + 104729)   # likewise
+    occlusion_rng = np.random.default_rng(arm.seed + 130363)     # likewise
     teacher = None
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
@@ -418,6 +475,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             distractor_rng.bit_generator.state = state["distractor_rng"]
         if "photometric_rng" in state:
             photometric_rng.bit_generator.state = state["photometric_rng"]
+        if "occlusion_rng" in state:
+            occlusion_rng.bit_generator.state = state["occlusion_rng"]
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
@@ -428,7 +487,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         tmp = state_path.with_name("state.pt.tmp")
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
                     "distractor_rng": distractor_rng.bit_generator.state,
-                    "photometric_rng": photometric_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "photometric_rng": photometric_rng.bit_generator.state,
+                    "occlusion_rng": occlusion_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                     "step": step, "seconds": seconds}, tmp)
         tmp.replace(state_path)
 
@@ -459,6 +519,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             changed_crops = inputs.distractor_pixels(boxes, template_rows, search_rows, jitter, visible,
                                                      arm.distractor_fraction, arm.distractor_candidates,
                                                      distractor_rng, arm.distractor_at_centre)
+        if arm.occlusion_fraction > 0:
+            changed_crops = inputs.occlusion_pixels(changed_crops, boxes, template_rows, search_rows, jitter,
+                                                    visible, arm.occlusion_fraction, occlusion_rng)
         if arm.photometric_fraction > 0:
             changed_crops = inputs.photometric_pixels(changed_crops, search_rows, jitter, arm.photometric_fraction,
                                                       arm.photometric_strength, photometric_rng)

@@ -370,8 +370,7 @@ class ArmInputs:
         for b in range(len(search_rows)):
             if not visible[b].all() or rng.random() >= fraction:
                 continue
-            others = rng.integers(len(c), size=8)
-            others = others[c.video_of_row[others] != c.video_of_row[template_rows[b]]]
+            others = self._other_video_rows(template_rows[b], 8, rng)
             if len(others) == 0:
                 continue
             donor = c.searches[int(others[0]), int(rng.integers(c.searches.shape[1]))]
@@ -407,8 +406,7 @@ class ArmInputs:
         """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
         (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None."""
         c = self.cache
-        others = rng.integers(len(c), size=candidates * 2)
-        others = others[c.video_of_row[others] != c.video_of_row[template_row]][:candidates]
+        others = self._other_video_rows(template_row, candidates * 2, rng)[:candidates]
         if len(others) == 0:
             return None
         best = int(others[0])
@@ -416,6 +414,12 @@ class ArmInputs:
             pooled = F.normalize(self.templates[np.concatenate([[template_row], others])].float().mean((2, 3)), dim=1)
             best = int(others[int(torch.argmax(pooled[1:] @ pooled[0]))])
         return best, int(rng.integers(c.searches.shape[1]))
+
+    def _other_video_rows(self, template_row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+        """Of ``draws`` random rows, those of other videos than ``template_row``'s (in drawn order; may be empty)."""
+        video_of_row = self.cache.video_of_row
+        others = rng.integers(len(self.cache), size=draws)
+        return others[video_of_row[others] != video_of_row[template_row]]
 
     def template_boxes(self, template_rows) -> torch.Tensor:
         """``(B, 4)`` the target's ``(cx, cy, w, h)`` in each cached template: centred, side ``template_factor *

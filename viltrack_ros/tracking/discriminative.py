@@ -36,10 +36,12 @@ def _single_threaded_blas():
 
 
 def _unit_cells(features: np.ndarray) -> np.ndarray:
-    """``(N, C, g, g)`` -> the same with every cell's channel vector of unit length (cosine space: the filter
+    """``(N, C, g, g)`` -> ``(N*g*g, C)``: every cell's channel vector, of unit length (cosine space: the filter
     responds to a cell's pattern, not to how bright or textured the crop is)."""
+    features = features.astype(np.float32)
     norm = np.sqrt((features ** 2).sum(axis=1, keepdims=True))
-    return features / np.maximum(norm, 1e-6)
+    unit = features / np.maximum(norm, 1e-6)
+    return unit.transpose(0, 2, 3, 1).reshape(-1, unit.shape[1])
 
 
 def _patches(features: np.ndarray, kernel: int) -> np.ndarray:
@@ -87,15 +89,13 @@ class TargetClassifier:
         self._scored: np.ndarray | None = None   # the last scored crop's patches, which learn() reuses
         self.filter: np.ndarray | None = None
 
-    def _project(self, features: np.ndarray) -> np.ndarray:
-        unit = _unit_cells(features.astype(np.float32))
-        n, c, g, _ = unit.shape
-        flat = unit.transpose(0, 2, 3, 1).reshape(-1, c) - self._mean
-        return (flat @ self._basis).reshape(n, g, g, -1).transpose(0, 3, 1, 2)
-
-    def _crop_patches(self, features: np.ndarray) -> np.ndarray:
-        """``(N, C, g, g)`` -> ``(N, g*g, P)``: each cell's projected neighbourhood, what the filter weighs."""
-        return _patches(self._project(features), self.kernel)
+    def _crop_patches(self, features: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
+        """``(N, C, g, g)`` -> ``(N, g*g, P)``: each cell's neighbourhood, projected on the first frame's
+        principal components, what the filter weighs. ``cells``: ``_unit_cells(features)`` when already at hand."""
+        n, _, g, _ = features.shape
+        cells = _unit_cells(features) if cells is None else cells
+        projected = ((cells - self._mean) @ self._basis).reshape(n, g, g, -1).transpose(0, 3, 1, 2)
+        return _patches(projected, self.kernel)
 
     def _statistics(self, patches: np.ndarray, boxes: np.ndarray):
         """Gram matrix and label correlation of ``patches (N, g*g, P)`` with the target at ``boxes (N, 4)``."""
@@ -114,13 +114,12 @@ class TargetClassifier:
             self._fit(features, boxes)
 
     def _fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
-        unit = _unit_cells(features.astype(np.float32))
-        flat = unit.transpose(0, 2, 3, 1).reshape(-1, unit.shape[1])
+        cells = _unit_cells(features)
         self._grid = features.shape[-1]
-        self._mean = flat.mean(axis=0)
-        _, _, vt = np.linalg.svd(flat - self._mean, full_matrices=False)
+        self._mean = cells.mean(axis=0)
+        _, _, vt = np.linalg.svd(cells - self._mean, full_matrices=False)
         self._basis = vt[:min(self.components, vt.shape[0])].T.astype(np.float32)
-        self._first = self._running = self._statistics(self._crop_patches(features),
+        self._first = self._running = self._statistics(self._crop_patches(features, cells),
                                                        np.asarray(boxes, dtype=np.float32))
         self._solve()
 

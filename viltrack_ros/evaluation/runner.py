@@ -209,6 +209,7 @@ def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = Tr
     written.append(results_csv)
 
     results_json = out_dir / "results.json"
+    status = {name: report.status_counts(name) for name in report.trackers}
     payload = {
         "protocol": {"success_thresholds": SUCCESS_THRESHOLDS.tolist(), "success_rule": "IoU > threshold",
                      "precision_thresholds_px": PRECISION_THRESHOLDS.tolist(), "precision_rule": "error <= threshold",
@@ -220,8 +221,8 @@ def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = Tr
         "mean": {name: {"auc": m.auc, "precision_20px": m.precision, "fps": m.fps, "failures": m.num_failures,
                         "sequences": m.num_sequences, "success_curve": m.success.tolist(),
                         "precision_curve": m.precision_curve.tolist(),
-                        **({"status": report.status_counts(name).as_dict()}
-                           if report.status_counts(name) is not None else {})} for name, m in report.means.items()},
+                        **({"status": status[name].as_dict()} if status[name] is not None else {})}
+                 for name, m in report.means.items()},
         "per_sequence": [{**score.as_row(), "success_curve": score.success.tolist(),
                           "precision_curve": score.precision_curve.tolist(),
                           "errors": report.runs[key].errors[:20]} for key, score in report.scores.items()],

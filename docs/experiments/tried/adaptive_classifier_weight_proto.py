@@ -4,22 +4,31 @@ when the network's best score is below 0.5; linear: 0.4 + 0.4 * (1 - best score)
     W_MODE=step python docs/experiments/tried/adaptive_classifier_weight_proto.py \\
         --tune viltrack_ros/weights/viltrack_default.pt --grid classifier_weight=0.4 --restarts 5 --threads 1 --out OUT
 
-Replaces MultiTracker._ranking at run time (a prototype). Results: adaptive_classifier_weight.md.
+Wraps MultiTracker._ranking at run time (a prototype). Results: adaptive_classifier_weight.md.
 """
+import os
+import sys
+
 import viltrack_ros.tracking.tracker as T
 MODE = os.environ.get("W_MODE", "step")
+tracker_ranking = T.MultiTracker._ranking
+
+
 def _ranking(self, targets, scores, appearance, finite):
-    weight = self.config.classifier_weight
-    if weight == 0 or all(t.classifier is None for t in targets):
+    """The tracker's own mix at classifier_weight w0, re-weighted per target: with r0 = (1-w0) s + w0 c,
+    s + (w / w0) (r0 - s) = (1-w) s + w c (the table was made with a copy of the mixing loop; the same mix up to
+    float rounding)."""
+    ranking = tracker_ranking(self, targets, scores, appearance, finite)
+    if ranking is None:
         return None
-    ranking = scores.copy()
-    for index, target in enumerate(targets):
-        if target.classifier is not None and finite[index]:
-            learnt = np.clip(target.classifier.score(appearance[index]), 0.0, 1.0)
-            peak = float(scores[index, 0].max())
-            w = (0.6 if peak < 0.5 else weight) if MODE == "step" else min(0.8, weight + 0.4 * (1 - peak))
-            ranking[index, 0] = (1 - w) * scores[index, 0] + w * learnt
+    weight = self.config.classifier_weight
+    for index in range(len(targets)):
+        peak = float(scores[index, 0].max())
+        w = (0.6 if peak < 0.5 else weight) if MODE == "step" else min(0.8, weight + 0.4 * (1 - peak))
+        ranking[index, 0] = scores[index, 0] + (w / weight) * (ranking[index, 0] - scores[index, 0])
     return ranking
+
+
 T.MultiTracker._ranking = _ranking
 if os.environ.get("RUN_DEMO"):
     sys.path.insert(0, "docs/experiments/demo_truth")

@@ -289,3 +289,23 @@ def test_restarted_sequences_start_at_visible_frames_and_read_the_source_frames(
     assert restarted_sequences([source], 1) == [source]
     with pytest.raises(ValueError, match="no visible target"):
         RestartedSequence(source, 10)
+
+
+def test_frame_step_sequences_keep_every_nth_frame_with_its_box():
+    from viltrack_ros.data.sequences import FrameStepSequence, InMemorySequence, frame_step_sequences, \
+        restarted_sequences
+    frames = tuple(np.full((8, 8, 3), i, np.uint8) for i in range(10))
+    boxes = np.array([[i, 0.0, 3.0, 3.0] for i in range(10)])
+    source = InMemorySequence(name="clip", frame_paths=(), boxes=boxes, frames=frames)
+    (every_third,) = frame_step_sequences([source], 3)
+    assert every_third.name == "clip/step3" and len(every_third) == 4
+    assert np.array_equal(every_third.boxes[:, 0], [0, 3, 6, 9])
+    assert [every_third.read_frame(i)[0, 0, 0] for i in range(4)] == [0, 3, 6, 9]
+    assert frame_step_sequences([source], 1) == [source]
+    # Restarts of a stepped sequence read the stepped frames.
+    longer = InMemorySequence(name="long", frame_paths=(), boxes=np.tile([1.0, 1.0, 3.0, 3.0], (60, 1)),
+                              frames=tuple(np.full((8, 8, 3), i, np.uint8) for i in range(60)))
+    later = restarted_sequences([FrameStepSequence(longer, 2)], 2)[1]
+    assert later.name == "long/step2@20" and later.read_frame(0)[0, 0, 0] == 40
+    with pytest.raises(ValueError, match="frame step"):
+        FrameStepSequence(source, 0)

@@ -332,3 +332,23 @@ def test_occlusion_pixels_hide_a_share_of_the_positive_samples_under_other_video
         assert all((v - 10) // 5 % 4 != b % 4 for v in other)             # never the same video's crop
     assert inputs.occlusion_pixels({}, boxes, np.arange(8), search_rows, jitter, visible, 0.0,
                                    np.random.default_rng(0)) == {}
+
+
+def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(train_root, tmp_path):
+    """``viltrack experiment --tune --frame-step N --nanotrack``: every setting tracks val and dev at 1/N of the
+    frame rate, and NanoTrack tracks the same frames as a last row (when its files are here)."""
+    from viltrack_ros.evaluation.trackers import find_nanotrack
+    from viltrack_ros.model.checkpoint import default_weights_path
+    from viltrack_ros.training.experiment import main
+    weights = str(default_weights_path())
+    assert main(["--tune", weights, "--grid", "motion_prediction=0.0,1.0", "--frame-step", "10", "--nanotrack",
+                 "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "tuning.md").read_text()
+    assert "every 10th frame (1/10 of the frame rate)" in table
+    settings = json.loads((tmp_path / "tuning.json").read_text())["settings"]
+    with_nanotrack = find_nanotrack()[0] is not None
+    assert list(settings) == ["motion_prediction=0.0", "motion_prediction=1.0"] + (
+        ["NanoTrack v2 (peer)"] if with_nanotrack else [])
+    for scores in settings.values():
+        assert all(name.split("@")[0].endswith("/step10") for name in scores["val"]["per_sequence"])
+        assert 0.0 <= scores["val"]["auc"] <= 1.0

@@ -369,6 +369,30 @@ class RestartedSequence(Sequence):
         return self._source.read_frame(self._start + index)
 
 
+class FrameStepSequence(Sequence):
+    """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate. Targets
+    move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU is busy,
+    or for a fast target; the name gains ``/step{step}``."""
+
+    def __init__(self, source: Sequence, step: int):
+        if step < 1:
+            raise ValueError(f"frame step must be >= 1, got {step}")
+        kept = np.arange(0, len(source), step)
+        paths = tuple(source.frame_paths[i] for i in kept) if source.frame_paths else ()
+        super().__init__(name=f"{source.name}/step{step}", frame_paths=paths, boxes=source.boxes[kept],
+                         dataset=source.dataset)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_kept", kept)
+
+    def read_frame(self, index: int) -> np.ndarray:
+        return self._source.read_frame(int(self._kept[index]))
+
+
+def frame_step_sequences(sequences, step: int) -> list[Sequence]:
+    """``sequences`` at 1/step of their frame rate (``FrameStepSequence``); unchanged for step 1."""
+    return list(sequences) if step == 1 else [FrameStepSequence(s, step) for s in sequences]
+
+
 def restarted_sequences(sequences, starts: int) -> list[Sequence]:
     """Each sequence run from ``starts`` evenly spaced start frames (its first frame and ``starts - 1`` more within
     its first two thirds, each moved to the next frame with a visible target)."""

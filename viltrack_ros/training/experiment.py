@@ -27,7 +27,7 @@ import yaml
 from tqdm import tqdm
 
 from ..data.precropped import canvas_sequence, default_train_root, load_precropped
-from ..data.sequences import restarted_sequences
+from ..data.sequences import frame_step_sequences, restarted_sequences
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
@@ -758,11 +758,14 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None,
-         restarts: int = 1) -> Path:
+         restarts: int = 1, frame_step: int = 1, nanotrack: bool = False) -> Path:
     """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
     in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as ``tuning.json``) and returns the
     table's path. ``restarts`` > 1 runs every sequence from that many start frames (``restarted_sequences``): a
-    steadier score of a tracker than one run per sequence. Held-out sequences: never."""
+    steadier score of a tracker than one run per sequence. ``frame_step`` > 1 keeps every N-th frame
+    (``FrameStepSequence``): the same videos at 1/N of their frame rate, targets moving N times as far per update.
+    ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run (skipped with the
+    printed reason when its files are absent). Held-out sequences: never."""
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)
@@ -770,8 +773,9 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     for item in grid:
         name, _, options = item.partition("=")
         values[name] = [yaml.safe_load(v) for v in options.split(",")]
-    val = restarted_sequences(validation_sequences(train_root or default_train_root()), restarts)
-    dev = restarted_sequences(development_sequences(), restarts)
+    val = restarted_sequences(frame_step_sequences(validation_sequences(train_root or default_train_root()),
+                                                   frame_step), restarts)
+    dev = restarted_sequences(frame_step_sequences(development_sequences(), frame_step), restarts)
     rows = []
     for combination in itertools.product(*values.values()):
         settings = dict(zip(values, combination))
@@ -781,9 +785,20 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
         dev_scores = score_trackers([tracker], dev)[label] if dev else {"auc": float("nan"), "per_sequence": {}}
         rows.append((label, val_scores, dev_scores))
         log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
+    if nanotrack:
+        from ..evaluation.trackers import NanoTrackTracker, find_nanotrack
+        folder, reason = find_nanotrack()
+        if folder is None:
+            print(reason)
+        else:
+            peer = NanoTrackTracker(folder)
+            peer_dev = score_trackers([peer], dev)[peer.name] if dev else {"auc": float("nan"), "per_sequence": {}}
+            rows.append((f"{peer.name} (peer)", score_trackers([peer], val)[peer.name], peer_dev))
     out.mkdir(parents=True, exist_ok=True)
     names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
     started = f", each run from {restarts} start frames" if restarts > 1 else ""
+    if frame_step > 1:
+        started += f", every {frame_step}th frame (1/{frame_step} of the frame rate)"
     lines = [f"Tracker settings on `val` (canvas replay) and the development sequences{started}, weights `{weights}`:",
              "",
              "| settings | val AUC | dev AUC | " + " | ".join(names) + " |",
@@ -828,13 +843,19 @@ def main(argv=None) -> int:
                         help="instead of training: score tracker settings of WEIGHTS on val (see --grid)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
                         help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
+    parser.add_argument("--frame-step", type=int, default=1, metavar="N",
+                        help="with --tune: keep every N-th frame of each sequence (the videos at 1/N of their "
+                             "frame rate: targets move N times as far per update; default 1)")
+    parser.add_argument("--nanotrack", action="store_true",
+                        help="with --tune: NanoTrack v2 on the same sequences as a last row (the peer, same run)")
     parser.add_argument("--restarts", type=int, default=1, metavar="N",
                         help="score every sequence from N start frames (OTB's TRE; default 1), for --tune and "
                              "for the arms")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.tune:
-        tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts)
+        tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts, frame_step=args.frame_step,
+             nanotrack=args.nanotrack)
         return 0
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,

@@ -282,3 +282,33 @@ def test_size_calibration_is_bounded():
         TrackerConfig(size_calibration=1.5)
     with pytest.raises(ValueError, match="max_size_correction"):
         TrackerConfig(max_size_correction=0.5)
+
+
+
+def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequences_root):
+    """The skier of the development sequence Skiing at a third of its frame rate (every 3rd frame: the target moves
+    about its own width per update). With the search centred on the last box the skier falls out of the window's
+    reach and the tracker loses him within a dozen frames; moved ahead by the smoothed velocity, the search keeps
+    him. The velocity follows the box while TRACKING and is forgotten when LOST."""
+    from viltrack_ros.data.sequences import FrameStepSequence
+    from viltrack_ros.evaluation.metrics import box_iou
+    sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)
+    frames = [sequence.read_frame(i) for i in range(len(sequence))]
+    on_target = {}
+    for share in (0.0, 1.0):
+        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(motion_prediction=share))
+        tracker.init(0, frames[0], sequence.boxes[0])
+        boxes = np.array([tracker.update(frame)[0].box for frame in frames[1:]])
+        on_target[share] = int((box_iou(boxes, sequence.boxes[1:]) > 0).sum())
+        target = tracker._targets[0]
+        if target.status == TrackStatus.TRACKING:
+            assert np.linalg.norm(target.velocity) > 1.0        # the skier moves, and the velocity knows it
+        else:
+            assert not target.velocity.any()
+    frames_scored = len(frames) - 1
+    assert on_target[1.0] >= frames_scored - 2, on_target
+    assert on_target[1.0] >= on_target[0.0], on_target     # shipped weights: 26 of 26 frames against 10
+
+def test_motion_prediction_setting_is_bounded():
+    with pytest.raises(ValueError, match="motion_prediction"):
+        TrackerConfig(motion_prediction=-0.5)

@@ -19,6 +19,10 @@ class TrackerConfig:
     window_influence: float = _setting(
         0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
         0.0, 1.0)
+    motion_prediction: float = _setting(
+        0.0, "share of the target's smoothed velocity (image pixels per update, learnt while TRACKING, forgotten "
+        "when LOST) by which the search region and its window are moved ahead of the last box (0 = centred on the "
+        "last box)", 0.0, 2.0)
     scale_penalty: float = _setting(
         0.1, "penalty on a cell's score for the size/aspect change it predicts (SiamRPN-style; 0 = none)", 0.0, 1.0)
     size_damping: float = _setting(

@@ -60,6 +60,9 @@ def hann_window(grid: int) -> np.ndarray:
     return hann[:, None] * hann[None, :]
 
 
+# Weight of the newest frame's motion in a target's smoothed velocity (motion_prediction).
+VELOCITY_SMOOTHING = 0.5
+
 # Largest number of targets in one network call (see MultiTracker.update).
 MAX_BATCH = 16
 
@@ -83,6 +86,7 @@ class _Target:
     update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (network score, normalised crop)
     size_correction: np.ndarray = field(default_factory=lambda: np.ones(2, dtype=np.float32))   # (w, h) factors
     classifier: TargetClassifier | None = None
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))   # smoothed centre motion, pixels per frame
 
 
 class MultiTracker:
@@ -161,8 +165,14 @@ class MultiTracker:
         targets = [self._targets[i] for i in ids]
         search_crops, transforms = [], []
         for target in targets:
+            # The search region is centred where the target should be now, not where it was: the network finds a
+            # target far from the crop's centre poorly, and the window weighs such a peak down, so a target moving
+            # about its own size per update (fast, or a node dropping frames) was lost when searched for behind it.
+            x, y, w, h = target.box
+            ahead = self.config.motion_prediction * target.velocity
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor,
-                                              self.model_config.search_size)
+                                              self.model_config.search_size,
+                                              center=(x + w / 2 + ahead[0], y + h / 2 + ahead[1]))
             search_crops.append(normalised_chw(crop))
             transforms.append(transform)
         searches = np.stack(search_crops)
@@ -243,6 +253,7 @@ class MultiTracker:
         target.status = TrackStatus.LOST
         target.film_context = None
         target.update_candidate = None
+        target.velocity = np.zeros(2)
         return TrackResult(tuple(float(v) for v in target.box), 0.0, target.status)
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
@@ -269,8 +280,16 @@ class MultiTracker:
         # Holding: a lost target keeps its last confident box, so low-confidence peaks on clutter do not drag it
         # away, but a target that moved while lost is never found again. Following: the search region goes where
         # the best peak is, as Siamese trackers do. The online template only ever learns from TRACKING frames.
+        previous_centre = target.box[:2] + target.box[2:] / 2
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = clamp_box(predicted_box, image.shape)
+        # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
+        # carried on by a stale velocity would run away from where the target was last seen.
+        if target.status == TrackStatus.TRACKING:
+            moved = target.box[:2] + target.box[2:] / 2 - previous_centre
+            target.velocity = (1 - VELOCITY_SMOOTHING) * target.velocity + VELOCITY_SMOOTHING * moved
+        else:
+            target.velocity = np.zeros(2)
         if target.status == TrackStatus.TRACKING:
             self._consider_template_update(target, image, network_score)
         box = tuple(float(v) for v in target.box)

@@ -42,3 +42,15 @@ def test_eval_cli_applies_tracker_settings_and_refuses_unknown_ones(sequences_ro
     assert '"window_influence": 0.1' in report and '"online_template_update": false' in report
     assert main(common + ["--tracker-set", "window_influense=0.1"]) == 2
     assert "unknown tracker settings: window_influense" in capsys.readouterr().err
+
+
+def test_eval_cli_tracks_every_nth_frame_with_frame_step(sequences_root, small_checkpoint, tmp_path):
+    import json
+    from viltrack_ros.cli import main
+    assert main(["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--frame-step", "4", "--no-peers",
+                 "--weights", str(small_checkpoint), "--no-plots", "--quiet", "--out", str(tmp_path)]) == 0
+    report = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert report["metadata"]["frame_step"] == 4
+    assert "Dudek/step4" in json.dumps(report)
+    assert main(["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--frame-step", "0", "--no-peers",
+                 "--weights", str(small_checkpoint), "--no-plots", "--quiet", "--out", str(tmp_path / "bad")]) == 2

@@ -1,7 +1,7 @@
 """``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
 
     viltrack eval --sequences DIR [--weights FILE] [--only NAMES] [--split heldout|dev|all] [--out DIR]
-                  [--no-peers] [--no-ours]
+                  [--no-peers] [--no-ours] [--frame-step N]
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.data.sequences import frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
 from viltrack_ros.tracking.backends import BACKENDS
@@ -52,6 +52,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="who runs our network (auto: onnxruntime on CPU when installed)")
     parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
+    parser.add_argument("--frame-step", type=int, default=1, metavar="N",
+                        help="keep every N-th frame of each sequence: the videos at 1/N of their frame rate, as a "
+                             "fast target or a node dropping frames sees them (default 1: every frame)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for torch and OpenCV (default: their own defaults)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -81,13 +84,15 @@ def run_eval(args) -> int:
         torch.set_num_threads(args.threads)
         cv2.setNumThreads(args.threads)
     try:
-        sequences = load_sequence_folders(args.sequences, select_sequence_names(args))
+        sequences = frame_step_sequences(load_sequence_folders(args.sequences, select_sequence_names(args)),
+                                         args.frame_step)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
     trackers, metadata = [], {"sequences_root": str(args.sequences), "split": "only" if args.only else args.split,
-                              "device": args.device, "threads": args.threads, "max_frames": args.max_frames}
+                              "device": args.device, "threads": args.threads, "max_frames": args.max_frames,
+                              "frame_step": args.frame_step}
     if not args.no_ours:
         try:
             import yaml

@@ -86,7 +86,7 @@ class _Target:
     update_candidate: tuple[float, np.ndarray] | None = field(default=None)   # (network score, normalised crop)
     size_correction: np.ndarray = field(default_factory=lambda: np.ones(2, dtype=np.float32))   # (w, h) factors
     classifier: TargetClassifier | None = None
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))   # smoothed centre motion, pixels per frame
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))   # smoothed centre motion, pixels per update
 
 
 class MultiTracker:
@@ -288,10 +288,9 @@ class MultiTracker:
         if target.status == TrackStatus.TRACKING:
             moved = target.box[:2] + target.box[2:] / 2 - previous_centre
             target.velocity = (1 - VELOCITY_SMOOTHING) * target.velocity + VELOCITY_SMOOTHING * moved
+            self._consider_template_update(target, image, network_score)
         else:
             target.velocity = np.zeros(2)
-        if target.status == TrackStatus.TRACKING:
-            self._consider_template_update(target, image, network_score)
         box = tuple(float(v) for v in target.box)
         return TrackResult(box, confidence, target.status)
 

@@ -351,7 +351,21 @@ def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
     return loader(root, **options)
 
 
-class RestartedSequence(Sequence):
+class _SelectedFrames(Sequence):
+    """Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``
+    (which may itself hold its frames in memory or select them from another sequence)."""
+
+    def __init__(self, source: Sequence, kept: np.ndarray, name: str):
+        paths = tuple(source.frame_paths[i] for i in kept) if source.frame_paths else ()
+        super().__init__(name=name, frame_paths=paths, boxes=source.boxes[kept], dataset=source.dataset)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_kept", kept)
+
+    def read_frame(self, index: int) -> np.ndarray:
+        return self._source.read_frame(int(self._kept[index]))
+
+
+class RestartedSequence(_SelectedFrames):
     """``source`` from frame ``start`` on, initialised there from its ground truth (OTB's temporal robustness
     evaluation, TRE): one run per start point, so a tracker that flips to a distractor once in a short sequence
     is not scored on that flip alone."""
@@ -359,17 +373,10 @@ class RestartedSequence(Sequence):
     def __init__(self, source: Sequence, start: int):
         if not 0 <= start < len(source) or not source.visible[start]:
             raise ValueError(f"{source.name}: frame {start} has no visible target to start from")
-        paths = source.frame_paths[start:] if source.frame_paths else ()
-        super().__init__(name=f"{source.name}@{start}", frame_paths=paths, boxes=source.boxes[start:],
-                         dataset=source.dataset)
-        object.__setattr__(self, "_source", source)
-        object.__setattr__(self, "_start", start)
-
-    def read_frame(self, index: int) -> np.ndarray:
-        return self._source.read_frame(self._start + index)
+        super().__init__(source, np.arange(start, len(source)), f"{source.name}@{start}")
 
 
-class FrameStepSequence(Sequence):
+class FrameStepSequence(_SelectedFrames):
     """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate. Targets
     move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU is busy,
     or for a fast target; the name gains ``/step{step}``."""
@@ -377,15 +384,7 @@ class FrameStepSequence(Sequence):
     def __init__(self, source: Sequence, step: int):
         if step < 1:
             raise ValueError(f"frame step must be >= 1, got {step}")
-        kept = np.arange(0, len(source), step)
-        paths = tuple(source.frame_paths[i] for i in kept) if source.frame_paths else ()
-        super().__init__(name=f"{source.name}/step{step}", frame_paths=paths, boxes=source.boxes[kept],
-                         dataset=source.dataset)
-        object.__setattr__(self, "_source", source)
-        object.__setattr__(self, "_kept", kept)
-
-    def read_frame(self, index: int) -> np.ndarray:
-        return self._source.read_frame(int(self._kept[index]))
+        super().__init__(source, np.arange(0, len(source), step), f"{source.name}/step{step}")
 
 
 def frame_step_sequences(sequences, step: int) -> list[Sequence]:

@@ -12,7 +12,7 @@ Conventions (those of the OTB toolkit and pysot, so that numbers compare with pu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 
@@ -168,9 +168,7 @@ class StatusCounts:
     tracking_off_target: int = 0
 
     def __add__(self, other: "StatusCounts") -> "StatusCounts":
-        return StatusCounts(*(a + b for a, b in zip(
-            (self.on_target, self.lost_on_target, self.off_target, self.tracking_off_target),
-            (other.on_target, other.lost_on_target, other.off_target, other.tracking_off_target))))
+        return StatusCounts(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
     @property
     def balanced_accuracy(self) -> float:

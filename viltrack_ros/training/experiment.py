@@ -777,14 +777,19 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
                                                    frame_step), restarts)
     dev = restarted_sequences(frame_step_sequences(development_sequences(), frame_step), restarts)
     rows = []
+
+    def add_row(label: str, tracker) -> None:
+        """One table row: ``tracker`` (named ``tracker.name``) scored on val and on dev (NaN without dev)."""
+        val_scores = score_trackers([tracker], val)[tracker.name]
+        dev_scores = score_trackers([tracker], dev)[tracker.name] if dev else {"auc": float("nan"),
+                                                                              "per_sequence": {}}
+        rows.append((label, val_scores, dev_scores))
+        log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
+
     for combination in itertools.product(*values.values()):
         settings = dict(zip(values, combination))
         label = ", ".join(f"{k}={v}" for k, v in settings.items()) or "defaults"
-        tracker = ViLTrackerAdapter.from_checkpoint(weights, name=label, settings=settings)
-        val_scores = score_trackers([tracker], val)[label]
-        dev_scores = score_trackers([tracker], dev)[label] if dev else {"auc": float("nan"), "per_sequence": {}}
-        rows.append((label, val_scores, dev_scores))
-        log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
+        add_row(label, ViLTrackerAdapter.from_checkpoint(weights, name=label, settings=settings))
     if nanotrack:
         from ..evaluation.trackers import NanoTrackTracker, find_nanotrack
         folder, reason = find_nanotrack()
@@ -792,8 +797,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
             print(reason)
         else:
             peer = NanoTrackTracker(folder)
-            peer_dev = score_trackers([peer], dev)[peer.name] if dev else {"auc": float("nan"), "per_sequence": {}}
-            rows.append((f"{peer.name} (peer)", score_trackers([peer], val)[peer.name], peer_dev))
+            add_row(f"{peer.name} (peer)", peer)
     out.mkdir(parents=True, exist_ok=True)
     names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
     started = f", each run from {restarts} start frames" if restarts > 1 else ""

@@ -48,8 +48,8 @@ def _adapt_kernel(target, features, box):
     new /= np.linalg.norm(new, axis=0, keepdims=True) + 1e-6
     kernel = target.memory[-1]
     if not hasattr(target, "_first_kernel"):
-        object.__setattr__(target, "_first_kernel", kernel[0].copy()) if False else setattr(target, "_first_kernel", kernel[0].copy())
-        setattr(target, "_running_kernel", kernel[0].copy())
+        target._first_kernel = kernel[0].copy()
+        target._running_kernel = kernel[0].copy()
     target._running_kernel = (1 - rate) * target._running_kernel + rate * new
     mixed = anchor * target._first_kernel + (1 - anchor) * target._running_kernel
     mixed /= np.linalg.norm(mixed, axis=0, keepdims=True) + 1e-6

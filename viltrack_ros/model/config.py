@@ -12,7 +12,7 @@ SCAN_ORDERS = ("alternate_full", "template_first")
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
 STEMS = ("patch", "efficientnet_lite0")
 # "vil": the product's Vision-LSTM blocks (SEEDS.md sections 1-3). "mixformer": MixFormer's mixed-attention blocks
-# (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (README, "Model").
+# (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (docs/MODEL.md).
 BACKBONES = ("vil", "mixformer")
 CORRELATION_KERNELS = ("center", "target_box")
 SIZE_PRIORS = ("none", "template_box")
@@ -64,7 +64,7 @@ class ModelConfig:
     # ViL only: every n-th block (blocks n-1, 2n-1, ...) is a mixed-attention block (SEEDS.md section 4) instead of
     # an mLSTM block; 0 = all mLSTM (the seeds' layout). In the mLSTM a search token reads the template only through
     # the compressed matrix memory; a mixed-attention block lets every search cell compare itself with every
-    # template cell directly, which is what small targets among look-alikes need (README, "Model").
+    # template cell directly, which is what small targets among look-alikes need (docs/MODEL.md).
     mixed_attention_every: int = 0
     # Mixed attention (MixFormer, or the ViL's mixed-attention blocks): kernel of the depthwise q/k/v convolutions
     # and the stride of the key/value maps.
@@ -167,14 +167,14 @@ PRESETS: dict[str, ModelConfig] = {
     "vil_cpu": ModelConfig(name="vil_cpu", dim=128, depth=8, patch_size=16, template_size=64, search_size=128,
                            mlp_ratio=2.0, film_interval=4, tmoe_blocks=2, head_channels=64,
                            drop_path_rate=0.0),
-    # The hybrid ViL (README, "Model"): ImageNet EfficientNet-Lite0 stages to stride 16 (frozen) instead of the patch
+    # The hybrid ViL (docs/MODEL.md): ImageNet EfficientNet-Lite0 stages to stride 16 (frozen) instead of the patch
     # convolution, 4 ViL blocks, and the stem's template-search correlation into the head; won the recipe
     # experiments (config/train/experiments.yaml, arm b2).
     "vil_hybrid": ModelConfig(name="vil_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                               template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
                               head_channels=64, drop_path_rate=0.0, correlation_cells=3),
     # vil_hybrid with every second block a mixed-attention block (mLSTM, mixed attention, mLSTM, mixed attention;
-    # TMoE in the last, FiLM after blocks 1 and 3): compared in config/train/vil_mix.yaml (README, "Model"), where
+    # TMoE in the last, FiLM after blocks 1 and 3): compared in config/train/vil_mix.yaml (docs/MODEL.md), where
     # it lost to the 4 mLSTM blocks on val and dev at the same budget.
     "vil_mix_hybrid": ModelConfig(name="vil_mix_hybrid", dim=128, depth=4, stem="efficientnet_lite0", patch_size=16,
                                   template_size=80, search_size=160, mlp_ratio=2.0, film_interval=2, tmoe_blocks=1,
@@ -182,7 +182,7 @@ PRESETS: dict[str, ModelConfig] = {
                                   mixed_attention_every=2),
     # MixFormer's mixed-attention blocks in place of the ViL blocks, all else as vil_hybrid (same stem, crops,
     # correlation prior and head); 6 blocks with SwiGLU ratio 2.25 match vil_hybrid's parameter count (2.107M vs
-    # 2.111M, 1.406M vs 1.411M trained). For comparison (README, "Model"), not the product.
+    # 2.111M, 1.406M vs 1.411M trained). For comparison (docs/MODEL.md), not the product.
     "mixformer_hybrid": ModelConfig(name="mixformer_hybrid", backbone="mixformer", dim=128, depth=6,
                                     stem="efficientnet_lite0", patch_size=16, template_size=80, search_size=160,
                                     mlp_ratio=2.25, film_interval=0, tmoe_blocks=0, head_channels=64,

@@ -86,6 +86,54 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     assert steps_logged == [2, 3]      # every 25 steps and at the end of each run
 
 
+def test_weight_average_is_the_moving_average_of_the_steps_and_survives_a_resume(train_root, tmp_path):
+    import torch
+
+    from viltrack_ros.model.checkpoint import load_checkpoint
+    from viltrack_ros.model.network import ViLTrackNet
+    from viltrack_ros.training.experiment import ArmConfig, main
+    from viltrack_ros.training.trainer import seed_everything
+    tiny = {"preset": "vil_cpu", "steps": 1, "seed": 3,
+            "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
+                                "tmoe_blocks": 1, "template_size": 48, "search_size": 96, "head_channels": 16,
+                                "correlation_cells": 2}}
+    config = {
+        "pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
+                  "sequences": ["otb_Couple", "uav_truck2"]},
+        "cache_dir": str(tmp_path / "cache"),
+        "evaluation": {"val_sequences": ["otb_Biker"], "dev": False, "max_frames": 2},
+        "defaults": {"batch_size": 4, "checkpoint_every": 1},
+        "arms": [{"name": "plain", **tiny}, {"name": "averaged", **tiny, "weight_average_decay": 0.25},
+                 {"name": "averaged_resumed", **tiny, "weight_average_decay": 0.25}],
+    }
+
+    def train(arms, steps):
+        for arm in config["arms"]:
+            arm["steps"] = steps
+        (tmp_path / "arms.yaml").write_text(yaml.safe_dump(config))
+        assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(tmp_path / "out"), "--arms", ",".join(arms)]) == 0
+
+    def weights(name):
+        return load_checkpoint(tmp_path / "out" / name / "model.pt")[0].state_dict()
+
+    train(["plain", "averaged", "averaged_resumed"], 1)
+    seed_everything(3)      # the weights every arm starts from
+    initial = ViLTrackNet(ArmConfig(name="plain", **tiny).model_config()).state_dict()
+    plain, averaged = weights("plain"), weights("averaged")
+    trained = [k for k in plain if plain[k].is_floating_point() and not torch.equal(plain[k], initial[k])]
+    assert trained        # one step moved the trained weights; the average keeps a quarter of where they were
+    for key in trained:
+        assert torch.allclose(averaged[key], 0.25 * initial[key] + 0.75 * plain[key], atol=1e-6), key
+    # Two steps in one run, and one step then a resumed second: the same average.
+    train(["averaged"], 2)
+    train(["averaged_resumed"], 2)
+    continuous, resumed = weights("averaged"), weights("averaged_resumed")
+    assert all(torch.equal(continuous[k], resumed[k]) for k in continuous)
+    assert not all(torch.equal(continuous[k], averaged[k]) for k in trained)
+    with pytest.raises(ValueError, match="weight_average_decay"):
+        ArmConfig(name="bad", weight_average_decay=1.5)
+
+
 def test_mirrored_pairs_are_the_sequence_flipped_and_never_its_own_negative(train_root):
     from viltrack_ros.training.experiment import PairSampler
     from viltrack_ros.training.pair_cache import MIRROR_SUFFIX, PairCacheSpec, build_pair_cache

@@ -92,13 +92,19 @@ class ArmConfig:
     # keep the target from what is left of it instead of sliding onto the occluder. After the mosaics and before the
     # photometric jitter; needs the stem run on those crops too.
     occlusion_fraction: float = 0.0
+    # > 0: the checkpoint is an exponential moving average of the weights over the steps (this decay per step;
+    # 0.99 averages about the last 100 steps), not the last step's weights. The training IoU keeps rising while
+    # val and dev scores move up and down from one checkpoint to the next: an average over the trajectory is the
+    # usual cure for such noise on small data (Polyak averaging, SWA). The head's batch-norm statistics are
+    # averaged with the weights, as timm's ModelEma does.
+    weight_average_decay: float = 0.0
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
     def __post_init__(self):
         for name in ("distractor_fraction", "distractor_at_centre", "photometric_fraction", "photometric_strength",
-                     "occlusion_fraction"):
+                     "occlusion_fraction", "weight_average_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
@@ -469,6 +475,10 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
         teacher = NanoTrackTeacher()
+    # The averaged weights (weight_average_decay), float tensors of the state dict only; they start at the initial
+    # weights, so the first steps weigh little in the end.
+    averaged = ({k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+                if arm.weight_average_decay > 0 else None)
     step, seconds = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False, map_location="cpu")   # saved on either kind of machine
@@ -481,6 +491,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             photometric_rng.bit_generator.state = state["photometric_rng"]
         if "occlusion_rng" in state:
             occlusion_rng.bit_generator.state = state["occlusion_rng"]
+        if averaged is not None:
+            averaged = {k: v.to(device) for k, v in state["averaged"].items()}
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
@@ -493,7 +505,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                     "distractor_rng": distractor_rng.bit_generator.state,
                     "photometric_rng": photometric_rng.bit_generator.state,
                     "occlusion_rng": occlusion_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "step": step, "seconds": seconds}, tmp)
+                    "averaged": averaged, "step": step, "seconds": seconds}, tmp)
         tmp.replace(state_path)
 
     log_path = out_dir / "log.csv"
@@ -555,6 +567,11 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         total.backward()
         torch.nn.utils.clip_grad_norm_(params, arm.grad_clip)
         optimizer.step()
+        if averaged is not None:
+            with torch.no_grad():
+                current = model.state_dict()
+                for key, value in averaged.items():
+                    value.lerp_(current[key], 1.0 - arm.weight_average_decay)
         step += 1
         seconds += time.perf_counter() - start
         for key, value in stats_sum.items():
@@ -571,6 +588,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     progress.close()
     log_file.close()
     model.eval()
+    if averaged is not None:
+        model.load_state_dict({**model.state_dict(), **averaged})
     record = {
         "recipe": arm.name, "description": arm.description, "steps": step,
         "samples": step * arm.batch_size * arm.temporal_steps, "batch_size": arm.batch_size,
@@ -580,6 +599,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         "torch": str(torch.__version__),
         "data": data_record, "trainable_parameters": sum(p.numel() for p in params),
         "parameters": count_parameters(model), "init_from": arm.init_from, "earlier_training": earlier_training,
+        **({"weight_average_decay": arm.weight_average_decay} if averaged is not None else {}),
     }
     plot_loss_curve(log_path, out_dir / "loss_curve.png", arm.name)
     save_checkpoint(model_path, model, trained=True, training=record)

@@ -1,0 +1,43 @@
+"""Per-sequence means (over the start frames) of several `viltrack experiment --tune ... --restarts N` runs, side by
+side, and the mean of val and dev: the table of this folder's README.
+
+    python docs/experiments/weight_average/compare.py NAME=outputs/.../tuning.json NAME=PATH#ROW ...
+
+Each run's row is its ``defaults`` settings unless ``#ROW`` names another (a row label of that tuning.json).
+"""
+import argparse
+import json
+from collections import defaultdict
+
+
+def per_sequence_means(per_start: dict[str, float]) -> dict[str, float]:
+    groups = defaultdict(list)
+    for name, auc in per_start.items():
+        groups[name.split("@")[0]].append(auc)
+    return {name: sum(v) / len(v) for name, v in groups.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="NAME=tuning.json or NAME=tuning.json#ROW")
+    args = parser.parse_args()
+    runs = {}
+    for item in args.runs:
+        name, path = item.split("=", 1)
+        path, _, row = path.partition("#")
+        runs[name] = json.load(open(path))["settings"][row or "defaults"]
+    names = list(runs)
+    print("| sequence | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for split in ("val", "dev"):
+        means = {n: per_sequence_means(runs[n][split]["per_sequence"]) for n in names}
+        for sequence in means[names[0]]:
+            print(f"| {sequence} ({split}) | " + " | ".join(f"{means[n][sequence]:.3f}" for n in names) + " |")
+    for split in ("val", "dev"):
+        print(f"| **{split} AUC** | " + " | ".join(f"**{runs[n][split]['auc']:.3f}**" for n in names) + " |")
+    print("| **mean of val and dev** | " + " | ".join(
+        f"**{(runs[n]['val']['auc'] + runs[n]['dev']['auc']) / 2:.4f}**" for n in names) + " |")
+
+
+if __name__ == "__main__":
+    main()

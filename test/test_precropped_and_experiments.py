@@ -25,6 +25,28 @@ def test_splits_are_disjoint_and_val_is_never_in_train(train_root):
     assert not set(read_split(train_root, "unused")) & (train | val)
 
 
+def test_sub_sequences_of_one_video_count_as_one_video_for_negatives_and_distractors(train_root):
+    import os
+
+    from viltrack_ros.data.precropped import source_video
+    from viltrack_ros.training.pair_cache import MIRROR_SUFFIX, PairCache
+    names = sorted(n for n in os.listdir(train_root) if (train_root / n / "groundtruth.txt").is_file())
+    siblings = {}
+    for name in names:
+        siblings.setdefault(source_video(name), []).append(name)
+    # The data's README lists these as cut from one video (UAV123 sub-sequences; OTB's two targets of one video).
+    assert {v: sorted(n) for v, n in siblings.items() if len(n) > 1} == {
+        "otb_Skating2": ["otb_Skating2-1", "otb_Skating2-2"], "uav_car16": ["uav_car16_1", "uav_car16_2"],
+        "uav_group1": ["uav_group1_1", "uav_group1_2", "uav_group1_3", "uav_group1_4"],
+        "uav_person12": ["uav_person12_1", "uav_person12_2"], "uav_truck4": ["uav_truck4_1", "uav_truck4_2"]}
+    assert source_video("lasot_airplane-1") == "lasot_airplane-1"    # LaSOT's -<n> are different videos
+    empty = np.zeros((4, 1, 1, 3), np.uint8)
+    cache = PairCache(empty, empty[:, None], np.zeros((4, 1, 4)), np.arange(4), np.zeros(4, int),
+                      ["uav_group1_1", "uav_group1_3" + MIRROR_SUFFIX, "otb_Skating2-2", "uav_group3_2"])
+    video = cache.video_of_row
+    assert video[0] == video[1] and len({video[0], video[2], video[3]}) == 3
+
+
 def test_canvas_replay_puts_each_stored_crop_back_at_its_place(train_root):
     source = load_precropped(train_root, ["otb_Biker"])[0]
     canvas = canvas_sequence(source)

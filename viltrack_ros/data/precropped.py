@@ -9,6 +9,7 @@ Two views of one sequence:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,19 @@ STORED_SIZE = 224
 def default_train_root() -> Path:
     """``../shared/data/train`` beside the checkout (the layout of every developer machine and CI)."""
     return Path(__file__).resolve().parents[3] / "shared" / "data" / "train"
+
+
+def source_video(name: str) -> str:
+    """The video a stored sequence was cut from. Sub-sequences of one video are separate folders (the data's
+    README, "Known issues"): UAV123 splits a long video into ``<video>_1``, ``<video>_2``, ... that follow the same
+    target, and OTB stores two targets of the same frames as ``<video>-1`` and ``<video>-2``. A negative pair or a
+    distractor drawn from "another video" must not come from a sibling, where the template's own object is in the
+    frame (LaSOT's ``<class>-<n>`` are different videos and keep their names)."""
+    if name.startswith("uav_"):
+        return re.sub(r"_\d+$", "", name)
+    if name.startswith("otb_"):
+        return re.sub(r"-\d+$", "", name)
+    return name
 
 
 def read_split(root: str | Path, split: str) -> list[str]:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..data.precropped import load_precropped
+from ..data.precropped import load_precropped, source_video
 from ..data.sequences import read_image_rgb
 from ..tracking.crop import crop_and_resize
 from ..tracking.tracker import IMAGENET_MEAN, IMAGENET_STD
@@ -99,9 +99,10 @@ class PairCache:
 
     @functools.cached_property
     def video_of_row(self) -> np.ndarray:
-        """``(F,)`` an index of each row's source video: a sequence and its mirrored copy share one (the same
-        target), so a negative or a distractor drawn from "another video" never shows the template's object."""
-        videos = [name.removesuffix(MIRROR_SUFFIX) for name in self.sequence_names]
+        """``(F,)`` an index of each row's source video: a sequence, its mirrored copy and its sibling sub-sequences
+        (``data.precropped.source_video``) share one, so a negative or a distractor drawn from "another video" never
+        shows the template's object."""
+        videos = [source_video(name.removesuffix(MIRROR_SUFFIX)) for name in self.sequence_names]
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
 

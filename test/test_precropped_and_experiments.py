@@ -65,21 +65,28 @@ def test_canvas_replay_puts_each_stored_crop_back_at_its_place(train_root):
         assert np.allclose(box[2:] / side, stored_box[2:] / STORED_SIZE, rtol=1e-6)
 
 
+# A hybrid network small enough to train a few steps in seconds.
+TINY_HYBRID = {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2, "tmoe_blocks": 1,
+               "template_size": 48, "search_size": 96, "head_channels": 16, "correlation_cells": 2}
+
+
+def tiny_experiment(tmp_path, arms: list[dict], max_frames: int) -> dict:
+    """An experiment config: ``arms`` on the pairs of two short training sequences, scored on ``max_frames``
+    frames of one val sequence."""
+    return {"pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
+                      "sequences": ["otb_Couple", "uav_truck2"]},
+            "cache_dir": str(tmp_path / "cache"),
+            "evaluation": {"val_sequences": ["otb_Biker"], "dev": False, "max_frames": max_frames},
+            "defaults": {"batch_size": 4, "checkpoint_every": 1},
+            "arms": arms}
+
+
 def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     from viltrack_ros.model.checkpoint import load_checkpoint
     from viltrack_ros.training.experiment import main
-    config = {
-        "pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
-                  "sequences": ["otb_Couple", "uav_truck2"]},
-        "cache_dir": str(tmp_path / "cache"),
-        "evaluation": {"val_sequences": ["otb_Biker"], "dev": False, "max_frames": 8},
-        "defaults": {"batch_size": 4, "checkpoint_every": 1},
-        "arms": [{"name": "tiny_hybrid", "description": "test", "preset": "vil_cpu", "steps": 2,
-                  "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
-                                      "tmoe_blocks": 1, "template_size": 48, "search_size": 96,
-                                      "head_channels": 16, "correlation_cells": 2},
-                  "temporal_steps": 2, "distractor_fraction": 1.0, "distractor_at_centre": 0.5}],
-    }
+    config = tiny_experiment(tmp_path, [{"name": "tiny_hybrid", "description": "test", "preset": "vil_cpu",
+                                         "steps": 2, "model_overrides": TINY_HYBRID, "temporal_steps": 2,
+                                         "distractor_fraction": 1.0, "distractor_at_centre": 0.5}], max_frames=8)
     from viltrack_ros.evaluation.trackers import find_nanotrack
     if find_nanotrack()[0] is not None:       # the teacher's loss runs in the same step (arm c)
         config["arms"][0]["distill_weight"] = 0.5
@@ -115,19 +122,11 @@ def test_weight_average_is_the_moving_average_of_the_steps_and_survives_a_resume
     from viltrack_ros.model.network import ViLTrackNet
     from viltrack_ros.training.experiment import ArmConfig, main
     from viltrack_ros.training.trainer import seed_everything
-    tiny = {"preset": "vil_cpu", "steps": 1, "seed": 3,
-            "model_overrides": {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interval": 2,
-                                "tmoe_blocks": 1, "template_size": 48, "search_size": 96, "head_channels": 16,
-                                "correlation_cells": 2}}
-    config = {
-        "pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
-                  "sequences": ["otb_Couple", "uav_truck2"]},
-        "cache_dir": str(tmp_path / "cache"),
-        "evaluation": {"val_sequences": ["otb_Biker"], "dev": False, "max_frames": 2},
-        "defaults": {"batch_size": 4, "checkpoint_every": 1},
-        "arms": [{"name": "plain", **tiny}, {"name": "averaged", **tiny, "weight_average_decay": 0.25},
-                 {"name": "averaged_resumed", **tiny, "weight_average_decay": 0.25}],
-    }
+    tiny = {"preset": "vil_cpu", "steps": 1, "seed": 3, "model_overrides": TINY_HYBRID}
+    config = tiny_experiment(tmp_path, [{"name": "plain", **tiny},
+                                        {"name": "averaged", **tiny, "weight_average_decay": 0.25},
+                                        {"name": "averaged_resumed", **tiny, "weight_average_decay": 0.25}],
+                             max_frames=2)
 
     def train(arms, steps):
         for arm in config["arms"]:

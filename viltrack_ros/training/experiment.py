@@ -475,10 +475,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
         teacher = NanoTrackTeacher()
-    # The averaged weights (weight_average_decay), float tensors of the state dict only; they start at the initial
-    # weights, so the first steps weigh little in the end.
-    averaged = ({k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
-                if arm.weight_average_decay > 0 else None)
+    averaged = None      # the averaged weights (weight_average_decay), set below once the weights are resumed
     step, seconds = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False, map_location="cpu")   # saved on either kind of machine
@@ -491,13 +488,17 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             photometric_rng.bit_generator.state = state["photometric_rng"]
         if "occlusion_rng" in state:
             occlusion_rng.bit_generator.state = state["occlusion_rng"]
-        if averaged is not None:
+        if arm.weight_average_decay > 0 and state.get("averaged") is not None:
             averaged = {k: v.to(device) for k, v in state["averaged"].items()}
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
     if step >= arm.steps and model_path.is_file():
         return model_path
+    if arm.weight_average_decay > 0 and averaged is None:
+        # Float tensors of the state dict only, starting at the weights training starts (or resumes) from, so the
+        # first steps weigh little in the end.
+        averaged = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
 
     def save_state():
         tmp = state_path.with_name("state.pt.tmp")

@@ -403,6 +403,59 @@ def test_occlusion_pixels_hide_a_share_of_the_positive_samples_under_other_video
                                    np.random.default_rng(0)) == {}
 
 
+def test_rotation_turns_the_crop_about_the_target_and_labels_the_turned_extent():
+    from viltrack_ros.training.experiment import rotate_about_target
+    size = 101
+    clip = np.zeros((2, size, size, 3), np.uint8)
+    boxes = np.array([[0.3, 0.6, 0.1, 0.4], [0.35, 0.6, 0.1, 0.4]])     # a tall thin target, moving right
+    for k, (cx, cy, w, h) in enumerate(boxes * size):
+        clip[k, int(round(cy - h / 2)):int(round(cy + h / 2)), int(round(cx - w / 2)):int(round(cx + w / 2))] = 255
+    before = clip.copy()
+    turned, turned_boxes = rotate_about_target(clip, boxes, 90.0)
+    assert np.array_equal(clip, before)                                  # the input is not changed
+    for k, (cx, cy, w, h) in enumerate(boxes * size):
+        assert np.allclose(turned_boxes[k, :2], boxes[k, :2])           # the centre stays
+        ys, xs = np.nonzero(turned[k, :, :, 0] > 127)
+        assert abs(xs.mean() - cx) < 1.5 and abs(ys.mean() - cy) < 1.5  # turned about the target, not the crop
+        assert np.ptp(xs) > 3 * np.ptp(ys)                                  # a quarter turn: now lying down
+    assert np.allclose(turned_boxes[:, 2:], boxes[:, [3, 2]], atol=1e-6)  # a quarter turn swaps width and height
+    same, same_boxes = rotate_about_target(clip, boxes, 0.0)
+    assert np.array_equal(same, clip) and np.allclose(same_boxes, boxes)
+    # 30 degrees: the ellipse's extent, between the box's own sides and the turned box's extent
+    _, boxes30 = rotate_about_target(clip, boxes, 30.0)
+    w, h = boxes[0, 2:]
+    assert w < boxes30[0, 2] < w * np.cos(np.pi / 6) + h * np.sin(np.pi / 6)
+    assert h * np.cos(np.pi / 6) < boxes30[0, 3] < h
+
+
+def test_rotation_pixels_turn_a_share_of_the_positive_samples_and_move_their_boxes():
+    from viltrack_ros.training.experiment import ArmInputs
+    from viltrack_ros.training.pair_cache import PairCache
+    import torch
+    rows, size = 12, 32
+    rng = np.random.default_rng(0)
+    searches = rng.integers(0, 256, (rows, 2, size, size, 3), dtype=np.uint8)
+    cache = PairCache(templates=np.zeros((rows, 16, 16, 3), np.uint8), searches=searches,
+                      boxes=np.tile([0.5, 0.5, 0.2, 0.6], (rows, 2, 1)), sequence_index=np.arange(rows) % 4,
+                      frame_index=np.arange(rows), sequence_names=list("abcd"))
+    inputs = ArmInputs.__new__(ArmInputs)
+    inputs.cache = cache
+    search_rows, jitter = np.arange(8)[:, None].repeat(2, 1), np.zeros((8, 2), int)
+    visible = np.ones((8, 2), bool)
+    visible[5] = False                                                   # a negative pair: no target to turn about
+    boxes = torch.from_numpy(cache.boxes[search_rows, jitter]).clone()
+    kept = {2: np.zeros((2, size, size, 3), np.uint8)}                   # a sample an earlier change already made
+    out = inputs.rotation_pixels(kept, boxes, search_rows, jitter, visible, 1.0, 20.0, np.random.default_rng(1))
+    assert sorted(out) == [0, 1, 2, 3, 4, 6, 7]
+    assert out[2].max() == 0                                              # turned from its changed crop, not the cache
+    for b in (0, 1, 3, 4, 6, 7):
+        assert not np.array_equal(out[b], searches[b])
+        assert boxes[b, 0, 2] > 0.2 and boxes[b, 0, 3] < 0.6              # a tall box turned: wider and shorter
+        assert torch.equal(boxes[b, 0], boxes[b, 1])                      # one angle for the whole clip
+    assert torch.equal(boxes[5], torch.tensor([[0.5, 0.5, 0.2, 0.6]] * 2, dtype=boxes.dtype))
+    assert inputs.rotation_pixels({}, boxes, search_rows, jitter, visible, 0.0, 20.0, np.random.default_rng(1)) == {}
+
+
 def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(train_root, tmp_path):
     """``viltrack experiment --tune --frame-step N --nanotrack``: every setting tracks val and dev at 1/N of the
     frame rate, and NanoTrack tracks the same frames as a last row (when its files are here)."""

@@ -92,6 +92,13 @@ class ArmConfig:
     # keep the target from what is left of it instead of sliding onto the occluder. After the mosaics and before the
     # photometric jitter; needs the stem run on those crops too.
     occlusion_fraction: float = 0.0
+    # In-plane rotation (a share of the positive pairs): the pair's search crops turned about the target's centre by
+    # one angle drawn from +-rotation_max_degrees (``rotate_about_target``), the template not. The stored videos show
+    # each target at the few angles of its own seconds of video; a diver, a dancer or a skier turns, and the
+    # training-free floor failed on exactly that. After the occlusion, before the photometric jitter; needs the stem
+    # run on those crops too.
+    rotation_fraction: float = 0.0
+    rotation_max_degrees: float = 20.0
     # > 0: the checkpoint is an exponential moving average of the weights over the steps (this decay per step;
     # 0.99 averages about the last 100 steps), not the last step's weights. The training IoU keeps rising while
     # val and dev scores move up and down from one checkpoint to the next: an average over the trajectory is the
@@ -104,7 +111,7 @@ class ArmConfig:
 
     def __post_init__(self):
         for name in ("distractor_fraction", "distractor_at_centre", "photometric_fraction", "photometric_strength",
-                     "occlusion_fraction", "weight_average_decay"):
+                     "occlusion_fraction", "rotation_fraction", "weight_average_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
@@ -294,6 +301,26 @@ def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng
     return out
 
 
+def rotate_about_target(frames: np.ndarray, boxes: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    crops turned by ``degrees`` (counter-clockwise) about each target's centre, and the targets' new boxes: the same
+    centre, and the axis-aligned extent of an ellipse filling the old box, turned alike (an object is rounder than
+    its box: the turned box's own extent would label background as target). What comes in at the corners takes the
+    crop's mean colour, as crops beyond a frame's border do."""
+    s = frames.shape[1]
+    angle = np.deg2rad(degrees)
+    cos, sin = abs(np.cos(angle)), abs(np.sin(angle))
+    out, out_boxes = np.empty_like(frames), np.asarray(boxes, dtype=np.float32).copy()
+    for k, (cx, cy, w, h) in enumerate(out_boxes):
+        matrix = cv2.getRotationMatrix2D((float(cx * s), float(cy * s)), degrees, 1.0)
+        fill = tuple(float(v) for v in frames[k].reshape(-1, 3).mean(axis=0))
+        out[k] = cv2.warpAffine(frames[k], matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=fill)
+        out_boxes[k, 2] = np.sqrt((w * cos) ** 2 + (h * sin) ** 2)
+        out_boxes[k, 3] = np.sqrt((w * sin) ** 2 + (h * cos) ** 2)
+    return out, out_boxes
+
+
 def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with the image's mean colour (as crops
     beyond a frame's border are)."""
@@ -384,6 +411,21 @@ class ArmInputs:
             out[b] = occlude_target(source, boxes[b].numpy(), donor, rng)
         return out
 
+    def rotation_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, search_rows, jitter, visible,
+                        fraction: float, max_degrees: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
+        """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples turned about
+        their target (``rotate_about_target``, one angle per clip); their ``boxes (B, K, 4)`` change in place. A
+        sample starts from its entry in ``crops`` (a mosaic or an occlusion keeps its layout), else from its cached
+        crops."""
+        out = dict(crops)
+        for b in range(len(search_rows)):
+            if not visible[b].all() or rng.random() >= fraction:
+                continue
+            source = crops[b] if b in crops else self.cache.searches[search_rows[b], jitter[b]]
+            out[b], turned = rotate_about_target(source, boxes[b].numpy(), rng.uniform(-max_degrees, max_degrees))
+            boxes[b] = torch.from_numpy(turned).to(boxes.dtype)
+        return out
+
     def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
                            strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
         """``crops`` (a step's changed samples so far, mosaics say) with a ``fraction`` of all samples under
@@ -471,6 +513,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     distractor_rng = np.random.default_rng(arm.seed + 7919)
     photometric_rng = np.random.default_rng(arm.seed + 104729)   # likewise
     occlusion_rng = np.random.default_rng(arm.seed + 130363)     # likewise
+    rotation_rng = np.random.default_rng(arm.seed + 15485863)    # likewise
     teacher = None
     if arm.distill_weight > 0:
         from .distill import NanoTrackTeacher, distillation_loss
@@ -488,6 +531,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             photometric_rng.bit_generator.state = state["photometric_rng"]
         if "occlusion_rng" in state:
             occlusion_rng.bit_generator.state = state["occlusion_rng"]
+        if "rotation_rng" in state:
+            rotation_rng.bit_generator.state = state["rotation_rng"]
         if arm.weight_average_decay > 0 and state.get("averaged") is not None:
             averaged = {k: v.to(device) for k, v in state["averaged"].items()}
         torch.set_rng_state(state["torch_rng"])
@@ -505,7 +550,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
                     "distractor_rng": distractor_rng.bit_generator.state,
                     "photometric_rng": photometric_rng.bit_generator.state,
-                    "occlusion_rng": occlusion_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "occlusion_rng": occlusion_rng.bit_generator.state,
+                    "rotation_rng": rotation_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                     "averaged": averaged, "step": step, "seconds": seconds}, tmp)
         tmp.replace(state_path)
 
@@ -539,6 +585,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         if arm.occlusion_fraction > 0:
             changed_crops = inputs.occlusion_pixels(changed_crops, boxes, template_rows, search_rows, jitter,
                                                     visible, arm.occlusion_fraction, occlusion_rng)
+        if arm.rotation_fraction > 0:
+            changed_crops = inputs.rotation_pixels(changed_crops, boxes, search_rows, jitter, visible,
+                                                   arm.rotation_fraction, arm.rotation_max_degrees, rotation_rng)
         if arm.photometric_fraction > 0:
             changed_crops = inputs.photometric_pixels(changed_crops, search_rows, jitter, arm.photometric_fraction,
                                                       arm.photometric_strength, photometric_rng)

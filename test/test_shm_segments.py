@@ -44,3 +44,28 @@ def test_only_segments_whose_lock_nobody_holds_are_stale_and_removed(tmp_path):
     # The holder died without unlocking: the kernel released its lock, its segment is now stale.
     assert stale_segments(since=time.time() - 600, shm_dir=tmp_path) == [alive]
     assert young.exists() and MIN_AGE_S > 0
+
+
+def test_own_segments_are_those_whose_lock_this_process_holds_and_only_those_are_removed(tmp_path):
+    import fcntl
+    from viltrack_ros.ros.shm_segments import own_segments, remove_own_segments
+    mine = _segment(tmp_path, "fastdds_00112233445566ee", age_s=0)
+    others = _segment(tmp_path, "fastdds_00112233445566ff", age_s=0)
+    nobody = _segment(tmp_path, "fastdds_0011223344556600", age_s=60)
+    (tmp_path / "fastdds_port7000").write_bytes(b"")                     # a shared port segment, even if held
+    (tmp_path / "fastdds_port7000_el").write_bytes(b"")
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_AND_WAIT, str(others) + "_el"], stdout=subprocess.PIPE,
+                              text=True)
+    with open(f"{mine}_el", "ab") as own_lock, open(tmp_path / "fastdds_port7000_el", "ab") as port_lock:
+        fcntl.flock(own_lock, fcntl.LOCK_EX)
+        fcntl.flock(port_lock, fcntl.LOCK_EX)
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            assert own_segments(shm_dir=tmp_path) == [mine]
+            assert own_segments(shm_dir=tmp_path, pid=holder.pid) == [others]
+            assert remove_own_segments(shm_dir=tmp_path) == 1
+            assert not mine.exists() and not (tmp_path / f"{mine.name}_el").exists()
+            assert others.exists() and nobody.exists() and (tmp_path / "fastdds_port7000").exists()
+        finally:
+            holder.kill()
+            holder.wait()

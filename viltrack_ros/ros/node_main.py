@@ -26,6 +26,8 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from .shm_segments import remove_own_segments
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How often the spin loop returns to Python, where a signal is handled: the longest wait after a signal while idle.
 SPIN_PERIOD_S = 0.1
@@ -97,18 +99,19 @@ def exit_process(code: int) -> None:
 
 
 def _end_half_built(exit_now: bool, code: int) -> None:
-    """After a node failed to build: shut rclpy down, then (``exit_now``) end the process at once.
+    """After a node failed to build: (``exit_now``) end the process at once, else shut rclpy down.
 
-    A half-built node cannot be released safely: destroying it crashed the process at times (SIGSEGV in rclpy's
-    ``destroy_node``, destroying the type description service: 3 of about 25 runs of the reliability test's 8
-    failing starts on a loaded machine), and so did leaving it to the garbage collector after rclpy's shutdown.
-    Ending the process here, while the failed constructor's traceback still holds the node, releases it with
-    everything else the process holds. rclpy is shut down first: that closes the DDS participant, whose
-    shared-memory segment (64 MB with config/fastdds_localhost.xml) would otherwise outlive the process in /dev/shm
-    (``shm_segments``), once per failed start of a node that a launch file respawns."""
-    rclpy.try_shutdown()
+    A half-built node cannot be released safely: destroying it crashes the process at times (SIGSEGV in rclpy's
+    ``destroy_node``, destroying the type description service), whether the node is destroyed by hand, by
+    ``rclpy.try_shutdown()`` (the context destroys the nodes it tracks; 1 of 64 failing starts under CPU load, and
+    once in CI, 2026-12-06) or by the garbage collector. So the process ends here without releasing any of it. The
+    one thing that would outlive it is its DDS participant's shared-memory segment (64 MB with
+    config/fastdds_localhost.xml, in /dev/shm; ``shm_segments``), once per failed start of a node that a launch file
+    respawns: it is removed first. Peers that saw the participant drop it when its lease runs out."""
     if exit_now:
+        remove_own_segments()
         exit_process(code)
+    rclpy.try_shutdown()
 
 
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),

@@ -62,3 +62,56 @@ def remove_stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> int:
                 pass
         removed += 1
     return removed
+
+
+def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[int, int, int]]:
+    """``(major, minor, inode)`` of every file ``pid`` holds a lock on (``/proc/locks``: ``1: FLOCK ADVISORY WRITE
+    <pid> <major>:<minor>:<inode> ...``, device numbers in hex; waiting entries carry a ``->``)."""
+    held = set()
+    try:
+        lines = locks_path.read_text().splitlines()
+    except OSError:
+        return held
+    for line in lines:
+        fields = [f for f in line.split() if f != "->"]
+        if len(fields) < 6 or fields[4] != str(pid):
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            held.add((int(major, 16), int(minor, 16), int(inode)))
+        except ValueError:
+            continue
+    return held
+
+
+def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
+    """The participant segments (``fastdds_<16 hex digits>``, not the shared port segments) of the running process
+    ``pid`` (default: this one): those whose lock file it holds."""
+    held = _locked_by(os.getpid() if pid is None else pid)
+    if not held or not shm_dir.is_dir():
+        return []
+    own = []
+    for lock_file in sorted(shm_dir.iterdir()):
+        if not _SEGMENT_LOCK.match(lock_file.name):
+            continue
+        try:
+            info = lock_file.stat()
+        except FileNotFoundError:
+            continue
+        if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) in held:
+            own.append(lock_file.with_name(lock_file.name[:-len("_el")]))
+    return own
+
+
+def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:
+    """Remove this process's own participant segments (:func:`own_segments`), for a process about to end without
+    closing DDS: the names go now, the memory when the process's mappings do. Returns how many."""
+    removed = 0
+    for segment in own_segments(shm_dir):
+        for path in (segment, segment.with_name(segment.name + "_el")):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+        removed += 1
+    return removed

@@ -53,15 +53,18 @@ def stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> list[Path]:
 
 def remove_stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> int:
     """Remove the stale segments of :func:`stale_segments` (segment and lock file); returns how many."""
-    removed = 0
-    for segment in stale_segments(since, shm_dir):
+    return _remove(stale_segments(since, shm_dir))
+
+
+def _remove(segments: list[Path]) -> int:
+    """Remove each segment and its lock file; returns how many segments."""
+    for segment in segments:
         for path in (segment, segment.with_name(segment.name + "_el")):
             try:
                 os.remove(path)
             except FileNotFoundError:
                 pass
-        removed += 1
-    return removed
+    return len(segments)
 
 
 def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[int, int, int]]:
@@ -106,12 +109,4 @@ def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
 def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:
     """Remove this process's own participant segments (:func:`own_segments`), for a process about to end without
     closing DDS: the names go now, the memory when the process's mappings do. Returns how many."""
-    removed = 0
-    for segment in own_segments(shm_dir):
-        for path in (segment, segment.with_name(segment.name + "_el")):
-            try:
-                os.remove(path)
-            except FileNotFoundError:
-                pass
-        removed += 1
-    return removed
+    return _remove(own_segments(shm_dir))

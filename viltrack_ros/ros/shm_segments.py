@@ -33,22 +33,28 @@ def _owner_alive(lock_file: Path) -> bool:
         return True
 
 
-def stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> list[Path]:
-    """Segment files (``/dev/shm/fastdds_*``) whose owner is gone, created at or after ``since`` (a ``time.time()``)."""
+def _segment_locks(shm_dir: Path):
+    """``(lock file, its stat)`` of every participant segment in ``shm_dir`` (none if it is not there)."""
     if not shm_dir.is_dir():
-        return []
-    now = time.time()
-    stale = []
+        return
     for lock_file in sorted(shm_dir.iterdir()):
         if not _SEGMENT_LOCK.match(lock_file.name):
             continue
         try:
-            created = lock_file.stat().st_mtime
+            yield lock_file, lock_file.stat()
         except FileNotFoundError:   # removed meanwhile by its owner
             continue
-        if created >= since and now - created >= MIN_AGE_S and not _owner_alive(lock_file):
-            stale.append(lock_file.with_name(lock_file.name[:-len("_el")]))
-    return stale
+
+
+def _segment_of(lock_file: Path) -> Path:
+    return lock_file.with_name(lock_file.name[:-len("_el")])
+
+
+def stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> list[Path]:
+    """Segment files (``/dev/shm/fastdds_*``) whose owner is gone, created at or after ``since`` (a ``time.time()``)."""
+    now = time.time()
+    return [_segment_of(lock_file) for lock_file, info in _segment_locks(shm_dir)
+            if info.st_mtime >= since and now - info.st_mtime >= MIN_AGE_S and not _owner_alive(lock_file)]
 
 
 def remove_stale_segments(since: float = 0.0, shm_dir: Path = SHM_DIR) -> int:
@@ -91,19 +97,8 @@ def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
     """The participant segments (``fastdds_<16 hex digits>``, not the shared port segments) of the running process
     ``pid`` (default: this one): those whose lock file it holds."""
     held = _locked_by(os.getpid() if pid is None else pid)
-    if not held or not shm_dir.is_dir():
-        return []
-    own = []
-    for lock_file in sorted(shm_dir.iterdir()):
-        if not _SEGMENT_LOCK.match(lock_file.name):
-            continue
-        try:
-            info = lock_file.stat()
-        except FileNotFoundError:
-            continue
-        if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) in held:
-            own.append(lock_file.with_name(lock_file.name[:-len("_el")]))
-    return own
+    return [_segment_of(lock_file) for lock_file, info in _segment_locks(shm_dir)
+            if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) in held]
 
 
 def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:

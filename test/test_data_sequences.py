@@ -309,3 +309,16 @@ def test_frame_step_sequences_keep_every_nth_frame_with_its_box():
     assert later.name == "long/step2@20" and later.read_frame(0)[0, 0, 0] == 40
     with pytest.raises(ValueError, match="frame step"):
         FrameStepSequence(source, 0)
+
+
+def test_run_names_lead_back_to_their_stored_sequence():
+    from viltrack_ros.data.sequences import FrameStepSequence, InMemorySequence, RestartedSequence, \
+        source_sequence_name
+    source = InMemorySequence(name="uav_car16_2", frame_paths=(), boxes=np.tile([1.0, 1.0, 3.0, 3.0], (30, 1)),
+                              frames=tuple(np.zeros((8, 8, 3), np.uint8) for _ in range(30)))
+    runs = [source, RestartedSequence(source, 12), FrameStepSequence(source, 3),
+            RestartedSequence(FrameStepSequence(source, 3), 4), FrameStepSequence(RestartedSequence(source, 5), 2)]
+    assert [r.name for r in runs] == ["uav_car16_2", "uav_car16_2@12", "uav_car16_2/step3", "uav_car16_2/step3@4",
+                                      "uav_car16_2@5/step2"]
+    assert {source_sequence_name(r.name) for r in runs} == {"uav_car16_2"}
+    assert source_sequence_name("otb_Human3-2") == "otb_Human3-2"    # a name's own digits are kept

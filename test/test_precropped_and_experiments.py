@@ -466,7 +466,7 @@ def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(t
     assert main(["--tune", weights, "--grid", "motion_prediction=0.0,1.0", "--frame-step", "10", "--nanotrack",
                  "--out", str(tmp_path)]) == 0
     table = (tmp_path / "tuning.md").read_text()
-    assert "every 10th frame (1/10 of the frame rate)" in table
+    assert "one frame in 10 (1/10 of the frame rate)" in table
     settings = json.loads((tmp_path / "tuning.json").read_text())["settings"]
     with_nanotrack = find_nanotrack()[0] is not None
     assert list(settings) == ["motion_prediction=0.0", "motion_prediction=1.0"] + (

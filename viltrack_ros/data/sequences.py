@@ -387,6 +387,12 @@ class FrameStepSequence(_SelectedFrames):
         super().__init__(source, np.arange(0, len(source), step), f"{source.name}/step{step}")
 
 
+def source_sequence_name(run_name: str) -> str:
+    """The stored sequence a run was cut from: ``run_name`` without the ``@start`` of a ``RestartedSequence`` and
+    the ``/step{N}`` of a ``FrameStepSequence`` (in either order), so per-run scores group by video."""
+    return re.sub(r"(?:@\d+|/step\d+)+$", "", run_name)
+
+
 def frame_step_sequences(sequences, step: int) -> list[Sequence]:
     """``sequences`` at 1/step of their frame rate (``FrameStepSequence``); unchanged for step 1."""
     return list(sequences) if step == 1 else [FrameStepSequence(s, step) for s in sequences]

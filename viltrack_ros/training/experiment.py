@@ -312,21 +312,22 @@ def rotate_about_target(frames: np.ndarray, boxes: np.ndarray, degrees: float) -
     cos, sin = abs(np.cos(angle)), abs(np.sin(angle))
     out, out_boxes = np.empty_like(frames), np.asarray(boxes, dtype=np.float32).copy()
     for k, (cx, cy, w, h) in enumerate(out_boxes):
-        matrix = cv2.getRotationMatrix2D((float(cx * s), float(cy * s)), degrees, 1.0)
-        fill = tuple(float(v) for v in frames[k].reshape(-1, 3).mean(axis=0))
-        out[k] = cv2.warpAffine(frames[k], matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                borderValue=fill)
+        out[k] = _warped(frames[k], cv2.getRotationMatrix2D((float(cx * s), float(cy * s)), degrees, 1.0))
         out_boxes[k, 2] = np.sqrt((w * cos) ** 2 + (h * sin) ** 2)
         out_boxes[k, 3] = np.sqrt((w * sin) ** 2 + (h * cos) ** 2)
     return out, out_boxes
 
 
 def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """``image`` moved by ``shift`` (x, y) pixels, what comes in filled with the image's mean colour (as crops
-    beyond a frame's border are)."""
+    """``image`` moved by ``shift`` (x, y) pixels."""
+    return _warped(image, np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]]))
+
+
+def _warped(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The square ``image`` under the affine ``matrix`` (2x3), what comes in filled with the image's mean colour
+    (as crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show)."""
     s = image.shape[1]
     fill = tuple(float(v) for v in image.reshape(-1, 3).mean(axis=0))
-    matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
     return cv2.warpAffine(image, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=fill)
 
@@ -872,7 +873,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
     started = f", each run from {restarts} start frames" if restarts > 1 else ""
     if frame_step > 1:
-        started += f", every {frame_step}th frame (1/{frame_step} of the frame rate)"
+        started += f", one frame in {frame_step} (1/{frame_step} of the frame rate)"
     lines = [f"Tracker settings on `val` (canvas replay) and the development sequences{started}, weights `{weights}`:",
              "",
              "| settings | val AUC | dev AUC | " + " | ".join(names) + " |",

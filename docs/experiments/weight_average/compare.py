@@ -9,11 +9,13 @@ import argparse
 import json
 from collections import defaultdict
 
+from viltrack_ros.data.sequences import source_sequence_name
+
 
 def per_sequence_means(per_start: dict[str, float]) -> dict[str, float]:
     groups = defaultdict(list)
     for name, auc in per_start.items():
-        groups[name.split("@")[0]].append(auc)
+        groups[source_sequence_name(name)].append(auc)
     return {name: sum(v) / len(v) for name, v in groups.items()}
 
 

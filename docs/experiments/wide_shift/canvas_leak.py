@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from viltrack_ros.data.precropped import STORED_SIZE, canvas_sequence, load_precropped
-from viltrack_ros.data.sequences import restarted_sequences
+from viltrack_ros.data.sequences import restarted_sequences, source_sequence_name
 from viltrack_ros.evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter
 from viltrack_ros.training.experiment import development_sequences, score_trackers
 
@@ -53,7 +53,7 @@ def store_as_crops(sequence, root: Path) -> None:
 
 def sequence_auc(scores: dict, name: str) -> float:
     """A sequence's mean AUC over its start frames (``name``, ``name@k``)."""
-    runs = [auc for run, auc in scores["per_sequence"].items() if run.split("@")[0] == name]
+    runs = [auc for run, auc in scores["per_sequence"].items() if source_sequence_name(run) == name]
     return sum(runs) / len(runs)
 
 

@@ -18,7 +18,7 @@ import torch
 import yaml
 
 from viltrack_ros.data.precropped import default_train_root
-from viltrack_ros.data.sequences import frame_step_sequences, restarted_sequences
+from viltrack_ros.data.sequences import frame_step_sequences, restarted_sequences, source_sequence_name
 from viltrack_ros.evaluation.metrics import box_iou as iou
 from viltrack_ros.evaluation.runner import evaluate
 from viltrack_ros.evaluation.trackers import NanoTrackTracker, ViLTrackerAdapter, find_nanotrack
@@ -49,7 +49,7 @@ def main() -> None:
             truth = next(s for s in sequences if s.name == sequence).boxes
             visible = np.isfinite(truth[1:]).all(axis=1)
             overlaps = np.nan_to_num(iou(run.boxes[1:][visible], truth[1:][visible]))
-            per_video[sequence.split("@")[0].split("/step")[0]][name].append(overlaps)
+            per_video[source_sequence_name(sequence)][name].append(overlaps)
         for video, by_tracker in per_video.items():
             row = {}
             for name, runs in by_tracker.items():

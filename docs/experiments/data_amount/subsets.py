@@ -1,0 +1,46 @@
+"""The train sequences of the data-amount arms (config/train/data_amount_*.yaml): the train split's source videos
+shuffled once, taken in that order until their stored frames reach the share. Sub-sequences of one video
+(data.precropped.source_video) stay together: a video is kept whole or not at all.
+
+    python docs/experiments/data_amount/subsets.py 0.25 0.5
+"""
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from viltrack_ros.data.precropped import default_train_root, read_split, source_video
+
+
+def subsets(root: Path, shares: list[float], seed: int = 0) -> dict[float, list[str]]:
+    names = read_split(root, "train")
+    frames = {n: len((root / n / "groundtruth.txt").read_text().split()) for n in names}
+    videos = sorted({source_video(n) for n in names})
+    frames_of_video = {v: sum(f for n, f in frames.items() if source_video(n) == v) for v in videos}
+    order = [videos[i] for i in np.random.default_rng(seed).permutation(len(videos))]
+    total = sum(frames.values())
+    chosen = {}
+    for share in shares:
+        kept, count = [], 0
+        for video in order:
+            if count >= share * total:
+                break
+            kept.append(video)
+            count += frames_of_video[video]
+        chosen[share] = [n for n in names if source_video(n) in kept]
+        print(f"share {share}: {len(kept)} of {len(videos)} videos, {len(chosen[share])} of {len(names)} sequences, "
+              f"{count} of {total} frames")
+        print("  sequences: [" + ", ".join(chosen[share]) + "]")
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("shares", type=float, nargs="+")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    subsets(Path(default_train_root()), args.shares, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,8 @@ final training IoU of the clip stage, against the stored train frames the recipe
         4960=$D/half_continued_5_starts.md:$D/b2_half_data_continued/log.csv \
         7409=$D/three_quarters_continued_5_starts.md:$D/b2_three_quarters_data_continued/log.csv \
         9779=$H/own_video_continued_5_starts.md:$H/b2_distractors_own_video_continued/log.csv \
-        --other 5080=$D/half_other_continued_5_starts.md:$D/b2_half_other_data_continued/log.csv
+        --other 5080=$D/half_other_continued_5_starts.md:$D/b2_half_other_data_continued/log.csv \
+        --other 7392=$D/three_quarters_other_continued_5_starts.md:$D/b2_three_quarters_other_data_continued/log.csv
 
 Each FRAMES=TABLE:LOG pairs a `viltrack experiment --tune` table (its ``defaults`` row) with the run's log.csv;
 ``--other`` adds a point of another draw of videos, drawn apart from the curve (open markers).

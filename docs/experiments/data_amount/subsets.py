@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from viltrack_ros.data.precropped import default_train_root, read_split, source_video
+from viltrack_ros.data.precropped import default_train_root, load_precropped, source_video
 
 
 def subsets(root: Path, shares: list[float], seed: int = 0) -> dict[float, list[str]]:
-    names = read_split(root, "train")
-    frames = {n: len((root / n / "groundtruth.txt").read_text().split()) for n in names}
+    sequences = load_precropped(root, split="train")
+    names = [s.name for s in sequences]
+    frames = {s.name: len(s) for s in sequences}
     videos = sorted({source_video(n) for n in names})
     frames_of_video = {v: sum(f for n, f in frames.items() if source_video(n) == v) for v in videos}
     order = [videos[i] for i in np.random.default_rng(seed).permutation(len(videos))]

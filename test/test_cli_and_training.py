@@ -55,8 +55,8 @@ def test_bench_prints_a_table_with_peers():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     latency_table, batched_table = result.stdout.split("batched targets")
-    lines = [l for l in latency_table.splitlines() if l.startswith("| ")]
-    rows = [[cell.strip() for cell in l.split("|")[1:-1]] for l in lines[1:]]   # after the header
+    lines = [line for line in latency_table.splitlines() if line.startswith("| ")]
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[1:]]   # after the header
     names = [row[0] for row in rows]
     shipped = load_checkpoint(None)[1]["model_config"]["name"]
     # every network on both CPU backends (with and without its template memory where it has one: not with the
@@ -74,8 +74,8 @@ def test_bench_prints_a_table_with_peers():
     else:
         assert "NanoTrack v2 skipped" in result.stdout
     assert names == expected
-    batched = [[cell.strip() for cell in l.split("|")[1:-1]] for l in batched_table.splitlines()
-               if l.startswith("| cpu")]
+    batched = [[cell.strip() for cell in line.split("|")[1:-1]] for line in batched_table.splitlines()
+               if line.startswith("| cpu")]
     assert [(row[1], row[2]) for row in batched] == [(b, n) for b in ("torch", "onnxruntime") for n in ("1", "4")]
     assert all(float(row[4]) > 0 for row in batched)
     p50 = float(lines[2].split("|")[5])

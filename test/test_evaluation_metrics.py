@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from viltrack_ros.evaluation.metrics import (PERFECT_AUC, StatusCounts, status_counts, SUCCESS_THRESHOLDS, box_iou, centre_error, mean_score,
-                                             precision_curve, score_sequence, success_curve)
+from viltrack_ros.evaluation.metrics import (PERFECT_AUC, StatusCounts, status_counts, SUCCESS_THRESHOLDS, box_iou,
+                                             centre_error, mean_score, precision_curve, score_sequence, success_curve)
 
 GT = np.array([[0.0, 0.0, 10.0, 10.0]] * 5)
 

@@ -28,7 +28,7 @@ def test_missing_nanotrack_files_give_a_reason_not_a_tracker(tmp_path):
 
 
 def test_nanotrack_is_found_from_the_checkout_root_when_the_module_lives_elsewhere(nanotrack_dir, tmp_path,
-                                                                                  monkeypatch):
+                                                                                   monkeypatch):
     # As imported from a colcon install tree: the module-relative default does not exist, the command runs from the
     # checkout's root, beside which ../shared holds the model.
     import viltrack_ros.evaluation.trackers as trackers

@@ -33,11 +33,12 @@ def test_dev_validator_never_sees_heldout_sequences(sequences_root, monkeypatch)
 
 
 def test_eval_cli_applies_tracker_settings_and_refuses_unknown_ones(sequences_root, small_checkpoint, tmp_path,
-                                                                  capsys):
+                                                                    capsys):
     from viltrack_ros.cli import main
     common = ["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--max-frames", "3", "--no-peers",
               "--weights", str(small_checkpoint), "--no-plots", "--quiet", "--out", str(tmp_path)]
-    assert main(common + ["--tracker-set", "window_influence=0.1", "--tracker-set", "online_template_update=false"]) == 0
+    assert main(common + ["--tracker-set", "window_influence=0.1",
+                          "--tracker-set", "online_template_update=false"]) == 0
     report = next(tmp_path.glob("*.json")).read_text()
     assert '"window_influence": 0.1' in report and '"online_template_update": false' in report
     assert main(common + ["--tracker-set", "window_influense=0.1"]) == 2

@@ -20,8 +20,9 @@ PhotoLibrary([])                                # warns: no background photos
 
 def test_library_warnings_reach_the_root_handler_after_launch_was_imported():
     # launch.logging, not launch: from the repository root, the launch/ folder imports as a namespace package.
-    pytest.importorskip("launch.logging", reason="ROS 2's launch is not installed here (scripts/setup.sh installs it from "
-                                         "../shared/ros2_cli_wheels; a ROS installation has it)")
+    pytest.importorskip("launch.logging",
+                        reason="ROS 2's launch is not installed here (scripts/setup.sh installs it from "
+                               "../shared/ros2_cli_wheels; a ROS installation has it)")
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "root handler: viltrack_ros.data.synthetic: no background photos found" in result.stdout, \

@@ -132,7 +132,8 @@ def test_weight_average_is_the_moving_average_of_the_steps_and_survives_a_resume
         for arm in config["arms"]:
             arm["steps"] = steps
         (tmp_path / "arms.yaml").write_text(yaml.safe_dump(config))
-        assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(tmp_path / "out"), "--arms", ",".join(arms)]) == 0
+        assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(tmp_path / "out"),
+                     "--arms", ",".join(arms)]) == 0
 
     def weights(name):
         return load_checkpoint(tmp_path / "out" / name / "model.pt")[0].state_dict()

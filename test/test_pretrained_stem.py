@@ -173,4 +173,3 @@ def test_trained_stem_blocks_give_the_same_outputs_from_images_and_cached_featur
                               stem.frozen_features(searches), update_context=False, given_stem_features=True)
     for key in from_images:
         assert torch.allclose(from_images[key], from_features[key], atol=1e-5), key
-

@@ -59,7 +59,7 @@ def test_any_box_on_any_image_is_refused_clearly_or_tracked_inside_the_image(shi
         finite = all(math.isfinite(v) for v in box)
         # Refused only for a reason the message names: a non-finite value, an empty box, or no overlap.
         assert (not finite and "NaN or infinite" in str(error)) or (finite and (w <= 0 or h <= 0) and
-                                                                     "non-positive" in str(error)) \
+                                                                    "non-positive" in str(error)) \
             or (finite and "outside" in str(error)), (box, error)
         assert shipped.target_ids == []
         return

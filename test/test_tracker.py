@@ -284,7 +284,6 @@ def test_size_calibration_is_bounded():
         TrackerConfig(max_size_correction=0.5)
 
 
-
 def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequences_root):
     """The skier of the development sequence Skiing at a third of its frame rate (every 3rd frame: the target moves
     about its own width per update). With the search centred on the last box the skier falls out of the window's
@@ -308,6 +307,7 @@ def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequence
     frames_scored = len(frames) - 1
     assert on_target[1.0] >= frames_scored - 2, on_target
     assert on_target[1.0] >= on_target[0.0], on_target     # shipped weights: 26 of 26 frames against 10
+
 
 def test_motion_prediction_setting_is_bounded():
     with pytest.raises(ValueError, match="motion_prediction"):

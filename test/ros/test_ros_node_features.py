@@ -137,7 +137,7 @@ class Lifecycle:
 
 
 def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_again(tmp_path, test_weights,
-                                                                                       managed_probe):
+                                                                                      managed_probe):
     probe = managed_probe
     started_at = time.time()
     node = start_managed_node(tmp_path / "managed.log", test_weights)
@@ -181,7 +181,7 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
 
 
 def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_keeps_running(tmp_path,
-                                                                                            managed_probe):
+                                                                                             managed_probe):
     node = start_managed_node(tmp_path / "managed.log", tmp_path / "missing.pt")
     try:
         lifecycle = Lifecycle(managed_probe)

@@ -235,7 +235,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_sigint_and_sigterm_end_the_node_within_2_s_with_code_0_also_during_a_forward_pass(tmp_path, test_weights,
-                                                                                            ros_context):
+                                                                                           ros_context):
     import cv2
 
     frames, boxes = load_sequence("Crossing", 2)

@@ -1,7 +1,8 @@
 """launch_testing: the shipped launch file brings the node up with the shipped weights, remaps the camera topic and
 answers on DDS; it shuts down cleanly with the launch.
 
-Runs under pytest (launch_testing's plugin; scripts/test.sh) and alone: ``launch_test test/ros/test_ros_tracker_launch.py``.
+Runs under pytest (launch_testing's plugin; scripts/test.sh) and alone:
+``launch_test test/ros/test_ros_tracker_launch.py``.
 It needs launch_testing and launch_ros: a ROS 2 installation has them, and scripts/setup.sh installs them from
 ../shared/ros2_cli_wheels; elsewhere it skips with the reason.
 """

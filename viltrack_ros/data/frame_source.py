@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+
+
 class FrameSource:
     """Frames (BGR ``uint8``) of a video file or of the images in a folder, in name order. No ROS here."""
 

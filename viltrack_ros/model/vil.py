@@ -6,7 +6,7 @@ from torch import nn
 
 from .config import ModelConfig
 from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, fold_batch_norm,
-                               load_imagenet_weights)
+                                load_imagenet_weights)
 from .film import TemporalFiLM
 from .layers import DropPath, SwiGLU, layer_norm
 from .mixed_attention import MixFormerBlock

@@ -256,15 +256,16 @@ class TrackingAdapter:
         self._diagnostics_timer = self.create_timer(self.get_parameter("diagnostics.period").value,
                                                     self._publish_diagnostics)
         self._target_services = [self.create_service(InitTarget, "init_target", self._on_init_target),
-                          self.create_service(StopTarget, "stop_target", self._on_stop_target)]
+                                 self.create_service(StopTarget, "stop_target", self._on_stop_target)]
 
         info = self._tracker.model_info
+        detections = f"on {self._detections_pub.topic_name}" if self._detections_pub else f"off: {vision_missing}"
         self.get_logger().info(
             f"ready: weights {info.get('path')} (preset {info['model_config']['name']}, "
             f"{'trained' if info.get('trained') else 'UNTRAINED: boxes are meaningless'}), "
             f"device {self._tracker.device}, backend {self._tracker.backend.name}, threads {torch.get_num_threads()}, "
             f"image conversion {'cv_bridge' if using_cv_bridge() else 'built-in'}, "
-            f"detections {'on ' + self._detections_pub.topic_name if self._detections_pub else 'off: ' + vision_missing}")
+            f"detections {detections}")
         if not info.get("trained"):
             self.get_logger().warning("the loaded checkpoint is marked untrained (freshly initialised weights)")
 

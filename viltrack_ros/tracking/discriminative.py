@@ -134,7 +134,8 @@ class TargetClassifier:
     def _learn(self, box) -> None:
         gram, correlation = self._statistics(self._scored, np.asarray(box, dtype=np.float32)[None])
         rate = self.learning_rate
-        self._running = ((1 - rate) * self._running[0] + rate * gram, (1 - rate) * self._running[1] + rate * correlation)
+        self._running = ((1 - rate) * self._running[0] + rate * gram,
+                         (1 - rate) * self._running[1] + rate * correlation)
         self._solve()
 
     def _solve(self) -> None:

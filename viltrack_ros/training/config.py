@@ -51,7 +51,7 @@ class TrainConfig:
     val_frames_per_sequence: int = 60
     threads: int = 0                        # torch intra-op threads; 0 = torch's default
     compile: bool = False                   # torch.compile the model (about 3x faster steps on CPU after a
-                                            # few minutes of compilation per sample layout)
+    # few minutes of compilation per sample layout)
 
     @property
     def total_steps(self) -> int:

@@ -577,7 +577,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         else:
             template_rows, search_rows, jitter, visible = sampler.sample(arm.batch_size, arm.temporal_steps)
         templates, searches, boxes, template_boxes = inputs.get(template_rows, search_rows, jitter,
-                                                                   online_rows)
+                                                                online_rows)
         changed_crops = {}
         if arm.distractor_fraction > 0:
             changed_crops = inputs.distractor_pixels(boxes, template_rows, search_rows, jitter, visible,
@@ -606,7 +606,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
             if teacher is not None:
                 target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
-                                                                                            jitter[:, k]],
+                                                                                           jitter[:, k]],
                                             outputs["score_logits"].shape[-1])
                 distill = distillation_loss(outputs["score_logits"], target.to(device), visible_t[:, k])
                 loss = loss + arm.distill_weight * distill
@@ -818,7 +818,7 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         info = getattr(tracker, "info", {}) or {}
         training = info.get("training", {})
         params = "-" if arm.training_free else (f"{training.get('parameters', 0) / 1e6:.2f}M "
-                                               f"({training.get('trainable_parameters', 0) / 1e6:.2f}M)")
+                                                f"({training.get('trainable_parameters', 0) / 1e6:.2f}M)")
         result = {"arm": arm.name, "order": order, "description": arm.description, "parameters": params,
                   "budget": "-" if arm.training_free else f"{arm.steps} x {arm.batch_size}",
                   "train_time": "-" if arm.training_free else f"{training.get('wall_time_s', 0) / 60:.1f} min",
@@ -853,7 +853,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
         """One table row: ``tracker`` (named ``tracker.name``) scored on val and on dev (NaN without dev)."""
         val_scores = score_trackers([tracker], val)[tracker.name]
         dev_scores = score_trackers([tracker], dev)[tracker.name] if dev else {"auc": float("nan"),
-                                                                              "per_sequence": {}}
+                                                                               "per_sequence": {}}
         rows.append((label, val_scores, dev_scores))
         log.info("%s: val AUC %.3f, dev AUC %.3f", label, val_scores["auc"], dev_scores["auc"])
 
@@ -905,7 +905,8 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")

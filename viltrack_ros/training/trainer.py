@@ -280,10 +280,11 @@ class Trainer:
                     log.info("step %d: dev AUC %.3f (best %.3f)", self.step, val_auc, self.best_val)
                 if self.ctx.is_main and (self.step % cfg.log_every == 0 or val_auc is not None):
                     elapsed = max(time.time() - window_start, 1e-6)
+                    samples = len(window.get("total", [])) * cfg.batch_size * self.ctx.world_size
                     row = {"step": self.step, "stage": stage.name, "lr": self.optimizer.param_groups[0]["lr"],
                            **{k: float(np.mean(v)) for k, v in window.items()},
                            "val_auc": "" if val_auc is None else val_auc,
-                           "samples_per_s": len(window.get("total", [])) * cfg.batch_size * self.ctx.world_size / elapsed,
+                           "samples_per_s": samples / elapsed,
                            "wall_time_s": round(self.wall_time, 1)}
                     with open(csv_path, "a", newline="") as f:
                         csv.DictWriter(f, columns, extrasaction="ignore").writerow(row)

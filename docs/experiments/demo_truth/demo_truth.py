@@ -1,7 +1,7 @@
 """How long trackers stay on the README demo's target, against hand-read key frames (keyframes.csv).
 
     source scripts/env.sh   # the demo module it reads the input from needs the built interfaces
-    python docs/experiments/demo_truth/demo_truth.py                       # ours (default weights), NanoTrack, CSRT, floor
+    python docs/experiments/demo_truth/demo_truth.py              # ours (default weights), NanoTrack, CSRT, floor
     python docs/experiments/demo_truth/demo_truth.py --settings window_influence=0.3 --weights W.pt
     python docs/experiments/demo_truth/demo_truth.py --demo-csv outputs/demo/tracked_objects.csv   # the node's run
     python docs/experiments/demo_truth/demo_truth.py --sheets OUT.png      # the key frames drawn, to check them

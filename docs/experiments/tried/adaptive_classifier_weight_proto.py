@@ -32,6 +32,8 @@ def _ranking(self, targets, scores, appearance, finite):
 T.MultiTracker._ranking = _ranking
 if os.environ.get("RUN_DEMO"):
     sys.path.insert(0, "docs/experiments/demo_truth")
-    import demo_truth; demo_truth.main(); sys.exit(0)
+    import demo_truth
+    demo_truth.main()
+    sys.exit(0)
 from viltrack_ros.training.experiment import main
 sys.exit(main(sys.argv[1:]))

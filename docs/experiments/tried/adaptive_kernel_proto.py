@@ -10,7 +10,8 @@ target's template memory. Run as the experiment tool, e.g.
 
 It patches the tracker's source at run time (a prototype, not product code). Results: adaptive_kernel.md.
 """
-import os, sys, numpy as np
+import os
+import sys
 import viltrack_ros.tracking.tracker as T
 RATE = float(os.environ.get("KERNEL_RATE", "0.1"))
 ANCHOR = float(os.environ.get("KERNEL_ANCHOR", "0.5"))
@@ -57,9 +58,12 @@ def _adapt_kernel(target, features, box):
 '''
 exec(compile(src, T.__file__, "exec"), T.__dict__)
 import viltrack_ros.tracking as TT
-TT.MultiTracker = T.MultiTracker; TT.ViLTracker = T.ViLTracker
+TT.MultiTracker = T.MultiTracker
+TT.ViLTracker = T.ViLTracker
 if os.environ.get("RUN_DEMO"):
     sys.path.insert(0, "docs/experiments/demo_truth")
-    import demo_truth; demo_truth.main(); sys.exit(0)
+    import demo_truth
+    demo_truth.main()
+    sys.exit(0)
 from viltrack_ros.training.experiment import main
 sys.exit(main(sys.argv[1:]))

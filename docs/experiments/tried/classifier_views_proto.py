@@ -6,12 +6,12 @@ adds views made from the centred crop: mirrored left-right (CLASSIFIER_FLIP=1), 
 CLASSIFIER_BLURS (pixels of the search crop). The network runs on those views once, at init, for their stem features;
 the size calibration still reads the 5 original views only. Run as the experiment tool, e.g.
 
-    CLASSIFIER_FLIP=1 CLASSIFIER_ROTATIONS=10,20 CLASSIFIER_BLURS=1.5 python docs/experiments/tried/classifier_views_proto.py \\
+    CLASSIFIER_FLIP=1 CLASSIFIER_ROTATIONS=10,20 CLASSIFIER_BLURS=1.5 \\
+        python docs/experiments/tried/classifier_views_proto.py \\
         --tune viltrack_ros/weights/viltrack_default.pt --restarts 5 --threads 1 --out OUT
 
 It patches the tracker's source at run time (a prototype, not product code). Results: classifier_views.md.
 """
-import os
 import viltrack_ros.tracking.tracker as T
 
 src = open(T.__file__).read()

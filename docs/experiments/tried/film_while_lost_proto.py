@@ -1,12 +1,14 @@
 """Tried and not kept: what happens to a target's FiLM temporal context while it is LOST (FILM_MODE=freeze: keep the
 last TRACKING frame's context; reset: start clean, as after init; always: the tracker's behaviour, update every frame).
 
-    FILM_MODE=reset python docs/experiments/tried/film_while_lost_proto.py --tune viltrack_ros/weights/viltrack_default.pt \\
+    FILM_MODE=reset python docs/experiments/tried/film_while_lost_proto.py \\
+        --tune viltrack_ros/weights/viltrack_default.pt \\
         --grid classifier_weight=0.4 --restarts 5 --threads 1 --out OUT
 
 Patches the tracker's source at run time (a prototype, not product code). Results: film_while_lost.md.
 """
-import os, sys
+import os
+import sys
 import viltrack_ros.tracking.tracker as T
 src = open(T.__file__).read()
 old = """        for index, target in enumerate(targets):
@@ -22,9 +24,12 @@ new = """        for index, target in enumerate(targets):
 src = src.replace(old, new)
 exec(compile(src, T.__file__, "exec"), T.__dict__)
 import viltrack_ros.tracking as TT
-TT.MultiTracker = T.MultiTracker; TT.ViLTracker = T.ViLTracker
+TT.MultiTracker = T.MultiTracker
+TT.ViLTracker = T.ViLTracker
 if os.environ.get("RUN_DEMO"):
     sys.path.insert(0, "docs/experiments/demo_truth")
-    import demo_truth; demo_truth.main(); sys.exit(0)
+    import demo_truth
+    demo_truth.main()
+    sys.exit(0)
 from viltrack_ros.training.experiment import main
 sys.exit(main(sys.argv[1:]))

@@ -92,8 +92,8 @@ def main() -> None:
     quantize_dynamic(str(prepared), str(variants["int8 MatMul (dynamic)"]), op_types_to_quantize=["MatMul"],
                      weight_type=QuantType.QInt8)
     variants["int8 Conv (static)"] = work / "conv.onnx"
-    quantize_static(str(prepared), str(variants["int8 Conv (static)"]), Feeds(feeds[::5]), op_types_to_quantize=["Conv"],
-                    quant_format=QuantFormat.QOperator, activation_type=QuantType.QUInt8,
+    quantize_static(str(prepared), str(variants["int8 Conv (static)"]), Feeds(feeds[::5]),
+                    op_types_to_quantize=["Conv"], quant_format=QuantFormat.QOperator, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8, per_channel=True)
     variants["int8 both"] = work / "both.onnx"
     quantize_dynamic(str(variants["int8 Conv (static)"]), str(variants["int8 both"]),

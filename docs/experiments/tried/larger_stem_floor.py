@@ -16,7 +16,7 @@ import torch
 from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.data.sequences import restarted_sequences
 from viltrack_ros.evaluation.trackers import SiameseStemBaseline
-from viltrack_ros.model.efficientnet_lite import EfficientNetLite0, MBConvBlock, load_imagenet_weights
+from viltrack_ros.model.efficientnet_lite import EfficientNetLite0, MBConvBlock
 from viltrack_ros.training.experiment import development_sequences, score_trackers, validation_sequences
 
 # The strides of EfficientNet's seven stages (the same for every width/depth multiplier).

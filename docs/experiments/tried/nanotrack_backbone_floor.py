@@ -1,4 +1,7 @@
-import sys, numpy as np, torch, torch.nn.functional as F
+import sys
+import numpy as np
+import torch
+import torch.nn.functional as F
 torch.set_num_threads(1)
 from viltrack_ros.tracking.stem_baseline import SiameseStemTracker
 from onnx_graph import OnnxGraphModule   # beside this script
@@ -7,22 +10,33 @@ from viltrack_ros.training.experiment import validation_sequences, development_s
 from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.data.sequences import restarted_sequences
 BGR = sys.argv[1] == 'bgr'
+
+
 class NanoStem(SiameseStemTracker):
     def __init__(self):
         super().__init__()
         self.nano = OnnxGraphModule(DEFAULT_NANOTRACK_DIR / NANOTRACK_FILES[0]).eval()
+
     @torch.inference_mode()
     def _features(self, crops):
         x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
-        if BGR: x = x.flip(1)
+        if BGR:
+            x = x.flip(1)
         return F.normalize(self.nano(x), dim=1)
+
+
 class Adapter(SiameseStemBaseline):
     def __init__(self, name):
-        self.name = name; self.tracker = NanoStem()
+        self.name = name
+        self.tracker = NanoStem()
+
+
 trackers = [Adapter('nano_floor_' + sys.argv[1])]
-if len(sys.argv) > 2: trackers.append(SiameseStemBaseline(name='effnet_floor'))
+if len(sys.argv) > 2:
+    trackers.append(SiameseStemBaseline(name='effnet_floor'))
 val = restarted_sequences(validation_sequences(default_train_root()), 3)
 dev = restarted_sequences(development_sequences(), 3)
 for name, seqs in (('val', val), ('dev', dev)):
     r = score_trackers(trackers, seqs, progress=False)
-    for t in r: print(name, t, r[t]['auc'])
+    for t in r:
+        print(name, t, r[t]['auc'])

@@ -2,7 +2,8 @@
 docs/experiments/demo_truth/keyframes.csv) up to the target's exit at frame 148: the share of frames on target per
 start and their mean, for one tracker setting. One clip; a check, not a basis for choosing.
 
-    source scripts/env.sh && PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/tuning/size_calibration/demo_starts.py 0.7
+    source scripts/env.sh
+    PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/tuning/size_calibration/demo_starts.py 0.7
 """
 from __future__ import annotations
 

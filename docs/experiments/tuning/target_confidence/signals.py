@@ -143,5 +143,6 @@ def main() -> None:
                       f"{drops} drops to LOST)"
                       for name, (bal, t_off, off, l_on, on, drops) in zip(splits, per_split)))
 
+
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
 """The tracker on numpy images: geometry, bad input, state, lost/recovered status, template update, batching."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -203,6 +204,23 @@ def test_crop_maps_boxes_both_ways():
     np.testing.assert_allclose(transform.crop_to_image_box(transform.image_to_crop_box(box)), box)
     centre = transform.image_to_crop_box(box)
     assert centre[0] + centre[2] / 2 == pytest.approx(32) and centre[1] + centre[3] / 2 == pytest.approx(32)
+
+
+def test_crop_fills_outside_the_image_with_its_mean_colour():
+    # crop_and_resize skips the image mean where the region lies inside the image; every crop, inside, straddling
+    # the border or outside, must still equal the warp filled with the image's mean colour.
+    image = textured(120, 160)
+    mean_colour = cv2.mean(image)[:3]
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        w, h = rng.uniform(2, 30, size=2)
+        box = (rng.uniform(-w, 160), rng.uniform(-h, 120), w, h)
+        factor = float(rng.choice([0.5, 1.0, 2.0, 4.0]))
+        crop, transform = crop_and_resize(image, box, factor, 32)
+        scale = transform.scale
+        matrix = np.array([[scale, 0, -transform.origin[0] * scale], [0, scale, -transform.origin[1] * scale]])
+        np.testing.assert_array_equal(crop, cv2.warpAffine(image, matrix, (32, 32), flags=cv2.INTER_LINEAR,
+                                                           borderMode=cv2.BORDER_CONSTANT, borderValue=mean_colour))
 
 
 def test_tracker_over_a_real_sequence(sequences_root, small_checkpoint):

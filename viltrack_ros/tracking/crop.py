@@ -96,12 +96,27 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+class MeanColour:
+    """An image's mean colour, computed on first use: once per frame however many targets' crops need it."""
+
+    def __init__(self, image: np.ndarray):
+        self._image = image
+        self._value: tuple[float, float, float] | None = None
+
+    def __call__(self) -> tuple[float, float, float]:
+        if self._value is None:
+            self._value = tuple(cv2.mean(self._image)[:3])
+        return self._value
+
+
 def crop_and_resize(image: np.ndarray, box, context_factor: float, output_size: int,
-                    center=None, crop_side=None) -> tuple[np.ndarray, CropTransform]:
+                    center=None, crop_side=None, mean_colour: MeanColour | None = None
+                    ) -> tuple[np.ndarray, CropTransform]:
     """Cut a square region of side ``context_factor * sqrt(w*h)`` around ``box`` and resize it.
 
-    ``center``/``crop_side`` override the region (used by training jitter). Returns the ``uint8``
-    crop ``(output_size, output_size, 3)`` and the transform that maps boxes between the two frames.
+    ``center``/``crop_side`` override the region (used by training jitter). ``mean_colour``: the same image's
+    ``MeanColour``, shared by several crops of one frame. Returns the ``uint8`` crop ``(output_size, output_size, 3)``
+    and the transform that maps boxes between the two frames.
     """
     x, y, w, h = (float(v) for v in box)
     if center is None:
@@ -113,7 +128,13 @@ def crop_and_resize(image: np.ndarray, box, context_factor: float, output_size: 
     origin = (center[0] - 0.5 * crop_side, center[1] - 0.5 * crop_side)
     # One affine warp does crop, pad and resize together: cheaper than pad-then-resize on large frames.
     matrix = np.array([[scale, 0.0, -origin[0] * scale], [0.0, scale, -origin[1] * scale]], dtype=np.float64)
-    fill = cv2.mean(image)[:3]
+    # The fill colour matters only where the region leaves the image. Inside it (bilinear reads reach one pixel
+    # past a sample, hence the margin) the border is never read, and the mean over the whole image (0.8 ms on a
+    # 1920x1080 frame, for every target) is not computed at all.
+    img_h, img_w = image.shape[:2]
+    inside = (origin[0] >= 0 and origin[1] >= 0
+              and origin[0] + crop_side <= img_w - 2 and origin[1] + crop_side <= img_h - 2)
+    fill = (0.0, 0.0, 0.0) if inside else (mean_colour or MeanColour(image))()
     crop = cv2.warpAffine(image, matrix, (output_size, output_size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
     return crop, CropTransform(origin=origin, scale=scale, output_size=output_size)

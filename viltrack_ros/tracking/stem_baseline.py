@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..model.efficientnet_lite import INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, load_imagenet_weights
-from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
+from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, validate_box
 
 
 class SiameseStemTracker:
@@ -58,9 +58,10 @@ class SiameseStemTracker:
         x, y, w, h = self.box
         base_side = self.search_factor * math.sqrt(w * h)
         crops, transforms = [], []
+        mean_colour = MeanColour(image)
         for scale in self.scales:
             crop, transform = crop_and_resize(image, self.box, self.search_factor, self.search_size,
-                                              crop_side=base_side * scale)
+                                              crop_side=base_side * scale, mean_colour=mean_colour)
             crops.append(crop)
             transforms.append(transform)
         response = F.conv2d(self._features(crops), self.kernel)[:, 0]          # (S, r, r)

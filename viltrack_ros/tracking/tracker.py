@@ -13,7 +13,7 @@ from ..model.checkpoint import load_checkpoint
 from ..model.network import ViLTrackNet
 from .backends import create_backend
 from .config import TrackerConfig
-from .crop import as_rgb, clamp_box, crop_and_resize, validate_box
+from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, validate_box
 from .decode import SizePrior, select_boxes, sigmoid
 from .discriminative import TargetClassifier
 
@@ -164,6 +164,7 @@ class MultiTracker:
         ids = list(self._targets)
         targets = [self._targets[i] for i in ids]
         search_crops, transforms = [], []
+        mean_colour = MeanColour(image)
         for target in targets:
             # The search region is centred where the target should be now, not where it was: the network finds a
             # target far from the crop's centre poorly, and the window weighs such a peak down, so a target moving
@@ -172,7 +173,8 @@ class MultiTracker:
             ahead = self.config.motion_prediction * target.velocity
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor,
                                               self.model_config.search_size,
-                                              center=(x + w / 2 + ahead[0], y + h / 2 + ahead[1]))
+                                              center=(x + w / 2 + ahead[0], y + h / 2 + ahead[1]),
+                                              mean_colour=mean_colour)
             search_crops.append(normalised_chw(crop))
             transforms.append(transform)
         searches = np.stack(search_crops)
@@ -313,7 +315,8 @@ class MultiTracker:
         """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, its size
         calibration measured, no context yet."""
         size = self.model_config.template_size
-        crop, transform = crop_and_resize(image, box, self.config.template_factor, size)
+        mean_colour = MeanColour(image)   # one frame, six crops
+        crop, transform = crop_and_resize(image, box, self.config.template_factor, size, mean_colour=mean_colour)
         x, y, w, h = transform.image_to_crop_box(box) / size
         template_box = np.array([x + w / 2, y + h / 2, w, h], dtype=np.float32)
         templates = np.repeat(self._template_input(normalised_chw(crop))[None], self.model_config.num_templates,
@@ -321,14 +324,15 @@ class MultiTracker:
         target = _Target(box=box, templates=templates, template_box=template_box)
         self._encode_memory(target)
         if self.config.size_calibration > 0 or self.config.classifier_weight > 0:
-            outputs, boxes = self._first_frame_views(target, image)
+            outputs, boxes = self._first_frame_views(target, image, mean_colour)
             if self.config.size_calibration > 0:
                 target.size_correction = self._size_correction(outputs, boxes[0, 2:])
             if self.config.classifier_weight > 0:
                 target.classifier = self._fit_classifier(outputs[4], boxes)
         return target
 
-    def _first_frame_views(self, target: _Target, image: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    def _first_frame_views(self, target: _Target, image: np.ndarray,
+                           mean_colour: MeanColour) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         """The network's outputs for crops of the first frame around a new target (``FIRST_FRAME_SHIFTS``, one
         batch, its temporal state untouched), and the target's box in each crop (``(N, 4)`` normalised ``(cx, cy,
         w, h)``, the same size in all of them: the shifts move the crops, not their scale)."""
@@ -337,7 +341,8 @@ class MultiTracker:
         crops, boxes = [], []
         for dx, dy in FIRST_FRAME_SHIFTS:
             crop, transform = crop_and_resize(image, target.box, self.config.search_factor, size,
-                                              center=(x + (0.5 + dx) * w, y + (0.5 + dy) * h))
+                                              center=(x + (0.5 + dx) * w, y + (0.5 + dy) * h),
+                                              mean_colour=mean_colour)
             crops.append(normalised_chw(crop))
             bx, by, bw, bh = transform.image_to_crop_box(target.box) / size
             boxes.append((bx + bw / 2, by + bh / 2))

@@ -273,4 +273,6 @@ def compressed_msg_to_rgb(msg: CompressedImage) -> np.ndarray:
     if bgr is None:
         raise ImageConversionError(f"cannot decode compressed image (format '{msg.format}', {encoded.size} bytes)",
                                    kind="undecodable")
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+    # OpenCV's conversion, not numpy's strided copy bgr[:, :, ::-1]: 0.07 against 1.0 ms at 640x480, 0.35 against
+    # 6.9 ms at 1920x1080.
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -26,7 +26,7 @@ def test_flake8_finds_nothing():
 
 def test_flake8_reads_the_entry_points_and_the_settings(tmp_path):
     # The check above passes vacuously if flake8 reads nothing or ignores the settings: it must flag a real problem
-    # in a file laid out like ours, and accept a 120-character line.
+    # in a file laid out like ours, and accept a line longer than flake8's default 79 (and ament's 99) columns.
     pytest.importorskip("flake8", reason="flake8 is not installed (requirements.txt; rosdep: python3-flake8)")
     assert "bin/tracker_node" in ENTRY_POINTS
     probe = tmp_path / "probe.py"   # flake8 reads its settings from the working directory, the repository root

@@ -76,9 +76,10 @@ _LAYOUTS: dict[str, _Layout] = {
 }
 SUPPORTED_ENCODINGS = tuple(_LAYOUTS)
 # Encodings of sensor_msgs/image_encodings.hpp this conversion refuses, and why (said in the node's log line).
+_NO_COLOUR_RANGE = ("signed or floating-point values (depth, disparity, ...) have no fixed colour range: convert them "
+                    "to mono8/mono16 before tracking")
 UNSUPPORTED_REASONS = {
-    **{f"{depth}{sign}C{channels}": "signed or floating-point values (depth, disparity, ...) have no fixed colour "
-       "range: convert them to mono8/mono16 before tracking"
+    **{f"{depth}{sign}C{channels}": _NO_COLOUR_RANGE
        for depth, sign in (("8", "S"), ("16", "S"), ("32", "S"), ("32", "F"), ("64", "F"))
        for channels in (1, 2, 3, 4)},
     "8UC2": "two channels carry no colour order", "16UC2": "two channels carry no colour order",

@@ -50,8 +50,8 @@ class TrainConfig:
     val_every: int = 0                      # 0 = no validation on dev sequences during training
     val_frames_per_sequence: int = 60
     threads: int = 0                        # torch intra-op threads; 0 = torch's default
-    compile: bool = False                   # torch.compile the model (about 3x faster steps on CPU after a
-    # few minutes of compilation per sample layout)
+    # torch.compile the model: about 3x faster steps on CPU after a few minutes of compilation per sample layout.
+    compile: bool = False
 
     @property
     def total_steps(self) -> int:

@@ -605,8 +605,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                             given_stem_features=inputs.uses_features, template_boxes=template_boxes)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
             if teacher is not None:
-                target = teacher.score_maps(cache.templates[template_rows], cache.searches[search_rows[:, k],
-                                                                                           jitter[:, k]],
+                search_crops = cache.searches[search_rows[:, k], jitter[:, k]]
+                target = teacher.score_maps(cache.templates[template_rows], search_crops,
                                             outputs["score_logits"].shape[-1])
                 distill = distillation_loss(outputs["score_logits"], target.to(device), visible_t[:, k])
                 loss = loss + arm.distill_weight * distill

@@ -10,6 +10,7 @@ import torch
 from viltrack_ros.cli import main
 from viltrack_ros.model import build_model
 from viltrack_ros.model.checkpoint import load_checkpoint
+from viltrack_ros.model.head import CenterHead
 from viltrack_ros.training.config import StageConfig, TrainConfig
 from viltrack_ros.training.losses import gaussian_heatmap, giou_loss, tracking_loss
 from viltrack_ros.training.trainer import Trainer, forward_sample_batch, lr_factor
@@ -119,6 +120,43 @@ def test_invisible_frames_only_train_the_score_map():
     loss, stats = tracking_loss(outputs, torch.zeros(2, 4), torch.tensor([False, False]))
     loss.backward()
     assert "giou" not in stats and outputs["size"].grad is None
+
+
+def _maps_reading(boxes: torch.Tensor, grid: int, reach: float) -> dict[str, torch.Tensor]:
+    """Head maps whose every cell within ``reach`` cells of a box's centre cell reads exactly that box."""
+    n = len(boxes)
+    offset = torch.full((n, 2, grid, grid), 0.5)
+    size = torch.full((n, 2, grid, grid), 0.1)
+    for i, (cx, cy, w, h) in enumerate(boxes.tolist()):
+        col, row, r = int(cx * grid), int(cy * grid), int(reach)
+        for y in range(max(row - r, 0), min(row + r + 1, grid)):
+            for x in range(max(col - r, 0), min(col + r + 1, grid)):
+                offset[i, :, y, x] = torch.tensor([cx * grid - x, cy * grid - y])
+                size[i, :, y, x] = torch.tensor([w, h])
+    return {"score_logits": torch.zeros(n, 1, grid, grid), "offset": offset, "size": size}
+
+
+def test_box_loss_covers_the_neighbourhood_that_the_offsets_reach():
+    boxes = torch.tensor([[0.33, 0.47, 0.2, 0.3], [0.05, 0.95, 0.1, 0.1]])   # the second at a corner of the map
+    visible = torch.tensor([True, True])
+    centre_only, neighbours = _maps_reading(boxes, 8, 0.0), _maps_reading(boxes, 8, 1.0)
+    _, stats = tracking_loss(centre_only, boxes, visible)
+    assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["iou"] == pytest.approx(1.0)
+    # The neighbours' boxes are wrong in the first maps: only a loss over the neighbourhood sees it.
+    _, stats = tracking_loss(centre_only, boxes, visible, neighbourhood=1)
+    assert stats["l1"] > 0.01 and stats["iou"] == pytest.approx(1.0)   # the reported IoU stays the centre cell's
+    _, stats = tracking_loss(neighbours, boxes, visible, neighbourhood=1)
+    assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["giou"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_head_offsets_reach_past_their_cell_only_when_configured():
+    features = torch.randn(3, 16, 32) * 50   # large inputs drive the sigmoids to their ends
+    for reach, low, high in ((0.0, 0.0, 1.0), (1.0, -1.0, 2.0)):
+        torch.manual_seed(0)
+        head = CenterHead(32, 4, channels=16, offset_reach=reach).eval()
+        offset = head(features)["offset"]
+        assert offset.min() >= low and offset.max() <= high
+        assert offset.min() < low + 0.5 and offset.max() > high - 0.5, "the range is used, not just bounded"
 
 
 def test_lr_schedule_warms_up_then_decays():

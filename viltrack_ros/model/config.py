@@ -80,6 +80,11 @@ class ModelConfig:
     # "template_box": the given box's width and height in the template (callers pass template_boxes) times a
     # learned per-cell factor, so every frame's size starts from the given box's shape.
     size_prior: str = "none"
+    # How many cells past its own a cell's predicted centre may lie (0: only inside its cell, OSTrack's head). With
+    # 1 every cell of the 3x3 neighbourhood of the true centre's cell is trained to give the target's box, so a peak
+    # that lands one cell off (half of all frames on val and dev: the score map's peak is as coarse as its cells)
+    # still reads a trained box. YOLOv5 widens its offsets for the same reason.
+    offset_reach: float = 0.0
 
     def __post_init__(self):
         problems = []
@@ -87,6 +92,8 @@ class ModelConfig:
             if getattr(self, size_name) % self.patch_size:
                 problems.append(f"{size_name}={getattr(self, size_name)} is not a multiple of "
                                 f"patch_size={self.patch_size}")
+        if not 0.0 <= self.offset_reach <= 2.0:
+            problems.append(f"offset_reach={self.offset_reach} must be in [0, 2] cells")
         if self.scan_order not in SCAN_ORDERS:
             problems.append(f"scan_order must be one of {SCAN_ORDERS}, got {self.scan_order!r}")
         if self.cell_form not in ("parallel", "chunkwise", "recurrent"):

@@ -25,14 +25,17 @@ def _branch(in_channels: int, channels: int, out_channels: int) -> nn.Sequential
 class CenterHead(nn.Module):
     """``(B, g*g, dim)`` search features -> ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
 
-    ``offset`` is the target centre's position inside its cell and ``size`` the box width/height as a fraction
-    of the search crop; both in [0, 1]. With ``relative_size`` the size is ``size_prior (B, 2)`` (the given box's
+    ``offset`` is the target centre's position relative to its cell's top-left corner, in cells: in [0, 1] (inside
+    the cell), or in [-r, 1 + r] with ``offset_reach`` r; ``size`` the box width/height as a fraction of the search
+    crop, in [0, 1]. With ``relative_size`` the size is ``size_prior (B, 2)`` (the given box's
     width and height in the template) times ``exp`` of the size branch, bounded to [e^-3, e^3] times the prior.
     """
 
-    def __init__(self, dim: int, grid: int, channels: int = 128, relative_size: bool = False):
+    def __init__(self, dim: int, grid: int, channels: int = 128, relative_size: bool = False,
+                 offset_reach: float = 0.0):
         super().__init__()
         self.grid = grid
+        self.offset_reach = offset_reach
         self.relative_size = relative_size
         self.score = _branch(dim, channels, 1)
         self.offset = _branch(dim, channels, 2)
@@ -55,7 +58,10 @@ class CenterHead(nn.Module):
             size = (size_prior[:, :, None, None] * torch.exp(raw_size.clamp(-3.0, 3.0))).clamp(max=1.0)
         else:
             size = torch.sigmoid(raw_size)
-        return {"score_logits": self.score(grid), "offset": torch.sigmoid(self.offset(grid)), "size": size}
+        offset = torch.sigmoid(self.offset(grid))
+        if self.offset_reach:
+            offset = offset * (1.0 + 2.0 * self.offset_reach) - self.offset_reach
+        return {"score_logits": self.score(grid), "offset": offset, "size": size}
 
 
 def decode_boxes(score_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,

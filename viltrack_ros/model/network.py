@@ -30,7 +30,7 @@ class ViLTrackNet(nn.Module):
         self.backbone = build_backbone(config, pretrained_stem=pretrained_stem)
         prior_channels = config.correlation_cells ** 2
         self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels,
-                               relative_size=config.relative_size)
+                               relative_size=config.relative_size, offset_reach=config.offset_reach)
 
     @property
     def caches_template_stem(self) -> bool:

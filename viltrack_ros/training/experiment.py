@@ -603,7 +603,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             # Only the last frame of a clip updates no context; earlier ones fold theirs in for the next.
             outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
                             given_stem_features=inputs.uses_features, template_boxes=template_boxes)
-            loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k])
+            loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k],
+                                        neighbourhood=int(model.config.offset_reach))
             if teacher is not None:
                 search_crops = cache.searches[search_rows[:, k], jitter[:, k]]
                 target = teacher.score_maps(cache.templates[template_rows], search_crops,

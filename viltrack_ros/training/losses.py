@@ -61,8 +61,12 @@ def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, 
 
 
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
-                  weights: dict[str, float] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool."""
+                  weights: dict[str, float] | None = None, neighbourhood: int = 0
+                  ) -> tuple[torch.Tensor, dict[str, float]]:
+    """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
+
+    The box is read and regressed at the true centre's cell, and with ``neighbourhood`` n also at every cell up to n
+    cells from it (inside the map): for a head whose offsets reach that far (``ModelConfig.offset_reach``)."""
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}
     logits, offset, size = outputs["score_logits"], outputs["offset"].float(), outputs["size"].float()
     grid = logits.shape[-1]
@@ -73,15 +77,28 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
     total = weights["focal"] * focal
     if visible.any():
         b = boxes[visible]
-        col = (b[:, 0] * grid).long().clamp(0, grid - 1)
-        row = (b[:, 1] * grid).long().clamp(0, grid - 1)
+        centre_col = (b[:, 0] * grid).long().clamp(0, grid - 1)
+        centre_row = (b[:, 1] * grid).long().clamp(0, grid - 1)
         idx = torch.arange(len(b), device=b.device)
-        off = offset[visible][idx, :, row, col]
-        wh = size[visible][idx, :, row, col]
-        pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
-        g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(b))
-        l1 = (pred - b).abs().mean(dim=1)
+        offset, size = offset[visible], size[visible]
+        reads = []   # (predicted boxes, True for the centre's cell) per cell of the neighbourhood
+        for d_row in range(-neighbourhood, neighbourhood + 1):
+            for d_col in range(-neighbourhood, neighbourhood + 1):
+                row, col = centre_row + d_row, centre_col + d_col
+                inside = (row >= 0) & (row < grid) & (col >= 0) & (col < grid)
+                row, col = row.clamp(0, grid - 1), col.clamp(0, grid - 1)
+                off, wh = offset[idx, :, row, col], size[idx, :, row, col]
+                pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
+                reads.append((pred[inside], b[inside], d_row == 0 and d_col == 0))
+        pred = torch.cat([p for p, _, _ in reads])
+        target = torch.cat([t for _, t, _ in reads])
+        g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
+        l1 = (pred - target).abs().mean(dim=1)
         total = total + weights["giou"] * g_loss.mean() + weights["l1"] * l1.mean()
-        stats.update(giou=float(g_loss.mean().detach()), l1=float(l1.mean().detach()), iou=float(iou.mean().detach()))
+        # The reported IoU is the centre cell's, comparable with a head that regresses there only.
+        centre_pred = next(p for p, _, is_centre in reads if is_centre)
+        centre_iou = giou_loss(box_cxcywh_to_xyxy(centre_pred), box_cxcywh_to_xyxy(b))[1]
+        stats.update(giou=float(g_loss.mean().detach()), l1=float(l1.mean().detach()),
+                     iou=float(centre_iou.mean().detach()))
     stats["total"] = float(total.detach())
     return total, stats

@@ -65,6 +65,9 @@ class ArmConfig:
     # tracker's online template is a recent confident crop (MixFormer's training samples).
     online_template: str = "copy"
     distill_weight: float = 0.0       # > 0: NanoTrack v2's score map on the same pairs as a soft target
+    # With a head whose offsets reach past their cell (model_overrides offset_reach): how much each neighbouring
+    # cell's box counts in the box loss against the centre cell's (1: all alike).
+    neighbour_box_weight: float = 1.0
     # Trained stem blocks (model_overrides stem_trained_blocks) learn at this fraction of lr: pretrained weights
     # that a few thousand steps on 57 sequences should adjust, not relearn.
     stem_lr_factor: float = 0.1
@@ -604,7 +607,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
                             given_stem_features=inputs.uses_features, template_boxes=template_boxes)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k],
-                                        neighbourhood=int(model.config.offset_reach))
+                                        neighbourhood=int(model.config.offset_reach),
+                                        neighbour_weight=arm.neighbour_box_weight)
             if teacher is not None:
                 search_crops = cache.searches[search_rows[:, k], jitter[:, k]]
                 target = teacher.score_maps(cache.templates[template_rows], search_crops,

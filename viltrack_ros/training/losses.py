@@ -61,12 +61,13 @@ def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, 
 
 
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
-                  weights: dict[str, float] | None = None, neighbourhood: int = 0
-                  ) -> tuple[torch.Tensor, dict[str, float]]:
+                  weights: dict[str, float] | None = None, neighbourhood: int = 0,
+                  neighbour_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
     """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
 
     The box is read and regressed at the true centre's cell, and with ``neighbourhood`` n also at every cell up to n
-    cells from it (inside the map): for a head whose offsets reach that far (``ModelConfig.offset_reach``)."""
+    cells from it (inside the map): for a head whose offsets reach that far (``ModelConfig.offset_reach``). Each
+    neighbour's box counts ``neighbour_weight`` times the centre cell's."""
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}
     logits, offset, size = outputs["score_logits"], outputs["offset"].float(), outputs["size"].float()
     grid = logits.shape[-1]
@@ -92,9 +93,12 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
                 reads.append((pred[inside], b[inside], d_row == 0 and d_col == 0))
         pred = torch.cat([p for p, _, _ in reads])
         target = torch.cat([t for _, t, _ in reads])
+        cell_weight = torch.cat([torch.full((len(p),), 1.0 if is_centre else neighbour_weight, device=b.device)
+                                 for p, _, is_centre in reads])
+        cell_weight = cell_weight / cell_weight.sum()
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
         l1 = (pred - target).abs().mean(dim=1)
-        total = total + weights["giou"] * g_loss.mean() + weights["l1"] * l1.mean()
+        total = total + weights["giou"] * (g_loss * cell_weight).sum() + weights["l1"] * (l1 * cell_weight).sum()
         # The reported IoU is the centre cell's, comparable with a head that regresses there only.
         centre_pred = next(p for p, _, is_centre in reads if is_centre)
         centre_iou = giou_loss(box_cxcywh_to_xyxy(centre_pred), box_cxcywh_to_xyxy(b))[1]

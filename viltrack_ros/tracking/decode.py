@@ -50,7 +50,8 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
                  ranking=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick each target's cell and box.
 
-    ``score (B, 1, g, g)`` probabilities, ``offset``/``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
+    ``score (B, 1, g, g)`` probabilities, ``offset (B, 2, g, g)`` the centre relative to each cell's corner in cells
+    (in [0, 1], or past the cell with ``ModelConfig.offset_reach``), ``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
     ``previous_wh (B, 2)`` the last box's size in this crop (arrays or CPU tensors); ``ranking (B, 1, g, g)``, if
     given, is what picks the cell instead of ``score`` (the score mixed with a target's own classifier). Returns
     ``boxes (B, 4)`` normalised ``(cx, cy, w, h)``, ``confidence (B,)``: the unpenalised score at the chosen cell,

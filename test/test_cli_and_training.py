@@ -145,6 +145,8 @@ def test_box_loss_covers_the_neighbourhood_that_the_offsets_reach():
     # The neighbours' boxes are wrong in the first maps: only a loss over the neighbourhood sees it.
     _, stats = tracking_loss(centre_only, boxes, visible, neighbourhood=1)
     assert stats["l1"] > 0.01 and stats["iou"] == pytest.approx(1.0)   # the reported IoU stays the centre cell's
+    _, weighted = tracking_loss(centre_only, boxes, visible, neighbourhood=1, neighbour_weight=0.25)
+    assert 0.0 < weighted["l1"] < stats["l1"]   # the neighbours' errors count less
     _, stats = tracking_loss(neighbours, boxes, visible, neighbourhood=1)
     assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["giou"] == pytest.approx(0.0, abs=1e-5)
 

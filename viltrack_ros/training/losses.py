@@ -93,12 +93,13 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
                 reads.append((pred[inside], b[inside], d_row == 0 and d_col == 0))
         pred = torch.cat([p for p, _, _ in reads])
         target = torch.cat([t for _, t, _ in reads])
-        cell_weight = torch.cat([torch.full((len(p),), 1.0 if is_centre else neighbour_weight, device=b.device)
-                                 for p, _, is_centre in reads])
-        cell_weight = cell_weight / cell_weight.sum()
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
         l1 = (pred - target).abs().mean(dim=1)
-        total = total + weights["giou"] * (g_loss * cell_weight).sum() + weights["l1"] * (l1 * cell_weight).sum()
+        if neighbourhood and neighbour_weight != 1.0:
+            cell_weight = torch.cat([torch.full((len(p),), 1.0 if is_centre else neighbour_weight, device=b.device)
+                                     for p, _, is_centre in reads])
+            g_loss, l1 = (loss * cell_weight * (len(cell_weight) / cell_weight.sum()) for loss in (g_loss, l1))
+        total = total + weights["giou"] * g_loss.mean() + weights["l1"] * l1.mean()
         # The reported IoU is the centre cell's, comparable with a head that regresses there only.
         centre_pred = next(p for p, _, is_centre in reads if is_centre)
         centre_iou = giou_loss(box_cxcywh_to_xyxy(centre_pred), box_cxcywh_to_xyxy(b))[1]

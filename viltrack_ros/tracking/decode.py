@@ -59,21 +59,30 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
     """
     score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
     window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
-    B, _, g, _ = score.shape
-    raw = score[:, 0]
+    B = score.shape[0]
     penalty = size_penalty(size, previous_wh, prior.penalty_k)
-    rank = raw if ranking is None else np.asarray(ranking, dtype=np.float32)[:, 0]
+    rank = score[:, 0] if ranking is None else np.asarray(ranking, dtype=np.float32)[:, 0]
     ranked = (1.0 - window_influence) * rank * penalty + window_influence * window
     index = ranked.reshape(B, -1).argmax(axis=1)
+    boxes, confidence = boxes_at_cells(index, score, offset, size, penalty, previous_wh, prior)
+    return boxes, confidence, index
+
+
+def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, size: np.ndarray, penalty: np.ndarray,
+                   previous_wh: np.ndarray, prior: SizePrior) -> tuple[np.ndarray, np.ndarray]:
+    """The box read at each target's chosen cell (``index (B,)``, flat into the ``g x g`` map) of the float32 maps
+    of :func:`select_boxes`, its size damped and bounded against ``previous_wh``; ``penalty (B, g, g)`` from
+    :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as :func:`select_boxes` does."""
+    g = score.shape[-1]
     row, col = index // g, index % g
-    batch = np.arange(B)
+    batch = np.arange(len(index))
     off = offset[batch, :, row, col]
     predicted_wh = size[batch, :, row, col]
-    confidence = raw[batch, row, col]
+    confidence = score[batch, 0, row, col]
     # Damping: a confident, plausible size moves the box further; then one frame's change is bounded.
     rate = (prior.damping * penalty[batch, row, col] * confidence)[:, None]
     wh = previous_wh * (1.0 - rate) + predicted_wh * rate
     wh = np.minimum(np.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
     cx = (col + off[:, 0]) / g
     cy = (row + off[:, 1]) / g
-    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence, index
+    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence

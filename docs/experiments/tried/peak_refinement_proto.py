@@ -25,36 +25,30 @@ import viltrack_ros.tracking.tracker as tracker_module
 
 REFINE = os.environ.get("REFINE", "1") == "1"
 REFINE_BY = os.environ.get("REFINE_BY", "rank")
+_select_boxes = decode.select_boxes   # the shipped decoding
 
 
 def select_boxes_refined(score, offset, size, window, window_influence, previous_wh, prior, ranking=None):
+    """The shipped pick, then the re-pick within the picked cell's 3x3 neighbourhood, then the box read there."""
+    boxes, confidence, index = _select_boxes(score, offset, size, window, window_influence, previous_wh, prior,
+                                             ranking=ranking)
+    if not REFINE:
+        return boxes, confidence, index
     score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
-    window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
-    B, _, g, _ = score.shape
-    raw = score[:, 0]
+    previous_wh = np.asarray(previous_wh, dtype=np.float32)
+    g = score.shape[-1]
     penalty = decode.size_penalty(size, previous_wh, prior.penalty_k)
-    rank = raw if ranking is None else np.asarray(ranking, dtype=np.float32)[:, 0]
-    ranked = (1.0 - window_influence) * rank * penalty + window_influence * window
-    index = ranked.reshape(B, -1).argmax(axis=1)
-    if REFINE:
-        local = (rank if REFINE_BY == "rank" else raw) * penalty
-        for b in range(B):
-            r, c = divmod(int(index[b]), g)
-            r0, r1, c0, c1 = max(r - 1, 0), min(r + 2, g), max(c - 1, 0), min(c + 2, g)
-            patch = local[b, r0:r1, c0:c1]
-            dr, dc = divmod(int(patch.argmax()), patch.shape[1])
-            index[b] = (r0 + dr) * g + (c0 + dc)
-    row, col = index // g, index % g
-    batch = np.arange(B)
-    off = offset[batch, :, row, col]
-    predicted_wh = size[batch, :, row, col]
-    confidence = raw[batch, row, col]
-    rate = (prior.damping * penalty[batch, row, col] * confidence)[:, None]
-    wh = previous_wh * (1.0 - rate) + predicted_wh * rate
-    wh = np.minimum(np.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
-    cx = (col + off[:, 0]) / g
-    cy = (row + off[:, 1]) / g
-    return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence, index
+    rank = score[:, 0] if ranking is None or REFINE_BY == "raw" else np.asarray(ranking, dtype=np.float32)[:, 0]
+    local = rank * penalty
+    index = index.copy()
+    for b in range(len(index)):
+        r, c = divmod(int(index[b]), g)
+        r0, r1, c0, c1 = max(r - 1, 0), min(r + 2, g), max(c - 1, 0), min(c + 2, g)
+        patch = local[b, r0:r1, c0:c1]
+        dr, dc = divmod(int(patch.argmax()), patch.shape[1])
+        index[b] = (r0 + dr) * g + (c0 + dc)
+    boxes, confidence = decode.boxes_at_cells(index, score, offset, size, penalty, previous_wh, prior)
+    return boxes, confidence, index
 
 
 tracker_module.select_boxes = select_boxes_refined

@@ -82,28 +82,28 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
         centre_row = (b[:, 1] * grid).long().clamp(0, grid - 1)
         idx = torch.arange(len(b), device=b.device)
         offset, size = offset[visible], size[visible]
-        reads = []   # (predicted boxes, True for the centre's cell) per cell of the neighbourhood
-        for d_row in range(-neighbourhood, neighbourhood + 1):
-            for d_col in range(-neighbourhood, neighbourhood + 1):
-                row, col = centre_row + d_row, centre_col + d_col
-                inside = (row >= 0) & (row < grid) & (col >= 0) & (col < grid)
-                row, col = row.clamp(0, grid - 1), col.clamp(0, grid - 1)
-                off, wh = offset[idx, :, row, col], size[idx, :, row, col]
-                pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
-                reads.append((pred[inside], b[inside], d_row == 0 and d_col == 0))
-        pred = torch.cat([p for p, _, _ in reads])
-        target = torch.cat([t for _, t, _ in reads])
+        # The centre's cell first, so its reads are the first len(b) rows below; then the neighbours inside the map.
+        steps = range(-neighbourhood, neighbourhood + 1)
+        cells = [(0, 0)] + [(d_row, d_col) for d_row in steps for d_col in steps if (d_row, d_col) != (0, 0)]
+        preds, targets = [], []
+        for d_row, d_col in cells:
+            row, col = centre_row + d_row, centre_col + d_col
+            inside = (row >= 0) & (row < grid) & (col >= 0) & (col < grid)
+            row, col = row.clamp(0, grid - 1), col.clamp(0, grid - 1)
+            off, wh = offset[idx, :, row, col], size[idx, :, row, col]
+            pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
+            preds.append(pred[inside])
+            targets.append(b[inside])
+        pred, target = torch.cat(preds), torch.cat(targets)
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
         l1 = (pred - target).abs().mean(dim=1)
         if neighbourhood and neighbour_weight != 1.0:
-            cell_weight = torch.cat([torch.full((len(p),), 1.0 if is_centre else neighbour_weight, device=b.device)
-                                     for p, _, is_centre in reads])
+            cell_weight = torch.full_like(l1, neighbour_weight)
+            cell_weight[:len(b)] = 1.0
             g_loss, l1 = (loss * cell_weight * (len(cell_weight) / cell_weight.sum()) for loss in (g_loss, l1))
         total = total + weights["giou"] * g_loss.mean() + weights["l1"] * l1.mean()
         # The reported IoU is the centre cell's, comparable with a head that regresses there only.
-        centre_pred = next(p for p, _, is_centre in reads if is_centre)
-        centre_iou = giou_loss(box_cxcywh_to_xyxy(centre_pred), box_cxcywh_to_xyxy(b))[1]
         stats.update(giou=float(g_loss.mean().detach()), l1=float(l1.mean().detach()),
-                     iou=float(centre_iou.mean().detach()))
+                     iou=float(iou[:len(b)].mean().detach()))
     stats["total"] = float(total.detach())
     return total, stats

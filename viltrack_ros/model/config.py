@@ -146,6 +146,11 @@ class ModelConfig:
         return self.size_prior == "template_box"
 
     @property
+    def box_neighbourhood(self) -> int:
+        """How many cells around the true centre's cell the box is trained at: as far as the offsets reach."""
+        return int(self.offset_reach)
+
+    @property
     def template_grid(self) -> int:
         return self.template_size // self.patch_size
 

@@ -87,10 +87,10 @@ def forward_sample_batch(model, batch: dict, stage: StageConfig, loss_weights: d
         outputs = model(batch["templates"], searches if K > 1 else searches[:, 0])
         if K > 1:
             outputs = {k: v.flatten(0, 1) for k, v in outputs.items()}
-        # The box is regressed wherever the head's offsets reach (``model`` may be wrapped in DDP: ``.module``).
+        # ``model`` may be wrapped in DDP (``.module``).
         loss, stats = tracking_loss(outputs, batch["boxes"][:, frames].flatten(0, 1),
                                     batch["visible"][:, frames].flatten(0, 1), loss_weights,
-                                    neighbourhood=int(getattr(model, "module", model).config.offset_reach))
+                                    neighbourhood=getattr(model, "module", model).config.box_neighbourhood)
         total = total + loss / S
         for key, value in stats.items():
             stats_sum[key] = stats_sum.get(key, 0.0) + value / S

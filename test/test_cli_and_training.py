@@ -122,33 +122,56 @@ def test_invisible_frames_only_train_the_score_map():
     assert "giou" not in stats and outputs["size"].grad is None
 
 
-def _maps_reading(boxes: torch.Tensor, grid: int, reach: float) -> dict[str, torch.Tensor]:
-    """Head maps whose every cell within ``reach`` cells of a box's centre cell reads exactly that box."""
+def _maps_reading(boxes: torch.Tensor, grid: int, cells: list[tuple[int, int]]) -> dict[str, torch.Tensor]:
+    """Head maps whose cells at the given (row, col) steps from a box's centre cell read exactly that box."""
     n = len(boxes)
     offset = torch.full((n, 2, grid, grid), 0.5)
     size = torch.full((n, 2, grid, grid), 0.1)
     for i, (cx, cy, w, h) in enumerate(boxes.tolist()):
-        col, row, r = int(cx * grid), int(cy * grid), int(reach)
-        for y in range(max(row - r, 0), min(row + r + 1, grid)):
-            for x in range(max(col - r, 0), min(col + r + 1, grid)):
+        col, row = int(cx * grid), int(cy * grid)
+        for d_row, d_col in cells:
+            y, x = row + d_row, col + d_col
+            if 0 <= y < grid and 0 <= x < grid:
                 offset[i, :, y, x] = torch.tensor([cx * grid - x, cy * grid - y])
                 size[i, :, y, x] = torch.tensor([w, h])
     return {"score_logits": torch.zeros(n, 1, grid, grid), "offset": offset, "size": size}
 
 
+_NINE_CELLS = [(d_row, d_col) for d_row in (-1, 0, 1) for d_col in (-1, 0, 1)]
+
+
 def test_box_loss_covers_the_neighbourhood_that_the_offsets_reach():
     boxes = torch.tensor([[0.33, 0.47, 0.2, 0.3], [0.05, 0.95, 0.1, 0.1]])   # the second at a corner of the map
     visible = torch.tensor([True, True])
-    centre_only, neighbours = _maps_reading(boxes, 8, 0.0), _maps_reading(boxes, 8, 1.0)
+    centre_only, neighbours = _maps_reading(boxes, 8, [(0, 0)]), _maps_reading(boxes, 8, _NINE_CELLS)
     _, stats = tracking_loss(centre_only, boxes, visible)
     assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["iou"] == pytest.approx(1.0)
     # The neighbours' boxes are wrong in the first maps: only a loss over the neighbourhood sees it.
-    _, stats = tracking_loss(centre_only, boxes, visible, neighbourhood=1)
+    _, stats = tracking_loss(centre_only, boxes, visible, offset_reach=1.0)
     assert stats["l1"] > 0.01 and stats["iou"] == pytest.approx(1.0)   # the reported IoU stays the centre cell's
-    _, weighted = tracking_loss(centre_only, boxes, visible, neighbourhood=1, neighbour_weight=0.25)
+    _, weighted = tracking_loss(centre_only, boxes, visible, offset_reach=1.0, neighbour_weight=0.25)
     assert 0.0 < weighted["l1"] < stats["l1"]   # the neighbours' errors count less
-    _, stats = tracking_loss(neighbours, boxes, visible, neighbourhood=1)
+    _, stats = tracking_loss(neighbours, boxes, visible, offset_reach=1.0)
     assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["giou"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_half_a_cell_of_reach_trains_the_cells_on_the_side_the_centre_is_nearer_to():
+    # Centres in the left-upper and right-lower quarters of their cells (grid 8: cells 2 and 5).
+    boxes = torch.tensor([[0.26, 0.27, 0.2, 0.3], [0.74, 0.73, 0.1, 0.1]])
+    visible = torch.tensor([True, True])
+    nearer = [[(0, 0), (0, -1), (-1, 0), (-1, -1)], [(0, 0), (0, 1), (1, 0), (1, 1)]]
+    maps = [_maps_reading(boxes[i:i + 1], 8, nearer[i]) for i in range(2)]
+    maps = {key: torch.cat([m[key] for m in maps]) for key in maps[0]}
+    # Every cell that can reach the centre reads the box: no loss, whatever the far side's cells read.
+    _, stats = tracking_loss(maps, boxes, visible, offset_reach=0.5)
+    assert stats["l1"] == pytest.approx(0.0, abs=1e-6) and stats["giou"] == pytest.approx(0.0, abs=1e-5)
+    # The far side's cells are trained once the reach covers them.
+    _, stats = tracking_loss(maps, boxes, visible, offset_reach=1.0)
+    assert stats["l1"] > 0.01
+    # And a nearer-side cell that reads a wrong box is seen.
+    maps["size"][0, :, 1, 1] = 0.5
+    _, stats = tracking_loss(maps, boxes, visible, offset_reach=0.5)
+    assert stats["l1"] > 0.001
 
 
 def test_head_offsets_reach_past_their_cell_only_when_configured():

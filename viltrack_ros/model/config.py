@@ -83,7 +83,8 @@ class ModelConfig:
     # How many cells past its own a cell's predicted centre may lie (0: only inside its cell, OSTrack's head). With
     # 1 every cell of the 3x3 neighbourhood of the true centre's cell is trained to give the target's box, so a peak
     # that lands one cell off (half of all frames on val and dev: the score map's peak is as coarse as its cells)
-    # still reads a trained box. YOLOv5 widens its offsets for the same reason.
+    # still reads a trained box. With 0.5 only the cells on the side the true centre is nearer to can reach it and
+    # are trained (YOLOv5's offsets and assignment). The loss trains every cell that can place the centre.
     offset_reach: float = 0.0
 
     def __post_init__(self):
@@ -144,11 +145,6 @@ class ModelConfig:
     def relative_size(self) -> bool:
         """The head's sizes start from the template box (``size_prior: template_box``), which callers pass."""
         return self.size_prior == "template_box"
-
-    @property
-    def box_neighbourhood(self) -> int:
-        """How many cells around the true centre's cell the box is trained at: as far as the offsets reach."""
-        return int(self.offset_reach)
 
     @property
     def template_grid(self) -> int:

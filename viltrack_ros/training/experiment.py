@@ -607,7 +607,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
             outputs = model(templates, searches[:, k], update_context=k + 1 < arm.temporal_steps,
                             given_stem_features=inputs.uses_features, template_boxes=template_boxes)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k],
-                                        neighbourhood=model.config.box_neighbourhood,
+                                        offset_reach=model.config.offset_reach,
                                         neighbour_weight=arm.neighbour_box_weight)
             if teacher is not None:
                 search_crops = cache.searches[search_rows[:, k], jitter[:, k]]

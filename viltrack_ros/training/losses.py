@@ -5,6 +5,8 @@ the search crop.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -61,13 +63,14 @@ def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, 
 
 
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
-                  weights: dict[str, float] | None = None, neighbourhood: int = 0,
+                  weights: dict[str, float] | None = None, offset_reach: float = 0.0,
                   neighbour_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
     """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
 
-    The box is read and regressed at the true centre's cell, and with ``neighbourhood`` n also at every cell up to n
-    cells from it (inside the map): for a head whose offsets reach that far (``ModelConfig.offset_reach``). Each
-    neighbour's box counts ``neighbour_weight`` times the centre cell's."""
+    The box is read and regressed at the true centre's cell and, for a head whose offsets reach ``offset_reach``
+    cells past their own (``ModelConfig.offset_reach``), also at every other cell of the map whose offsets can place
+    the true centre: with a reach of 1 the 3x3 cells around it; with 0.5 the 2x2 block on the side the centre is
+    nearer to (YOLOv5's assignment). Each neighbour's box counts ``neighbour_weight`` times the centre cell's."""
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}
     logits, offset, size = outputs["score_logits"], outputs["offset"].float(), outputs["size"].float()
     grid = logits.shape[-1]
@@ -83,12 +86,17 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
         idx = torch.arange(len(b), device=b.device)
         offset, size = offset[visible], size[visible]
         # The centre's cell first, so its reads are the first len(b) rows below; then the neighbours inside the map.
+        neighbourhood = math.ceil(offset_reach)
         steps = range(-neighbourhood, neighbourhood + 1)
         cells = [(0, 0)] + [(d_row, d_col) for d_row in steps for d_col in steps if (d_row, d_col) != (0, 0)]
         preds, targets = [], []
         for d_row, d_col in cells:
             row, col = centre_row + d_row, centre_col + d_col
             inside = (row >= 0) & (row < grid) & (col >= 0) & (col < grid)
+            # The offsets this cell would need; a cell whose offsets cannot hold them is not trained on the box.
+            need_x, need_y = b[:, 0] * grid - col, b[:, 1] * grid - row
+            inside &= ((need_x >= -offset_reach) & (need_x <= 1 + offset_reach)
+                       & (need_y >= -offset_reach) & (need_y <= 1 + offset_reach))
             row, col = row.clamp(0, grid - 1), col.clamp(0, grid - 1)
             off, wh = offset[idx, :, row, col], size[idx, :, row, col]
             pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
@@ -97,7 +105,7 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
         pred, target = torch.cat(preds), torch.cat(targets)
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
         l1 = (pred - target).abs().mean(dim=1)
-        if neighbourhood and neighbour_weight != 1.0:
+        if offset_reach and neighbour_weight != 1.0:
             cell_weight = torch.full_like(l1, neighbour_weight)
             cell_weight[:len(b)] = 1.0
             g_loss, l1 = (loss * cell_weight * (len(cell_weight) / cell_weight.sum()) for loss in (g_loss, l1))

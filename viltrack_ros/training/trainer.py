@@ -90,7 +90,7 @@ def forward_sample_batch(model, batch: dict, stage: StageConfig, loss_weights: d
         # ``model`` may be wrapped in DDP (``.module``).
         loss, stats = tracking_loss(outputs, batch["boxes"][:, frames].flatten(0, 1),
                                     batch["visible"][:, frames].flatten(0, 1), loss_weights,
-                                    neighbourhood=getattr(model, "module", model).config.box_neighbourhood)
+                                    offset_reach=getattr(model, "module", model).config.offset_reach)
         total = total + loss / S
         for key, value in stats.items():
             stats_sum[key] = stats_sum.get(key, 0.0) + value / S

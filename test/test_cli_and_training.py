@@ -174,6 +174,34 @@ def test_half_a_cell_of_reach_trains_the_cells_on_the_side_the_centre_is_nearer_
     assert stats["l1"] > 0.001
 
 
+def test_an_iou_aware_score_learns_each_trained_cell_s_box_quality():
+    boxes = torch.tensor([[0.45, 0.45, 0.3, 0.3]])   # grid 8: centre cell (3, 3)
+    visible = torch.tensor([True])
+    maps = _maps_reading(boxes, 8, _NINE_CELLS)
+    maps["size"][0, :, 3, 4] = 0.15                   # the right neighbour's box: half the size, IoU 0.25
+    logits = torch.full((1, 1, 8, 8), 4.6)            # every cell says p = 0.99
+    maps["score_logits"] = logits.requires_grad_()
+    # The centre's target: only its own cell is a positive; a good neighbour is pushed down like the others.
+    tracking_loss(maps, boxes, visible, offset_reach=1.0)[0].backward()
+    centre_grad = logits.grad.clone()
+    assert centre_grad[0, 0, 3, 3] < 0 and centre_grad[0, 0, 2, 3] > 0
+    # The box's IoU as the target: a neighbour with the exact box is pushed up, the one with the poor box down,
+    # and cells outside the neighbourhood stay negatives.
+    logits.grad = None
+    tracking_loss(maps, boxes, visible, offset_reach=1.0, score_target="box_iou")[0].backward()
+    grad = logits.grad
+    assert grad[0, 0, 3, 3] < 0 and grad[0, 0, 2, 3] < 0
+    assert grad[0, 0, 3, 4] > 0 and grad[0, 0, 7, 7] > 0
+    # At a score equal to each trained cell's IoU those cells have nothing left to learn.
+    iou = torch.ones(8, 8)
+    iou[3, 4] = 0.25
+    maps["score_logits"] = torch.logit(iou.clamp(max=1 - 1e-4))[None, None].clone().requires_grad_()
+    tracking_loss(maps, boxes, visible, offset_reach=1.0, score_target="box_iou")[0].backward()
+    assert maps["score_logits"].grad[0, 0, 2:5, 2:5].abs().max() < 1e-3
+    with pytest.raises(ValueError, match="score_target"):
+        tracking_loss(maps, boxes, visible, score_target="iou")
+
+
 def test_head_offsets_reach_past_their_cell_only_when_configured():
     features = torch.randn(3, 16, 32) * 50   # large inputs drive the sigmoids to their ends
     for reach, low, high in ((0.0, 0.0, 1.0), (1.0, -1.0, 2.0)):

@@ -68,6 +68,10 @@ class ArmConfig:
     # With a head whose offsets reach past their cell (model_overrides offset_reach): how much each neighbouring
     # cell's box counts in the box loss against the centre cell's (1: all alike).
     neighbour_box_weight: float = 1.0
+    # What the score map learns (training.losses.tracking_loss): "centre", to peak at the true centre's cell;
+    # "box_iou", at every cell whose box is regressed, that box's IoU with the truth (an IoU-aware score, GFL's
+    # quality focal loss), so that the tracker's peak is the best box.
+    score_target: str = "centre"
     # Trained stem blocks (model_overrides stem_trained_blocks) learn at this fraction of lr: pretrained weights
     # that a few thousand steps on 57 sequences should adjust, not relearn.
     stem_lr_factor: float = 0.1
@@ -119,6 +123,8 @@ class ArmConfig:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
             raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
+        if self.score_target not in ("centre", "box_iou"):
+            raise ValueError(f"arm {self.name}: score_target must be centre or box_iou, got {self.score_target!r}")
 
     def model_config(self) -> ModelConfig:
         base = get_preset(self.preset)
@@ -608,7 +614,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                             given_stem_features=inputs.uses_features, template_boxes=template_boxes)
             loss, stats = tracking_loss(outputs, boxes[:, k], visible_t[:, k],
                                         offset_reach=model.config.offset_reach,
-                                        neighbour_weight=arm.neighbour_box_weight)
+                                        neighbour_weight=arm.neighbour_box_weight,
+                                        score_target=arm.score_target)
             if teacher is not None:
                 search_crops = cache.searches[search_rows[:, k], jitter[:, k]]
                 target = teacher.score_maps(cache.templates[template_rows], search_crops,

@@ -62,34 +62,54 @@ def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, 
     return -(pos_loss.sum() + neg_loss.sum()) / num_pos
 
 
+def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: torch.Tensor, trained: torch.Tensor,
+                       num_targets: int, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
+    """An IoU-aware score (GFL's quality focal loss): at the ``trained`` cells (those whose box is regressed) the
+    score's target is ``quality``, the IoU of that cell's box with the truth; elsewhere the CenterNet negatives of
+    :func:`focal_loss` (down-weighted near the centre by ``heatmap``). Normalised by ``num_targets`` (at least 1)."""
+    prob = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
+    trained = trained.float()
+    soft = (quality * torch.log(prob) + (1 - quality) * torch.log(1 - prob)) * (quality - prob).abs() ** alpha
+    neg_loss = torch.log(1 - prob) * prob ** alpha * (1 - heatmap) ** beta
+    return -((soft * trained).sum() + (neg_loss * (1 - trained)).sum()) / max(num_targets, 1)
+
+
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
                   weights: dict[str, float] | None = None, offset_reach: float = 0.0,
-                  neighbour_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+                  neighbour_weight: float = 1.0, score_target: str = "centre") -> tuple[torch.Tensor, dict[str, float]]:
     """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
 
     The box is read and regressed at the true centre's cell and, for a head whose offsets reach ``offset_reach``
     cells past their own (``ModelConfig.offset_reach``), also at every other cell of the map whose offsets can place
     the true centre: with a reach of 1 the 3x3 cells around it; with 0.5 the 2x2 block on the side the centre is
-    nearer to (YOLOv5's assignment). Each neighbour's box counts ``neighbour_weight`` times the centre cell's."""
+    nearer to (YOLOv5's assignment). Each neighbour's box counts ``neighbour_weight`` times the centre cell's.
+
+    ``score_target``: "centre", the score map peaks at the true centre's cell (CenterNet's focal loss on a Gaussian);
+    "box_iou", at each cell whose box is regressed it learns that box's IoU with the truth
+    (:func:`quality_focal_loss`), so its peak marks the best box rather than the centre."""
+    if score_target not in ("centre", "box_iou"):
+        raise ValueError(f"score_target must be 'centre' or 'box_iou', not {score_target!r}")
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}
     logits, offset, size = outputs["score_logits"], outputs["offset"].float(), outputs["size"].float()
     grid = logits.shape[-1]
     boxes = boxes.float().clamp(0.0, 1.0)
     heat = gaussian_heatmap(boxes, grid, visible)
-    focal = focal_loss(logits, heat)
-    stats = {"focal": float(focal.detach())}
-    total = weights["focal"] * focal
+    box_terms: tuple[torch.Tensor, ...] = ()
+    stats = {"focal": 0.0}   # (set below; first, as the training logs' columns are ordered)
+    quality = torch.zeros_like(heat)   # score_target "box_iou": the trained cells' IoU, and where they are
+    trained = torch.zeros_like(heat, dtype=torch.bool)
     if visible.any():
         b = boxes[visible]
         centre_col = (b[:, 0] * grid).long().clamp(0, grid - 1)
         centre_row = (b[:, 1] * grid).long().clamp(0, grid - 1)
         idx = torch.arange(len(b), device=b.device)
+        sample = visible.nonzero()[:, 0]
         offset, size = offset[visible], size[visible]
         # The centre's cell first, so its reads are the first len(b) rows below; then the neighbours inside the map.
         neighbourhood = math.ceil(offset_reach)
         steps = range(-neighbourhood, neighbourhood + 1)
         cells = [(0, 0)] + [(d_row, d_col) for d_row in steps for d_col in steps if (d_row, d_col) != (0, 0)]
-        preds, targets = [], []
+        preds, targets, places = [], [], []
         for d_row, d_col in cells:
             row, col = centre_row + d_row, centre_col + d_col
             inside = (row >= 0) & (row < grid) & (col >= 0) & (col < grid)
@@ -102,16 +122,28 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
             pred = torch.stack([(col + off[:, 0]) / grid, (row + off[:, 1]) / grid, wh[:, 0], wh[:, 1]], dim=1)
             preds.append(pred[inside])
             targets.append(b[inside])
+            places.append(torch.stack([sample, row, col], dim=1)[inside])
         pred, target = torch.cat(preds), torch.cat(targets)
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
+        place = torch.cat(places)
+        quality[place[:, 0], 0, place[:, 1], place[:, 2]] = iou.detach().clamp(0.0, 1.0)
+        trained[place[:, 0], 0, place[:, 1], place[:, 2]] = True
         l1 = (pred - target).abs().mean(dim=1)
         if offset_reach and neighbour_weight != 1.0:
             cell_weight = torch.full_like(l1, neighbour_weight)
             cell_weight[:len(b)] = 1.0
             g_loss, l1 = (loss * cell_weight * (len(cell_weight) / cell_weight.sum()) for loss in (g_loss, l1))
-        total = total + weights["giou"] * g_loss.mean() + weights["l1"] * l1.mean()
+        box_terms = (weights["giou"] * g_loss.mean(), weights["l1"] * l1.mean())
         # The reported IoU is the centre cell's, comparable with a head that regresses there only.
         stats.update(giou=float(g_loss.mean().detach()), l1=float(l1.mean().detach()),
                      iou=float(iou[:len(b)].mean().detach()))
+    if score_target == "box_iou":
+        focal = quality_focal_loss(logits, heat, quality, trained, int(visible.sum()))
+    else:
+        focal = focal_loss(logits, heat)
+    total = weights["focal"] * focal
+    for term in box_terms:
+        total = total + term
+    stats["focal"] = float(focal.detach())
     stats["total"] = float(total.detach())
     return total, stats

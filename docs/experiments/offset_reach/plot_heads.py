@@ -1,0 +1,58 @@
+"""Val and dev AUC (5 start frames, default settings) of every head variant and its control, one point per seed, so
+a difference can be read against the spread between seeds of one recipe.
+
+    python docs/experiments/offset_reach/plot_heads.py    # writes docs/experiments/offset_reach/heads.png
+"""
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SHIPPED = (0.639, 0.626)   # the shipped weights, same tool and settings (README.md here)
+# (label, marker, [(seed, 5-start table)]): first stages only, but for the rows that say otherwise.
+RECIPES = [
+    ("control (shipped recipe's first stage)", "o",
+     [(1, "seeds/b2_control_seed1_5_starts.json"), (3, "seeds/b2_control_seed3_5_starts.json")]),
+    ("reach 1, neighbours 0.25", "s",
+     [(1, "offset_reach_centre_first_stage_5_starts.json"), (3, "seeds/b2_offset_reach_centre_seed3_5_starts.json")]),
+    ("reach 1, alike", "^", [(1, "offset_reach_first_stage_5_starts.json")]),
+    ("reach 0.5 (nearer side)", "D", [(1, "nearer/b2_offset_reach_nearer_5_starts.json")]),
+    ("reach 1, neighbours 0.25, IoU-aware score", "P", [(1, "nearer/b2_offset_reach_centre_iou_score_5_starts.json")]),
+    ("reach 1, neighbours 0.25, + clip stage lr 1e-4", "X",
+     [(1, "nearer/b2_offset_reach_centre_gentle_clips_5_starts.json")]),
+]
+
+
+def main() -> None:
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    for label, marker, runs in RECIPES:
+        points = []
+        for seed, table in runs:
+            path = HERE / table
+            if not path.exists():
+                continue
+            scores = json.loads(path.read_text())["settings"]["defaults"]
+            points.append((scores["val"]["auc"], scores["dev"]["auc"], seed))
+        if not points:
+            continue
+        line = ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, linestyle=":", label=label)[0]
+        for val, dev, seed in points:
+            ax.annotate(f"seed {seed}", (val, dev), textcoords="offset points", xytext=(5, 4), fontsize=7,
+                        color=line.get_color())
+    ax.plot(*SHIPPED, marker="*", markersize=14, color="black", linestyle="none", label="shipped weights (both stages)")
+    ax.set_xlabel("val AUC (8 sequences x 5 starts)")
+    ax.set_ylabel("dev AUC (5 sequences x 5 starts)")
+    ax.set_title("Box heads: one point per training seed (dotted: the same recipe)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(HERE / "heads.png", dpi=120)
+    print(f"wrote {HERE / 'heads.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,7 @@ RECIPES = [
      [(1, "offset_reach_centre_first_stage_5_starts.json"), (3, "seeds/b2_offset_reach_centre_seed3_5_starts.json")]),
     ("reach 1, alike", "^", [(1, "offset_reach_first_stage_5_starts.json")]),
     ("reach 0.5 (nearer side)", "D", [(1, "nearer/b2_offset_reach_nearer_5_starts.json")]),
-    ("reach 1, neighbours 0.25, IoU-aware score", "P", [(1, "nearer/b2_offset_reach_centre_iou_score_5_starts.json")]),
+    ("reach 1, neighbours 0.25, IoU-aware score", "P", [(1, "iou_score/b2_offset_reach_centre_iou_score_5_starts.json")]),
     ("reach 1, neighbours 0.25, + clip stage lr 1e-4", "X",
      [(1, "nearer/b2_offset_reach_centre_gentle_clips_5_starts.json")]),
 ]

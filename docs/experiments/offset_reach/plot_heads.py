@@ -18,26 +18,45 @@ RECIPES = [
     ("control (shipped recipe's first stage)", "o",
      [(1, "seeds/b2_control_seed1_5_starts.json"), (3, "seeds/b2_control_seed3_5_starts.json")]),
     ("reach 1, neighbours 0.25", "s",
-     [(1, "offset_reach_centre_first_stage_5_starts.json"), (3, "seeds/b2_offset_reach_centre_seed3_5_starts.json")]),
+     [(1, "offset_reach_centre_first_stage_5_starts.json"),
+      (3, "seeds/b2_offset_reach_centre_seed3_5_starts.json")]),
     ("reach 1, alike", "^", [(1, "offset_reach_first_stage_5_starts.json")]),
     ("reach 0.5 (nearer side)", "D",
      [(1, "nearer/b2_offset_reach_nearer_5_starts.json"), (3, "nearer/b2_offset_reach_nearer_seed3_5_starts.json")]),
-    ("reach 1, neighbours 0.25, IoU-aware score", "P", [(1, "iou_score/b2_offset_reach_centre_iou_score_5_starts.json")]),
+    ("reach 1, neighbours 0.25, IoU-aware score", "P",
+     [(1, "iou_score/b2_offset_reach_centre_iou_score_5_starts.json")]),
     ("reach 1, neighbours 0.25, + clip stage lr 1e-4", "X",
      [(1, "nearer/b2_offset_reach_centre_gentle_clips_5_starts.json")]),
+    # The whole recipes (first stage, then the 2-frame clip stage): seed 1 then 2, as shipped; seed 3 then 4.
+    ("control + clip stage", "o",
+     [(1, "../hard_donors/own_video_continued_5_starts.md"),
+      (3, "seeds/b2_control_seed3_continued_5_starts.json")]),
+    ("reach 1, neighbours 0.25, + clip stage", "s",
+     [(1, "offset_reach_centre_continued_5_starts.json"),
+      (3, "seeds/b2_offset_reach_centre_seed3_continued_5_starts.json")]),
+    ("reach 0.5 + clip stage", "D", [(1, "nearer/b2_offset_reach_nearer_continued_5_starts.json")]),
 ]
 
 
+def _val_dev(table: Path) -> tuple[float, float]:
+    """Val and dev AUC of the default settings from a tuning table (.json, or the .md that older runs kept)."""
+    if table.suffix == ".json":
+        scores = json.loads(table.read_text())["settings"]["defaults"]
+        return scores["val"]["auc"], scores["dev"]["auc"]
+    row = next(line for line in table.read_text().splitlines() if line.startswith("| defaults |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    return float(cells[1]), float(cells[2])
+
+
 def main() -> None:
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     for label, marker, runs in RECIPES:
         points = []
         for seed, table in runs:
             path = HERE / table
             if not path.exists():
                 continue
-            scores = json.loads(path.read_text())["settings"]["defaults"]
-            points.append((scores["val"]["auc"], scores["dev"]["auc"], seed))
+            points.append((*_val_dev(path), seed))
         if not points:
             continue
         line = ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, linestyle=":", label=label)[0]
@@ -49,7 +68,7 @@ def main() -> None:
     ax.set_ylabel("dev AUC (5 sequences x 5 starts)")
     ax.set_title("Box heads: one point per training seed (dotted: the same recipe)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     fig.savefig(HERE / "heads.png", dpi=120)
     print(f"wrote {HERE / 'heads.png'}")

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHIPPED = (0.639, 0.626)   # the shipped weights, same tool and settings (README.md here)
-# (label, marker, [(seed, 5-start table)]): first stages only, but for the rows that say otherwise.
+# (label, marker, [(seed, 5-start table)]): first stages (one seed) or whole recipes (seeds "first+clip").
 RECIPES = [
     ("control (shipped recipe's first stage)", "o",
      [(1, "seeds/b2_control_seed1_5_starts.json"), (3, "seeds/b2_control_seed3_5_starts.json")]),
@@ -26,15 +26,17 @@ RECIPES = [
     ("reach 1, neighbours 0.25, IoU-aware score", "P",
      [(1, "iou_score/b2_offset_reach_centre_iou_score_5_starts.json")]),
     ("reach 1, neighbours 0.25, + clip stage lr 1e-4", "X",
-     [(1, "nearer/b2_offset_reach_centre_gentle_clips_5_starts.json")]),
+     [("1+2", "nearer/b2_offset_reach_centre_gentle_clips_5_starts.json")]),
     # The whole recipes (first stage, then the 2-frame clip stage): seed 1 then 2, as shipped; seed 3 then 4.
     ("control + clip stage", "o",
-     [(1, "../hard_donors/own_video_continued_5_starts.md"),
-      (3, "seeds/b2_control_seed3_continued_5_starts.json")]),
+     [("1+2", "../hard_donors/own_video_continued_5_starts.md"),
+      ("3+4", "seeds/b2_control_seed3_continued_5_starts.json")]),
     ("reach 1, neighbours 0.25, + clip stage", "s",
-     [(1, "offset_reach_centre_continued_5_starts.json"),
-      (3, "seeds/b2_offset_reach_centre_seed3_continued_5_starts.json")]),
-    ("reach 0.5 + clip stage", "D", [(1, "nearer/b2_offset_reach_nearer_continued_5_starts.json")]),
+     [("1+2", "offset_reach_centre_continued_5_starts.json"),
+      ("3+4", "seeds/b2_offset_reach_centre_seed3_continued_5_starts.json")]),
+    ("reach 0.5 + clip stage", "D",
+     [("1+2", "nearer/b2_offset_reach_nearer_continued_5_starts.json"),
+      ("3+4", "nearer/b2_offset_reach_nearer_seed3_continued_5_starts.json")]),
 ]
 
 
@@ -61,9 +63,11 @@ def main() -> None:
             continue
         line = ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, linestyle=":", label=label)[0]
         for val, dev, seed in points:
-            ax.annotate(f"seed {seed}", (val, dev), textcoords="offset points", xytext=(5, 4), fontsize=7,
+            tag = f"seed {seed}" if isinstance(seed, int) else f"seeds {seed}"
+            ax.annotate(tag, (val, dev), textcoords="offset points", xytext=(5, 4), fontsize=7,
                         color=line.get_color())
     ax.plot(*SHIPPED, marker="*", markersize=14, color="black", linestyle="none", label="shipped weights (both stages)")
+    ax.margins(x=0.08)   # room for the labels of the outermost points
     ax.set_xlabel("val AUC (8 sequences x 5 starts)")
     ax.set_ylabel("dev AUC (5 sequences x 5 starts)")
     ax.set_title("Box heads: one point per training seed (dotted: the same recipe)")

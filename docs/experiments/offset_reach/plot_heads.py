@@ -16,13 +16,15 @@ SHIPPED = (0.639, 0.626)   # the shipped weights, same tool and settings (README
 # (label, marker, [(seed, 5-start table)]): first stages (one seed) or whole recipes (seeds "first+clip").
 RECIPES = [
     ("control (shipped recipe's first stage)", "o",
-     [(1, "seeds/b2_control_seed1_5_starts.json"), (3, "seeds/b2_control_seed3_5_starts.json")]),
+     [(1, "seeds/b2_control_seed1_5_starts.json"), (3, "seeds/b2_control_seed3_5_starts.json"),
+      (5, "seeds/b2_control_seed5_5_starts.json")]),
     ("reach 1, neighbours 0.25", "s",
      [(1, "offset_reach_centre_first_stage_5_starts.json"),
       (3, "seeds/b2_offset_reach_centre_seed3_5_starts.json")]),
     ("reach 1, alike", "^", [(1, "offset_reach_first_stage_5_starts.json")]),
     ("reach 0.5 (nearer side)", "D",
-     [(1, "nearer/b2_offset_reach_nearer_5_starts.json"), (3, "nearer/b2_offset_reach_nearer_seed3_5_starts.json")]),
+     [(1, "nearer/b2_offset_reach_nearer_5_starts.json"), (3, "nearer/b2_offset_reach_nearer_seed3_5_starts.json"),
+      (5, "nearer/b2_offset_reach_nearer_seed5_5_starts.json")]),
     ("reach 1, neighbours 0.25, IoU-aware score", "P",
      [(1, "iou_score/b2_offset_reach_centre_iou_score_5_starts.json")]),
     ("reach 1, neighbours 0.25, + clip stage lr 1e-4", "X",

@@ -32,7 +32,7 @@ from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from ..settings import dataclass_from_dict
-from .losses import tracking_loss
+from .losses import SCORE_TARGETS, tracking_loss
 from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
                          to_normalised_tensor)
 from .trainer import lr_factor, seed_everything
@@ -123,8 +123,8 @@ class ArmConfig:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
             raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
-        if self.score_target not in ("centre", "box_iou"):
-            raise ValueError(f"arm {self.name}: score_target must be centre or box_iou, got {self.score_target!r}")
+        if self.score_target not in SCORE_TARGETS:
+            raise ValueError(f"arm {self.name}: score_target must be one of {SCORE_TARGETS}, got {self.score_target!r}")
 
     def model_config(self) -> ModelConfig:
         base = get_preset(self.preset)

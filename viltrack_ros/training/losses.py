@@ -62,6 +62,10 @@ def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, 
     return -(pos_loss.sum() + neg_loss.sum()) / num_pos
 
 
+# What the score map can learn (tracking_loss's score_target); the experiment tool checks its configs against it.
+SCORE_TARGETS = ("centre", "box_iou")
+
+
 def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: torch.Tensor, trained: torch.Tensor,
                        num_targets: int, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     """An IoU-aware score (GFL's quality focal loss): at the ``trained`` cells (those whose box is regressed) the
@@ -87,8 +91,8 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
     ``score_target``: "centre", the score map peaks at the true centre's cell (CenterNet's focal loss on a Gaussian);
     "box_iou", at each cell whose box is regressed it learns that box's IoU with the truth
     (:func:`quality_focal_loss`), so its peak marks the best box rather than the centre."""
-    if score_target not in ("centre", "box_iou"):
-        raise ValueError(f"score_target must be 'centre' or 'box_iou', not {score_target!r}")
+    if score_target not in SCORE_TARGETS:
+        raise ValueError(f"score_target must be one of {SCORE_TARGETS}, not {score_target!r}")
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}
     logits, offset, size = outputs["score_logits"], outputs["offset"].float(), outputs["size"].float()
     grid = logits.shape[-1]
@@ -96,8 +100,7 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
     heat = gaussian_heatmap(boxes, grid, visible)
     box_terms: tuple[torch.Tensor, ...] = ()
     stats = {"focal": 0.0}   # (set below; first, as the training logs' columns are ordered)
-    quality = torch.zeros_like(heat)   # score_target "box_iou": the trained cells' IoU, and where they are
-    trained = torch.zeros_like(heat, dtype=torch.bool)
+    regressed = None   # (sample, row, col) of every cell whose box is regressed, and that box's IoU
     if visible.any():
         b = boxes[visible]
         centre_col = (b[:, 0] * grid).long().clamp(0, grid - 1)
@@ -125,9 +128,7 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
             places.append(torch.stack([sample, row, col], dim=1)[inside])
         pred, target = torch.cat(preds), torch.cat(targets)
         g_loss, iou = giou_loss(box_cxcywh_to_xyxy(pred), box_cxcywh_to_xyxy(target))
-        place = torch.cat(places)
-        quality[place[:, 0], 0, place[:, 1], place[:, 2]] = iou.detach().clamp(0.0, 1.0)
-        trained[place[:, 0], 0, place[:, 1], place[:, 2]] = True
+        regressed = (torch.cat(places), iou.detach().clamp(0.0, 1.0))
         l1 = (pred - target).abs().mean(dim=1)
         if offset_reach and neighbour_weight != 1.0:
             cell_weight = torch.full_like(l1, neighbour_weight)
@@ -138,6 +139,12 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
         stats.update(giou=float(g_loss.mean().detach()), l1=float(l1.mean().detach()),
                      iou=float(iou[:len(b)].mean().detach()))
     if score_target == "box_iou":
+        quality = torch.zeros_like(heat)
+        trained = torch.zeros_like(heat, dtype=torch.bool)
+        if regressed is not None:
+            place, place_iou = regressed
+            quality[place[:, 0], 0, place[:, 1], place[:, 2]] = place_iou
+            trained[place[:, 0], 0, place[:, 1], place[:, 2]] = True
         focal = quality_focal_loss(logits, heat, quality, trained, int(visible.sum()))
     else:
         focal = focal_loss(logits, heat)

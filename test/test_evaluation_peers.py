@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from viltrack_ros.evaluation.metrics import box_iou
-from viltrack_ros.evaluation.trackers import (DEFAULT_NANOTRACK_DIR, NanoTrackTracker, find_nanotrack,
-                                              peer_trackers)
+from viltrack_ros.evaluation.trackers import NanoTrackTracker, find_nanotrack, peer_trackers
+from viltrack_ros.model.nanotrack_stem import DEFAULT_NANOTRACK_DIR
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,9 @@ def test_nanotrack_is_found_from_the_checkout_root_when_the_module_lives_elsewhe
     # As imported from a colcon install tree: the module-relative default does not exist, the command runs from the
     # checkout's root, beside which ../shared holds the model.
     import viltrack_ros.evaluation.trackers as trackers
+    import viltrack_ros.model.nanotrack_stem as nanotrack_files
     monkeypatch.delenv("VILTRACK_NANOTRACK_DIR", raising=False)
-    monkeypatch.setattr(trackers, "DEFAULT_NANOTRACK_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(nanotrack_files, "DEFAULT_NANOTRACK_DIR", tmp_path / "nowhere")
     monkeypatch.chdir(Path(__file__).resolve().parents[1])     # this checkout's root
     folder, reason = trackers.find_nanotrack()
     assert folder is not None and folder.resolve() == nanotrack_dir.resolve(), reason

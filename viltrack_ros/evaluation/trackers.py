@@ -7,6 +7,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 from viltrack_ros.log import get_logger
+from viltrack_ros.model.nanotrack_stem import NANOTRACK_FILES, nanotrack_folders
 
 LOGGER = get_logger(__name__)
 
@@ -74,20 +75,10 @@ class OpenCVTracker:
         return self._last_box if self.hold_last_box else None
 
 
-NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
-# Beside the checkout on every developer machine and in CI (../shared); a flag or the environment may point elsewhere.
-DEFAULT_NANOTRACK_DIR = Path(__file__).resolve().parents[3] / "shared" / "models" / "nanotrack_v2"
-
-
 def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
     """``(folder, "")`` when NanoTrack v2's two ONNX files are in ``folder`` (default: ``../shared/models/
     nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip."""
-    import os
-    given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
-    # Imported from a colcon install tree the module-relative default points inside install/; a command run from
-    # the checkout's root still finds ../shared.
-    candidates = [Path(given)] if given else [DEFAULT_NANOTRACK_DIR,
-                                              Path.cwd().parent / "shared" / "models" / "nanotrack_v2"]
+    candidates = nanotrack_folders(folder)
     found = next((c for c in candidates if all((c / name).is_file() for name in NANOTRACK_FILES)), None)
     if found is None:
         missing = [name for name in NANOTRACK_FILES if not (candidates[0] / name).is_file()]

@@ -10,7 +10,9 @@ SCAN_ORDERS = ("alternate_full", "template_first")
 # "patch": the seeds' single patch convolution (kernel = stride = patch_size), trained from scratch.
 # "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
-STEMS = ("patch", "efficientnet_lite0")
+# "nanotrack_v2": NanoTrack v2's backbone (trained for tracking; 48 channels at stride 16, frozen; read from its ONNX
+# file, model/nanotrack_stem.py) in the same place.
+STEMS = ("patch", "efficientnet_lite0", "nanotrack_v2")
 # "vil": the product's Vision-LSTM blocks (SEEDS.md sections 1-3). "mixformer": MixFormer's mixed-attention blocks
 # (SEEDS.md section 4) on the same stem, embeddings and head, for comparison (docs/MODEL.md).
 BACKBONES = ("vil", "mixformer")
@@ -105,6 +107,10 @@ class ModelConfig:
             problems.append(f"stem must be one of {STEMS}, got {self.stem!r}")
         elif self.stem == "efficientnet_lite0" and self.patch_size not in (8, 16):
             problems.append(f"the efficientnet_lite0 stem has stride 8 or 16, got patch_size={self.patch_size}")
+        elif self.stem == "nanotrack_v2" and (self.patch_size != 16 or not self.freeze_stem
+                                              or self.stem_trained_blocks):
+            problems.append("the nanotrack_v2 stem has stride 16 (patch_size 16) and is frozen whole (freeze_stem: "
+                            "true, stem_trained_blocks: 0)")
         if self.stem_trained_blocks and (self.stem == "patch" or not self.freeze_stem):
             problems.append("stem_trained_blocks needs a pretrained, frozen stem (stem: efficientnet_lite0, "
                             "freeze_stem: true); an unfrozen stem trains every block anyway")

@@ -11,6 +11,7 @@ from .film import TemporalFiLM
 from .layers import DropPath, SwiGLU, layer_norm
 from .mixed_attention import MixFormerBlock
 from .mlstm_layer import MLSTMLayer, MLSTMLayerState
+from .nanotrack_stem import NanoTrackStem
 from .tmoe import TMoE
 
 
@@ -129,6 +130,8 @@ class PretrainedStem(nn.Module):
 
 
 def build_stem(config: ModelConfig, pretrained: bool = True) -> nn.Module:
+    if config.stem == "nanotrack_v2":
+        return NanoTrackStem(config.dim)
     if config.stem == "efficientnet_lite0":
         return PretrainedStem(config.patch_size, config.dim, frozen=config.freeze_stem, pretrained=pretrained,
                               trained_blocks=config.stem_trained_blocks)

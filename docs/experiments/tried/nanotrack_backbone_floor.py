@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 torch.set_num_threads(1)
 from viltrack_ros.tracking.stem_baseline import SiameseStemTracker
-from onnx_graph import OnnxGraphModule   # beside this script
-from viltrack_ros.evaluation.trackers import DEFAULT_NANOTRACK_DIR, NANOTRACK_FILES, SiameseStemBaseline
+from viltrack_ros.model.onnx_graph import OnnxGraphModule
+from viltrack_ros.evaluation.trackers import SiameseStemBaseline
+from viltrack_ros.model.nanotrack_stem import nanotrack_backbone_file
 from viltrack_ros.training.experiment import validation_sequences, development_sequences, score_trackers
 from viltrack_ros.data.precropped import default_train_root
 from viltrack_ros.data.sequences import restarted_sequences
@@ -15,7 +16,7 @@ BGR = sys.argv[1] == 'bgr'
 class NanoStem(SiameseStemTracker):
     def __init__(self):
         super().__init__()
-        self.nano = OnnxGraphModule(DEFAULT_NANOTRACK_DIR / NANOTRACK_FILES[0]).eval()
+        self.nano = OnnxGraphModule(nanotrack_backbone_file()).eval()
 
     @torch.inference_mode()
     def _features(self, crops):

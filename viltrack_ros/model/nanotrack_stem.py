@@ -1,0 +1,94 @@
+"""NanoTrack v2's backbone (Apache-2.0; a MobileNetV3 trained end to end for tracking on large video sets, 48
+channels at stride 16) as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
+
+Why it is worth a stem: its features were trained to match a target across frames, which is what the correlation
+prior and the online classifier compare; ImageNet features were trained to name a class. The training-free Siamese
+floor on it scored 0.402 / 0.446 on val / dev against EfficientNet-Lite0's 0.435 / 0.405
+(docs/experiments/tried/nanotrack_backbone_floor.md): stronger on dev's full frames of other sources, which is what
+the held-out sequences are.
+
+The backbone is read from NanoTrack's own ONNX file (``nanotrack_backbone_sim.onnx``), found in
+``$VILTRACK_NANOTRACK_DIR`` or ``../shared/models/nanotrack_v2`` beside the checkout. Knows tensors only.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .layers import layer_norm
+from .onnx_graph import OnnxGraphModule
+
+NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
+# Beside the checkout on every developer machine and in CI (../shared); a flag or the environment may point elsewhere.
+DEFAULT_NANOTRACK_DIR = Path(__file__).resolve().parents[3] / "shared" / "models" / "nanotrack_v2"
+NANOTRACK_STRIDE = 16
+NANOTRACK_CHANNELS = 48
+# The tracker feeds RGB normalised with the ImageNet mean/std; NanoTrack (pysot's convention) reads BGR pixels 0-255.
+_IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
+_IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
+
+
+def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
+    """Where NanoTrack v2's files are looked for, in order: ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the
+    default folder and ``../shared/models/nanotrack_v2`` from the working directory."""
+    given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
+    # Imported from a colcon install tree the module-relative default points inside install/; a command run from
+    # the checkout's root still finds ../shared.
+    return [Path(given)] if given else [DEFAULT_NANOTRACK_DIR, Path.cwd().parent / "shared" / "models" / "nanotrack_v2"]
+
+
+def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
+    """The backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it; a clear error when none
+    does (the stem's structure is that graph, so a checkpoint alone cannot rebuild it)."""
+    candidates = nanotrack_folders(folder)
+    for candidate in candidates:
+        if (candidate / NANOTRACK_FILES[0]).is_file():
+            return candidate / NANOTRACK_FILES[0]
+    raise FileNotFoundError(f"the nanotrack_v2 stem needs {NANOTRACK_FILES[0]} in "
+                            f"{' or '.join(str(c) for c in candidates)} (set VILTRACK_NANOTRACK_DIR)")
+
+
+class NanoTrackStem(nn.Module):
+    """NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN; the same interface as
+    ``vil.PretrainedStem`` with nothing of the body trained: ``forward(images) -> (tokens (B, N, dim), stem
+    features (B, 48, g, g))``; :meth:`frozen_features` is what training caches."""
+
+    has_stem_features = True
+    trains_blocks = False
+
+    def __init__(self, dim: int, folder: str | Path | None = None):
+        super().__init__()
+        self.body = OnnxGraphModule(nanotrack_backbone_file(folder)).eval()
+        self.channels = NANOTRACK_CHANNELS
+        # ImageNet-normalised RGB -> BGR 0-255: x * std + mean per channel, then the channel order reversed.
+        self.register_buffer("input_scale", torch.tensor(_IMAGENET_STD_255[::-1]).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer("input_shift", torch.tensor(_IMAGENET_MEAN_255[::-1]).view(1, 3, 1, 1),
+                             persistent=False)
+        self.proj = nn.Conv2d(NANOTRACK_CHANNELS, dim, 1)
+        self.norm = layer_norm(dim)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.body.eval()
+        return self
+
+    def frozen_features(self, images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.body(images.flip(1) * self.input_scale + self.input_shift)
+
+    def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
+        return frozen_features
+
+    def stem_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.frozen_features(images)
+
+    def embed_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.proj(features).flatten(2).transpose(1, 2))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.stem_features(images)
+        return self.embed_features(features), features

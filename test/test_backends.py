@@ -33,6 +33,17 @@ def trained_stem_model(shipped_model):
 
 
 @pytest.fixture(scope="module")
+def depthwise_model(shipped_model):
+    """The shipped backbone under a head that also reads a learned depthwise correlation (ModelConfig.
+    depthwise_correlation; its layers and the head at a random initialisation)."""
+    from viltrack_ros.model.network import ViLTrackNet
+    torch.manual_seed(0)
+    model = ViLTrackNet(shipped_model.config.replace(depthwise_correlation=16), pretrained_stem=False)
+    model.backbone.load_state_dict(shipped_model.backbone.state_dict())
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
 def real_frames(sequence_frames):
     return sequence_frames(SEQUENCE, 12)
 
@@ -62,7 +73,7 @@ def test_tracking_step_equals_the_network_with_its_film_module_state(shipped_mod
     assert not torch.allclose(explicit[0][0], explicit[1][0])   # the context changed the second step
 
 
-@pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model"])
+@pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model", "depthwise_model"])
 def test_onnxruntime_outputs_equal_torch_on_real_frames(model_name, real_frames, request):
     shipped_model = request.getfixturevalue(model_name)
     frames, boxes = real_frames

@@ -121,6 +121,27 @@ def test_invalid_configs_are_refused():
         ModelConfig(template_size=100)
     with pytest.raises(ValueError, match="scan_order"):
         ModelConfig(scan_order="zigzag")
+    with pytest.raises(ValueError, match="depthwise_correlation=8 must be"):
+        ModelConfig(depthwise_correlation=8)                     # no correlation prior to sit beside
+    with pytest.raises(ValueError, match="depthwise_correlation=8 must be"):
+        get_preset("vil_hybrid").replace(depthwise_correlation=8, correlation_kernel="target_box")
+
+
+def test_the_depthwise_correlation_responds_where_the_template_s_cells_match():
+    """The template's central cells planted in an otherwise different search map: each channel's response peaks
+    where they are (with the adjustments fixed to the identity and no mixing), which is what the head reads."""
+    from viltrack_ros.model.network import DepthwiseCorrelation
+    torch.manual_seed(0)
+    layer = DepthwiseCorrelation(stem_channels=4, channels=4, cells=3).eval()
+    with torch.no_grad():
+        for adjust in (layer.template_adjust, layer.search_adjust, layer.mix):
+            adjust[0].weight.copy_(torch.eye(4).view(4, 4, 1, 1))
+        template = torch.rand(1, 4, 5, 5) + 1.0
+        search = torch.rand(1, 4, 10, 10) * 0.1
+        search[:, :, 5:8, 2:5] = template[:, :, 1:4, 1:4]           # centred at row 6, column 3
+        response = layer(layer.kernel(template), search)
+    assert response.shape == (1, 4, 10, 10)
+    assert all(int(response[0, c].flatten().argmax()) == 6 * 10 + 3 for c in range(4))
 
 
 def test_training_mode_forward_backward_with_drop_path():

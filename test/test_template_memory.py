@@ -67,9 +67,11 @@ def test_which_blocks_a_model_caches():
                                             ("vil_mix_hybrid", {"film_tokens": "search"}),
                                             ("vil_mix_hybrid", {"film_tokens": "all"}),
                                             ("vil_hybrid", {"film_tokens": "search", "num_templates": 2}),
-                                            ("vil_hybrid", {"film_tokens": "all", "num_templates": 2})],
+                                            ("vil_hybrid", {"film_tokens": "all", "num_templates": 2}),
+                                            ("vil_hybrid", {"film_tokens": "search", "depthwise_correlation": 16})],
                          ids=["vil_search_film", "vil_all_film", "mixed_attention_search_film",
-                              "mixed_attention_all_film", "two_templates_search_film", "two_templates_all_film"])
+                              "mixed_attention_all_film", "two_templates_search_film", "two_templates_all_film",
+                              "depthwise_correlation"])
 def test_memory_step_equals_the_whole_sequence_over_frames(preset, changes):
     """Three frames with the FiLM context carried: the cached step gives the whole-sequence step's outputs."""
     model = _model(preset, **changes)

@@ -88,6 +88,12 @@ class ModelConfig:
     # still reads a trained box. With 0.5 only the cells on the side the true centre is nearer to can reach it and
     # are trained (YOLOv5's offsets and assignment). The loss trains every cell that can place the centre.
     offset_reach: float = 0.0
+    # Pretrained stem with the correlation prior only: n > 0 adds a learned depthwise cross-correlation (SiamRPN++'s
+    # DepthwiseXCorr, the matching NanoTrack's head reads): the template's central correlation_cells x
+    # correlation_cells stem cells and every search cell each pass a trained 1x1 adjustment to n channels, are
+    # correlated channel by channel, and the n response maps reach the head beside the cosine prior. The cosine
+    # prior gives the head correlation_cells^2 numbers per cell; this gives it what matched, channel by channel.
+    depthwise_correlation: int = 0
 
     def __post_init__(self):
         problems = []
@@ -120,6 +126,10 @@ class ModelConfig:
                             f"[0, {STRIDE_CUTS[self.patch_size][0]}] at stride {self.patch_size}")
         if self.correlation_cells and self.stem == "patch":
             problems.append("correlation_cells needs a pretrained stem (stem: efficientnet_lite0)")
+        if self.depthwise_correlation < 0 or (self.depthwise_correlation and (
+                not self.correlation_cells or self.correlation_kernel != "center")):
+            problems.append(f"depthwise_correlation={self.depthwise_correlation} must be >= 0, and needs the "
+                            "correlation prior (correlation_cells > 0, correlation_kernel center)")
         if not 0 <= self.correlation_cells <= self.template_size // self.patch_size:
             problems.append(f"correlation_cells={self.correlation_cells} must be in [0, template grid]")
         if self.correlation_kernel not in CORRELATION_KERNELS:

@@ -28,7 +28,10 @@ class ViLTrackNet(nn.Module):
         super().__init__()
         self.config = config
         self.backbone = build_backbone(config, pretrained_stem=pretrained_stem)
-        prior_channels = config.correlation_cells ** 2
+        prior_channels = config.correlation_cells ** 2 + config.depthwise_correlation
+        self.depthwise = (DepthwiseCorrelation(self.backbone.patch_embed.channels, config.depthwise_correlation,
+                                               config.correlation_cells)
+                          if config.depthwise_correlation else None)
         self.head = CenterHead(config.dim + prior_channels, config.search_grid, config.head_channels,
                                relative_size=config.relative_size, offset_reach=config.offset_reach)
 
@@ -60,8 +63,11 @@ class ViLTrackNet(nn.Module):
         features = search_features.flatten(0, 1) if multi_frame else search_features
         appearance = self._appearance(search_stem, features)
         if self.config.correlation_cells:
-            prior = self.correlation_prior(template_stem, search_stem, B, K, template_boxes)
-            features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
+            priors = [self.correlation_prior(template_stem, search_stem, B, K, template_boxes)]
+            if self.depthwise is not None:
+                kernel = self.depthwise.kernel(template_stem.unflatten(0, (B, -1))[:, 0])
+                priors.append(self.depthwise(kernel.repeat_interleave(K, dim=0), search_stem))
+            features = torch.cat([features] + [prior.flatten(2).transpose(1, 2) for prior in priors], dim=2)
         outputs = self.head(features, self._size_prior(template_boxes, K))
         outputs["appearance"] = appearance
         if not multi_frame:
@@ -111,6 +117,8 @@ class ViLTrackNet(nn.Module):
         flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
         if self.config.correlation_cells:
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
+        if self.depthwise is not None:
+            flat.append(self.depthwise.kernel(template_stem.unflatten(0, (flat[0].shape[0], -1))[:, 0]))
         if self.config.relative_size:
             flat.append(self._size_prior(template_boxes))
         return flat
@@ -119,6 +127,7 @@ class ViLTrackNet(nn.Module):
     def template_memory_size(self) -> int:
         """How many tensors :meth:`template_memory` returns."""
         return (sum(self._memory_sizes()) + (1 if self.config.correlation_cells else 0)
+                + (1 if self.depthwise is not None else 0)
                 + (1 if self.config.relative_size else 0))
 
     def _memory_sizes(self) -> list[int]:
@@ -145,8 +154,11 @@ class ViLTrackNet(nn.Module):
                                                                  update_context)
         appearance = self._appearance(search_stem, features)
         if self.config.correlation_cells:
-            prior, rest = correlate(rest[0], search_stem), rest[1:]
-            features = torch.cat([features, prior.flatten(2).transpose(1, 2)], dim=2)
+            priors, rest = [correlate(rest[0], search_stem)], rest[1:]
+            if self.depthwise is not None:
+                priors.append(self.depthwise(rest[0], search_stem))
+                rest = rest[1:]
+            features = torch.cat([features] + [prior.flatten(2).transpose(1, 2) for prior in priors], dim=2)
         outputs = self.head(features, rest[0] if self.config.relative_size else None)
         outputs["appearance"] = appearance
         return outputs
@@ -165,6 +177,42 @@ class ViLTrackNet(nn.Module):
 
     def freeze_shared_experts(self) -> None:
         self.backbone.freeze_shared_experts()
+
+
+class DepthwiseCorrelation(nn.Module):
+    """A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr):
+    each side passes its own 1x1 conv + BN + ReLU to ``channels``; the template's central ``cells x cells`` cells
+    are correlated with the search map channel by channel ('same' padding), and a 1x1 conv + BN + ReLU mixes the
+    responses. :meth:`kernel` is the template side alone (what a template memory keeps)."""
+
+    def __init__(self, stem_channels: int, channels: int, cells: int):
+        super().__init__()
+        self.cells = cells
+        self.template_adjust = _conv_bn_relu(stem_channels, channels)
+        self.search_adjust = _conv_bn_relu(stem_channels, channels)
+        self.mix = _conv_bn_relu(channels, channels)
+
+    def kernel(self, template_stem: torch.Tensor) -> torch.Tensor:
+        """``(B, C, gt, gt)`` first-template stem features -> ``(B, channels, cells, cells)``."""
+        adjusted = self.template_adjust(template_stem)
+        start = (adjusted.shape[-1] - self.cells) // 2
+        return adjusted[:, :, start:start + self.cells, start:start + self.cells]
+
+    def forward(self, kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
+        """``kernel (N, channels, k, k)``, ``search_stem (N, C, g, g)`` -> ``(N, channels, g, g)``."""
+        search = self.search_adjust(search_stem)
+        g, k = search.shape[-1], self.cells
+        padded = F.pad(search, (k // 2, (k - 1) // 2, k // 2, (k - 1) // 2))
+        # k*k shifted products instead of a grouped convolution: the kernel is an input, one per batch item, and
+        # the batch axis stays dynamic in an ONNX export.
+        response = sum(kernel[:, :, i:i + 1, j:j + 1] * padded[:, :, i:i + g, j:j + g]
+                       for i in range(k) for j in range(k))
+        return self.mix(response)
+
+
+def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
+                         nn.ReLU(inplace=True))
 
 
 def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Val against dev AUC (5 start frames, default settings) of the first stage under each lever tried on 2026-12-06,
 one point per seed, beside the control's own points at three seeds: a lever that mattered would leave the control's
-cloud; none does.
+cloud; none does. The reaching head of the day before is drawn for contrast: it leaves it to the right (val).
 
     python docs/experiments/first_stage_levers/plot_levers.py    # writes levers.png beside this file
 """
@@ -26,6 +26,10 @@ LEVERS = [
      [(seed, f"all_template_cells/all_cells_seed{seed}_5_starts.json") for seed in (1, 3)]),
     ("lr 1e-3", "P", [(1, "first_stage_lr/b2_control_lr1e-3_5_starts.json")]),
     ("lr 2.5e-4", "X", [(1, "first_stage_lr/b2_control_lr2.5e-4_5_starts.json")]),
+    # For contrast, a lever that does move val (the day before: the reaching head, offset_reach 0.5).
+    ("offset_reach 0.5 (earlier, for contrast)", "v",
+     [(1, "offset_reach/nearer/b2_offset_reach_nearer_5_starts.json")]
+     + [(seed, f"offset_reach/nearer/b2_offset_reach_nearer_seed{seed}_5_starts.json") for seed in (3, 5)]),
 ]
 
 
@@ -47,7 +51,7 @@ def main() -> None:
     ax.scatter(*SHIPPED, marker="*", s=200, color="black", label="shipped weights (whole recipe)", zorder=3)
     ax.set_xlabel("val success AUC (8 sequences x 5 starts)")
     ax.set_ylabel("dev success AUC (5 sequences x 5 starts)")
-    ax.set_title("The first stage under four levers, one point per seed")
+    ax.set_title("The first stage under each lever, one point per seed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -15,6 +15,8 @@ setup(
     package_data={"viltrack_ros": ["weights/*.pt", "weights/*.md", "weights/*.png"]},
     install_requires=["torch>=2.1", "numpy>=1.26", "opencv-contrib-python-headless>=4.8", "einops>=0.7",
                       "pyyaml>=6", "tqdm>=4.66", "matplotlib>=3.8", "threadpoolctl>=3"],
-    extras_require={"test": ["pytest>=8,<9"], "onnx": ["onnxruntime>=1.17", "onnx>=1.15"]},
+    extras_require={"test": ["pytest>=8,<9"], "onnx": ["onnxruntime>=1.17", "onnx>=1.15"],
+                    # cell_form "kernels": NX-AI's mLSTM kernels (Triton on a CUDA GPU), under their own licence
+                    "kernels": ["mlstm-kernels==2.0.6"]},
     entry_points={"console_scripts": ["viltrack = viltrack_ros.cli:main"]},
 )

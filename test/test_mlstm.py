@@ -78,3 +78,57 @@ def test_parallel_form_has_gradients():
     q, k, v, i, f = (t.clone().requires_grad_(True) for t in random_inputs(6, S=12))
     mlstm_parallel(q, k, v, i, f).sum().backward()
     assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (q, k, v, i, f))
+
+
+@pytest.fixture(scope="module")
+def kernels_installed():
+    pytest.importorskip("mlstm_kernels", reason="the optional mlstm_kernels package (requirements.txt installs it)")
+
+
+@pytest.mark.parametrize("length,chunk", [(96, 32), (125, 64), (100, 16)])
+def test_the_kernels_form_computes_the_same_function_and_state(kernels_installed, length, chunk):
+    """NX-AI's mlstm_kernels (their PyTorch reference kernels here; Triton on a GPU) through our state convention,
+    at lengths that are and are not whole chunks (125 = the hybrid's 25 template + 100 search tokens). Their empty
+    memory starts at stabiliser 0 instead of -inf, which moves the normaliser's floor where |q . n| is tiny: within
+    the same tolerance at the layer's scales."""
+    from viltrack_ros.model.mlstm import mlstm_kernels_form
+    inputs = random_inputs(7, S=length)
+    h_par, s_par = mlstm_parallel(*inputs, return_state=True)
+    h_kern, s_kern = mlstm_kernels_form(*inputs, chunk_size=chunk, return_state=True)
+    assert (h_par - h_kern).abs().max() <= TOLERANCE
+    for a, b in zip(s_par, s_kern):
+        assert a.shape == b.shape and (a - b).abs().max() <= TOLERANCE
+
+
+def test_the_kernels_form_continues_a_template_state_into_the_search_tokens(kernels_installed):
+    """The template memory's path: the template's (C, n, m) from our parallel form, continued by the kernels."""
+    from viltrack_ros.model.mlstm import mlstm_kernels_form
+    q, k, v, i, f = random_inputs(8, S=125)
+    full = mlstm_parallel(q, k, v, i, f)
+    _, template_state = mlstm_parallel(*[t[:, :, :25] for t in (q, k, v, i, f)], return_state=True)
+    search = mlstm_kernels_form(*[t[:, :, 25:] for t in (q, k, v, i, f)], chunk_size=32, state=template_state)
+    assert (search - full[:, :, 25:]).abs().max() <= TOLERANCE
+    other = mlstm_kernels_form(*[t[:, :, 25:] for t in (q, k, v, i, f - 3.0)], chunk_size=32, state=template_state)
+    assert (other - full[:, :, 25:]).abs().max() > 1e-2          # the gates reach the kernels
+
+
+def test_a_network_with_the_kernels_form_tracks_like_the_parallel_form(kernels_installed):
+    """The hybrid's ViL blocks with cell_form 'kernels' (as load_checkpoint's config_overrides sets it at run
+    time): the same head outputs, whole sequence and template memory."""
+    from viltrack_ros.model import build_model, get_preset
+    torch.manual_seed(0)
+    config = get_preset("vil_hybrid").replace(film_tokens="search")
+    plain = build_model(config).eval()
+    kernels = build_model(config.replace(cell_form="kernels", chunk_size=32)).eval()
+    kernels.load_state_dict(plain.state_dict())
+    templates, searches = torch.randn(2, 1, 3, 80, 80), torch.randn(2, 3, 160, 160)
+    with torch.no_grad():
+        expected = plain(templates, searches)
+        got = kernels(templates, searches)
+        cached = kernels.track_with_memory(kernels.template_memory(templates), searches)
+    for name in ("score_logits", "offset", "size"):
+        torch.testing.assert_close(got[name], expected[name], atol=1e-4, rtol=0)
+        torch.testing.assert_close(cached[name], expected[name], atol=1e-4, rtol=0)
+    from viltrack_ros.model.export import export_onnx
+    assert "cached_step.onnx" in export_onnx(kernels)     # exported in plain operators (the parallel form)
+    assert kernels.backbone.blocks[0].mlstm.form == "kernels"   # the export changed a copy only

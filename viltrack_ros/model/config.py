@@ -7,6 +7,7 @@ from ..settings import dataclass_from_dict
 from .efficientnet_lite import STRIDE_CUTS
 
 SCAN_ORDERS = ("alternate_full", "template_first")
+CELL_FORMS = ("parallel", "chunkwise", "recurrent", "kernels")
 # "patch": the seeds' single patch convolution (kernel = stride = patch_size), trained from scratch.
 # "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.
@@ -44,7 +45,10 @@ class ModelConfig:
     # "template_first" reverses each segment on its own so the template stays first and every block's search
     # tokens can read it (SEEDS.md, "a known weakness").
     scan_order: str = "template_first"
-    cell_form: str = "parallel"     # parallel | chunkwise | recurrent (same function, different cost)
+    # parallel | chunkwise | recurrent | kernels (same function, different cost; a run-time choice that
+    # load_checkpoint's config_overrides may change). "kernels": NX-AI's optional mlstm_kernels package (Triton on
+    # a CUDA GPU), model/mlstm.py.
+    cell_form: str = "parallel"
     chunk_size: int = 64
     head_channels: int = 128
     stem: str = "patch"
@@ -105,8 +109,8 @@ class ModelConfig:
             problems.append(f"offset_reach={self.offset_reach} must be in [0, 2] cells")
         if self.scan_order not in SCAN_ORDERS:
             problems.append(f"scan_order must be one of {SCAN_ORDERS}, got {self.scan_order!r}")
-        if self.cell_form not in ("parallel", "chunkwise", "recurrent"):
-            problems.append(f"cell_form must be parallel, chunkwise or recurrent, got {self.cell_form!r}")
+        if self.cell_form not in CELL_FORMS:
+            problems.append(f"cell_form must be one of {CELL_FORMS}, got {self.cell_form!r}")
         if self.tmoe_blocks > self.depth or self.tmoe_blocks < 0:
             problems.append(f"tmoe_blocks={self.tmoe_blocks} must be in [0, depth={self.depth}]")
         if self.stem not in STEMS:

@@ -141,6 +141,8 @@ def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
     clone = copy.deepcopy(model).cpu().float().eval()
     for module in clone.modules():
         module.__dict__.pop("_folded", None)
+        if getattr(module, "form", None) == "kernels":   # the same function in plain operators, which ONNX has
+            module.form = "parallel"
         for name, child in list(module.named_children()):
             if isinstance(child, MLSTMLayer):       # the same function in two GEMMs (see FusedMLSTMLayer)
                 setattr(module, name, FusedMLSTMLayer(child))

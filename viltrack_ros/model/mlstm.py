@@ -7,6 +7,8 @@ The memory state is ``MLSTMState(C, n, m)`` with ``C (B, NH, DH, DH)``, ``n (B, 
 * :func:`mlstm_chunkwise` - the sequence in chunks, carrying the state between them (long K-frame clips,
   memory O(S * chunk) instead of O(S^2)).
 * :func:`mlstm_recurrent_step` - one token at a time with carried ``(C, n, m)``.
+* :func:`mlstm_kernels_form` - the same function through NX-AI's optional ``mlstm_kernels`` package (Triton
+  kernels on a CUDA GPU).
 
 All three accept an initial state and return the final one, so a template prefix can be run once and its
 state carried into the search tokens. The stabiliser ``m`` of an empty state is ``-inf``; with that choice the
@@ -128,3 +130,48 @@ def mlstm_recurrent(q, k, v, igate, fgate, state: MLSTMState | None = None, retu
         outputs.append(h)
     h = torch.stack(outputs, dim=2)
     return (h, state) if return_state else h
+
+
+MLSTM_KERNELS_PIN = "mlstm-kernels==2.0.6"
+_KERNEL_BACKENDS: dict = {}
+
+
+def mlstm_kernels_form(q, k, v, igate, fgate, chunk_size: int = 64, state: MLSTMState | None = None,
+                       return_state: bool = False):
+    """The cell through NX-AI's ``mlstm_kernels`` (optional: ``pip install mlstm-kernels``, its own licence): its
+    Triton chunkwise kernels on a CUDA GPU, its PyTorch reference kernels elsewhere (which is how the CPU tests check
+    this path). Any sequence length: whole chunks of ``chunk_size`` in the chunkwise kernel, the rest token by token.
+
+    The same function as :func:`mlstm_parallel` up to float rounding and one convention: the kernels start an empty
+    memory at stabiliser 0 instead of -inf, which moves the normaliser's floor ``exp(-m)`` only where ``|q . n|`` is
+    below it (test/test_mlstm.py states the tolerance). Their memory holds unscaled keys; ours keys / sqrt(DH)."""
+    B, NH, S, DH = q.shape
+    backend = _kernel_backend(q.device.type, chunk_size, q.dtype)
+    scale = math.sqrt(DH)
+    initial = {}
+    if state is not None:
+        initial = {"c_initial": state.C * scale, "n_initial": state.n * scale, "m_initial": state.m[..., None]}
+    h, (C, n, m) = backend(q, k, v, igate, fgate, **initial, return_last_states=True, mode="inference")
+    h = h.to(q.dtype)
+    if not return_state:
+        return h
+    return h, MLSTMState(C.to(q.dtype) / scale, n.to(q.dtype) / scale, m.reshape(B, NH).to(q.dtype))
+
+
+def _kernel_backend(device_type: str, chunk_size: int, dtype: torch.dtype):
+    """One ``mlstm_kernels`` backend module per device kind, chunk size and input dtype (built on first use)."""
+    key = (device_type, chunk_size, dtype)
+    if key not in _KERNEL_BACKENDS:
+        try:
+            from mlstm_kernels.torch.backend_module import mLSTMBackend, mLSTMBackendConfig
+        except ImportError as error:
+            raise RuntimeError(f"cell_form 'kernels' needs the optional package mlstm_kernels "
+                               f"(pip install {MLSTM_KERNELS_PIN}); the other cell forms need nothing") from error
+        triton = device_type == "cuda"
+        dtype_name = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[dtype]
+        _KERNEL_BACKENDS[key] = mLSTMBackend(mLSTMBackendConfig(
+            chunkwise_kernel="chunkwise--triton_limit_chunk" if triton else "chunkwise--native_autograd",
+            sequence_kernel="native_sequence__triton" if triton else "native_sequence__native",
+            step_kernel="triton" if triton else "native", mode="inference", chunk_size=chunk_size,
+            return_last_states=True, autocast_kernel_dtype=dtype_name, inference_state_dtype="float32", eps=EPS))
+    return _KERNEL_BACKENDS[key]

@@ -8,9 +8,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import CausalConv1d, LinearHeadwiseExpand, MultiHeadNorm
-from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_parallel, mlstm_recurrent
+from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_kernels_form, mlstm_parallel, mlstm_recurrent
 
-CELL_FORMS = {"parallel": mlstm_parallel, "chunkwise": mlstm_chunkwise, "recurrent": mlstm_recurrent}
+CELL_FORMS = {"parallel": mlstm_parallel, "chunkwise": mlstm_chunkwise, "recurrent": mlstm_recurrent,
+              "kernels": mlstm_kernels_form}
+CHUNKED_FORMS = ("chunkwise", "kernels")
 
 
 class MLSTMLayerState(NamedTuple):
@@ -39,7 +41,7 @@ class _MLSTMLayerBase(nn.Module):
         x_conv, conv_history = self.conv(x_mlstm, None if state is None else state.conv_history)
         x_conv = F.silu(x_conv)
         q, k, v, igate, fgate = self._qkv_gates(x_conv, x_mlstm)
-        kwargs = {"chunk_size": self.chunk_size} if form == "chunkwise" else {}
+        kwargs = {"chunk_size": self.chunk_size} if form in CHUNKED_FORMS else {}
         result = CELL_FORMS[form](self._heads(q), self._heads(k), self._heads(v), igate, fgate,
                                   state=None if state is None else state.cell, return_state=return_state, **kwargs)
         h, cell = result if return_state else (result, None)

@@ -168,7 +168,8 @@ def _kernel_backend(device_type: str, chunk_size: int, dtype: torch.dtype):
             raise RuntimeError(f"cell_form 'kernels' needs the optional package mlstm_kernels "
                                f"(pip install {MLSTM_KERNELS_PIN}); the other cell forms need nothing") from error
         triton = device_type == "cuda"
-        dtype_name = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[dtype]
+        # The kernels compute in float32, bfloat16 or float16 (a float64 input is computed in float32).
+        dtype_name = {torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32")
         _KERNEL_BACKENDS[key] = mLSTMBackend(mLSTMBackendConfig(
             chunkwise_kernel="chunkwise--triton_limit_chunk" if triton else "chunkwise--native_autograd",
             sequence_kernel="native_sequence__triton" if triton else "native_sequence__native",

@@ -18,17 +18,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .layers import layer_norm
+from .layers import IMAGENET_MEAN_255, IMAGENET_STD_255, layer_norm
 from .onnx_graph import OnnxGraphModule
 
 NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
 # Beside the checkout on every developer machine and in CI (../shared); a flag or the environment may point elsewhere.
 DEFAULT_NANOTRACK_DIR = Path(__file__).resolve().parents[3] / "shared" / "models" / "nanotrack_v2"
-NANOTRACK_STRIDE = 16
 NANOTRACK_CHANNELS = 48
-# The tracker feeds RGB normalised with the ImageNet mean/std; NanoTrack (pysot's convention) reads BGR pixels 0-255.
-_IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
-_IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
 
 
 def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
@@ -57,16 +53,16 @@ class NanoTrackStem(nn.Module):
     features (B, 48, g, g))``; :meth:`frozen_features` is what training caches."""
 
     has_stem_features = True
-    trains_blocks = False
 
     def __init__(self, dim: int, folder: str | Path | None = None):
         super().__init__()
         self.body = OnnxGraphModule(nanotrack_backbone_file(folder)).eval()
         self.channels = NANOTRACK_CHANNELS
-        # ImageNet-normalised RGB -> BGR 0-255: x * std + mean per channel, then the channel order reversed.
-        self.register_buffer("input_scale", torch.tensor(_IMAGENET_STD_255[::-1]).view(1, 3, 1, 1),
+        # ImageNet-normalised RGB -> BGR 0-255 (NanoTrack reads pysot's BGR pixels): x * std + mean per channel,
+        # with the channel order reversed.
+        self.register_buffer("input_scale", torch.tensor(IMAGENET_STD_255[::-1]).view(1, 3, 1, 1),
                              persistent=False)
-        self.register_buffer("input_shift", torch.tensor(_IMAGENET_MEAN_255[::-1]).view(1, 3, 1, 1),
+        self.register_buffer("input_shift", torch.tensor(IMAGENET_MEAN_255[::-1]).view(1, 3, 1, 1),
                              persistent=False)
         self.proj = nn.Conv2d(NANOTRACK_CHANNELS, dim, 1)
         self.norm = layer_norm(dim)

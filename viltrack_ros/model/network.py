@@ -65,7 +65,7 @@ class ViLTrackNet(nn.Module):
         if self.config.correlation_cells:
             priors = [self.correlation_prior(template_stem, search_stem, B, K, template_boxes)]
             if self.depthwise is not None:
-                kernel = self.depthwise.kernel(template_stem.unflatten(0, (B, -1))[:, 0])
+                kernel = self.depthwise.kernel(first_template(template_stem, B))
                 priors.append(self.depthwise(kernel.repeat_interleave(K, dim=0), search_stem))
             features = torch.cat([features] + [prior.flatten(2).transpose(1, 2) for prior in priors], dim=2)
         outputs = self.head(features, self._size_prior(template_boxes, K))
@@ -94,14 +94,14 @@ class ViLTrackNet(nn.Module):
                            template_boxes: torch.Tensor | None = None) -> torch.Tensor:
         """The prior's k x k template cells, L2-normalised: ``(B, C, k*k)``."""
         k = self.config.correlation_cells
-        first_template = template_stem.unflatten(0, (batch, -1))[:, 0]           # (B, C, gt, gt)
+        first = first_template(template_stem, batch)                              # (B, C, gt, gt)
         if self.config.correlation_kernel == "target_box":
             if template_boxes is None:
                 raise ValueError("correlation_kernel 'target_box' needs template_boxes (B, 4)")
-            kernel = sample_box_cells(first_template, template_boxes.to(first_template.dtype), k)
+            kernel = sample_box_cells(first, template_boxes.to(first.dtype), k)
         else:
-            start = (first_template.shape[-1] - k) // 2
-            kernel = first_template[:, :, start:start + k, start:start + k].flatten(2)
+            start = (first.shape[-1] - k) // 2
+            kernel = first[:, :, start:start + k, start:start + k].flatten(2)
         return F.normalize(kernel, dim=1)
 
     # --- template memory (model.export): the template side computed once per template -------------------------
@@ -118,7 +118,7 @@ class ViLTrackNet(nn.Module):
         if self.config.correlation_cells:
             flat.append(self.correlation_kernel(template_stem, flat[0].shape[0], template_boxes))
         if self.depthwise is not None:
-            flat.append(self.depthwise.kernel(template_stem.unflatten(0, (flat[0].shape[0], -1))[:, 0]))
+            flat.append(self.depthwise.kernel(first_template(template_stem, flat[0].shape[0])))
         if self.config.relative_size:
             flat.append(self._size_prior(template_boxes))
         return flat
@@ -213,6 +213,12 @@ class DepthwiseCorrelation(nn.Module):
 def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
                          nn.ReLU(inplace=True))
+
+
+def first_template(template_stem: torch.Tensor, batch: int) -> torch.Tensor:
+    """The first template's stem features ``(B, C, gt, gt)`` of all templates' ``(B*T, C, gt, gt)``: what the
+    correlation priors compare with (the given box, never the online template)."""
+    return template_stem.unflatten(0, (batch, -1))[:, 0]
 
 
 def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:

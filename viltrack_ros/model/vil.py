@@ -8,17 +8,11 @@ from .config import ModelConfig
 from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, fold_batch_norm,
                                 load_imagenet_weights)
 from .film import TemporalFiLM
-from .layers import DropPath, SwiGLU, layer_norm
+from .layers import IMAGENET_MEAN_255, IMAGENET_STD_255, DropPath, SwiGLU, layer_norm
 from .mixed_attention import MixFormerBlock
 from .mlstm_layer import MLSTMLayer, MLSTMLayerState
 from .nanotrack_stem import NanoTrackStem
 from .tmoe import TMoE
-
-
-# The tracker feeds images normalised with the ImageNet mean/std (tracking.tracker.normalised_chw); the pretrained stem
-# converts them to its own input scaling with one fixed per-channel affine map.
-_IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
-_IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
 
 
 class PatchEmbed(nn.Module):
@@ -61,8 +55,8 @@ class PretrainedStem(nn.Module):
                 for module in block.modules():
                     if isinstance(module, nn.Conv2d):
                         module.requires_grad_(True)
-        scale = torch.tensor(_IMAGENET_STD_255) / INPUT_STD
-        shift = (torch.tensor(_IMAGENET_MEAN_255) - INPUT_MEAN) / INPUT_STD
+        scale = torch.tensor(IMAGENET_STD_255) / INPUT_STD
+        shift = (torch.tensor(IMAGENET_MEAN_255) - INPUT_MEAN) / INPUT_STD
         self.register_buffer("input_scale", scale.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("input_shift", shift.view(1, 3, 1, 1), persistent=False)
         self.proj = nn.Conv2d(channels, dim, 1)

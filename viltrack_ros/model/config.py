@@ -5,9 +5,10 @@ from dataclasses import asdict, dataclass, replace
 
 from ..settings import dataclass_from_dict
 from .efficientnet_lite import STRIDE_CUTS
+from .mlstm_layer import CELL_FORMS as CELL_FUNCTIONS
 
 SCAN_ORDERS = ("alternate_full", "template_first")
-CELL_FORMS = ("parallel", "chunkwise", "recurrent", "kernels")
+CELL_FORMS = tuple(CELL_FUNCTIONS)   # the mLSTM layer's own list: a form is valid where the layer has it
 # "patch": the seeds' single patch convolution (kernel = stride = patch_size), trained from scratch.
 # "efficientnet_lite0": ImageNet-pretrained EfficientNet-Lite0 stages up to stride patch_size (16: 112 channels,
 # 8: 40 channels) and a 1x1 projection to dim (a hybrid ViL); the ViL blocks, FiLM and TMoE are unchanged.

@@ -1,4 +1,17 @@
 #!/usr/bin/env bash
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 # Two trackers sharing the CPU: each `viltrack track` process alone, then two at once, per backend and thread
 # setting; prints each one's update FPS and the share of its solo FPS it keeps (issue: a robot's other nodes
 # always share the cores). Usage: scripts/bench_side_by_side.sh [SEQUENCE_FOLDER] [BOX]

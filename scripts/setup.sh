@@ -1,4 +1,17 @@
 #!/usr/bin/env bash
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 # One-time (and idempotent) set-up of viltrack_ros on a machine WITHOUT a ROS installation:
 #   .venv (Python 3.11) with the core requirements (CPU torch, pinned), the ROS 2 Kilted pip wheels and colcon,
 #   the upstream `ros2` CLI / launch / launch_testing wheels from ../shared/ros2_cli_wheels when that folder exists,

@@ -1,5 +1,19 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The network's two deployment functions (model.export) and the tracker's backends (tracking.backends): the
-onnxruntime path gives the PyTorch path's outputs within ONNX_TOLERANCE on real frames, and the same boxes."""
+onnxruntime path gives the PyTorch path's outputs within ONNX_TOLERANCE on real frames, and the same boxes.
+"""
 import copy
 import json
 
@@ -23,7 +37,8 @@ SEQUENCE = "vot2015_bag"
 @pytest.fixture(scope="module")
 def trained_stem_model(shipped_model):
     """The shipped network with its stem's last 3 blocks trained (ModelConfig.stem_trained_blocks): the export
-    folds those blocks' current weights, not ImageNet's."""
+    folds those blocks' current weights, not ImageNet's.
+    """
     from viltrack_ros.model.network import ViLTrackNet
     model = ViLTrackNet(shipped_model.config.replace(stem_trained_blocks=3), pretrained_stem=False)
     model.load_state_dict(shipped_model.state_dict())
@@ -35,7 +50,8 @@ def trained_stem_model(shipped_model):
 @pytest.fixture(scope="module")
 def depthwise_model(shipped_model):
     """The shipped backbone under a head that also reads a learned depthwise correlation (ModelConfig.
-    depthwise_correlation; its layers and the head at a random initialisation)."""
+    depthwise_correlation; its layers and the head at a random initialisation).
+    """
     from viltrack_ros.model.network import ViLTrackNet
     torch.manual_seed(0)
     model = ViLTrackNet(shipped_model.config.replace(depthwise_correlation=16), pretrained_stem=False)
@@ -103,7 +119,8 @@ def test_onnxruntime_outputs_equal_torch_on_real_frames(model_name, real_frames,
 @pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model"])
 def test_both_backends_give_the_same_box_for_the_same_state(model_name, real_frames, request):
     """Teacher-forced: before every frame the onnxruntime tracker takes the PyTorch tracker's state, so any box
-    difference is one step's, not an accumulated drift (a near tie between two cells can flip over many frames)."""
+    difference is one step's, not an accumulated drift (a near tie between two cells can flip over many frames).
+    """
     shipped_model = request.getfixturevalue(model_name)
     frames, boxes = real_frames
     reference = MultiTracker(shipped_model, backend="torch")

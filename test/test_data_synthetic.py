@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Synthetic sequences: deterministic per seed, boxes inside the frame and exactly on the rendered target."""
 from dataclasses import replace
 
@@ -46,7 +59,8 @@ def test_frames_are_rgb_and_boxes_lie_inside_the_frame(seed):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_box_is_the_extent_of_the_rendered_target(seed):
     """Render the scene twice with the target painted flat grey and flat black: everything else cancels in the
-    difference, which is the target's rendered alpha; the box must enclose its > 0.5 part within a pixel."""
+    difference, which is the target's rendered alpha; the box must enclose its > 0.5 part within a pixel.
+    """
     config = replace(SMALL, occlusion_probability=0.0, illumination_change=0.0, noise_std_range=(0.0, 0.0))
     sequence = generate_synthetic_sequence(seed, config)
     scene = sequence.scene
@@ -85,7 +99,8 @@ def test_opencv_doc_photos_are_found_and_non_photos_skipped():
 
 def test_static_clip_follows_the_camera_shift():
     """A pure shift of the photo (no zoom, roll, blur or brightness change): the patch under the box in the last
-    frame is the patch under the box in the first."""
+    frame is the patch under the box in the first.
+    """
     rng = np.random.default_rng(3)
     image = procedural_texture(rng, 200, 260)
     clip = make_static_clip(rng, image, 4, box=np.array([90.0, 70.0, 50.0, 40.0]), max_zoom=0.0,

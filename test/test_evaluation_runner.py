@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The evaluation runner on real frames: OpenCV peers, frame alignment, failures, output files, CLI."""
 import hashlib
 import json
@@ -34,7 +47,8 @@ def crossing_frames(crossing):
 
 class GroundTruthByImage:
     """Answers each frame with the ground truth of the image it is shown (looked up by content), and nothing for
-    an image it does not know: it scores perfectly only if the runner hands over the right frame each time."""
+    an image it does not know: it scores perfectly only if the runner hands over the right frame each time.
+    """
 
     name = "by-image"
 
@@ -137,7 +151,8 @@ def test_cli_runs_our_tracker_from_a_checkpoint_and_labels_it_untrained(tmp_path
 
 def test_the_runner_records_our_status_and_not_a_peers(crossing, crossing_frames):
     """Our tracker reports a status each frame; the report counts how far it can be trusted. OpenCV's trackers
-    report none, so they get no status counts rather than made-up ones."""
+    report none, so they get no status counts rather than made-up ones.
+    """
     from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
     report = evaluate([ViLTrackerAdapter.from_checkpoint(None), OpenCVTracker("CSRT")], [crossing],
                       max_frames=FRAMES, progress=False)

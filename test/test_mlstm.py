@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The three mLSTM forms compute the same function (fp32, max abs error <= 1e-4), with and without carried state."""
 import pytest
 import torch
@@ -13,7 +26,8 @@ def random_inputs(seed=0, B=2, NH=4, S=96, DH=16, scale=0.5):
     """q/k/v at the scale the layer's projections produce; gates around the layer's initial biases.
 
     At unit-scale q/k the normaliser |q . n| can cancel towards zero, where any float32 evaluation order differs
-    by ~1e-5 of |h| (tens), so the absolute bound is stated at layer-typical scales."""
+    by ~1e-5 of |h| (tens), so the absolute bound is stated at layer-typical scales.
+    """
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(B, NH, S, DH, generator=g) * scale for _ in range(3))
     igate = torch.randn(B, NH, S, generator=g)
@@ -90,7 +104,8 @@ def test_the_kernels_form_computes_the_same_function_and_state(kernels_installed
     """NX-AI's mlstm_kernels (their PyTorch reference kernels here; Triton on a GPU) through our state convention,
     at lengths that are and are not whole chunks (125 = the hybrid's 25 template + 100 search tokens). Their empty
     memory starts at stabiliser 0 instead of -inf, which moves the normaliser's floor where |q . n| is tiny: within
-    the same tolerance at the layer's scales."""
+    the same tolerance at the layer's scales.
+    """
     from viltrack_ros.model.mlstm import mlstm_kernels_form
     inputs = random_inputs(7, S=length)
     h_par, s_par = mlstm_parallel(*inputs, return_state=True)
@@ -114,7 +129,8 @@ def test_the_kernels_form_continues_a_template_state_into_the_search_tokens(kern
 
 def test_a_network_with_the_kernels_form_tracks_like_the_parallel_form(kernels_installed):
     """The hybrid's ViL blocks with cell_form 'kernels' (as load_checkpoint's config_overrides sets it at run
-    time): the same head outputs, whole sequence and template memory."""
+    time): the same head outputs, whole sequence and template memory.
+    """
     from viltrack_ros.model import build_model, get_preset
     torch.manual_seed(0)
     config = get_preset("vil_hybrid").replace(film_tokens="search")

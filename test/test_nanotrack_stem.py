@@ -1,6 +1,20 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """NanoTrack v2's backbone as a frozen stem: its ONNX graph run as PyTorch operations gives onnxruntime's features,
 the stem reads the tracker's normalised RGB crops as NanoTrack's BGR pixels, and a hybrid ViL on it is a network
-like any other (template memory, checkpoint)."""
+like any other (template memory, checkpoint).
+"""
 import numpy as np
 import pytest
 import torch

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """ViL backbone, TMoE, head, presets and parameter counts."""
 import pytest
 import torch
@@ -129,7 +142,8 @@ def test_invalid_configs_are_refused():
 
 def test_the_depthwise_correlation_responds_where_the_template_s_cells_match():
     """The template's central cells planted in an otherwise different search map: each channel's response peaks
-    where they are (with the adjustments fixed to the identity and no mixing), which is what the head reads."""
+    where they are (with the adjustments fixed to the identity and no mixing), which is what the head reads.
+    """
     from viltrack_ros.model.network import DepthwiseCorrelation
     torch.manual_seed(0)
     layer = DepthwiseCorrelation(stem_channels=4, channels=4, cells=3).eval()

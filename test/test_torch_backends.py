@@ -1,7 +1,21 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU: bfloat16 autocast
 gives float32's boxes within BF16_BOX_TOLERANCE, torch.compile the same boxes within float rounding; the tracker
 and the carried FiLM context only ever see float32. Teacher-forced (both trackers start every frame from the
-reference's state), so a difference is one step's, not a drift."""
+reference's state), so a difference is one step's, not a drift.
+"""
 import copy
 
 import numpy as np
@@ -37,7 +51,8 @@ def _teacher_forced(model, backend, frames, boxes, config=None):
 def test_bfloat16_gives_float32_boxes_within_its_tolerance(shipped_model, real_frames):
     """The network's own precision: with the target classifier off. Its mix with the network's score has near-ties
     between neighbouring cells on Dudek's face, where any rounding (bfloat16's 0.4%) may pick the other cell; the
-    features it reads are checked in the next test."""
+    features it reads are checked in the next test.
+    """
     frames, boxes = real_frames
     worst_box = worst_confidence = 0.0
     for expected, actual, context in _teacher_forced(shipped_model, "torch-bf16", frames, boxes,
@@ -87,7 +102,8 @@ def test_backend_names_are_checked(shipped_model):
 
 def test_warm_up_compiles_the_step_and_leaves_the_targets_alone(shipped_model, real_frames):
     """The node warms its tracker up at start-up (the compile happens there, not on the first frame): the warm-up
-    adds no target, and a target tracked across it gets the same box as without it."""
+    adds no target, and a target tracked across it gets the same box as without it.
+    """
     frames, boxes = real_frames
     warmed = MultiTracker(shipped_model, backend="torch-compile")
     plain = MultiTracker(shipped_model, backend="torch")

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The tracker on numpy images: geometry, bad input, state, lost/recovered status, template update, batching."""
 import cv2
 import numpy as np
@@ -278,7 +291,8 @@ def test_more_targets_than_one_network_batch_give_the_same_results(monkeypatch):
 
 def test_size_calibration_corrects_the_networks_sizes_by_the_initial_box(sequence_frames):
     """The shipped network draws Dudek's face box wider and shorter than its annotation; the calibration measured
-    at init takes that out of later sizes (by a power of the full ratio), and is off at 0."""
+    at init takes that out of later sizes (by a power of the full ratio), and is off at 0.
+    """
     frames, boxes = sequence_frames("Dudek", 2)
     corrections, first_boxes = {}, {}
     for strength in (0.0, 0.5, 1.0):
@@ -306,7 +320,8 @@ def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequence
     """The skier of the development sequence Skiing at a third of its frame rate (every 3rd frame: the target moves
     about its own width per update). With the search centred on the last box the skier falls out of the window's
     reach and the tracker loses him within a dozen frames; moved ahead by the smoothed velocity, the search keeps
-    him. The velocity follows the box while TRACKING and is forgotten when LOST."""
+    him. The velocity follows the box while TRACKING and is forgotten when LOST.
+    """
     from viltrack_ros.data.sequences import FrameStepSequence
     from viltrack_ros.evaluation.metrics import box_iou
     sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)

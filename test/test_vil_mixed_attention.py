@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The ViL with mixed-attention blocks between its mLSTM blocks (``ModelConfig.mixed_attention_every``)."""
 import pytest
 import torch
@@ -58,7 +71,8 @@ def test_search_reads_the_template_and_never_the_other_way():
 
 def test_several_search_frames_match_one_frame_at_a_time_for_the_first():
     """K frames in one sequence: frame 1 is processed exactly as alone (later frames read it through the mLSTM
-    memory; each frame's mixed attention sees the templates and itself only)."""
+    memory; each frame's mixed attention sees the templates and itself only).
+    """
     model = _model()
     torch.manual_seed(2)
     templates, searches = torch.randn(2, 1, 3, 32, 32), torch.randn(2, 3, 3, 64, 64)

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Harness for the ROS tests: the node runs as its own process and the tests talk to it over real DDS.
 
 Each pytest process picks its own ROS_DOMAIN_ID and keeps discovery on loopback before rclpy starts, and the node
@@ -96,7 +109,8 @@ def start_node(tmp_path, test_weights, request):
 @pytest.fixture(scope="session", autouse=True)
 def remove_stale_dds_segments():
     """At the end: the shared-memory segments of processes the tests killed (SIGKILL after a timeout) or that
-    crashed. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this session's are touched."""
+    crashed. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this session's are touched.
+    """
     import time
 
     started_at = time.time()

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Helpers for the ROS tests: a tracker node process, and a probe node that feeds it and listens to it."""
 from __future__ import annotations
 
@@ -209,7 +222,8 @@ class Diagnostics:
 def skip_repeatedly(probe: RosProbe, diagnostics: Diagnostics, msg, times: int, timeout: float = 30.0,
                     publisher=None) -> None:
     """Publish ``msg`` until the node has reported ``times`` more skipped images (it processes one image at a time
-    and keeps only the newest, so an image published at once after another may replace it unseen)."""
+    and keeps only the newest, so an image published at once after another may replace it unseen).
+    """
     target = diagnostics.total("images skipped") + times
 
     def published_and_counted():

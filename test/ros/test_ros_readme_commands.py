@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The README's ROS commands, run as written through the real `ros2` command line, each checked against what it
 prints, so that the README cannot drift from what the package does.
 
@@ -120,7 +133,9 @@ def ros2(*arguments: str, timeout: float = 60.0) -> str:
 class Check:
     """``background``: keeps running, ready once it printed ``prints``; else it must exit 0 having printed them.
     ``camera``: runs until the end of the test; ``stop_when_ready``: Ctrl-C once it printed (a monitor).
-    ``then``: a check of the ROS graph after it (gets the probe)."""
+    ``then``: a check of the ROS graph after it (gets the probe).
+    """
+
     prints: list[str]
     background: bool = False
     camera: bool = False
@@ -143,7 +158,8 @@ def arrays_flow(probe) -> None:
 
 def node_answers_on(topic: str) -> Callable:
     """After a camera starts: until the node has processed an image from it (a person would see the node react
-    before calling init_target; a call before the first image is refused)."""
+    before calling init_target; a call before the first image is refused).
+    """
     def check(probe) -> None:
         from viltrack_ros.ros.interfaces import TrackedObjectArray
 
@@ -271,7 +287,8 @@ def ros2_daemon():
 
 def wait_until_listed(names: list[str], kind: str = "service", timeout: float = 60.0) -> None:
     """Until ``ros2 <kind> list`` shows all ``names`` (services, or nodes: ``ros2 lifecycle`` looks a node up by
-    name, and the daemon can list a node's services before the node itself)."""
+    name, and the daemon can list a node's services before the node itself).
+    """
     deadline = time.monotonic() + timeout
     while True:
         listed = ros2(kind, "list")

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Reliability of the tracker node against bad and unusual input, over real DDS with one node process for the
 module: every encoding of sensor_msgs/image_encodings (supported ones checked pixel by pixel through the overlay,
 which is the converted image when no target is drawn), malformed images, extreme sizes, stamps going backwards,
@@ -147,7 +160,8 @@ def encoded_frame(encoding: str, sec: int, height: int = 8, width: int = 12):
 
 def overlay_for(probe: RosProbe, msg, timeout: float = 20.0) -> np.ndarray:
     """Publish ``msg`` until its overlay (the converted image, no box drawn) comes back; the overlay subscription
-    may match later than the image one."""
+    may match later than the image one.
+    """
     stamp = stamp_of(msg)
 
     def overlay():

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The tracker node as users meet it: its own process, real DDS, real frames from the shared sequences.
 
 The weights are a small random checkpoint (see conftest.test_weights): these tests check the ROS contract
@@ -287,7 +300,8 @@ def test_installed_executable_with_the_shipped_params_file(start_node, probe):
 
 def test_a_gpu_backend_chosen_on_a_cpu_still_tracks(start_node, probe):
     """backend torch-bf16 (bfloat16, meant for a GPU) with the shipped weights: the node warms it up at start-up,
-    names it, and follows the bag of vot2015_bag (a development sequence) as float32 would."""
+    names it, and follows the bag of vot2015_bag (a development sequence) as float32 would.
+    """
     from viltrack_ros.model.checkpoint import default_weights_path
     frames, boxes = load_sequence("vot2015_bag", 6)
     node = start_node("backend:=torch-bf16", weights=default_weights_path())

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The pre-cropped training set (``../shared/data/train``, see its README): square 224-px crops around each
 frame's target, the crop geometry in the original frame, and a fixed ``train``/``val`` split.
 
@@ -33,7 +46,8 @@ def source_video(name: str) -> str:
     README, "Known issues"): UAV123 splits a long video into ``<video>_1``, ``<video>_2``, ... that follow the same
     target, and OTB stores two targets of the same frames as ``<video>-1`` and ``<video>-2``. A negative pair or a
     distractor drawn from "another video" must not come from a sibling, where the template's own object is in the
-    frame (LaSOT's ``<class>-<n>`` are different videos and keep their names)."""
+    frame (LaSOT's ``<class>-<n>`` are different videos and keep their names).
+    """
     if name.startswith("uav_"):
         return re.sub(r"_\d+$", "", name)
     if name.startswith("otb_"):
@@ -55,7 +69,8 @@ def read_split(root: str | Path, split: str) -> list[str]:
 @dataclass(frozen=True, eq=False)
 class PrecroppedSequence(Sequence):
     """Stored crops (``frame_paths``), boxes in the stored 224-px crops (``boxes``) and ``crops (N, 3)`` =
-    ``(x0, y0, side)`` of each crop in the original frame."""
+    ``(x0, y0, side)`` of each crop in the original frame.
+    """
 
     crops: np.ndarray = None
 

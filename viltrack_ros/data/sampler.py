@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Training samples: template and search crops with the target box, from real, synthetic and static sources.
 
 A sample is ``num_templates`` template crops and ``num_search_frames`` (K) search crops taken from one sequence:
@@ -97,7 +110,8 @@ def choose_clip_indices(rng: np.random.Generator, visible: np.ndarray, num_templ
 
     The search frames are in time order with strides in ``[1, max_stride]``; the first of them and every template
     show the target. Templates come from within ``max_gap`` frames of the first search frame, before it when
-    possible (as in tracking, where the template is always in the past)."""
+    possible (as in tracking, where the template is always in the past).
+    """
     count = len(visible)
     visible_indices = np.flatnonzero(visible)
     if count < num_search or len(visible_indices) == 0:
@@ -198,7 +212,8 @@ class StaticImageSource:
 class TrainingSample:
     """One sample before batching. Images are normalised float32 ``(N, 3, H, W)``; boxes ``(N, 4)`` are
     ``(cx, cy, w, h)`` in crop units; ``*_transforms`` map crop pixels back to the source image (before the flip,
-    which mirrors the crop about its vertical centre line when ``flipped``)."""
+    which mirrors the crop about its vertical centre line when ``flipped``).
+    """
 
     source: str
     template_images: np.ndarray
@@ -223,7 +238,8 @@ class TrainingSample:
 
 def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, scale_jitter: float) -> np.ndarray:
     """OSTrack's jitter: size times ``exp(N(0, scale_jitter))`` per axis, centre moved uniformly by up to
-    ``center_jitter / 2 * sqrt(jittered area)`` per axis."""
+    ``center_jitter / 2 * sqrt(jittered area)`` per axis.
+    """
     size = box[2:4] * np.exp(rng.normal(0, scale_jitter, 2)) if scale_jitter > 0 else box[2:4].copy()
     offset = math.sqrt(float(size[0] * size[1])) * center_jitter * (rng.random(2) - 0.5)
     centre = box[:2] + box[2:4] / 2 + offset
@@ -232,7 +248,8 @@ def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, 
 
 def box_in_crop(box: np.ndarray, transform: CropTransform) -> tuple[np.ndarray, float]:
     """``box`` (image pixels) as ``(cx, cy, w, h)`` in crop units clipped to [0, 1], and the fraction of its area
-    that lies inside the crop."""
+    that lies inside the crop.
+    """
     x, y, w, h = transform.image_to_crop_box(box) / transform.output_size
     x0, y0, x1, y1 = max(x, 0.0), max(y, 0.0), min(x + w, 1.0), min(y + h, 1.0)
     inside = max(x1 - x0, 0.0) * max(y1 - y0, 0.0) / max(w * h, 1e-12)
@@ -320,7 +337,8 @@ def make_training_sample(clip: Clip, rng: np.random.Generator, config: SampleCon
 class TrackingSampleDataset(torch.utils.data.Dataset):
     """``samples_per_epoch`` samples per epoch, each from a source drawn with probability proportional to its
     weight. Items are dicts of tensors: ``template_images`` (T, 3, Ht, Wt), ``template_boxes`` (T, 4),
-    ``search_images`` (K, 3, Hs, Ws), ``search_boxes`` (K, 4), ``search_visible`` (K,) bool, and ``source``."""
+    ``search_images`` (K, 3, Hs, Ws), ``search_boxes`` (K, 4), ``search_visible`` (K,) bool, and ``source``.
+    """
 
     def __init__(self, sources: SequenceType[tuple[ClipSource, float]], config: SampleConfig = SampleConfig(),
                  samples_per_epoch: int = 10000, seed: int = 0, max_attempts: int = 20):

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Tracking sequences and loaders for the dataset layouts the project reads.
 
 A :class:`Sequence` is a list of frames plus one ground-truth box ``(x, y, w, h)`` per frame, top-left corner, in
@@ -105,7 +118,8 @@ class InMemorySequence(Sequence):
 
 def _numbered_lines(path: Path) -> list[tuple[int, str]]:
     """Lines of ``path`` with their 1-based numbers; trailing blank lines are dropped (many files end with one),
-    blank lines inside the file are kept so that they are reported instead of shifting every later frame."""
+    blank lines inside the file are kept so that they are reported instead of shifting every later frame.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -155,7 +169,8 @@ def read_boxes(path: str | Path) -> np.ndarray:
 
 def read_flags(path: str | Path, expected_count: int) -> np.ndarray:
     """Read 0/1 per-frame flags, one per line (GOT-10k ``absence.label``) or comma-separated on one line (LaSOT
-    ``full_occlusion.txt``), and check there is one per frame."""
+    ``full_occlusion.txt``), and check there is one per frame.
+    """
     path = Path(path)
     flags: list[bool] = []
     for number, line in _numbered_lines(path):
@@ -208,7 +223,8 @@ def load_sequence_folder(folder: str | Path, groundtruth_name: str = "groundtrut
 
 def load_sequence_folders(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
     """All sequence folders under ``root`` (sub-folders holding ``groundtruth.txt``), sorted by name, or only
-    ``names`` (in the order given); a requested name that is missing is an error."""
+    ``names`` (in the order given); a requested name that is missing is an error.
+    """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"sequence folder not found: {root}")
@@ -353,7 +369,8 @@ def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
 
 class _SelectedFrames(Sequence):
     """Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``
-    (which may itself hold its frames in memory or select them from another sequence)."""
+    (which may itself hold its frames in memory or select them from another sequence).
+    """
 
     def __init__(self, source: Sequence, kept: np.ndarray, name: str):
         paths = tuple(source.frame_paths[i] for i in kept) if source.frame_paths else ()
@@ -368,7 +385,8 @@ class _SelectedFrames(Sequence):
 class RestartedSequence(_SelectedFrames):
     """``source`` from frame ``start`` on, initialised there from its ground truth (OTB's temporal robustness
     evaluation, TRE): one run per start point, so a tracker that flips to a distractor once in a short sequence
-    is not scored on that flip alone."""
+    is not scored on that flip alone.
+    """
 
     def __init__(self, source: Sequence, start: int):
         if not 0 <= start < len(source) or not source.visible[start]:
@@ -379,7 +397,8 @@ class RestartedSequence(_SelectedFrames):
 class FrameStepSequence(_SelectedFrames):
     """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate. Targets
     move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU is busy,
-    or for a fast target; the name gains ``/step{step}``."""
+    or for a fast target; the name gains ``/step{step}``.
+    """
 
     def __init__(self, source: Sequence, step: int):
         if step < 1:
@@ -389,7 +408,8 @@ class FrameStepSequence(_SelectedFrames):
 
 def source_sequence_name(run_name: str) -> str:
     """The stored sequence a run was cut from: ``run_name`` without the ``@start`` of a ``RestartedSequence`` and
-    the ``/step{N}`` of a ``FrameStepSequence`` (in either order), so per-run scores group by video."""
+    the ``/step{N}`` of a ``FrameStepSequence`` (in either order), so per-run scores group by video.
+    """
     return re.sub(r"(?:@\d+|/step\d+)+$", "", run_name)
 
 
@@ -400,7 +420,8 @@ def frame_step_sequences(sequences, step: int) -> list[Sequence]:
 
 def restarted_sequences(sequences, starts: int) -> list[Sequence]:
     """Each sequence run from ``starts`` evenly spaced start frames (its first frame and ``starts - 1`` more within
-    its first two thirds, each moved to the next frame with a visible target)."""
+    its first two thirds, each moved to the next frame with a visible target).
+    """
     restarted = []
     for sequence in sequences:
         if starts <= 1:

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Template/search material from single still photos, as trackers train on COCO.
 
 A photo has no annotated object here, so one is chosen: a random box of random size and aspect ratio, preferring
@@ -23,7 +36,8 @@ def random_object_box(rng: np.random.Generator, image: np.ndarray,
                       size_range: tuple[float, float] = (0.08, 0.5),
                       aspect_ratio_range: tuple[float, float] = (0.33, 3.0), candidates: int = 6) -> np.ndarray:
     """A box ``(x, y, w, h)`` inside ``image``: sqrt(area) a log-uniform fraction ``size_range`` of the shorter
-    side, aspect (w/h) log-uniform in ``aspect_ratio_range``; of ``candidates`` draws the most textured wins."""
+    side, aspect (w/h) log-uniform in ``aspect_ratio_range``; of ``candidates`` draws the most textured wins.
+    """
     height, width = image.shape[:2]
     best_score, best_box = -1.0, None
     for _ in range(candidates):
@@ -62,7 +76,8 @@ def make_static_clip(rng: np.random.Generator, image: np.ndarray, num_frames: in
                      min_inside_fraction: float = 0.5, name: str = "static") -> InMemorySequence:
     """A ``num_frames`` clip from one photo: frame 0 is the photo itself, later frames drift smoothly towards a
     random similarity transform (shift up to ``max_shift`` of the frame, zoom up to ``max_zoom``, roll up to
-    ``max_roll_deg``). Frames where less than ``min_inside_fraction`` of the object stays in view get NaN boxes."""
+    ``max_roll_deg``). Frames where less than ``min_inside_fraction`` of the object stays in view get NaN boxes.
+    """
     height, width = image.shape[:2]
     box = random_object_box(rng, image) if box is None else np.asarray(box, dtype=np.float64)
     centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)

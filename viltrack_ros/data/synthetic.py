@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Synthetic tracking sequences: textured objects moving over real photographs, with exact ground truth.
 
 No tracking data set can be downloaded here, so the generator makes the situations a tracker must handle: motion
@@ -50,7 +63,8 @@ _CALIBRATION_SHOTS_KEPT = frozenset({"left01", "right07"})
 @dataclass(frozen=True)
 class SyntheticConfig:
     """Ranges from which each sequence draws its own settings. Sizes are ``(height, width)``; speeds are in
-    fractions of the frame diagonal per frame."""
+    fractions of the frame diagonal per frame.
+    """
 
     frame_size: tuple[int, int] = (360, 480)
     num_frames: int = 100
@@ -89,7 +103,8 @@ class SyntheticConfig:
 def find_background_images(directories: Iterable[str | Path] = (OPENCV_DOC_IMAGE_DIR,)) -> list[Path]:
     """Photos usable as backgrounds (and static-image pairs): image files at least ``MIN_BACKGROUND_SIDE``
     pixels on each side, sorted so that a seed picks the same photo on every machine with the same files.
-    In the opencv-doc folder, files listed in ``OPENCV_DOC_NOT_PHOTOS`` and most calibration shots are skipped."""
+    In the opencv-doc folder, files listed in ``OPENCV_DOC_NOT_PHOTOS`` and most calibration shots are skipped.
+    """
     found = []
     for directory in directories:
         directory = Path(directory)
@@ -171,7 +186,8 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
 
 def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """A random colour texture ``(height, width, 3)`` uint8: gratings, smooth colour noise, checks or spots,
-    sometimes two of them blended."""
+    sometimes two of them blended.
+    """
     def one_layer() -> np.ndarray:
         kind = rng.integers(4)
         ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -213,7 +229,8 @@ def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.
 
 def random_shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """An anti-aliased alpha mask ``(height, width)`` float32 in [0, 1] that fills most of its canvas: ellipse,
-    rounded rectangle, random polygon or smooth blob."""
+    rounded rectangle, random polygon or smooth blob.
+    """
     mask = np.zeros((height, width), np.uint8)
     kind = rng.integers(4)
     if kind == 0:
@@ -330,7 +347,8 @@ def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary) -> Spri
 @dataclass(frozen=True, eq=False)
 class Trajectory:
     """Per-frame pose of a sprite: centre ``(N, 2)`` in frame pixels, ``scale`` (N,) frame pixels per sprite
-    pixel, ``angle`` (N,) degrees, ``log_aspect`` (N,) non-rigid stretch, ``velocity`` (N, 2) px/frame."""
+    pixel, ``angle`` (N,) degrees, ``log_aspect`` (N,) non-rigid stretch, ``velocity`` (N, 2) px/frame.
+    """
 
     centre: np.ndarray
     scale: np.ndarray
@@ -352,7 +370,8 @@ class Trajectory:
 def random_trajectory(rng: np.random.Generator, config: SyntheticConfig, sprite: Sprite, side_px: float,
                       speed_factor: float = 1.0) -> Trajectory:
     """A smooth random motion inside the frame with occasional fast moves; the sprite's sqrt(area) starts at
-    ``side_px`` and drifts in scale, rotation and aspect."""
+    ``side_px`` and drifts in scale, rotation and aspect.
+    """
     frames = config.num_frames
     height, width = config.frame_size
     diagonal = math.hypot(height, width)

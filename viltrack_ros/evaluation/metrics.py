@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """OTB-protocol scores: IoU, success curve and its AUC, centre-error precision.
 
 Conventions (those of the OTB toolkit and pysot, so that numbers compare with published ones):
@@ -33,7 +46,8 @@ def _as_boxes(boxes) -> np.ndarray:
 
 def box_iou(predicted, groundtruth) -> np.ndarray:
     """Per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``: NaN where the ground truth is NaN, 0 where the
-    prediction is NaN (no box) or has no area."""
+    prediction is NaN (no box) or has no area.
+    """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     if predicted.shape != groundtruth.shape:
         raise ValueError(f"{len(predicted)} predicted boxes for {len(groundtruth)} ground-truth boxes")
@@ -52,7 +66,8 @@ def box_iou(predicted, groundtruth) -> np.ndarray:
 
 def centre_error(predicted, groundtruth) -> np.ndarray:
     """Per-frame distance in pixels between box centres, ``(N,)``: NaN where the ground truth is NaN, infinite
-    where the prediction is NaN."""
+    where the prediction is NaN.
+    """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     if predicted.shape != groundtruth.shape:
         raise ValueError(f"{len(predicted)} predicted boxes for {len(groundtruth)} ground-truth boxes")
@@ -111,7 +126,8 @@ class SequenceScore:
 def score_sequence(predicted, groundtruth, tracker: str = "", sequence: str = "",
                    seconds: float | None = None) -> SequenceScore:
     """Score one run: ``predicted`` and ``groundtruth`` are ``(N, 4)``; ``seconds`` is the tracking time of all
-    N frames (init included) for the FPS figure."""
+    N frames (init included) for the FPS figure.
+    """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     mask = scored_frames(groundtruth)
     ious = box_iou(predicted, groundtruth)[mask]
@@ -143,7 +159,8 @@ class MeanScore:
 
 def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) -> MeanScore:
     """Average of per-sequence curves (so the mean AUC is the AUC of the mean curve); sequences with no scored
-    frame are left out."""
+    frame are left out.
+    """
     valid = [s for s in scores if s.num_scored > 0]
     if not valid:
         raise ValueError("no sequence with a scored frame")
@@ -160,7 +177,8 @@ def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) 
 class StatusCounts:
     """How far a tracker's status can be trusted over some runs (frame 1 not counted). A frame is *on target*
     when the box overlaps the true box (IoU > 0, VOT's failure rule) and *off target* when it does not or the
-    target is absent. A status that can be trusted says TRACKING on the first and LOST on the second."""
+    target is absent. A status that can be trusted says TRACKING on the first and LOST on the second.
+    """
 
     on_target: int = 0
     lost_on_target: int = 0
@@ -173,7 +191,8 @@ class StatusCounts:
     @property
     def balanced_accuracy(self) -> float:
         """Mean of the share of on-target frames said TRACKING and of off-target frames said LOST (NaN when
-        either kind is missing): the rare off-target frames weigh as much as the many on-target ones."""
+        either kind is missing): the rare off-target frames weigh as much as the many on-target ones.
+        """
         if not self.on_target or not self.off_target:
             return float("nan")
         return 0.5 * (1 - self.lost_on_target / self.on_target + 1 - self.tracking_off_target / self.off_target)

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Success and precision plots (PNG) in the OTB style: legend entries carry AUC / precision at 20 px."""
 from __future__ import annotations
 
@@ -15,7 +28,8 @@ from viltrack_ros.evaluation.metrics import PRECISION_AT_PX, PRECISION_THRESHOLD
 def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_dir: str | Path, title: str,
                 stem: str) -> list[Path]:
     """``curves``: tracker -> (success curve, precision curve). Writes ``<stem>_success.png`` and
-    ``<stem>_precision.png`` with trackers ordered best first."""
+    ``<stem>_precision.png`` with trackers ordered best first.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

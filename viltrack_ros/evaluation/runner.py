@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Run trackers over sequences on the same frames, score them (OTB protocol) and write tables and plots."""
 from __future__ import annotations
 
@@ -29,7 +42,8 @@ LOGGER = get_logger(__name__)
 class TrackerRun:
     """What one tracker produced on one sequence: boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the
     time spent inside ``init``/``update`` (image decoding excluded); ``tracking (N,)`` whether the tracker said
-    TRACKING in each frame, for trackers that report a status (``None`` for the others)."""
+    TRACKING in each frame, for trackers that report a status (``None`` for the others).
+    """
 
     tracker: str
     sequence: str
@@ -44,7 +58,8 @@ def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], gro
                 sequence_name: str = "") -> TrackerRun:
     """Initialise on frame 1 with its ground truth and track the rest. An exception or an invalid box in a frame
     gives no box for that frame (scored IoU 0) and is logged; an exception in ``init`` leaves every frame
-    without a box."""
+    without a box.
+    """
     boxes = np.full((len(frames), 4), np.nan)
     # A tracker with a status says after each update whether it is TRACKING (``last_tracking``; ours does).
     tracking = np.zeros(len(frames), dtype=bool) if hasattr(tracker, "last_tracking") else None
@@ -138,7 +153,8 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
              max_frames: int | None = None, progress: bool = True,
              metadata: dict | None = None) -> EvaluationReport:
     """Run every tracker over every sequence. Each sequence's frames are decoded once and given to all trackers,
-    so that they see identical input and decoding time is not charged to anyone."""
+    so that they see identical input and decoding time is not charged to anyone.
+    """
     if not trackers:
         raise ValueError("no tracker to evaluate")
     names = [t.name for t in trackers]
@@ -181,7 +197,8 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
 
 def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = True) -> list[Path]:
     """Write ``table.md``, ``results.csv``, ``results.json``, predicted boxes per tracker and sequence, and
-    success/precision plots (mean and per sequence). Returns the files written."""
+    success/precision plots (mean and per sequence). Returns the files written.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

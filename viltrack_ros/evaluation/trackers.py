@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Trackers under one small interface for evaluation: ours (``ViLTracker``) and OpenCV's CSRT and KCF."""
 from __future__ import annotations
 
@@ -27,7 +40,8 @@ _OPENCV_FACTORIES = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create"}
 
 def opencv_tracker_factory(kind: str):
     """The constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``): ``cv2.Tracker*_create`` in current
-    opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API has it."""
+    opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API has it.
+    """
     kind = kind.upper()
     if kind not in _OPENCV_FACTORIES:
         raise ValueError(f"unknown OpenCV tracker {kind!r}; expected one of {', '.join(_OPENCV_FACTORIES)}")
@@ -51,7 +65,8 @@ class OpenCVTracker:
     When OpenCV reports failure (``ok`` False; KCF then returns ``(0, 0, 0, 0)`` and, in practice, never recovers)
     the frame gets no box and is scored IoU 0: that is what a user of the tracker receives. With
     ``hold_last_box`` the last successful box is reported instead (named ``<KIND>+hold``), the policy our tracker
-    follows while its target is lost, for a like-for-like comparison."""
+    follows while its target is lost, for a like-for-like comparison.
+    """
 
     def __init__(self, kind: str, hold_last_box: bool = False):
         self.kind = kind.upper()
@@ -77,7 +92,8 @@ class OpenCVTracker:
 
 def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
     """``(folder, "")`` when NanoTrack v2's two ONNX files are in ``folder`` (default: ``../shared/models/
-    nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip."""
+    nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip.
+    """
     candidates = nanotrack_folders(folder)
     found = next((c for c in candidates if all((c / name).is_file() for name in NANOTRACK_FILES)), None)
     if found is None:
@@ -92,7 +108,8 @@ def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
 class NanoTrackTracker:
     """NanoTrack v2 (ONNX, Apache-2.0) in OpenCV's ``TrackerNano``: the peer a user would pick instead.
 
-    Like the OpenCV trackers above, a frame where it reports failure gets no box (scored IoU 0)."""
+    Like the OpenCV trackers above, a frame where it reports failure gets no box (scored IoU 0).
+    """
 
     name = "NanoTrack v2"
 
@@ -118,7 +135,8 @@ class NanoTrackTracker:
 def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path | None = None,
                   hold_last_box: bool = False) -> tuple[list, list[str]]:
     """The reference trackers named in ``kinds`` and the printed reasons for any skipped (NanoTrack's files
-    absent). Unknown names raise ``ValueError``."""
+    absent). Unknown names raise ``ValueError``.
+    """
     trackers, skipped = [], []
     for kind in (k.strip() for k in kinds.split(",") if k.strip()):
         if kind.lower() in ("nanotrack", "nano"):

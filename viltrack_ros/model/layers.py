@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Small building blocks: bias-free norms, SwiGLU MLP, stochastic depth, causal depthwise conv."""
 from __future__ import annotations
 
@@ -89,7 +102,8 @@ class LinearHeadwiseExpand(nn.Module):
 
     def as_dense_linear(self) -> nn.Linear:
         """The same map as one dense matrix (zeros off the blocks): more multiplications, but a single GEMM, which
-        deployment runtimes run far faster than a batched einsum over 4x4 blocks (used by model.export)."""
+        deployment runtimes run far faster than a batched einsum over 4x4 blocks (used by model.export).
+        """
         dim = self.num_blocks * self.weight.shape[1]
         linear = nn.Linear(dim, dim, bias=False)
         with torch.no_grad():

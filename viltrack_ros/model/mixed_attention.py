@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """MixFormer's mixed attention (SEEDS.md section 4) as a block, used by two backbones: MixFormer's own
 (:mod:`.mixformer`, every block) and the ViL with mixed-attention blocks between its mLSTM blocks
 (``ModelConfig.mixed_attention_every``, :mod:`.vil`).
@@ -23,7 +36,8 @@ from .tmoe import TMoE
 class FrozenBatchNorm2d(nn.Module):
     """Batch norm with fixed statistics and affine map: all four are buffers, so no optimizer step, no training-mode
     forward and no ``train()`` call changes them; only loading a state dict does (MixFormer's convention, because
-    tracking batches are too small and correlated for batch statistics)."""
+    tracking batches are too small and correlated for batch statistics).
+    """
 
     def __init__(self, channels: int, eps: float = 1e-5):
         super().__init__()
@@ -78,7 +92,8 @@ class MixedAttention(nn.Module):
 
     def _project(self, tokens: torch.Tensor, grid: int, count: int):
         """``count`` images of ``grid x grid`` tokens side by side ``(B, count*grid*grid, D)`` -> q, k, v, each
-        ``(B, count*n, D)`` (n: tokens per image after the projection's stride)."""
+        ``(B, count*n, D)`` (n: tokens per image after the projection's stride).
+        """
         B, _, D = tokens.shape
         images = tokens.reshape(B * count, grid, grid, D).permute(0, 3, 1, 2)
         q, k, v = (self.conv_q(images), self.conv_k(images), self.conv_v(images))
@@ -91,7 +106,8 @@ class MixedAttention(nn.Module):
 
     def templates(self, templates: torch.Tensor, template_grid: int, num_templates: int):
         """The template side alone: its output and the keys/values the search reads (the template memory:
-        templates read templates only, so this part never depends on a search frame)."""
+        templates read templates only, so this part never depends on a search frame).
+        """
         q_t, k_t, v_t = self._project(templates, template_grid, num_templates)
         q_t, k_t, v_t = self._heads(self.q(q_t)), self._heads(self.k(k_t)), self._heads(self.v(v_t))
         out_t = F.scaled_dot_product_attention(q_t, k_t, v_t)

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """MixFormer's mixed-attention backbone (SEEDS.md section 4), the comparison to the ViL backbone.
 
 The same stem, positional/type embeddings and token segments as :class:`~.vil.ViLBackbone` (both derive from
@@ -22,7 +35,8 @@ from .vil import StemTokens
 class MixFormerBackbone(StemTokens):
     """Templates ``(B, T, 3, h, h)`` (T = 2: the initial and the online template) and search frames
     ``(B, K, 3, s, s)`` -> ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``, as
-    :class:`~.vil.ViLBackbone`. No temporal state: ``film`` is a stand-in that carries nothing."""
+    :class:`~.vil.ViLBackbone`. No temporal state: ``film`` is a stand-in that carries nothing.
+    """
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
         super().__init__(config, pretrained_stem)
@@ -36,7 +50,8 @@ class MixFormerBackbone(StemTokens):
     def forward_with_stem(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                           given_stem_features: bool = False, template_stem_given: bool | None = None):
         """As ``forward``, plus the stem features (see :meth:`StemTokens.embed`). ``update_context`` has no
-        effect (nothing is carried between frames)."""
+        effect (nothing is carried between frames).
+        """
         single_frame = searches.ndim == 4
         if single_frame:
             searches = searches.unsqueeze(1)

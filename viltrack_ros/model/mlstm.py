@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """mLSTM cell math (xLSTM / Vision-LSTM) with stabilised exponential gating, in three equivalent forms.
 
 Shapes: ``q, k, v`` are ``(B, NH, S, DH)``; the gate pre-activations ``igate, fgate`` are ``(B, NH, S)``.
@@ -144,7 +157,8 @@ def mlstm_kernels_form(q, k, v, igate, fgate, chunk_size: int = 64, state: MLSTM
 
     The same function as :func:`mlstm_parallel` up to float rounding and one convention: the kernels start an empty
     memory at stabiliser 0 instead of -inf, which moves the normaliser's floor ``exp(-m)`` only where ``|q . n|`` is
-    below it (test/test_mlstm.py states the tolerance). Their memory holds unscaled keys; ours keys / sqrt(DH)."""
+    below it (test/test_mlstm.py states the tolerance). Their memory holds unscaled keys; ours keys / sqrt(DH).
+    """
     B, NH, S, DH = q.shape
     backend = _kernel_backend(q.device.type, chunk_size, q.dtype)
     scale = math.sqrt(DH)

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The mLSTM layer of Vision-LSTM: up-projection, causal conv, block-diagonal q/k/v, gated mLSTM cell."""
 from __future__ import annotations
 
@@ -17,6 +30,7 @@ CHUNKED_FORMS = ("chunkwise", "kernels")
 
 class MLSTMLayerState(NamedTuple):
     """Everything the layer needs to continue a sequence: the conv's last inputs and the cell memory."""
+
     conv_history: torch.Tensor
     cell: MLSTMState
 
@@ -24,7 +38,8 @@ class MLSTMLayerState(NamedTuple):
 class _MLSTMLayerBase(nn.Module):
     """The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define):
     up-projection, causal conv, the cell, per-head norm, skip, output gate and down-projection. Subclasses set
-    ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip, proj_down``."""
+    ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip, proj_down``.
+    """
 
     def _qkv_gates(self, x_conv: torch.Tensor, x_mlstm: torch.Tensor):
         """-> ``q, k, v (B, S, inner)``, ``igate, fgate (B, NH, S)``."""

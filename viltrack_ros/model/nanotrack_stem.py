@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """NanoTrack v2's backbone (Apache-2.0; a MobileNetV3 trained end to end for tracking on large video sets, 48
 channels at stride 16) as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
 
@@ -29,7 +42,8 @@ NANOTRACK_CHANNELS = 48
 
 def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
     """Where NanoTrack v2's files are looked for, in order: ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the
-    default folder and ``../shared/models/nanotrack_v2`` from the working directory."""
+    default folder and ``../shared/models/nanotrack_v2`` from the working directory.
+    """
     given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
     # Imported from a colcon install tree the module-relative default points inside install/; a command run from
     # the checkout's root still finds ../shared.
@@ -38,7 +52,8 @@ def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
 
 def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
     """The backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it; a clear error when none
-    does (the stem's structure is that graph, so a checkpoint alone cannot rebuild it)."""
+    does (the stem's structure is that graph, so a checkpoint alone cannot rebuild it).
+    """
     candidates = nanotrack_folders(folder)
     for candidate in candidates:
         if (candidate / NANOTRACK_FILES[0]).is_file():
@@ -50,7 +65,8 @@ def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
 class NanoTrackStem(nn.Module):
     """NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN; the same interface as
     ``vil.PretrainedStem`` with nothing of the body trained: ``forward(images) -> (tokens (B, N, dim), stem
-    features (B, 48, g, g))``; :meth:`frozen_features` is what training caches."""
+    features (B, 48, g, g))``; :meth:`frozen_features` is what training caches.
+    """
 
     has_stem_features = True
 

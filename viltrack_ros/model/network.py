@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The tracking network: ViL backbone + centre head. Knows tensors, not boxes in images."""
 from __future__ import annotations
 
@@ -38,12 +51,14 @@ class ViLTrackNet(nn.Module):
     @property
     def caches_template_stem(self) -> bool:
         """True when a template's stem features can be computed once and passed instead of the image (a frozen
-        pretrained stem); see :meth:`template_stem_features`."""
+        pretrained stem); see :meth:`template_stem_features`.
+        """
         return self.config.stem != "patch" and self.config.freeze_stem
 
     def template_stem_features(self, templates: torch.Tensor) -> torch.Tensor:
         """``(N, 3, h, h)`` template images -> their frozen stem features, for ``forward(...,
-        template_stem_given=True)``."""
+        template_stem_given=True)``.
+        """
         return self.backbone.patch_embed.frozen_features(templates)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
@@ -53,7 +68,8 @@ class ViLTrackNet(nn.Module):
         (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only.
         ``template_boxes (B, 4)``: the target's box ``(cx, cy, w, h)`` in the first template, as fractions of its
         side; read when ``config.correlation_kernel == "target_box"`` or ``config.size_prior == "template_box"``
-        (ignored otherwise)."""
+        (ignored otherwise).
+        """
         _, search_features, (template_stem, search_stem) = self.backbone.forward_with_stem(
             templates, searches, update_context=update_context, given_stem_features=given_stem_features,
             template_stem_given=template_stem_given)
@@ -86,7 +102,8 @@ class ViLTrackNet(nn.Module):
                           frames: int, template_boxes: torch.Tensor | None = None) -> torch.Tensor:
         """Cosine similarity of each search cell to k x k cells of the first template (its central stem cells, or
         points over the target box, see ``ModelConfig.correlation_kernel``): ``(B*K, k*k, g, g)``. Stem features
-        ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``."""
+        ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``.
+        """
         kernel = self.correlation_kernel(template_stem, batch, template_boxes)
         return correlate(kernel.repeat_interleave(frames, dim=0), search_stem)
 
@@ -112,7 +129,8 @@ class ViLTrackNet(nn.Module):
     def template_memory(self, templates: torch.Tensor, template_boxes: torch.Tensor | None = None,
                         template_stem_given: bool = False) -> list[torch.Tensor]:
         """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors:
-        each block's memory (see the backbone), then the correlation kernel when the model has the prior."""
+        each block's memory (see the backbone), then the correlation kernel when the model has the prior.
+        """
         memory, template_stem = self.backbone.template_memory(templates, template_stem_given)
         flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
         if self.config.correlation_cells:
@@ -132,7 +150,8 @@ class ViLTrackNet(nn.Module):
 
     def _memory_sizes(self) -> list[int]:
         """Tensors per entry of the backbone's memory: 4 per cached mLSTM block (conv history, C, n, m), 2 per
-        cached mixed-attention block (keys, values), 1 for the template tokens when uncached blocks follow."""
+        cached mixed-attention block (keys, values), 1 for the template tokens when uncached blocks follow.
+        """
         cached = self.backbone.template_memory_blocks
         sizes = [2 if isinstance(block, MixFormerBlock) else 4 for block in self.backbone.blocks[:cached]]
         return sizes + ([1] if cached < len(self.backbone.blocks) else [])
@@ -140,7 +159,8 @@ class ViLTrackNet(nn.Module):
     def track_with_memory(self, memory: list[torch.Tensor], searches: torch.Tensor,
                           given_stem_features: bool = False, update_context: bool = True) -> dict[str, torch.Tensor]:
         """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`: the same outputs
-        (float rounding aside), without the template tokens."""
+        (float rounding aside), without the template tokens.
+        """
         block_memory, rest = [], list(memory)
         for size in self._memory_sizes():
             chunk, rest = rest[:size], rest[size:]
@@ -166,7 +186,8 @@ class ViLTrackNet(nn.Module):
     def _appearance(self, search_stem: torch.Tensor | None, search_tokens: torch.Tensor) -> torch.Tensor:
         """``(N, C, g, g)``: what the search crop looks like at each cell, for a tracker's own online model of
         the target: the pretrained stem's features (the same whatever the template), else the backbone's search
-        tokens."""
+        tokens.
+        """
         if search_stem is not None:
             return search_stem
         g = self.config.search_grid
@@ -183,7 +204,8 @@ class DepthwiseCorrelation(nn.Module):
     """A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr):
     each side passes its own 1x1 conv + BN + ReLU to ``channels``; the template's central ``cells x cells`` cells
     are correlated with the search map channel by channel ('same' padding), and a 1x1 conv + BN + ReLU mixes the
-    responses. :meth:`kernel` is the template side alone (what a template memory keeps)."""
+    responses. :meth:`kernel` is the template side alone (what a template memory keeps).
+    """
 
     def __init__(self, stem_channels: int, channels: int, cells: int):
         super().__init__()
@@ -217,13 +239,15 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
 
 def first_template(template_stem: torch.Tensor, batch: int) -> torch.Tensor:
     """The first template's stem features ``(B, C, gt, gt)`` of all templates' ``(B*T, C, gt, gt)``: what the
-    correlation priors compare with (the given box, never the online template)."""
+    correlation priors compare with (the given box, never the online template).
+    """
     return template_stem.unflatten(0, (batch, -1))[:, 0]
 
 
 def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``:
-    ``(N, k*k, g, g)``."""
+    ``(N, k*k, g, g)``.
+    """
     search = F.normalize(search_stem.flatten(2), dim=1)                        # (N, C, g*g)
     similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (N, k*k, g*g)
     return similarity.unflatten(2, search_stem.shape[-2:])
@@ -246,7 +270,8 @@ def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBack
 
 def sample_box_cells(features: torch.Tensor, boxes: torch.Tensor, cells: int) -> torch.Tensor:
     """Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box
-    ``(cx, cy, w, h)`` (fractions of the map's side): ``(B, C, cells*cells)``, row-major."""
+    ``(cx, cy, w, h)`` (fractions of the map's side): ``(B, C, cells*cells)``, row-major.
+    """
     steps = (torch.arange(cells, dtype=features.dtype, device=features.device) + 0.5) / cells - 0.5   # (k,)
     xs = boxes[:, 0:1] + boxes[:, 2:3] * steps                                       # (B, k) in [0, 1]
     ys = boxes[:, 1:2] + boxes[:, 3:4] * steps

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """A small ONNX graph (a feed-forward CNN) run as a PyTorch module: its weights become frozen buffers and its nodes
 PyTorch operations, so the graph can serve as a frozen stem inside a network that is trained, traced and exported
 like any other. Only the operators of MobileNet-style backbones are supported; any other raises at load time.

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """ViL tracking backbone (SEEDS.md sections 1-3): one mLSTM token sequence [template(s) | search_1..K]."""
 from __future__ import annotations
 
@@ -91,7 +104,8 @@ class PretrainedStem(nn.Module):
 
     def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
         """The trained blocks applied to :meth:`frozen_features` (the identity when none are trained): their own
-        weights while training (gradients flow), folded batch norms of those weights in eval mode."""
+        weights while training (gradients flow), folded batch norms of those weights in eval mode.
+        """
         if not self.trains_blocks:
             return frozen_features
         if self.training:
@@ -152,7 +166,8 @@ class ViLBlock(nn.Module):
 
     def forward_with_state(self, x: torch.Tensor, state: MLSTMLayerState | None = None):
         """As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory) and returning
-        the state after the last token: a prefix and its continuation equal one call on the whole sequence."""
+        the state after the last token: a prefix and its continuation equal one call on the whole sequence.
+        """
         y, state = self.mlstm(self.norm1(x), state=state, return_state=True)
         x = x + self.drop_path(y)
         return x + self.drop_path(self.mlp(self.norm2(x))), state
@@ -160,7 +175,8 @@ class ViLBlock(nn.Module):
 
 class StemTokens(nn.Module):
     """What every backbone shares: the stem (``patch_embed``), the learned positional and token-type embeddings,
-    and the layout of templates and search frames as token segments."""
+    and the layout of templates and search frames as token segments.
+    """
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
         super().__init__()
@@ -177,7 +193,8 @@ class StemTokens(nn.Module):
 
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
         """``given_stem_features``: ``inputs`` are the stem's frozen features
-        (:meth:`PretrainedStem.frozen_features`)."""
+        (:meth:`PretrainedStem.frozen_features`).
+        """
         if given_stem_features:
             features = self.patch_embed.trained_features(inputs)
             return self.patch_embed.embed_features(features), features
@@ -185,7 +202,8 @@ class StemTokens(nn.Module):
 
     def embed_templates(self, templates: torch.Tensor, given_stem_features: bool = False):
         """``(B, T, ...)`` template images (or their stem features) -> tokens ``(B, T*Nt, dim)`` and stem
-        features ``(B*T, C, gt, gt)``."""
+        features ``(B*T, C, gt, gt)``.
+        """
         B, T = templates.shape[:2]
         tokens, stem = self._tokens(templates.flatten(0, 1), given_stem_features)
         tokens = tokens + self.template_pos + self.template_type
@@ -200,7 +218,8 @@ class StemTokens(nn.Module):
               template_stem_given: bool | None = None):
         """Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)`` (None
         for the patch stem). With ``given_stem_features`` the inputs are those stem features, not images;
-        ``template_stem_given`` says so for the templates alone (a tracker computes them once per template)."""
+        ``template_stem_given`` says so for the templates alone (a tracker computes them once per template).
+        """
         B, T = templates.shape[:2]
         K = searches.shape[1]
         if template_stem_given is None:
@@ -315,7 +334,8 @@ class ViLBackbone(StemTokens):
         """How many leading blocks see template tokens that never change after init: the scan must keep the
         templates first (``template_first``; the search then never reaches them), and the template tokens change
         only where FiLM modulates them (``film_tokens: all``: after the first FiLM layer). All blocks with
-        ``film_tokens: search``; none with ``alternate_full``."""
+        ``film_tokens: search``; none with ``alternate_full``.
+        """
         if self.config.scan_order != "template_first":
             return 0
         depth = len(self.blocks)
@@ -335,7 +355,8 @@ class ViLBackbone(StemTokens):
         first :attr:`template_memory_blocks` blocks, an mLSTM block's ``MLSTMLayerState`` after the template tokens
         (conv history and cell memory) or a mixed-attention block's template keys and values; when later blocks
         remain (``film_tokens: all``), also the template tokens after the last cached one ``(B, T*Nt, dim)``. With it
-        :meth:`search_with_memory` gives what the whole sequence gives."""
+        :meth:`search_with_memory` gives what the whole sequence gives.
+        """
         cached = self.template_memory_blocks
         if not cached:
             raise ValueError("this model's templates depend on the frame from its first block (scan_order "
@@ -366,7 +387,8 @@ class ViLBackbone(StemTokens):
                            update_context: bool = True):
         """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> search features
         ``(B, Ns, dim)`` and the search stem features; FiLM and the context as in ``forward``. The cached blocks
-        run the search tokens alone; any later blocks run the whole sequence from the cached template tokens."""
+        run the search tokens alone; any later blocks run the whole sequence from the cached template tokens.
+        """
         cached = self.template_memory_blocks
         x, search_stem = self.embed_search(searches, given_stem_features)
         for index in range(cached):
@@ -403,7 +425,8 @@ class ViLBackbone(StemTokens):
     def _mixed_attention(self, block: MixFormerBlock, x: torch.Tensor, num_templates: int,
                          num_frames: int) -> torch.Tensor:
         """A mixed-attention block on ``[templates | search_1 .. search_K]``: each search frame attends to the
-        templates and to itself (as MixFormer tracks), the templates to themselves only."""
+        templates and to itself (as MixFormer tracks), the templates to themselves only.
+        """
         grid_t, grid_s = self.config.template_grid, self.config.search_grid
         if num_frames == 1:
             return block(x, grid_t, num_templates, grid_s)

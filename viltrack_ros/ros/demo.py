@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """End-to-end demo without a camera: tracker node process + replay publisher + a client that starts the target.
 
   python -m viltrack_ros.ros.demo                                  # Debian opencv-doc's vtest.avi, a pedestrian
@@ -95,7 +108,8 @@ def stamp_seconds(key: tuple[int, int]) -> float:
 
 def end_to_end_s(recording: Recording, key: tuple[int, int]) -> float:
     """From publishing the image to receiving the node's answer (a bag's images keep their old stamps, so the
-    stamp is not the publishing time)."""
+    stamp is not the publishing time).
+    """
     return recording.received_at.get(key, float("nan")) - recording.sent_at.get(key, float("nan"))
 
 
@@ -120,7 +134,8 @@ class DemoClient(Node):
 
 def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
     """The checkpoint to run, and whether it is trained. Without any weights the demo still shows the plumbing,
-    with an untrained network that it names as such."""
+    with an untrained network that it names as such.
+    """
     path = Path(requested) if requested else default_weights_path()
     if path.exists():
         return path, bool(read_checkpoint(path)["trained"])

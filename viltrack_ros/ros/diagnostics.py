@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """What the tracker node reports on ``/diagnostics``: image input and processing rates, latency, dropped images and
 the state of every target.
 
@@ -16,6 +29,7 @@ from enum import IntEnum
 
 class Level(IntEnum):
     """diagnostic_msgs/DiagnosticStatus levels."""
+
     OK = 0
     WARN = 1
     ERROR = 2
@@ -24,6 +38,7 @@ class Level(IntEnum):
 @dataclass(frozen=True)
 class InputSummary:
     """One reporting period of the image input."""
+
     period_s: float
     received: int           # images taken from the subscription
     processed: int          # images the tracker answered (tracked_objects published)

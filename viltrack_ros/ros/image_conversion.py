@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """sensor_msgs/Image <-> numpy, for the tracker's input (uint8 RGB) and the overlay output.
 
 The real ROS 2 ``cv_bridge`` is used when a ROS installation provides it. Where it is absent (the pip wheels have
@@ -187,7 +200,8 @@ _PLANAR_YUV = ("nv12", "nv21", "nv24")
 
 def _planar_yuv_to_rgb(msg: Image, kind: str) -> np.ndarray:
     """NV12/NV21: H rows of Y (``step`` bytes each), then H/2 rows of interleaved U,V (V,U for NV21) at half
-    resolution; NV24: H rows of Y, then H rows of ``2 * step`` bytes of interleaved U,V at full resolution."""
+    resolution; NV24: H rows of Y, then H rows of ``2 * step`` bytes of interleaved U,V at full resolution.
+    """
     height, width, step = _check_size(msg, 1)
     if kind != "nv24" and (height % 2 or width % 2):
         raise ImageConversionError(f"'{msg.encoding}' subsamples chroma 2x2: width and height must be even, "

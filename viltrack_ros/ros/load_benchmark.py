@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Load benchmark of the tracker node: a fast, large camera stream, a camera that stops and comes back, and a slow
 subscriber on the outputs. Every part runs as its own process over real DDS; this process only watches.
 
@@ -133,7 +146,8 @@ def _write_stats(path: str, published: int, seconds: float, first_stamp: float |
 def slow_subscriber_main(args) -> int:
     """On SIGUSR1, subscribes to every output of the node (reliable, depth 10) and sleeps ``--delay`` s per message.
     It is started early and subscribes on the signal, so its own start-up (imports: seconds of CPU) does not fall in
-    the window where the node's rate is measured."""
+    the window where the node's rate is measured.
+    """
     import rclpy
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
@@ -187,7 +201,8 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
              pause: float = 3.0, slow_delay: float = 0.2, threads: int = 1, frames: int = 30,
              work_dir: Path | None = None, progress=print) -> LoadResult:
     """Runs the three phases (module docstring) and returns what was measured. rclpy runs in its own context here,
-    so a caller that already uses rclpy (a test) is not disturbed."""
+    so a caller that already uses rclpy (a test) is not disturbed.
+    """
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.executors import SingleThreadedExecutor

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order:
 
   unconfigured --configure--> inactive   the settings are checked and the model is loaded; outputs and services exist
@@ -71,7 +84,8 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
         """rclpy's LifecycleNode does not free its state machine (services and publisher of the lifecycle) when
         destroyed, only when garbage-collected, which a process that ends with ``os._exit`` (node_main) never
         gets to; until it is freed rclpy's shutdown cannot close the DDS participant, and the participant's 64 MB
-        shared-memory segment outlives the process in /dev/shm (measured: one per stop, see shm_segments)."""
+        shared-memory segment outlives the process in /dev/shm (measured: one per stop, see shm_segments).
+        """
         self._state_machine.destroy_when_not_in_use()
 
     def _create_output_publisher(self, msg_type, topic, qos):

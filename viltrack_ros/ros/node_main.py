@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The one ``main()`` of every node of this package: start rclpy, build the node, spin, and always release.
 
 Shutdown: SIGINT (Ctrl-C, what ``ros2 launch`` sends first) and SIGTERM (what it, systemd and docker send next) both
@@ -57,7 +70,8 @@ def stop_signals_deferred():
     attribute leaves an object whose ``__del__`` fails ("Exception ignored ... AttributeError: ... '_sigint_gc'",
     a traceback in the node's log; seen once in CI, a SIGINT right after the node said it was listening). Done in
     Python rather than with ``pthread_sigmask``: a mask covers only the main thread, and DDS and the inference
-    libraries run threads of their own that would take the signal instead."""
+    libraries run threads of their own that would take the signal instead.
+    """
     global _deferred_signals
     _deferred_signals = []
     try:
@@ -85,7 +99,8 @@ def spin_until_shutdown(node: Node) -> None:
 
 def exit_process(code: int) -> None:
     """End the process now with ``code``: everything written so far is flushed (rclpy's log lines go through C's
-    stdio), the interpreter's slow teardown is skipped. Only once every file and node is closed."""
+    stdio), the interpreter's slow teardown is skipped. Only once every file and node is closed.
+    """
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -107,7 +122,8 @@ def _end_half_built(exit_now: bool, code: int) -> None:
     once in CI, 2026-12-06) or by the garbage collector. So the process ends here without releasing any of it. The
     one thing that would outlive it is its DDS participant's shared-memory segment (64 MB with
     config/fastdds_localhost.xml, in /dev/shm; ``shm_segments``), once per failed start of a node that a launch file
-    respawns: it is removed first. Peers that saw the participant drop it when its lease runs out."""
+    respawns: it is removed first. Peers that saw the participant drop it when its lease runs out.
+    """
     if exit_now:
         remove_own_segments()
         exit_process(code)

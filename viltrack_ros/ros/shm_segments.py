@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Fast DDS shared-memory segments left behind by processes that died without closing DDS (SIGKILL, a crash).
 
 Every DDS participant of a process maps a segment file in ``/dev/shm`` (``fastdds_<16 hex digits>``, 64 MB with
@@ -75,7 +88,8 @@ def _remove(segments: list[Path]) -> int:
 
 def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[int, int, int]]:
     """``(major, minor, inode)`` of every file ``pid`` holds a lock on (``/proc/locks``: ``1: FLOCK ADVISORY WRITE
-    <pid> <major>:<minor>:<inode> ...``, device numbers in hex; waiting entries carry a ``->``)."""
+    <pid> <major>:<minor>:<inode> ...``, device numbers in hex; waiting entries carry a ``->``).
+    """
     held = set()
     try:
         lines = locks_path.read_text().splitlines()
@@ -95,7 +109,8 @@ def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[in
 
 def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
     """The participant segments (``fastdds_<16 hex digits>``, not the shared port segments) of the running process
-    ``pid`` (default: this one): those whose lock file it holds."""
+    ``pid`` (default: this one): those whose lock file it holds.
+    """
     held = _locked_by(os.getpid() if pid is None else pid)
     return [_segment_of(lock_file) for lock_file, info in _segment_locks(shm_dir)
             if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) in held]
@@ -103,5 +118,6 @@ def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
 
 def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:
     """Remove this process's own participant segments (:func:`own_segments`), for a process about to end without
-    closing DDS: the names go now, the memory when the process's mappings do. Returns how many."""
+    closing DDS: the names go now, the memory when the process's mappings do. Returns how many.
+    """
     return _remove(own_segments(shm_dir))

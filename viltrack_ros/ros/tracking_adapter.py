@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one
 (managed_tracker_node.py): parameters, image callbacks, services, outputs and diagnostics around
 ``viltrack_ros.tracking.MultiTracker``.
@@ -87,7 +100,8 @@ def _describe(description: str, read_only: bool = False, low=None, high=None,
 def _never_raises(what: str):
     """Decorates a callback so that an unexpected error is logged (with its traceback) instead of leaving
     ``spin`` and ending the process: one bad request or image must not take a camera's tracker down. A service
-    callback answers ``success: false`` with the error."""
+    callback answers ``success: false`` with the error.
+    """
     def decorate(callback):
         @functools.wraps(callback)
         def guarded(self, *args):
@@ -208,7 +222,8 @@ class TrackingAdapter:
     # --- lifecycle steps -------------------------------------------------------------------------------
     def _configure(self) -> None:
         """Check every setting, load the model, then create the outputs and services. Raises ValueError or
-        CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created then."""
+        CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created then.
+        """
         # Every setting is checked before the (slow) model load, so a typo fails at once.
         device = self._choice("device", DEVICES)
         backend = self._choice("backend", BACKENDS)
@@ -327,7 +342,8 @@ class TrackingAdapter:
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:
         """The image as RGB, or None when it cannot be converted: the image is skipped (counted in /diagnostics)
         and the problem is logged once per kind of problem (an unsupported encoding, a malformed message, ...)
-        for this topic, not once per frame: a camera that sends 30 such images a second for hours says it once."""
+        for this topic, not once per frame: a camera that sends 30 such images a second for hours says it once.
+        """
         try:
             return convert(msg)
         except ImageConversionError as error:

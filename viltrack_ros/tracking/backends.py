@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Inference backends: who runs the network's template encoding and tracking step (``model.export``).
 
 * ``torch``: PyTorch eager, float32, on CPU or CUDA; the reference.
@@ -69,7 +82,8 @@ def resolve_backend(name: str, device: torch.device) -> str:
 
 class TorchBackend:
     """PyTorch runs the modules of ``model.export``: eager float32 (``torch``, the reference), or one of the other
-    ``TORCH_BACKENDS`` (bfloat16 autocast, ``torch.compile``)."""
+    ``TORCH_BACKENDS`` (bfloat16 autocast, ``torch.compile``).
+    """
 
     def __init__(self, model: ViLTrackNet, device: torch.device, template_memory: bool = True,
                  name: str = "torch"):
@@ -106,7 +120,8 @@ class TorchBackend:
 
     def _run(self, module, *arrays) -> tuple[np.ndarray, ...]:
         """Inputs and outputs are float32 numpy whatever the precision inside, so the tracker and the carried FiLM
-        context never see bfloat16."""
+        context never see bfloat16.
+        """
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bfloat16):
             outputs = module(*(torch.from_numpy(np.asarray(a)).to(self.device) for a in arrays))
         if isinstance(outputs, torch.Tensor):
@@ -140,7 +155,8 @@ def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -
     """The ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``): read from the cache when this
     checkpoint was exported before (a few seconds saved at every start), else exported and cached. The cache is
     only an accelerator: any failure to read or write it falls back to exporting in memory; ``refresh`` exports
-    again whatever the cache holds."""
+    again whatever the cache holds.
+    """
     folder = onnx_cache_dir() / _model_digest(model) if cache else None
     if folder is not None and not refresh:
         try:

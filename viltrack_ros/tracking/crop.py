@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Square context crops around a box, and the mapping between crop and image coordinates.
 
 Boxes are ``(x, y, w, h)`` in pixels with ``(x, y)`` the top-left corner. A crop of side
@@ -42,7 +55,8 @@ def validate_box(box, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
 
 def clamp_box(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.ndarray:
     """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it (the whole side on an
-    image smaller than that)."""
+    image smaller than that).
+    """
     img_h, img_w = image_shape[:2]
     min_w, min_h = min(min_size, float(img_w)), min(min_size, float(img_h))
     x, y, w, h = (float(v) for v in box)

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """From the head's maps to one box per target, with the tracker's priors: a Hann window on position and a
 bounded, penalised, damped change of size (SiamRPN-style). A network can predict any size at any cell; a tracker
 must not let one frame's odd size prediction swell the box towards the whole frame.
@@ -36,7 +49,8 @@ def sigmoid(logits) -> np.ndarray:
 
 def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
     """``size (B, 2, g, g)`` predicted w,h per cell, ``previous_wh (B, 2)`` -> ``(B, g, g)`` in (0, 1]:
-    ``exp(-k * (scale_change * aspect_change - 1))`` (1 where the size is unchanged)."""
+    ``exp(-k * (scale_change * aspect_change - 1))`` (1 where the size is unchanged).
+    """
     eps = 1e-6
     size, previous_wh = np.asarray(size, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
     w, h = np.maximum(size[:, 0], eps), np.maximum(size[:, 1], eps)
@@ -72,7 +86,8 @@ def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, siz
                    previous_wh: np.ndarray, prior: SizePrior) -> tuple[np.ndarray, np.ndarray]:
     """The box read at each target's chosen cell (``index (B,)``, flat into the ``g x g`` map) of the float32 maps
     of :func:`select_boxes`, its size damped and bounded against ``previous_wh``; ``penalty (B, g, g)`` from
-    :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as :func:`select_boxes` does."""
+    :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as :func:`select_boxes` does.
+    """
     g = score.shape[-1]
     row, col = index // g, index % g
     batch = np.arange(len(index))

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """An online discriminative model of one target, learnt while tracking (in the spirit of ATOM/DiMP's online
 classifier, closed-form ridge regression instead of their steepest descent).
 
@@ -26,7 +39,8 @@ _blas_controller = None
 def _single_threaded_blas():
     """A context in which numpy's BLAS runs on the calling thread. These matrices are small (a 289 x 289 solve), and
     OpenBLAS's worker threads keep spinning after a call: beside PyTorch's own threads on 2 cores that made a frame
-    of the torch backend 4x slower (87 ms against 19 ms), and onnxruntime's 1 ms slower."""
+    of the torch backend 4x slower (87 ms against 19 ms), and onnxruntime's 1 ms slower.
+    """
     global _blas_controller
     if ThreadpoolController is None:
         return contextlib.nullcontext()
@@ -37,7 +51,8 @@ def _single_threaded_blas():
 
 def _unit_cells(features: np.ndarray) -> np.ndarray:
     """``(N, C, g, g)`` -> ``(N*g*g, C)``: every cell's channel vector, of unit length (cosine space: the filter
-    responds to a cell's pattern, not to how bright or textured the crop is)."""
+    responds to a cell's pattern, not to how bright or textured the crop is).
+    """
     features = features.astype(np.float32)
     norm = np.sqrt((features ** 2).sum(axis=1, keepdims=True))
     unit = features / np.maximum(norm, 1e-6)
@@ -46,7 +61,8 @@ def _unit_cells(features: np.ndarray) -> np.ndarray:
 
 def _patches(features: np.ndarray, kernel: int) -> np.ndarray:
     """``(N, D, g, g)`` -> ``(N, g*g, D*k*k + 1)``: each cell's k x k neighbourhood (zero outside the map) and a
-    constant 1 for the bias."""
+    constant 1 for the bias.
+    """
     n, d, g, _ = features.shape
     pad = kernel // 2
     padded = np.pad(features, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
@@ -73,7 +89,8 @@ class TargetClassifier:
     the running statistics; ``first_frame_weight``: share the first frame's statistics always keep (a model that
     learns only from its own answers drifts with them); ``label_sigma``: the label's width as a share of the target's
     size. The defaults were chosen on val and dev (``docs/experiments/tuning/target_classifier/``: none of them
-    changed alone did better)."""
+    changed alone did better).
+    """
 
     def __init__(self, components: int = 32, kernel: int = 3, regularisation: float = 0.1,
                  learning_rate: float = 0.1, first_frame_weight: float = 0.5, label_sigma: float = 0.25):
@@ -91,7 +108,8 @@ class TargetClassifier:
 
     def _crop_patches(self, features: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
         """``(N, C, g, g)`` -> ``(N, g*g, P)``: each cell's neighbourhood, projected on the first frame's
-        principal components, what the filter weighs. ``cells``: ``_unit_cells(features)`` when already at hand."""
+        principal components, what the filter weighs. ``cells``: ``_unit_cells(features)`` when already at hand.
+        """
         n, _, g, _ = features.shape
         cells = _unit_cells(features) if cells is None else cells
         projected = ((cells - self._mean) @ self._basis).reshape(n, g, g, -1).transpose(0, 3, 1, 2)
@@ -109,7 +127,8 @@ class TargetClassifier:
 
     def fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
         """``features (N, C, g, g)``: crops of the first frame; ``boxes (N, 4)``: the target in each, normalised
-        ``(cx, cy, w, h)`` (fractions of the crop)."""
+        ``(cx, cy, w, h)`` (fractions of the crop).
+        """
         with _single_threaded_blas():
             self._fit(features, boxes)
 
@@ -125,7 +144,8 @@ class TargetClassifier:
 
     def learn(self, box) -> None:
         """Learn from the crop :meth:`score` read last (a confident frame): the target is at ``box``, normalised
-        ``(cx, cy, w, h)`` in it. The crop's projection is not computed again."""
+        ``(cx, cy, w, h)`` in it. The crop's projection is not computed again.
+        """
         if self._scored is None:
             raise RuntimeError("learn() learns from the crop score() read last: score a crop first")
         with _single_threaded_blas():

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Single- and multi-target ViL trackers: crops, network, decoding, target-lost logic. No ROS here."""
 from __future__ import annotations
 
@@ -97,7 +110,8 @@ class MultiTracker:
         """``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
         ``auto`` (onnxruntime on CPU when installed). ``template_memory``: for a model that supports it, compute
         the templates' per-block states once per template and only the search tokens per frame (the same boxes
-        within float rounding; False runs the whole sequence every frame, the reference)."""
+        within float rounding; False runs the whole sequence every frame, the reference).
+        """
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
@@ -142,7 +156,8 @@ class MultiTracker:
         """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
         so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a
         ``torch-compile`` backend the compilation of the batch-1 step and of init's size calibration batch (about
-        a minute)."""
+        a minute).
+        """
         size = self.model_config.search_size
         blank = np.full((2 * size, 2 * size, 3), 114, dtype=np.uint8)
         box = np.array([size * 0.75, size * 0.75, size / 2, size / 2])
@@ -226,7 +241,8 @@ class MultiTracker:
     def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]
                  ) -> np.ndarray | None:
         """What picks each target's cell: the network's score, mixed with the target's own classifier's answer
-        (``classifier_weight``) where it has one. ``None``: the score alone."""
+        (``classifier_weight``) where it has one. ``None``: the score alone.
+        """
         weight = self.config.classifier_weight
         if weight == 0 or all(t.classifier is None for t in targets):
             return None
@@ -248,7 +264,8 @@ class MultiTracker:
 
     def _fault(self, target: _Target) -> TrackResult:
         """The network gave NaN or inf for this target: it is LOST at once (never a NaN box, never a silent
-        jump), keeps its last box, and its temporal state starts clean so one bad frame does not poison the next."""
+        jump), keeps its last box, and its temporal state starts clean so one bad frame does not poison the next.
+        """
         self.invalid_outputs += 1
         target.frames_tracked += 1
         target.low_confidence_frames += 1
@@ -261,7 +278,8 @@ class MultiTracker:
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
                  network_score: float) -> TrackResult:
         """``confidence``: the target confidence (status, result); ``network_score``: the network's own score at
-        the chosen cell (what the online template update is gated on, like the classifier's learning)."""
+        the chosen cell (what the online template update is gated on, like the classifier's learning).
+        """
         cfg = self.config
         predicted_box = np.asarray(predicted_box, dtype=np.float64)
         if not (np.all(np.isfinite(predicted_box)) and np.isfinite(confidence) and np.isfinite(network_score)):
@@ -313,7 +331,8 @@ class MultiTracker:
     # --- helpers ---------------------------------------------------------------------------------------
     def _new_target(self, image: np.ndarray, box: np.ndarray) -> _Target:
         """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, its size
-        calibration measured, no context yet."""
+        calibration measured, no context yet.
+        """
         size = self.model_config.template_size
         mean_colour = MeanColour(image)   # one frame, six crops
         crop, transform = crop_and_resize(image, box, self.config.template_factor, size, mean_colour=mean_colour)
@@ -335,7 +354,8 @@ class MultiTracker:
                            mean_colour: MeanColour) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         """The network's outputs for crops of the first frame around a new target (``FIRST_FRAME_SHIFTS``, one
         batch, its temporal state untouched), and the target's box in each crop (``(N, 4)`` normalised ``(cx, cy,
-        w, h)``, the same size in all of them: the shifts move the crops, not their scale)."""
+        w, h)``, the same size in all of them: the shifts move the crops, not their scale).
+        """
         size = self.model_config.search_size
         x, y, w, h = target.box
         crops, boxes = [], []
@@ -356,7 +376,8 @@ class MultiTracker:
         track: on development video the tracked boxes were too wide or too narrow by a factor that stayed nearly
         constant per sequence. So the geometric mean of given over predicted width and height in the first frame's
         views (``_first_frame_views``; ``given`` the box's normalised ``(w, h)``), raised to ``size_calibration``
-        and bounded by ``max_size_correction``, scales every size the network predicts for this target."""
+        and bounded by ``max_size_correction``, scales every size the network predicts for this target.
+        """
         score_logits, _offset, box_size = outputs[:3]
         if not all(np.isfinite(a).all() for a in (score_logits, box_size)):
             return np.ones(2, dtype=np.float32)
@@ -380,7 +401,8 @@ class MultiTracker:
 
     def _template_input(self, template: np.ndarray) -> np.ndarray:
         """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
-        here instead of at every frame."""
+        here instead of at every frame.
+        """
         return self.backend.encode_templates(template[None])[0]
 
     def _encode_memory(self, target: _Target) -> None:

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """NanoTrack v2 as a teacher (arm c of the recipe experiments): its score map on the very pairs a training step
 samples, as a soft target beside the ground truth. NanoTrack is Apache-2.0 and runs in OpenCV's dnn module.
 
@@ -34,7 +47,8 @@ class NanoTrackTeacher:
 
     def score_maps(self, templates: np.ndarray, searches: np.ndarray, grid: int) -> torch.Tensor:
         """``(N, h, h, 3)`` template and ``(N, s, s, 3)`` search crops (uint8 RGB) -> the teacher's target
-        probability resampled at the centres of our ``grid x grid`` cells: ``(N, 1, grid, grid)``."""
+        probability resampled at the centres of our ``grid x grid`` cells: ``(N, 1, grid, grid)``.
+        """
         maps = []
         for template, search in zip(templates, searches):
             self.head.setInput(self._features(template, TEMPLATE_SIZE), "input1")

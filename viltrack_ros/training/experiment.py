@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The recipe experiments (issue: make the tracker track): each arm trains on the same cached pairs of the
 pre-cropped ``train`` split with the same seed and budget, then tracks the ``val`` split (canvas replay, see
 ``data.precropped``) and the development sequences; the held-out sequences are never touched here.
@@ -136,7 +149,8 @@ class ArmConfig:
 
 class PairSampler:
     """Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames, plus a
-    ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent)."""
+    ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent).
+    """
 
     def __init__(self, cache: PairCache, max_gap: int, negative_fraction: float, seed: int):
         self.cache = cache
@@ -155,7 +169,8 @@ class PairSampler:
 
     def sample_with_online(self, batch: int, temporal_steps: int = 1):
         """As :meth:`sample`, plus ``online (B,)``: a second template row of the template's sequence within
-        ``max_gap`` stored frames of the (last) search frame, or of the template frame for a negative pair."""
+        ``max_gap`` stored frames of the (last) search frame, or of the template frame for a negative pair.
+        """
         return self._sample(batch, temporal_steps, online=True)
 
     def _sample(self, batch: int, temporal_steps: int, online: bool):
@@ -209,7 +224,8 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
     the donor's target is put as near the crop's centre as the seam allows. Without this the donor always stands
     farther from the centre than the target, and "the object nearest the centre" stays a shortcut; with it the
     crops show what a tracker sees after a look-alike passed in front of its target and the search region followed
-    the look-alike."""
+    the look-alike.
+    """
     s = frames.shape[1]
     low = (boxes[:, :2] - boxes[:, 2:] / 2).min(axis=0) - margin        # the target's extent over the clip, per axis
     high = (boxes[:, :2] + boxes[:, 2:] / 2).max(axis=0) + margin
@@ -256,7 +272,8 @@ def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: fl
     """``crops (K, s, s, 3) uint8`` (one pair's search frames) -> the same crops under one random change of light:
     contrast, brightness and saturation each scaled by ``U(1 - strength, 1 + strength)``, and with probability
     ``blur_fraction`` a linear motion blur of 3 to ``max_blur`` pixels at a random angle (what a fast target or a
-    moving camera shows). One change for the whole clip: light and motion do not flicker between two frames."""
+    moving camera shows). One change for the whole clip: light and motion do not flicker between two frames.
+    """
     contrast, brightness, saturation = rng.uniform(1 - strength, 1 + strength, 3)
     blur = rng.random() < blur_fraction
     kernel = None
@@ -287,7 +304,8 @@ def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng
     video's crop). The slab covers a random ``extent`` of the box from a random side (top, bottom, left or right),
     reaches beyond that side by up to half the box, and beyond the box's other two edges by up to a quarter: an
     object in front, not a hole in the target. The same side and share in every frame of the clip (an occluder does
-    not jump between two frames); the boxes do not change."""
+    not jump between two frames); the boxes do not change.
+    """
     s = frames.shape[1]
     side = int(rng.integers(4))                 # 0 top, 1 bottom, 2 left, 3 right
     share = rng.uniform(*extent)
@@ -315,7 +333,8 @@ def rotate_about_target(frames: np.ndarray, boxes: np.ndarray, degrees: float) -
     crops turned by ``degrees`` (counter-clockwise) about each target's centre, and the targets' new boxes: the same
     centre, and the axis-aligned extent of an ellipse filling the old box, turned alike (an object is rounder than
     its box: the turned box's own extent would label background as target). What comes in at the corners takes the
-    crop's mean colour, as crops beyond a frame's border do."""
+    crop's mean colour, as crops beyond a frame's border do.
+    """
     s = frames.shape[1]
     angle = np.deg2rad(degrees)
     cos, sin = abs(np.cos(angle)), abs(np.sin(angle))
@@ -334,7 +353,8 @@ def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 def _warped(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """The square ``image`` under the affine ``matrix`` (2x3), what comes in filled with the image's mean colour
-    (as crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show)."""
+    (as crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show).
+    """
     s = image.shape[1]
     fill = tuple(float(v) for v in image.reshape(-1, 3).mean(axis=0))
     return cv2.warpAffine(image, matrix, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
@@ -386,7 +406,8 @@ class ArmInputs:
                           ) -> dict[int, np.ndarray]:
         """Distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples, as
         ``{sample: (K, s, s, 3) uint8 crops}`` for ``replace_searches``; ``at_centre`` of them with the donor nearer
-        the centre (the target's ``boxes (B, K, 4)`` then move, in place)."""
+        the centre (the target's ``boxes (B, K, 4)`` then move, in place).
+        """
         c = self.cache
         made_crops = {}
         for b in range(len(search_rows)):
@@ -407,7 +428,8 @@ class ArmInputs:
                          jitter, visible, fraction: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
         """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples partly hidden
         (``occlude_target``) under a random crop of another video; a sample starts from its entry in ``crops``
-        (a mosaic keeps its layout), else from its cached crops."""
+        (a mosaic keeps its layout), else from its cached crops.
+        """
         c = self.cache
         out = dict(crops)
         for b in range(len(search_rows)):
@@ -426,7 +448,8 @@ class ArmInputs:
         """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples turned about
         their target (``rotate_about_target``, one angle per clip); their ``boxes (B, K, 4)`` change in place. A
         sample starts from its entry in ``crops`` (a mosaic or an occlusion keeps its layout), else from its cached
-        crops."""
+        crops.
+        """
         out = dict(crops)
         for b in range(len(search_rows)):
             if not visible[b].all() or rng.random() >= fraction:
@@ -439,7 +462,8 @@ class ArmInputs:
     def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
                            strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
         """``crops`` (a step's changed samples so far, mosaics say) with a ``fraction`` of all samples under
-        ``photometric_jitter``: a jittered sample starts from its entry in ``crops``, else from its cached crops."""
+        ``photometric_jitter``: a jittered sample starts from its entry in ``crops``, else from its cached crops.
+        """
         c = self.cache
         out = dict(crops)
         for b in range(len(search_rows)):
@@ -450,7 +474,8 @@ class ArmInputs:
 
     def replace_searches(self, searches: torch.Tensor, crops: dict[int, np.ndarray]) -> None:
         """Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``:
-        one stem call for all of this step's changed crops."""
+        one stem call for all of this step's changed crops.
+        """
         if not crops:
             return
         changed = list(crops)
@@ -462,7 +487,8 @@ class ArmInputs:
 
     def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
         """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
-        (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None."""
+        (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None.
+        """
         c = self.cache
         others = self._other_video_rows(template_row, candidates * 2, rng)[:candidates]
         if len(others) == 0:
@@ -481,7 +507,8 @@ class ArmInputs:
 
     def template_boxes(self, template_rows) -> torch.Tensor:
         """``(B, 4)`` the target's ``(cx, cy, w, h)`` in each cached template: centred, side ``template_factor *
-        sqrt(w*h)``, so only the box's aspect ratio (the same in every crop of that frame) is needed."""
+        sqrt(w*h)``, so only the box's aspect ratio (the same in every crop of that frame) is needed.
+        """
         w, h = (torch.from_numpy(self.cache.boxes[template_rows, 0, i]).float().clamp(min=1e-6) for i in (2, 3))
         aspect = (w / h).sqrt()
         centre = torch.full_like(w, 0.5)
@@ -493,7 +520,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
               data_record: dict, template_factor: float = 2.0, device: str = "cpu") -> Path:
     """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path. ``device``:
     where the network trains (``cuda`` on a lent GPU); the pair cache, its stem features and the sampling stay
-    on the CPU and each step's batch is moved, so a run can go on on either kind of machine."""
+    on the CPU and each step's batch is moved, so a run can go on on either kind of machine.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.pt"
     state_path = out_dir / "state.pt"
@@ -769,7 +797,8 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
 
 def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, title: str, png_path: Path) -> None:
     """val, dev and their mean success AUC against one numeric setting, read from ``tune``'s ``tuning.json`` files
-    (each row a ``name=value`` label); a vertical line at the ``chosen`` value."""
+    (each row a ``name=value`` label); a vertical line at the ``chosen`` value.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -796,7 +825,8 @@ def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, titl
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
         device: str = "cpu", restarts: int = 1) -> None:
     """Train (or resume) the selected arms and score each on val and dev, every sequence from ``restarts`` start
-    frames (``restarted_sequences``; one run per sequence flips with a single distractor)."""
+    frames (``restarted_sequences``; one run per sequence flips with a single distractor).
+    """
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
@@ -848,7 +878,8 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     steadier score of a tracker than one run per sequence. ``frame_step`` > 1 keeps every N-th frame
     (``FrameStepSequence``): the same videos at 1/N of their frame rate, targets moving N times as far per update.
     ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run (skipped with the
-    printed reason when its files are absent). Held-out sequences: never."""
+    printed reason when its files are absent). Held-out sequences: never.
+    """
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
     torch.set_num_threads(threads)

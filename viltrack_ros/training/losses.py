@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Tracking losses: focal loss on a Gaussian centre heatmap + GIoU + L1 on the box read at the true centre.
 
 The standard OSTrack recipe (weights focal 1, GIoU 2, L1 5). Boxes are normalised ``(cx, cy, w, h)`` in
@@ -70,7 +83,8 @@ def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: tor
                        num_targets: int, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     """An IoU-aware score (GFL's quality focal loss): at the ``trained`` cells (those whose box is regressed) the
     score's target is ``quality``, the IoU of that cell's box with the truth; elsewhere the CenterNet negatives of
-    :func:`focal_loss` (down-weighted near the centre by ``heatmap``). Normalised by ``num_targets`` (at least 1)."""
+    :func:`focal_loss` (down-weighted near the centre by ``heatmap``). Normalised by ``num_targets`` (at least 1).
+    """
     prob = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
     trained = trained.float()
     soft = (quality * torch.log(prob) + (1 - quality) * torch.log(1 - prob)) * (quality - prob).abs() ** alpha
@@ -90,7 +104,8 @@ def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible
 
     ``score_target``: "centre", the score map peaks at the true centre's cell (CenterNet's focal loss on a Gaussian);
     "box_iou", at each cell whose box is regressed it learns that box's IoU with the truth
-    (:func:`quality_focal_loss`), so its peak marks the best box rather than the centre."""
+    (:func:`quality_focal_loss`), so its peak marks the best box rather than the centre.
+    """
     if score_target not in SCORE_TARGETS:
         raise ValueError(f"score_target must be one of {SCORE_TARGETS}, not {score_target!r}")
     weights = {"focal": 1.0, "giou": 2.0, "l1": 5.0, **(weights or {})}

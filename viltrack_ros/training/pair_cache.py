@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Training pairs from the pre-cropped set, cut once and kept as arrays (the experiments' data).
 
 For every frame with a visible target: one template crop (centred on the box, side ``template_factor *
@@ -85,7 +98,8 @@ class PairCacheSpec:
 @dataclass
 class PairCache:
     """``templates (F, t, t, 3) uint8``; ``searches (F, J, s, s, 3) uint8``; ``boxes (F, J, 4)`` normalised
-    cx,cy,w,h; ``sequence_index (F,)`` and ``frame_index (F,)`` of each kept frame."""
+    cx,cy,w,h; ``sequence_index (F,)`` and ``frame_index (F,)`` of each kept frame.
+    """
 
     templates: np.ndarray
     searches: np.ndarray
@@ -101,7 +115,8 @@ class PairCache:
     def video_of_row(self) -> np.ndarray:
         """``(F,)`` an index of each row's source video: a sequence, its mirrored copy and its sibling sub-sequences
         (``data.precropped.source_video``) share one, so a negative or a distractor drawn from "another video" never
-        shows the template's object."""
+        shows the template's object.
+        """
         videos = [source_video(name.removesuffix(MIRROR_SUFFIX)) for name in self.sequence_names]
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
 
@@ -110,7 +125,8 @@ def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_in
                     rng: np.random.Generator) -> tuple[np.ndarray, list]:
     """One frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised ``(cx, cy, w, h)``:
     the usual ones shifted up to ``shift_jitter``, then ``wide_jitters`` shifted up to ``wide_shift_jitter`` on the
-    other-videos canvas (on which the usual ones are cut too with ``context_fill: other_videos``)."""
+    other-videos canvas (on which the usual ones are cut too with ``context_fill: other_videos``).
+    """
     parts = [(image, box, spec.jitters - spec.wide_jitters, spec.shift_jitter)]
     if spec.context_fill == "other_videos" or spec.wide_jitters:
         canvas, canvas_box = _context_canvas(image, box, _donor_frames(sequences, s_index, rng), rng)
@@ -129,7 +145,8 @@ def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_in
 def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int,
                   shift_jitter: float) -> tuple[np.ndarray, list]:
     """``count`` jittered search crops ``(count, s, s, 3)`` of ``image``, the centre moved up to ``shift_jitter``
-    box sizes, and the box in each, normalised ``(cx, cy, w, h)``."""
+    box sizes, and the box in each, normalised ``(cx, cy, w, h)``.
+    """
     size = math.sqrt(box[2] * box[3])
     centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
     searches, boxes = [], []
@@ -150,7 +167,8 @@ def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.ra
     around ``box`` pasted over its centre tile; returns the canvas and the box in it.
 
     The rectangle's four sides lie at independent random distances from the target (``KEPT_CONTEXT`` box sizes,
-    never cutting the box), so the seam where real context ends says nothing about where the target is."""
+    never cutting the box), so the seam where real context ends says nothing about where the target is.
+    """
     side = image.shape[0]
     canvas = np.concatenate([np.concatenate(donors[row * 3:row * 3 + 3], axis=1) for row in range(3)], axis=0)
     x, y, w, h = (float(v) for v in box)
@@ -169,7 +187,8 @@ def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int 
     """``count`` random stored frames of sequences other than ``sequences[s_index]``.
 
     Another cut of the same video (uav_group1_1 beside uav_group1_2) may be drawn: its target then stands at the
-    centre of its tile, 5 box sizes from this target, beyond the reach of a search crop (at most 2.6 + 1.2)."""
+    centre of its tile, 5 box sizes from this target, beyond the reach of a search crop (at most 2.6 + 1.2).
+    """
     video = sequences[s_index].name
     others = [s for s in sequences if s.name != video]
     picks = rng.integers(0, len(others), count)
@@ -235,7 +254,8 @@ def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> to
 @torch.no_grad()
 def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, desc: str = "stem") -> torch.Tensor:
     """Frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16`` (after the frozen
-    blocks when the stem's last blocks are trained)."""
+    blocks when the stem's last blocks are trained).
+    """
     stem.eval()
     out = []
     for start in tqdm(range(0, len(crops_uint8), batch), desc=desc, unit="batch", leave=False):

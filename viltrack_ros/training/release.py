@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Ship a trained checkpoint as the package default: held-out evaluation beside NanoTrack v2, CSRT, KCF and the
 training-free Siamese baseline in one run, then weights + a regenerated model card.
 
@@ -73,7 +86,8 @@ ONLINE_TEMPLATE_SETTINGS = ("online_template_update", "update_threshold", "updat
 
 def settings_text(num_templates: int) -> str:
     """The default tracker settings as the card lists them. For a one-template model those of the online template
-    are set apart: they do nothing there, and listed with the others they would read as if they mattered."""
+    are set apart: they do nothing there, and listed with the others they would read as if they mattered.
+    """
     defaults = TrackerConfig().to_dict()
     if num_templates > 1:
         return ", ".join(f"{k} {v}" for k, v in defaults.items())

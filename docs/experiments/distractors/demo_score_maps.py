@@ -1,7 +1,21 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The README demo's search crops and score maps at chosen frames (what docs/experiments/distractors/demo_score_maps.png
 shows): python docs/experiments/distractors/demo_score_maps.py WEIGHTS|- 150,153,155,157,159,162 OUT.png
 Left of each pair the search crop, right the network's score (sigmoid) over it; the title has the frame, the tracker's
-confidence and the best score. A diagnostic patched onto the tracker from outside."""
+confidence and the best score. A diagnostic patched onto the tracker from outside.
+"""
 import cv2
 import numpy as np
 import sys

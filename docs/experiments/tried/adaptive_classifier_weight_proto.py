@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Tried and not kept: the classifier's weight raised where the network is unsure (W_MODE=step: 0.6 instead of 0.4
 when the network's best score is below 0.5; linear: 0.4 + 0.4 * (1 - best score), at most 0.8).
 
@@ -17,7 +30,8 @@ tracker_ranking = T.MultiTracker._ranking
 def _ranking(self, targets, scores, appearance, finite):
     """The tracker's own mix at classifier_weight w0, re-weighted per target: with r0 = (1-w0) s + w0 c,
     s + (w / w0) (r0 - s) = (1-w) s + w c (the table was made with a copy of the mixing loop; the same mix up to
-    float rounding)."""
+    float rounding).
+    """
     ranking = tracker_ranking(self, targets, scores, appearance, finite)
     if ranking is None:
         return None

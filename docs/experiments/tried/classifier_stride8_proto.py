@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Tried: each target's online classifier on the stem's stride-8 features (EfficientNet-Lite0 after 5 blocks: 40
 channels, 20x20 cells for the 160-px search crop) instead of the stride-16 ones (112 channels, 10x10).
 
@@ -48,7 +61,8 @@ _hooked = set()
 
 def _ensure_hooks(backend):
     """Hook every stem body the backend may run: the modules' own, and the batch-norm-folded copy that a frozen
-    stem caches outside its registered modules (``PretrainedStem._folded``, made at its first inference)."""
+    stem caches outside its registered modules (``PretrainedStem._folded``, made at its first inference).
+    """
     for module in backend.__dict__.values():
         if isinstance(module, torch.nn.Module):
             for sub in module.modules():

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Probe: is onnxruntime's int8 quantization worth a backend on this CPU? (docs/experiments/tried/int8.md)
 
 The shipped network's per-frame graph (the cached step) quantized three ways with onnxruntime.quantization:
@@ -42,7 +55,8 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
 
 class RecordingSession:
     """Stands in for the backend's step session: runs float32 and keeps every frame's inputs (the calibration data
-    and the replay of the variants)."""
+    and the replay of the variants).
+    """
 
     def __init__(self, inner):
         self.inner, self.feeds = inner, []

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Probe: is a larger ImageNet EfficientNet-Lite a better tracking feature than Lite0? The training-free Siamese
 floor (``tracking.stem_baseline``) run with Lite0, Lite1 or Lite2 stages to stride 16, scored on val and dev from
 5 start frames each (the protocol of ``viltrack experiment --tune``). No training, no held-out sequence.
@@ -25,7 +38,8 @@ STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 
 def stem_from_state(state: dict, stride16_stage: int = 5) -> torch.nn.Module:
     """An EfficientNet-Lite stem through stage ``stride16_stage`` (stride 16), its block table read from the
-    state dict's shapes, weights loaded."""
+    state dict's shapes, weights loaded.
+    """
     net = EfficientNetLite0(num_blocks=0, with_head=False)
     net._conv_stem = torch.nn.Conv2d(3, state["_conv_stem.weight"].shape[0], 3, stride=2, padding=1, bias=False)
     blocks, stage, previous_out = [], 0, state["_conv_stem.weight"].shape[0]

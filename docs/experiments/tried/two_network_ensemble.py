@@ -1,7 +1,21 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Two networks at once, as tried in checkpoint_averages.md: both see the same search crop (the first one's box), their
 score maps (as probabilities, or as logits) and box outputs are averaged, each keeps its own FiLM context. Scored on
 val and dev from 5 start frames. A check of the idea, patched onto the tracker from outside, not product code:
-    python docs/experiments/tried/two_network_ensemble.py WEIGHTS_A WEIGHTS_B prob|logit OUT.json"""
+    python docs/experiments/tried/two_network_ensemble.py WEIGHTS_A WEIGHTS_B prob|logit OUT.json
+"""
 import sys
 import json
 import numpy as np

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Does `val`'s canvas replay give away where the target is? Scored by replaying the development sequences the way
 `val` is replayed.
 
@@ -25,7 +38,8 @@ from viltrack_ros.training.experiment import development_sequences, score_tracke
 
 def store_as_crops(sequence, root: Path) -> None:
     """The sequence as ../shared/data/train stores one (its README): per frame a square of side 5*sqrt(w*h) centred on
-    the box, resized to 224 px, JPEG quality 88, the box in crop pixels and the crop's place in crops.txt."""
+    the box, resized to 224 px, JPEG quality 88, the box in crop pixels and the crop's place in crops.txt.
+    """
     folder = root / sequence.name
     folder.mkdir(parents=True)
     boxes, crops, last = [], [], sequence.boxes[0]

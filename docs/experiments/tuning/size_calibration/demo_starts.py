@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """The README demo clip tracked from 11 start frames (0, 10, ..., 100, the key-frame boxes of
 docs/experiments/demo_truth/keyframes.csv) up to the target's exit at frame 148: the share of frames on target per
 start and their mean, for one tracker setting. One clip; a check, not a basis for choosing.

@@ -1,3 +1,16 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Which per-frame signal tells on-target frames from off-target ones, on val and dev (never held-out).
 
     source scripts/env.sh; PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/tuning/target_confidence/signals.py
@@ -80,7 +93,8 @@ def balanced_accuracy(tracking: np.ndarray, on: np.ndarray) -> float:
 def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
     """For each signal and split, the status rule's two errors as lost_threshold runs from 0.05 to 0.6
     (lost_patience 3, recover_threshold 0.05 above it): the share of on-target frames said LOST against the share
-    of off-target frames said TRACKING. Closer to the corner (0, 0) is better."""
+    of off-target frames said TRACKING. Closer to the corner (0, 0) is better.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -55,7 +55,10 @@ def sequences_root() -> Path:
 
 @pytest.fixture(scope="session")
 def sequence_frames(sequences_root):
-    """``sequence_frames(name, count)``: the first ``count`` RGB frames of a real sequence, and their boxes."""
+    """Give a function that returns the first ``count`` RGB frames of a real sequence, and their boxes.
+
+    It is called as ``sequence_frames(name, count)``.
+    """
     from viltrack_ros.data.sequences import load_sequence_folder
 
     def first_frames(name: str, count: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -66,7 +69,7 @@ def sequence_frames(sequences_root):
 
 @pytest.fixture(scope="session")
 def shipped_model():
-    """The package's shipped network (real weights), in eval mode; tests that change it work on a copy."""
+    """Give the package's shipped network (real weights), in eval mode; tests that change it work on a copy."""
     from viltrack_ros.model.checkpoint import load_checkpoint
     model, _ = load_checkpoint(None)
     return model.eval()

@@ -35,7 +35,7 @@ NO_PHOTOMETRIC = replace(SMALL, brightness_jitter=0.0, contrast_jitter=0.0, satu
 
 
 def textured_sequence(num_frames: int = 30, absent=()) -> InMemorySequence:
-    """A target (a bright square) sliding over a procedural texture; frames in ``absent`` have NaN boxes."""
+    """Return a target (a bright square) sliding over a procedural texture; frames in ``absent`` have NaN boxes."""
     rng = np.random.default_rng(0)
     background = procedural_texture(rng, 120, 160)
     frames, boxes = [], []

@@ -46,8 +46,10 @@ def crossing_frames(crossing):
 
 
 class GroundTruthByImage:
-    """Answers each frame with the ground truth of the image it is shown (looked up by content), and nothing for
-    an image it does not know: it scores perfectly only if the runner hands over the right frame each time.
+    """Answers each frame with the ground truth of the image it is shown (looked up by content).
+
+    It answers nothing for an image it does not know: it scores perfectly only if the runner hands over the right
+    frame each time.
     """
 
     name = "by-image"
@@ -150,8 +152,9 @@ def test_cli_runs_our_tracker_from_a_checkpoint_and_labels_it_untrained(tmp_path
 
 
 def test_the_runner_records_our_status_and_not_a_peers(crossing, crossing_frames):
-    """Our tracker reports a status each frame; the report counts how far it can be trusted. OpenCV's trackers
-    report none, so they get no status counts rather than made-up ones.
+    """Our tracker reports a status each frame; the report counts how far it can be trusted.
+
+    OpenCV's trackers report none, so they get no status counts rather than made-up ones.
     """
     from viltrack_ros.evaluation.trackers import ViLTrackerAdapter
     report = evaluate([ViLTrackerAdapter.from_checkpoint(None), OpenCVTracker("CSRT")], [crossing],

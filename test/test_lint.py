@@ -1,6 +1,21 @@
-"""Lint, as ROS packages customarily test it (ament's test_flake8): flake8 over every Python file of the repository.
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Lint, as ROS packages customarily test it (ament's flake8, pep257 and copyright tests), over the whole repository.
 
-The settings live in `.flake8` at the repository root (lines up to 120 characters; which scripts may import late).
+flake8's settings live in `.flake8` at the repository root (lines up to 120 characters; which scripts may import
+late). The files are those git tracks, so a copy of the sources outside a git checkout skips the pep257 and copyright
+checks with that reason.
 """
 import subprocess
 import sys
@@ -11,6 +26,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # The node's entry points carry no .py suffix, so flake8 only reads them when named.
 ENTRY_POINTS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "bin").iterdir() if path.is_file())
+
+
+def _tracked_files() -> list:
+    try:
+        result = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    except OSError:   # no git on this machine
+        return []
+    return result.stdout.split() if result.returncode == 0 else []
+
+
+def _require_git_checkout() -> None:
+    if not TRACKED_FILES:
+        pytest.skip("not a git checkout: the lint tests read the files git tracks")
+
+
+# What ament's linters read: the Python files (entry points included) and the shell and CMake files. From git, so
+# that build outputs, the virtual environment and untracked scratch files are not read.
+TRACKED_FILES = _tracked_files()
+PYTHON_FILES = [name for name in TRACKED_FILES if name.endswith(".py")] + ENTRY_POINTS
+SOURCE_FILES = PYTHON_FILES + [name for name in TRACKED_FILES
+                               if name.endswith(".sh") or name in (".ci/run", "CMakeLists.txt")]
 
 
 def _flake8(*paths: str) -> subprocess.CompletedProcess:
@@ -34,3 +70,80 @@ def test_flake8_reads_the_entry_points_and_the_settings(tmp_path):
     result = _flake8(str(probe))
     assert "F401 'os' imported but unused" in result.stdout
     assert "E501" not in result.stdout
+
+
+# ament_pep257, as ROS packages customarily run it: pydocstyle's pep257 convention, with a docstring required nowhere
+# (D100-D107 ignored); where there is one, it has a one-line summary, and so on.
+# --match: every file named is read (pydocstyle's default skips test_*.py and files without .py, the entry points).
+PEP257_ARGUMENTS = ["--convention=pep257", "--add-ignore=D100,D101,D102,D103,D104,D105,D106,D107", "--match=.*"]
+
+
+PYDOCSTYLE_MISSING = "pydocstyle is not installed (requirements.txt; rosdep: python3-pydocstyle)"
+
+
+def _pydocstyle(*paths: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pydocstyle", *PEP257_ARGUMENTS, *paths], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_pep257_finds_nothing():
+    pytest.importorskip("pydocstyle", reason=PYDOCSTYLE_MISSING)
+    _require_git_checkout()
+    result = _pydocstyle(*PYTHON_FILES)
+    assert result.returncode == 0, f"pydocstyle found problems:\n{result.stdout}{result.stderr}"
+
+
+def test_pep257_flags_a_summary_run_on_into_its_description(tmp_path):
+    # The check above passes vacuously if pydocstyle reads nothing: it must flag the commonest slip.
+    pytest.importorskip("pydocstyle", reason=PYDOCSTYLE_MISSING)
+    probe = tmp_path / "probe.py"
+    probe.write_text('def f():\n    """A summary that runs on\n    into the description."""\n')
+    result = _pydocstyle(str(probe))
+    assert result.returncode != 0 and "D205" in result.stdout
+
+
+# ament_copyright, as ROS packages customarily run it: every source file starts with its copyright and licence
+# (after a shebang line); empty files (the package's empty __init__.py) need none.
+LICENCE_HEADER = """\
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""
+
+
+def _licence_header_missing(path: Path) -> bool:
+    text = path.read_text()
+    if not text.strip():
+        return False
+    if text.startswith("#!"):
+        text = text.split("\n", 1)[1]
+    # The year may differ from file to file; the rest is the Apache-2.0 header word for word.
+    body = LICENCE_HEADER.split("\n", 1)[1]
+    first, _, rest = text.partition("\n")
+    return not (first.startswith("# Copyright ") and rest.startswith(body))
+
+
+def test_every_source_file_carries_the_licence_header():
+    _require_git_checkout()
+    missing = [name for name in SOURCE_FILES if _licence_header_missing(ROOT / name)]
+    assert not missing, (
+        f"{len(missing)} source files lack the Apache-2.0 header; start each with:\n{LICENCE_HEADER}\n"
+        + "\n".join(missing))
+
+
+def test_the_licence_check_flags_a_file_without_it(tmp_path):
+    bare = tmp_path / "bare.py"
+    bare.write_text('"""A module."""\n')
+    headed = tmp_path / "headed.sh"
+    headed.write_text("#!/usr/bin/env bash\n" + LICENCE_HEADER.replace("2026", "2027") + "set -e\n")
+    assert _licence_header_missing(bare) and not _licence_header_missing(headed)

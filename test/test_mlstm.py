@@ -101,10 +101,11 @@ def kernels_installed():
 
 @pytest.mark.parametrize("length,chunk", [(96, 32), (125, 64), (100, 16)])
 def test_the_kernels_form_computes_the_same_function_and_state(kernels_installed, length, chunk):
-    """NX-AI's mlstm_kernels (their PyTorch reference kernels here; Triton on a GPU) through our state convention,
-    at lengths that are and are not whole chunks (125 = the hybrid's 25 template + 100 search tokens). Their empty
-    memory starts at stabiliser 0 instead of -inf, which moves the normaliser's floor where |q . n| is tiny: within
-    the same tolerance at the layer's scales.
+    """NX-AI's mlstm_kernels compute the same function and state as ours, through our state convention.
+
+    They run as their PyTorch reference kernels here (Triton on a GPU), at lengths that are and are not whole chunks
+    (125 = the hybrid's 25 template + 100 search tokens). Their empty memory starts at stabiliser 0 instead of -inf,
+    which moves the normaliser's floor where |q . n| is tiny: within the same tolerance at the layer's scales.
     """
     from viltrack_ros.model.mlstm import mlstm_kernels_form
     inputs = random_inputs(7, S=length)
@@ -128,8 +129,9 @@ def test_the_kernels_form_continues_a_template_state_into_the_search_tokens(kern
 
 
 def test_a_network_with_the_kernels_form_tracks_like_the_parallel_form(kernels_installed):
-    """The hybrid's ViL blocks with cell_form 'kernels' (as load_checkpoint's config_overrides sets it at run
-    time): the same head outputs, whole sequence and template memory.
+    """The hybrid's ViL blocks with cell_form 'kernels' give the same head outputs, whole sequence and template memory.
+
+    cell_form is set as load_checkpoint's config_overrides sets it at run time.
     """
     from viltrack_ros.model import build_model, get_preset
     torch.manual_seed(0)

@@ -11,9 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker library with the real shipped weights: any box and any image either give a clear
-ValueError or a finite box inside the image (property-based, hypothesis), extreme frame sizes, and network faults
-injected through real weight files whose parameters are NaN or inf. The ROS side: test/ros/test_ros_reliability.py.
+"""Reliability of the tracker library with the real shipped weights.
+
+Tested here: any box and any image either give a clear ValueError or a finite box inside the image (property-based,
+hypothesis), extreme frame sizes, and network faults injected through real weight files whose parameters are NaN or
+inf. The ROS side: test/ros/test_ros_reliability_inputs.py and test_ros_reliability_faults.py.
 """
 from __future__ import annotations
 
@@ -131,7 +133,7 @@ def test_clamp_box_keeps_boxes_inside_images_smaller_than_its_minimum_size():
 
 # --- faults ------------------------------------------------------------------------------------------------------
 def faulty_weights(tmp_path, value: float, part: str):
-    """The shipped checkpoint with one of the head's final layers set to ``value`` (NaN or inf): a real file."""
+    """Write the shipped checkpoint with one of the head's final layers set to ``value`` (NaN or inf): a real file."""
     model, info = load_checkpoint(None)
     with torch.no_grad():
         layer = getattr(model.head, part)[-1]

@@ -48,8 +48,10 @@ def _peak_distance(score: np.ndarray, box) -> float:
 
 
 def test_each_target_has_a_classifier_of_its_own(sequence_frames):
-    """Two targets in one real frame (Dudek's face, and the room beside it): each classifier, fitted at init,
-    finds its own target in a later frame's crop that holds both, not whatever is most salient.
+    """Two targets in one real frame (Dudek's face, and the room beside it) each have a classifier of their own.
+
+    Each classifier, fitted at init, finds its own target in a later frame's crop that holds both, not whatever is
+    most salient.
     """
     frames, boxes = sequence_frames("Dudek", 6)
     face = boxes[0]
@@ -114,8 +116,10 @@ def test_classifier_settings_are_bounded():
 
 
 def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequence_frames):
-    """`ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings: the network alone picks
-    the peak from the next frame, and the target's classifier neither costs nor changes any more.
+    """`ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings.
+
+    The network alone picks the peak from the next frame, and the target's classifier neither costs nor changes any
+    more.
     """
     import dataclasses
     frames, boxes = sequence_frames("Dudek", 4)
@@ -131,8 +135,10 @@ def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequenc
 
 
 def test_the_reported_confidence_is_the_mix_that_picked_the_peak(sequence_frames):
-    """The target confidence (status, TrackedObject.confidence) is the network's score at the chosen cell mixed
-    with the target's classifier there, with the same weight that picked the cell; not the network's score alone.
+    """The target confidence (status, TrackedObject.confidence) is the mix that picked the peak.
+
+    It is the network's score at the chosen cell mixed with the target's classifier there, with the same weight that
+    picked the cell; not the network's score alone.
     """
     frames, boxes = sequence_frames("Dudek", 4)
     weight = 0.4

@@ -11,10 +11,12 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The template memory (issue 10: compute each frame's work once): with scan order template_first the template side
-of the sequence never reads the frame, so the templates' per-block states are computed once per template and every
-frame runs only the search tokens through those blocks: all blocks when FiLM modulates the search tokens only
-(film_tokens 'search'), the blocks up to the first FiLM layer when it modulates everything (the shipped model).
+"""The template memory (issue 10: compute each frame's work once).
+
+With scan order template_first the template side of the sequence never reads the frame, so the templates' per-block
+states are computed once per template and every frame runs only the search tokens through those blocks: all blocks
+when FiLM modulates the search tokens only (film_tokens 'search'), the blocks up to the first FiLM layer when it
+modulates everything (the shipped model).
 Same outputs as the whole sequence within float rounding, on real frames, through both backends, and the same
 boxes in the tracker.
 """
@@ -39,8 +41,9 @@ BOX_TOLERANCE_PX = 0.05
 
 
 def _model(preset: str = "vil_hybrid", shipped_weights: bool = False, **changes) -> ViLTrackNet:
-    """A preset's model (with the shipped weights when asked: vil_hybrid, whatever FiLM's token set), with a FiLM
-    that is not the identity so that the temporal context changes the output.
+    """Build a preset's model with a FiLM that is not the identity, so that the temporal context changes the output.
+
+    It has the shipped weights when asked (vil_hybrid, whatever FiLM's token set).
     """
     config = get_preset(preset).replace(**changes)
     torch.manual_seed(0)
@@ -142,8 +145,9 @@ def _take_state(candidate: MultiTracker, reference: MultiTracker) -> None:
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
 def test_batched_targets_with_the_memory_equal_each_target_alone(backend, real_frames):
-    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target (the
-    exported graphs keep their batch axis dynamic).
+    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target.
+
+    The exported graphs keep their batch axis dynamic.
     """
     if backend == "onnxruntime":
         pytest.importorskip("onnxruntime")
@@ -216,9 +220,10 @@ def test_torch_backend_refuses_nothing_and_runs_both_paths():
 
 
 def test_a_relative_size_head_starts_from_the_given_boxs_shape_and_caches_it():
-    """size_prior 'template_box': the head's sizes are the template box's times a learned factor (at first exactly
-    half: the search crop is twice the template crop), so a taller given box gives taller sizes at every cell; the
-    template memory carries the box, and its step equals the whole-sequence step.
+    """size_prior 'template_box': the head's sizes are the template box's times a learned factor.
+
+    The factor is at first exactly half (the search crop is twice the template crop). A taller given box therefore
+    gives taller sizes at every cell; the template memory carries the box, and its step equals the whole-sequence step.
     """
     model = _model("vil_hybrid", size_prior="template_box")
     templates, search, boxes, context, active = example_step_inputs(model, batch=2)

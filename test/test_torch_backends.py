@@ -11,10 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU: bfloat16 autocast
-gives float32's boxes within BF16_BOX_TOLERANCE, torch.compile the same boxes within float rounding; the tracker
-and the carried FiLM context only ever see float32. Teacher-forced (both trackers start every frame from the
-reference's state), so a difference is one step's, not a drift.
+"""The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU.
+
+bfloat16 autocast gives float32's boxes within BF16_BOX_TOLERANCE, torch.compile the same boxes within float rounding;
+the tracker and the carried FiLM context only ever see float32. Teacher-forced (both trackers start every frame from
+the reference's state), so a difference is one step's, not a drift.
 """
 import copy
 
@@ -49,9 +50,10 @@ def _teacher_forced(model, backend, frames, boxes, config=None):
 
 
 def test_bfloat16_gives_float32_boxes_within_its_tolerance(shipped_model, real_frames):
-    """The network's own precision: with the target classifier off. Its mix with the network's score has near-ties
-    between neighbouring cells on Dudek's face, where any rounding (bfloat16's 0.4%) may pick the other cell; the
-    features it reads are checked in the next test.
+    """The network's own precision: with the target classifier off.
+
+    Its mix with the network's score has near-ties between neighbouring cells on Dudek's face, where any rounding
+    (bfloat16's 0.4%) may pick the other cell; the features it reads are checked in the next test.
     """
     frames, boxes = real_frames
     worst_box = worst_confidence = 0.0
@@ -101,8 +103,9 @@ def test_backend_names_are_checked(shipped_model):
 
 
 def test_warm_up_compiles_the_step_and_leaves_the_targets_alone(shipped_model, real_frames):
-    """The node warms its tracker up at start-up (the compile happens there, not on the first frame): the warm-up
-    adds no target, and a target tracked across it gets the same box as without it.
+    """The node warms its tracker up at start-up (the compile happens there, not on the first frame).
+
+    The warm-up adds no target, and a target tracked across it gets the same box as without it.
     """
     frames, boxes = real_frames
     warmed = MultiTracker(shipped_model, backend="torch-compile")

@@ -189,8 +189,9 @@ def _rss_mb() -> float:
 
 
 def _step_gflops(model, template_memory: bool = False) -> str:
-    """FLOPs of one tracking step (template features, or the template memory, given), counted by PyTorch on the
-    CPU.
+    """Count the FLOPs of one tracking step with PyTorch on the CPU, in billions.
+
+    The step is given the template features, or the template memory when ``template_memory`` is set.
     """
     import copy
     import torch

@@ -108,8 +108,10 @@ def start_node(tmp_path, test_weights, request):
 
 @pytest.fixture(scope="session", autouse=True)
 def remove_stale_dds_segments():
-    """At the end: the shared-memory segments of processes the tests killed (SIGKILL after a timeout) or that
-    crashed. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this session's are touched.
+    """Remove, at the end, the shared-memory segments of processes the tests killed or that crashed.
+
+    Killed means SIGKILL after a timeout. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this
+    session's are touched.
     """
     import time
 

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""rosbag2 bags (.mcap and .db3) through rosbags: written from a shared real sequence, replayed into the tracker node
-(the replay publisher, and the demo in lock-step) and the node's outputs recorded into another bag.
+"""rosbag2 bags (.mcap and .db3) through rosbags: written, replayed into the tracker node, outputs recorded.
+
+The bags are written from a shared real sequence, replayed into the tracker node (by the replay publisher, and by the
+demo in lock-step), and the node's outputs are recorded into another bag.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ CAMERA_TOPIC = "/camera/image_raw"
 
 
 def write_sequence_bag(path, frames, storage: str, first_sec: int = 1000):
-    """The frames as a camera would have recorded them: bgr8, 10 per second, stamps first_sec + index / 10."""
+    """Write the frames as a camera would have recorded them: bgr8, 10 per second, stamps first_sec + index / 10."""
     stamps = []
     with BagWriter(path, storage=storage) as bag:
         for index, frame in enumerate(frames):

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""node_main's stop-signal handling, in this process with real signals and a real rclpy context (the node processes'
-side is in test_ros_reliability_faults.py).
+"""node_main's stop-signal handling, in this process with real signals and a real rclpy context.
+
+The node processes' side is in test_ros_reliability_faults.py.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from viltrack_ros.ros.node_main import (STOP_SIGNALS, ShutdownRequested, _reques
 
 @pytest.fixture
 def stop_handlers():
-    """The node's stop handlers on SIGINT/SIGTERM for one test, the previous ones back afterwards."""
+    """Install the node's stop handlers on SIGINT/SIGTERM for one test, the previous ones back afterwards."""
     previous = {stop_signal: signal.getsignal(stop_signal) for stop_signal in STOP_SIGNALS}
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _request_shutdown)

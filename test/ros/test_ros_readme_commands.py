@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README's ROS commands, run as written through the real `ros2` command line, each checked against what it
-prints, so that the README cannot drift from what the package does.
+"""The README's ROS commands, run as written through the real `ros2` command line, checked against what they print.
+
+Each command is checked against what it prints, so that the README cannot drift from what the package does.
 
 Every `ros2` line of the README's bash blocks runs in order, block by block, through bash (as pasted into a
 terminal) in a folder that holds `my_bag`, the bag the README replays (made here from a shared real sequence).
@@ -51,7 +52,7 @@ FRAME_ID = "camera_optical_frame"
 
 
 def readme_ros_blocks() -> list[list[str]]:
-    """The `ros2` lines of every ```bash block of the README that has any, block by block."""
+    """Return the `ros2` lines of every ```bash block of the README that has any, block by block."""
     blocks = re.findall(r"^```bash\n(.*?)^```", README.read_text(), flags=re.MULTILINE | re.DOTALL)
     lines = [[line for line in block.splitlines() if line.startswith("ros2 ")] for block in blocks]
     return [block for block in lines if block]
@@ -123,7 +124,7 @@ class Command:
 
 
 def ros2(*arguments: str, timeout: float = 60.0) -> str:
-    """A `ros2` command of the test itself (not from the README)."""
+    """Run a `ros2` command of the test itself (not from the README) and return what it printed."""
     result = subprocess.run(["ros2", *arguments], capture_output=True, text=True, timeout=timeout)
     return result.stdout + result.stderr
 
@@ -131,7 +132,9 @@ def ros2(*arguments: str, timeout: float = 60.0) -> str:
 # --- what each README line must print ---------------------------------------------------------------------
 @dataclass
 class Check:
-    """``background``: keeps running, ready once it printed ``prints``; else it must exit 0 having printed them.
+    """What a README line must print, and how it runs.
+
+    ``background``: keeps running, ready once it printed ``prints``; else it must exit 0 having printed them.
     ``camera``: runs until the end of the test; ``stop_when_ready``: Ctrl-C once it printed (a monitor).
     ``then``: a check of the ROS graph after it (gets the probe).
     """
@@ -146,7 +149,7 @@ class Check:
 
 
 def interface_lines() -> list[str]:
-    """The declarations of msg/TrackedObject.msg, which `ros2 interface show` must print."""
+    """Return the declarations of msg/TrackedObject.msg, which `ros2 interface show` must print."""
     lines = [line.split("#")[0].strip() for line in (REPO_ROOT / "msg" / "TrackedObject.msg").read_text().splitlines()]
     return [re.escape(line) for line in lines if line]
 
@@ -157,8 +160,9 @@ def arrays_flow(probe) -> None:
 
 
 def node_answers_on(topic: str) -> Callable:
-    """After a camera starts: until the node has processed an image from it (a person would see the node react
-    before calling init_target; a call before the first image is refused).
+    """Return a check, for after a camera starts, that waits until the node has processed an image from it.
+
+    A person would see the node react before calling init_target; a call before the first image is refused.
     """
     def check(probe) -> None:
         from viltrack_ros.ros.interfaces import TrackedObjectArray
@@ -265,7 +269,7 @@ AFTER_BLOCK = {0: recorded_bag_holds_the_tracks}
 
 @pytest.fixture(scope="module")
 def readme_folder(tmp_path_factory) -> Path:
-    """The folder the commands run in, with the README's `my_bag`: a shared real sequence as a rosbag2 bag."""
+    """Give the folder the commands run in, with the README's `my_bag`: a shared real sequence as a rosbag2 bag."""
     folder = tmp_path_factory.mktemp("readme")
     frames, _ = load_sequence("Crossing", BAG_FRAMES)
     with BagWriter(folder / "my_bag", storage="mcap") as bag:
@@ -286,8 +290,10 @@ def ros2_daemon():
 
 
 def wait_until_listed(names: list[str], kind: str = "service", timeout: float = 60.0) -> None:
-    """Until ``ros2 <kind> list`` shows all ``names`` (services, or nodes: ``ros2 lifecycle`` looks a node up by
-    name, and the daemon can list a node's services before the node itself).
+    """Wait until ``ros2 <kind> list`` shows all ``names``.
+
+    The names are services, or nodes: ``ros2 lifecycle`` looks a node up by name, and the daemon can list a node's
+    services before the node itself.
     """
     deadline = time.monotonic() + timeout
     while True:

@@ -11,10 +11,12 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker node against faults, over real DDS with node processes: broken checkpoints and
-impossible settings at start (exit code 1, one line, no traceback), a network that outputs NaN/inf (targets LOST, no
-NaN in any message), every parameter set to a wrong type, out of its range and to a valid value while tracking, an
-undecodable compressed image, and SIGINT/SIGTERM (exit 0 within 2 s, also during a forward pass).
+"""Reliability of the tracker node against faults, over real DDS with node processes.
+
+The faults: broken checkpoints and impossible settings at start (exit code 1, one line, no traceback), a network that
+outputs NaN/inf (targets LOST, no NaN in any message), every parameter set to a wrong type, out of its range and to a
+valid value while tracking, an undecodable compressed image, and SIGINT/SIGTERM (exit 0 within 2 s, also during a
+forward pass).
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ def test_broken_checkpoints_and_impossible_settings_stop_the_node_at_start(start
 # --- NaN/inf from the network -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def nan_weights(tmp_path_factory):
-    """The shipped checkpoint with NaN in the score head's last layer: a real file, loaded by the node."""
+    """Write the shipped checkpoint with NaN in the score head's last layer: a real file, loaded by the node."""
     model, _ = load_checkpoint(None)
     with torch.no_grad():
         model.head.score[-1].weight.fill_(float("nan"))

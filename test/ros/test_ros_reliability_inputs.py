@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker node against bad and unusual input, over real DDS with one node process for the
-module: every encoding of sensor_msgs/image_encodings (supported ones checked pixel by pixel through the overlay,
+"""Reliability of the tracker node against bad and unusual input, over real DDS with one node process for the module.
+
+Tested here: every encoding of sensor_msgs/image_encodings (supported ones checked pixel by pixel through the overlay,
 which is the converted image when no target is drawn), malformed images, extreme sizes, stamps going backwards,
 init/stop edge cases and two clients calling while frames flow.
 
@@ -69,7 +70,7 @@ def module_probe(ros_context, node):
 
 @pytest.fixture
 def ready(node, module_probe):
-    """The module's node and probe, with no target, nothing recorded and a frame answered."""
+    """Give the module's node and probe, with no target, nothing recorded and a frame answered."""
     probe = module_probe
     for recorded in (probe.objects, probe.arrays, probe.overlays):
         recorded.clear()
@@ -100,7 +101,7 @@ def yuv_to_rgb(y, u, v) -> np.ndarray:
 
 
 def encoded_frame(encoding: str, sec: int, height: int = 8, width: int = 12):
-    """A message in ``encoding`` built byte by byte, and the RGB image it stands for (with a tolerance)."""
+    """Return a message in ``encoding`` built byte by byte, and the RGB image it stands for (with a tolerance)."""
     order = {"rgb": [0, 1, 2], "bgr": [2, 1, 0]}
     if encoding in ("rgb8", "bgr8", "rgba8", "bgra8", "8UC3", "8UC4", "mono8", "8UC1", "rgb16", "bgr16", "rgba16",
                     "bgra16", "16UC3", "16UC4", "mono16", "16UC1"):
@@ -159,8 +160,9 @@ def encoded_frame(encoding: str, sec: int, height: int = 8, width: int = 12):
 
 
 def overlay_for(probe: RosProbe, msg, timeout: float = 20.0) -> np.ndarray:
-    """Publish ``msg`` until its overlay (the converted image, no box drawn) comes back; the overlay subscription
-    may match later than the image one.
+    """Publish ``msg`` until its overlay (the converted image, no box drawn) comes back.
+
+    The overlay subscription may match later than the image one.
     """
     stamp = stamp_of(msg)
 

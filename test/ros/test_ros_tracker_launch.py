@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""launch_testing: the shipped launch file brings the node up with the shipped weights, remaps the camera topic and
-answers on DDS; it shuts down cleanly with the launch.
+"""launch_testing of the shipped launch file: it brings the node up, and it shuts down cleanly with the launch.
+
+The launch file starts the node with the shipped weights and remaps the camera topic; the node answers on DDS.
 
 Runs under pytest (launch_testing's plugin; scripts/test.sh) and alone:
 ``launch_test test/ros/test_ros_tracker_launch.py``.

@@ -299,8 +299,10 @@ def test_installed_executable_with_the_shipped_params_file(start_node, probe):
 
 
 def test_a_gpu_backend_chosen_on_a_cpu_still_tracks(start_node, probe):
-    """backend torch-bf16 (bfloat16, meant for a GPU) with the shipped weights: the node warms it up at start-up,
-    names it, and follows the bag of vot2015_bag (a development sequence) as float32 would.
+    """Check that backend torch-bf16 (bfloat16, meant for a GPU) still tracks on a CPU with the shipped weights.
+
+    The node warms it up at start-up, names it, and follows the bag of vot2015_bag (a development sequence) as float32
+    would.
     """
     from viltrack_ros.model.checkpoint import default_weights_path
     frames, boxes = load_sequence("vot2015_bag", 6)

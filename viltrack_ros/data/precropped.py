@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The pre-cropped training set (``../shared/data/train``, see its README): square 224-px crops around each
-frame's target, the crop geometry in the original frame, and a fixed ``train``/``val`` split.
+"""The pre-cropped training set (``../shared/data/train``, see its README).
+
+It holds square 224-px crops around each frame's target, the crop geometry in the original frame, and a fixed
+``train``/``val`` split.
 
 Two views of one sequence:
 - :func:`load_precropped` gives the stored crops with their boxes (training pairs are cut from them);
@@ -42,11 +44,13 @@ def default_train_root() -> Path:
 
 
 def source_video(name: str) -> str:
-    """The video a stored sequence was cut from. Sub-sequences of one video are separate folders (the data's
-    README, "Known issues"): UAV123 splits a long video into ``<video>_1``, ``<video>_2``, ... that follow the same
-    target, and OTB stores two targets of the same frames as ``<video>-1`` and ``<video>-2``. A negative pair or a
-    distractor drawn from "another video" must not come from a sibling, where the template's own object is in the
-    frame (LaSOT's ``<class>-<n>`` are different videos and keep their names).
+    """Return the video a stored sequence was cut from.
+
+    Sub-sequences of one video are separate folders (the data's README, "Known issues"): UAV123 splits a long
+    video into ``<video>_1``, ``<video>_2``, ... that follow the same target, and OTB stores two targets of the same
+    frames as ``<video>-1`` and ``<video>-2``. A negative pair or a distractor drawn from "another video" must not
+    come from a sibling, where the template's own object is in the frame (LaSOT's ``<class>-<n>`` are different
+    videos and keep their names).
     """
     if name.startswith("uav_"):
         return re.sub(r"_\d+$", "", name)
@@ -68,7 +72,9 @@ def read_split(root: str | Path, split: str) -> list[str]:
 
 @dataclass(frozen=True, eq=False)
 class PrecroppedSequence(Sequence):
-    """Stored crops (``frame_paths``), boxes in the stored 224-px crops (``boxes``) and ``crops (N, 3)`` =
+    """A pre-cropped sequence: stored crops, their boxes, and where each crop lies in the original frame.
+
+    Stored crops (``frame_paths``), boxes in the stored 224-px crops (``boxes``) and ``crops (N, 3)`` =
     ``(x0, y0, side)`` of each crop in the original frame.
     """
 

@@ -210,9 +210,11 @@ class StaticImageSource:
 
 @dataclass(frozen=True, eq=False)
 class TrainingSample:
-    """One sample before batching. Images are normalised float32 ``(N, 3, H, W)``; boxes ``(N, 4)`` are
-    ``(cx, cy, w, h)`` in crop units; ``*_transforms`` map crop pixels back to the source image (before the flip,
-    which mirrors the crop about its vertical centre line when ``flipped``).
+    """One sample before batching.
+
+    Images are normalised float32 ``(N, 3, H, W)``; boxes ``(N, 4)`` are ``(cx, cy, w, h)`` in crop units;
+    ``*_transforms`` map crop pixels back to the source image (before the flip, which mirrors the crop about its
+    vertical centre line when ``flipped``).
     """
 
     source: str
@@ -237,7 +239,9 @@ class TrainingSample:
 
 
 def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, scale_jitter: float) -> np.ndarray:
-    """OSTrack's jitter: size times ``exp(N(0, scale_jitter))`` per axis, centre moved uniformly by up to
+    """Jitter a box as OSTrack does.
+
+    The size is multiplied by ``exp(N(0, scale_jitter))`` per axis, and the centre moved uniformly by up to
     ``center_jitter / 2 * sqrt(jittered area)`` per axis.
     """
     size = box[2:4] * np.exp(rng.normal(0, scale_jitter, 2)) if scale_jitter > 0 else box[2:4].copy()
@@ -247,8 +251,9 @@ def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, 
 
 
 def box_in_crop(box: np.ndarray, transform: CropTransform) -> tuple[np.ndarray, float]:
-    """``box`` (image pixels) as ``(cx, cy, w, h)`` in crop units clipped to [0, 1], and the fraction of its area
-    that lies inside the crop.
+    """Return ``box`` in crop units and the fraction of its area that lies inside the crop.
+
+    ``box`` (image pixels) is returned as ``(cx, cy, w, h)`` in crop units clipped to [0, 1].
     """
     x, y, w, h = transform.image_to_crop_box(box) / transform.output_size
     x0, y0, x1, y1 = max(x, 0.0), max(y, 0.0), min(x + w, 1.0), min(y + h, 1.0)
@@ -335,8 +340,9 @@ def make_training_sample(clip: Clip, rng: np.random.Generator, config: SampleCon
 # the data set
 
 class TrackingSampleDataset(torch.utils.data.Dataset):
-    """``samples_per_epoch`` samples per epoch, each from a source drawn with probability proportional to its
-    weight. Items are dicts of tensors: ``template_images`` (T, 3, Ht, Wt), ``template_boxes`` (T, 4),
+    """``samples_per_epoch`` samples per epoch, each from a source drawn with probability proportional to its weight.
+
+    Items are dicts of tensors: ``template_images`` (T, 3, Ht, Wt), ``template_boxes`` (T, 4),
     ``search_images`` (K, 3, Hs, Ws), ``search_boxes`` (K, 4), ``search_visible`` (K,) bool, and ``source``.
     """
 
@@ -361,7 +367,7 @@ class TrackingSampleDataset(torch.utils.data.Dataset):
         self.epoch = int(epoch)
 
     def sample(self, index: int) -> TrainingSample:
-        """The sample at ``index`` with its crop transforms (for inspection and tests)."""
+        """Return the sample at ``index`` with its crop transforms (for inspection and tests)."""
         rng = np.random.default_rng([self.seed, self.epoch, index])
         for _ in range(self.max_attempts):
             source = self.sources[int(rng.choice(len(self.sources), p=self.probabilities))]
@@ -386,7 +392,9 @@ def build_default_sources(sequences_root: str | Path | None, use_dev_sequences: 
                           synthetic_config: SyntheticConfig = SyntheticConfig(num_frames=60),
                           weights: Mapping[str, float] | None = None,
                           extra_sequences: SequenceType[Sequence] = ()) -> list[tuple[ClipSource, float]]:
-    """The sources reachable on this machine, with their weights:
+    """Return the sources reachable on this machine, with their weights.
+
+    The sources are:
 
     * ``dev``: the development split of ``sequences_root`` (held-out sequences are refused);
     * ``synthetic``: generated sequences over opencv-doc photos and development frames;

@@ -117,8 +117,10 @@ class InMemorySequence(Sequence):
 # annotation parsing
 
 def _numbered_lines(path: Path) -> list[tuple[int, str]]:
-    """Lines of ``path`` with their 1-based numbers; trailing blank lines are dropped (many files end with one),
-    blank lines inside the file are kept so that they are reported instead of shifting every later frame.
+    """Return the lines of ``path`` with their 1-based numbers.
+
+    Trailing blank lines are dropped (many files end with one), blank lines inside the file are kept so that they
+    are reported instead of shifting every later frame.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -168,8 +170,10 @@ def read_boxes(path: str | Path) -> np.ndarray:
 
 
 def read_flags(path: str | Path, expected_count: int) -> np.ndarray:
-    """Read 0/1 per-frame flags, one per line (GOT-10k ``absence.label``) or comma-separated on one line (LaSOT
-    ``full_occlusion.txt``), and check there is one per frame.
+    """Read 0/1 per-frame flags and check there is one per frame.
+
+    The flags are one per line (GOT-10k ``absence.label``) or comma-separated on one line (LaSOT
+    ``full_occlusion.txt``).
     """
     path = Path(path)
     flags: list[bool] = []
@@ -222,8 +226,10 @@ def load_sequence_folder(folder: str | Path, groundtruth_name: str = "groundtrut
 
 
 def load_sequence_folders(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
-    """All sequence folders under ``root`` (sub-folders holding ``groundtruth.txt``), sorted by name, or only
-    ``names`` (in the order given); a requested name that is missing is an error.
+    """Load all sequence folders under ``root``, or only those in ``names``.
+
+    All folders are sub-folders holding ``groundtruth.txt``, sorted by name; ``names`` are loaded in the order
+    given, and a requested name that is missing is an error.
     """
     root = Path(root)
     if not root.is_dir():
@@ -282,7 +288,7 @@ def load_got10k(root: str | Path, split: str = "train", names: Iterable[str] | N
 # LaSOT
 
 def load_lasot(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
-    """LaSOT sequences ``<root>/<class>/<class>-<n>``, all of them or the ``names`` given (``airplane-1``, ...).
+    """Load LaSOT sequences ``<root>/<class>/<class>-<n>``, all of them or the ``names`` given (``airplane-1``, ...).
 
     Frames flagged in ``full_occlusion.txt`` or ``out_of_view.txt`` get NaN boxes.
     """
@@ -317,7 +323,7 @@ def load_lasot(root: str | Path, names: Iterable[str] | None = None) -> list[Seq
 
 def load_trackingnet(root: str | Path, chunks: Iterable[str] | None = None,
                      names: Iterable[str] | None = None) -> list[Sequence]:
-    """TrackingNet sequences from ``<root>/<chunk>/anno/<seq>.txt`` + ``<root>/<chunk>/frames/<seq>/<k>.jpg``.
+    """Load TrackingNet sequences from ``<root>/<chunk>/anno/<seq>.txt`` + ``<root>/<chunk>/frames/<seq>/<k>.jpg``.
 
     ``chunks`` defaults to every ``TRAIN_<k>`` folder; sequence names are ``<chunk>/<seq>`` so that they stay
     unique across chunks. ``names`` keeps only those ``<seq>`` names.
@@ -368,8 +374,9 @@ def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
 
 
 class _SelectedFrames(Sequence):
-    """Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``
-    (which may itself hold its frames in memory or select them from another sequence).
+    """Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``.
+
+    ``source`` may itself hold its frames in memory or select them from another sequence.
     """
 
     def __init__(self, source: Sequence, kept: np.ndarray, name: str):
@@ -383,9 +390,10 @@ class _SelectedFrames(Sequence):
 
 
 class RestartedSequence(_SelectedFrames):
-    """``source`` from frame ``start`` on, initialised there from its ground truth (OTB's temporal robustness
-    evaluation, TRE): one run per start point, so a tracker that flips to a distractor once in a short sequence
-    is not scored on that flip alone.
+    """``source`` from frame ``start`` on, initialised there from its ground truth.
+
+    This is OTB's temporal robustness evaluation (TRE): one run per start point, so a tracker that flips to a
+    distractor once in a short sequence is not scored on that flip alone.
     """
 
     def __init__(self, source: Sequence, start: int):
@@ -395,9 +403,10 @@ class RestartedSequence(_SelectedFrames):
 
 
 class FrameStepSequence(_SelectedFrames):
-    """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate. Targets
-    move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU is busy,
-    or for a fast target; the name gains ``/step{step}``.
+    """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate.
+
+    Targets move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU
+    is busy, or for a fast target; the name gains ``/step{step}``.
     """
 
     def __init__(self, source: Sequence, step: int):
@@ -407,8 +416,10 @@ class FrameStepSequence(_SelectedFrames):
 
 
 def source_sequence_name(run_name: str) -> str:
-    """The stored sequence a run was cut from: ``run_name`` without the ``@start`` of a ``RestartedSequence`` and
-    the ``/step{N}`` of a ``FrameStepSequence`` (in either order), so per-run scores group by video.
+    """Return the name of the stored sequence a run was cut from, so per-run scores group by video.
+
+    That is ``run_name`` without the ``@start`` of a ``RestartedSequence`` and the ``/step{N}`` of a
+    ``FrameStepSequence`` (in either order).
     """
     return re.sub(r"(?:@\d+|/step\d+)+$", "", run_name)
 
@@ -419,8 +430,10 @@ def frame_step_sequences(sequences, step: int) -> list[Sequence]:
 
 
 def restarted_sequences(sequences, starts: int) -> list[Sequence]:
-    """Each sequence run from ``starts`` evenly spaced start frames (its first frame and ``starts - 1`` more within
-    its first two thirds, each moved to the next frame with a visible target).
+    """Return each sequence run from ``starts`` evenly spaced start frames.
+
+    The start frames are its first frame and ``starts - 1`` more within its first two thirds, each moved to the
+    next frame with a visible target.
     """
     restarted = []
     for sequence in sequences:

@@ -35,8 +35,10 @@ from viltrack_ros.data.synthetic import _load_photo, texture_score
 def random_object_box(rng: np.random.Generator, image: np.ndarray,
                       size_range: tuple[float, float] = (0.08, 0.5),
                       aspect_ratio_range: tuple[float, float] = (0.33, 3.0), candidates: int = 6) -> np.ndarray:
-    """A box ``(x, y, w, h)`` inside ``image``: sqrt(area) a log-uniform fraction ``size_range`` of the shorter
-    side, aspect (w/h) log-uniform in ``aspect_ratio_range``; of ``candidates`` draws the most textured wins.
+    """Draw a box ``(x, y, w, h)`` inside ``image``; of ``candidates`` draws the most textured wins.
+
+    Its sqrt(area) is a log-uniform fraction ``size_range`` of the shorter side, its aspect (w/h) log-uniform in
+    ``aspect_ratio_range``.
     """
     height, width = image.shape[:2]
     best_score, best_box = -1.0, None
@@ -74,9 +76,11 @@ def make_static_clip(rng: np.random.Generator, image: np.ndarray, num_frames: in
                      box: np.ndarray | None = None, max_shift: float = 0.08, max_zoom: float = 0.15,
                      max_roll_deg: float = 6.0, brightness: float = 0.25, blur_probability: float = 0.15,
                      min_inside_fraction: float = 0.5, name: str = "static") -> InMemorySequence:
-    """A ``num_frames`` clip from one photo: frame 0 is the photo itself, later frames drift smoothly towards a
-    random similarity transform (shift up to ``max_shift`` of the frame, zoom up to ``max_zoom``, roll up to
-    ``max_roll_deg``). Frames where less than ``min_inside_fraction`` of the object stays in view get NaN boxes.
+    """Make a ``num_frames`` clip from one photo.
+
+    Frame 0 is the photo itself, later frames drift smoothly towards a random similarity transform (shift up to
+    ``max_shift`` of the frame, zoom up to ``max_zoom``, roll up to ``max_roll_deg``). Frames where less than
+    ``min_inside_fraction`` of the object stays in view get NaN boxes.
     """
     height, width = image.shape[:2]
     box = random_object_box(rng, image) if box is None else np.asarray(box, dtype=np.float64)

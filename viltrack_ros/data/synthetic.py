@@ -62,8 +62,9 @@ _CALIBRATION_SHOTS_KEPT = frozenset({"left01", "right07"})
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """Ranges from which each sequence draws its own settings. Sizes are ``(height, width)``; speeds are in
-    fractions of the frame diagonal per frame.
+    """Ranges from which each sequence draws its own settings.
+
+    Sizes are ``(height, width)``; speeds are in fractions of the frame diagonal per frame.
     """
 
     frame_size: tuple[int, int] = (360, 480)
@@ -101,9 +102,11 @@ class SyntheticConfig:
 # backgrounds
 
 def find_background_images(directories: Iterable[str | Path] = (OPENCV_DOC_IMAGE_DIR,)) -> list[Path]:
-    """Photos usable as backgrounds (and static-image pairs): image files at least ``MIN_BACKGROUND_SIDE``
-    pixels on each side, sorted so that a seed picks the same photo on every machine with the same files.
-    In the opencv-doc folder, files listed in ``OPENCV_DOC_NOT_PHOTOS`` and most calibration shots are skipped.
+    """Find photos usable as backgrounds (and static-image pairs).
+
+    They are image files at least ``MIN_BACKGROUND_SIDE`` pixels on each side, sorted so that a seed picks the same
+    photo on every machine with the same files. In the opencv-doc folder, files listed in ``OPENCV_DOC_NOT_PHOTOS``
+    and most calibration shots are skipped.
     """
     found = []
     for directory in directories:
@@ -162,7 +165,7 @@ class PhotoLibrary:
         return len(self.paths)
 
     def photo(self, rng: np.random.Generator) -> np.ndarray:
-        """A random photo (RGB uint8, read-only), or a procedural image when the library is empty."""
+        """Return a random photo, RGB uint8 and read-only, or a procedural image when the library is empty."""
         for _ in range(4):
             if not self.paths:
                 break
@@ -185,8 +188,9 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
 
 
 def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """A random colour texture ``(height, width, 3)`` uint8: gratings, smooth colour noise, checks or spots,
-    sometimes two of them blended.
+    """Make a random colour texture ``(height, width, 3)`` uint8.
+
+    The texture is gratings, smooth colour noise, checks or spots, sometimes two of them blended.
     """
     def one_layer() -> np.ndarray:
         kind = rng.integers(4)
@@ -228,8 +232,9 @@ def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.
 
 
 def random_shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """An anti-aliased alpha mask ``(height, width)`` float32 in [0, 1] that fills most of its canvas: ellipse,
-    rounded rectangle, random polygon or smooth blob.
+    """Make an anti-aliased alpha mask ``(height, width)`` float32 in [0, 1] that fills most of its canvas.
+
+    The shape is an ellipse, rounded rectangle, random polygon or smooth blob.
     """
     mask = np.zeros((height, width), np.uint8)
     kind = rng.integers(4)
@@ -314,7 +319,7 @@ def make_target_sprite(rng: np.random.Generator, photos: PhotoLibrary, aspect_ra
 
 
 def make_distractor_sprite(rng: np.random.Generator, target: Sprite) -> Sprite:
-    """A similar-looking object: the target's appearance with a small hue/brightness change and its own shape."""
+    """Make a similar-looking object: the target's appearance with a small hue/brightness change and its own shape."""
     hsv = cv2.cvtColor(target.rgb.astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
     hsv[..., 0] = (hsv[..., 0] + rng.uniform(-12, 12)) % 180
     hsv[..., 2] = np.clip(hsv[..., 2] * rng.uniform(0.8, 1.2), 0, 255)
@@ -326,7 +331,7 @@ def make_distractor_sprite(rng: np.random.Generator, target: Sprite) -> Sprite:
 
 
 def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary) -> Sprite:
-    """A pole-like bar or a large blob, textured from a photo; its trajectory scales it to the target's size."""
+    """Make a pole-like bar or a large blob, textured from a photo; its trajectory scales it to the target's size."""
     if rng.random() < 0.5:
         length, thickness = SPRITE_BASE_SIDE * 4, SPRITE_BASE_SIDE * rng.uniform(0.4, 1.0)
         height, width = int(length), int(thickness)
@@ -346,8 +351,10 @@ def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary) -> Spri
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """Per-frame pose of a sprite: centre ``(N, 2)`` in frame pixels, ``scale`` (N,) frame pixels per sprite
-    pixel, ``angle`` (N,) degrees, ``log_aspect`` (N,) non-rigid stretch, ``velocity`` (N, 2) px/frame.
+    """Per-frame pose of a sprite.
+
+    Fields: centre ``(N, 2)`` in frame pixels, ``scale`` (N,) frame pixels per sprite pixel, ``angle`` (N,) degrees,
+    ``log_aspect`` (N,) non-rigid stretch, ``velocity`` (N, 2) px/frame.
     """
 
     centre: np.ndarray
@@ -369,8 +376,9 @@ class Trajectory:
 
 def random_trajectory(rng: np.random.Generator, config: SyntheticConfig, sprite: Sprite, side_px: float,
                       speed_factor: float = 1.0) -> Trajectory:
-    """A smooth random motion inside the frame with occasional fast moves; the sprite's sqrt(area) starts at
-    ``side_px`` and drifts in scale, rotation and aspect.
+    """Draw a smooth random motion inside the frame with occasional fast moves.
+
+    The sprite's sqrt(area) starts at ``side_px`` and drifts in scale, rotation and aspect.
     """
     frames = config.num_frames
     height, width = config.frame_size
@@ -428,7 +436,7 @@ def random_trajectory(rng: np.random.Generator, config: SyntheticConfig, sprite:
 
 def _crossing_trajectory(rng: np.random.Generator, config: SyntheticConfig, target: Trajectory,
                          occluder: Sprite, target_side: np.ndarray) -> Trajectory:
-    """An occluder moving in a straight line that passes over the target's centre at a random frame."""
+    """Move an occluder in a straight line that passes over the target's centre at a random frame."""
     frames = config.num_frames
     meet = int(rng.integers(frames // 5, max(frames // 5 + 1, frames)))
     heading = rng.uniform(0, 2 * math.pi)
@@ -471,7 +479,7 @@ def _warp_into(source: np.ndarray, matrix: np.ndarray, roi: tuple[int, int, int,
 
 
 def _line_kernel(length: float, angle: float) -> np.ndarray | None:
-    """A normalised motion-blur kernel of ``length`` pixels along ``angle`` (radians); None when negligible."""
+    """Return a normalised motion-blur kernel of ``length`` pixels along ``angle`` (radians); None when negligible."""
     size = int(min(round(length), 25))
     if size < 2:
         return None
@@ -691,7 +699,7 @@ class SyntheticSequence(Sequence):
 
 def generate_synthetic_sequence(seed: int, config: SyntheticConfig = SyntheticConfig(),
                                 photos: PhotoLibrary | None = None) -> SyntheticSequence:
-    """A synthetic sequence fully determined by ``seed``, ``config`` and the photo library's files.
+    """Generate a synthetic sequence fully determined by ``seed``, ``config`` and the photo library's files.
 
     The first frame always has a box (the tracker is initialised on it): a seed whose scene starts hidden is
     replaced by the next derived seed.

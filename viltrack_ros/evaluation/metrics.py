@@ -45,8 +45,9 @@ def _as_boxes(boxes) -> np.ndarray:
 
 
 def box_iou(predicted, groundtruth) -> np.ndarray:
-    """Per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``: NaN where the ground truth is NaN, 0 where the
-    prediction is NaN (no box) or has no area.
+    """Return the per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``.
+
+    NaN where the ground truth is NaN, 0 where the prediction is NaN (no box) or has no area.
     """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     if predicted.shape != groundtruth.shape:
@@ -65,8 +66,9 @@ def box_iou(predicted, groundtruth) -> np.ndarray:
 
 
 def centre_error(predicted, groundtruth) -> np.ndarray:
-    """Per-frame distance in pixels between box centres, ``(N,)``: NaN where the ground truth is NaN, infinite
-    where the prediction is NaN.
+    """Return the per-frame distance in pixels between box centres, ``(N,)``.
+
+    NaN where the ground truth is NaN, infinite where the prediction is NaN.
     """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     if predicted.shape != groundtruth.shape:
@@ -125,8 +127,10 @@ class SequenceScore:
 
 def score_sequence(predicted, groundtruth, tracker: str = "", sequence: str = "",
                    seconds: float | None = None) -> SequenceScore:
-    """Score one run: ``predicted`` and ``groundtruth`` are ``(N, 4)``; ``seconds`` is the tracking time of all
-    N frames (init included) for the FPS figure.
+    """Score one run.
+
+    ``predicted`` and ``groundtruth`` are ``(N, 4)``; ``seconds`` is the tracking time of all N frames (init
+    included) for the FPS figure.
     """
     predicted, groundtruth = _as_boxes(predicted), _as_boxes(groundtruth)
     mask = scored_frames(groundtruth)
@@ -158,8 +162,9 @@ class MeanScore:
 
 
 def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) -> MeanScore:
-    """Average of per-sequence curves (so the mean AUC is the AUC of the mean curve); sequences with no scored
-    frame are left out.
+    """Average per-sequence curves (so the mean AUC is the AUC of the mean curve).
+
+    Sequences with no scored frame are left out.
     """
     valid = [s for s in scores if s.num_scored > 0]
     if not valid:
@@ -175,9 +180,11 @@ def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) 
 
 @dataclass(frozen=True)
 class StatusCounts:
-    """How far a tracker's status can be trusted over some runs (frame 1 not counted). A frame is *on target*
-    when the box overlaps the true box (IoU > 0, VOT's failure rule) and *off target* when it does not or the
-    target is absent. A status that can be trusted says TRACKING on the first and LOST on the second.
+    """How far a tracker's status can be trusted over some runs (frame 1 not counted).
+
+    A frame is *on target* when the box overlaps the true box (IoU > 0, VOT's failure rule) and *off target* when
+    it does not or the target is absent. A status that can be trusted says TRACKING on the first and LOST on the
+    second.
     """
 
     on_target: int = 0
@@ -190,8 +197,9 @@ class StatusCounts:
 
     @property
     def balanced_accuracy(self) -> float:
-        """Mean of the share of on-target frames said TRACKING and of off-target frames said LOST (NaN when
-        either kind is missing): the rare off-target frames weigh as much as the many on-target ones.
+        """Return the mean of the share of on-target frames said TRACKING and of off-target frames said LOST.
+
+        NaN when either kind is missing. The rare off-target frames weigh as much as the many on-target ones.
         """
         if not self.on_target or not self.off_target:
             return float("nan")

@@ -40,9 +40,11 @@ LOGGER = get_logger(__name__)
 
 @dataclass
 class TrackerRun:
-    """What one tracker produced on one sequence: boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the
-    time spent inside ``init``/``update`` (image decoding excluded); ``tracking (N,)`` whether the tracker said
-    TRACKING in each frame, for trackers that report a status (``None`` for the others).
+    """What one tracker produced on one sequence.
+
+    Boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the time spent inside ``init``/``update`` (image
+    decoding excluded); ``tracking (N,)`` whether the tracker said TRACKING in each frame, for trackers that report
+    a status (``None`` for the others).
     """
 
     tracker: str
@@ -56,9 +58,10 @@ class TrackerRun:
 
 def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
                 sequence_name: str = "") -> TrackerRun:
-    """Initialise on frame 1 with its ground truth and track the rest. An exception or an invalid box in a frame
-    gives no box for that frame (scored IoU 0) and is logged; an exception in ``init`` leaves every frame
-    without a box.
+    """Initialise on frame 1 with its ground truth and track the rest.
+
+    An exception or an invalid box in a frame gives no box for that frame (scored IoU 0) and is logged; an
+    exception in ``init`` leaves every frame without a box.
     """
     boxes = np.full((len(frames), 4), np.nan)
     # A tracker with a status says after each update whether it is TRACKING (``last_tracking``; ours does).
@@ -152,8 +155,10 @@ class EvaluationReport:
 def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[Sequence],
              max_frames: int | None = None, progress: bool = True,
              metadata: dict | None = None) -> EvaluationReport:
-    """Run every tracker over every sequence. Each sequence's frames are decoded once and given to all trackers,
-    so that they see identical input and decoding time is not charged to anyone.
+    """Run every tracker over every sequence.
+
+    Each sequence's frames are decoded once and given to all trackers, so that they see identical input and
+    decoding time is not charged to anyone.
     """
     if not trackers:
         raise ValueError("no tracker to evaluate")
@@ -196,8 +201,10 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
 # output files
 
 def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = True) -> list[Path]:
-    """Write ``table.md``, ``results.csv``, ``results.json``, predicted boxes per tracker and sequence, and
-    success/precision plots (mean and per sequence). Returns the files written.
+    """Write the tables, predicted boxes and plots of an evaluation; return the files written.
+
+    The files: ``table.md``, ``results.csv``, ``results.json``, predicted boxes per tracker and sequence, and
+    success/precision plots (mean and per sequence).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -39,8 +39,10 @@ _OPENCV_FACTORIES = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create"}
 
 
 def opencv_tracker_factory(kind: str):
-    """The constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``): ``cv2.Tracker*_create`` in current
-    opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API has it.
+    """Return the constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``).
+
+    ``cv2.Tracker*_create`` in current opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API
+    has it.
     """
     kind = kind.upper()
     if kind not in _OPENCV_FACTORIES:
@@ -54,7 +56,10 @@ def opencv_tracker_factory(kind: str):
 
 
 def opencv_rect(box) -> tuple[int, int, int, int]:
-    """OpenCV trackers' init takes an integer rectangle; rounding moves it by at most half a pixel."""
+    """Round ``box`` to the integer rectangle that OpenCV trackers' init takes.
+
+    Rounding moves it by at most half a pixel.
+    """
     x, y, w, h = (float(v) for v in box)
     return int(round(x)), int(round(y)), max(int(round(w)), 1), max(int(round(h)), 1)
 
@@ -91,8 +96,10 @@ class OpenCVTracker:
 
 
 def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
-    """``(folder, "")`` when NanoTrack v2's two ONNX files are in ``folder`` (default: ``../shared/models/
-    nanotrack_v2``, or ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip.
+    """Find NanoTrack v2's two ONNX files.
+
+    Returns ``(folder, "")`` when they are in ``folder`` (default: ``../shared/models/nanotrack_v2``, or
+    ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip.
     """
     candidates = nanotrack_folders(folder)
     found = next((c for c in candidates if all((c / name).is_file() for name in NANOTRACK_FILES)), None)
@@ -134,8 +141,9 @@ class NanoTrackTracker:
 
 def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path | None = None,
                   hold_last_box: bool = False) -> tuple[list, list[str]]:
-    """The reference trackers named in ``kinds`` and the printed reasons for any skipped (NanoTrack's files
-    absent). Unknown names raise ``ValueError``.
+    """Return the reference trackers named in ``kinds`` and the printed reasons for any skipped.
+
+    A tracker is skipped when its files are absent (NanoTrack's). Unknown names raise ``ValueError``.
     """
     trackers, skipped = [], []
     for kind in (k.strip() for k in kinds.split(",") if k.strip()):
@@ -166,7 +174,7 @@ class ViLTrackerAdapter:
     @classmethod
     def from_checkpoint(cls, weights=None, device: str = "cpu", name: str = "ViLTrack",
                         settings: dict | None = None, backend: str = "auto") -> "ViLTrackerAdapter":
-        """``settings``: tracker settings that differ from ``TrackerConfig``'s defaults."""
+        """Load the tracker from a checkpoint; ``settings`` are those that differ from ``TrackerConfig``'s defaults."""
         from viltrack_ros.tracking import TrackerConfig, ViLTracker
         config = TrackerConfig.from_dict(settings or {})
         return cls(ViLTracker.from_checkpoint(weights, device=device, config=config, backend=backend), name=name)

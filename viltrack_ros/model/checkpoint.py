@@ -32,7 +32,7 @@ class CheckpointError(ValueError):
 
 
 def default_weights_path() -> Path:
-    """The checkpoint shipped with the package (installed next to this module's package)."""
+    """Return the checkpoint shipped with the package (installed next to this module's package)."""
     return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_WEIGHTS_NAME
 
 

@@ -177,7 +177,10 @@ class ModelConfig:
 
     @property
     def relative_size(self) -> bool:
-        """The head's sizes start from the template box (``size_prior: template_box``), which callers pass."""
+        """Tell whether the head's sizes start from the template box, which callers pass.
+
+        That is the case with ``size_prior: template_box``.
+        """
         return self.size_prior == "template_box"
 
     @property

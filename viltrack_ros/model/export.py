@@ -45,8 +45,10 @@ EXPORT_FORMAT = 4
 
 
 def context_tokens(model: ViLTrackNet) -> int:
-    """Token count of the FiLM context: the whole sequence (``T`` templates then one search frame), or the search
-    frame alone (``film_tokens: search``).
+    """Token count of the FiLM context.
+
+    The context is the whole sequence (``T`` templates then one search frame), or the search frame alone
+    (``film_tokens: search``).
     """
     cfg = model.config
     if cfg.film_tokens == "search":
@@ -55,8 +57,9 @@ def context_tokens(model: ViLTrackNet) -> int:
 
 
 class TemplateEncoder(nn.Module):
-    """``(N, 3, h, h)`` normalised template images -> what the step takes as a template: the frozen stem's
-    features (computed once per template instead of every frame), or the images themselves.
+    """``(N, 3, h, h)`` normalised template images -> what the step takes as a template.
+
+    That is the frozen stem's features (computed once per template instead of every frame), or the images themselves.
     """
 
     def __init__(self, model: ViLTrackNet):
@@ -99,8 +102,10 @@ class TrackingStep(nn.Module):
 
 
 class TemplateMemory(nn.Module):
-    """``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory
-    (``ViLTrackNet.template_memory``): computed once per template, read by every :class:`CachedTrackingStep`.
+    """``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory.
+
+    The template memory (``ViLTrackNet.template_memory``) is computed once per template and read by every
+    :class:`CachedTrackingStep`.
     """
 
     def __init__(self, model: ViLTrackNet):
@@ -113,8 +118,10 @@ class TemplateMemory(nn.Module):
 
 
 class CachedTrackingStep(nn.Module):
-    """:class:`TrackingStep` for a model with a template memory: inputs ``*memory`` (the :class:`TemplateMemory`
-    outputs), ``searches``, ``context``, ``active``; the same outputs, computing only the search tokens.
+    """:class:`TrackingStep` for a model with a template memory, computing only the search tokens.
+
+    Inputs: ``*memory`` (the :class:`TemplateMemory` outputs), ``searches``, ``context``, ``active``; the same
+    outputs as :class:`TrackingStep`.
     """
 
     def __init__(self, model: ViLTrackNet):
@@ -152,9 +159,11 @@ def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tenso
 
 
 def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
-    """A CPU float32 eval copy whose derived caches (the stem with batch norm folded) are rebuilt outside
-    inference mode and before tracing, so the tracer records their use and not their construction; the mLSTM
-    layers' projections are merged (FusedMLSTMLayer).
+    """Return a CPU float32 eval copy of ``model`` to trace.
+
+    Its derived caches (the stem with batch norm folded) are rebuilt outside inference mode and before tracing, so
+    the tracer records their use and not their construction; the mLSTM layers' projections are merged
+    (FusedMLSTMLayer).
     """
     clone = copy.deepcopy(model).cpu().float().eval()
     for module in clone.modules():
@@ -171,10 +180,11 @@ def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
 
 
 def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> dict[str, bytes]:
-    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic), and for a model with a
-    template memory also ``TemplateMemory`` and ``CachedTrackingStep``. Returns ``{file name: bytes}`` and, with
-    ``directory``, writes the files there (``template_encoder.onnx``, ``tracking_step.onnx``,
-    ``template_memory.onnx``, ``cached_step.onnx``).
+    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic).
+
+    For a model with a template memory, also export ``TemplateMemory`` and ``CachedTrackingStep``. Returns ``{file
+    name: bytes}`` and, with ``directory``, writes the files there (``template_encoder.onnx``,
+    ``tracking_step.onnx``, ``template_memory.onnx``, ``cached_step.onnx``).
     """
     import warnings
     model = _export_copy(model)

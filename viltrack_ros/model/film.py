@@ -131,8 +131,9 @@ class TemporalFiLM(nn.Module):
 
 
 class NoTemporalState:
-    """:class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer):
-    the tracker and the trainers save, restore and reset it the same way, and it stays empty.
+    """:class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer).
+
+    The tracker and the trainers save, restore and reset it the same way, and it stays empty.
     """
 
     def reset(self) -> None:

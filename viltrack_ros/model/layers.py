@@ -101,8 +101,10 @@ class LinearHeadwiseExpand(nn.Module):
         return x.reshape(shape)
 
     def as_dense_linear(self) -> nn.Linear:
-        """The same map as one dense matrix (zeros off the blocks): more multiplications, but a single GEMM, which
-        deployment runtimes run far faster than a batched einsum over 4x4 blocks (used by model.export).
+        """Return the same map as one dense matrix (zeros off the blocks), for model.export.
+
+        It costs more multiplications, but is a single GEMM, which deployment runtimes run far faster than a
+        batched einsum over 4x4 blocks.
         """
         dim = self.num_blocks * self.weight.shape[1]
         linear = nn.Linear(dim, dim, bias=False)

@@ -11,9 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""MixFormer's mixed attention (SEEDS.md section 4) as a block, used by two backbones: MixFormer's own
-(:mod:`.mixformer`, every block) and the ViL with mixed-attention blocks between its mLSTM blocks
-(``ModelConfig.mixed_attention_every``, :mod:`.vil`).
+"""MixFormer's mixed attention (SEEDS.md section 4) as a block, used by two backbones.
+
+The two are MixFormer's own (:mod:`.mixformer`, every block) and the ViL with mixed-attention blocks between its
+mLSTM blocks (``ModelConfig.mixed_attention_every``, :mod:`.vil`).
 
 Mixed attention computes queries, keys and values per image from its 2-D token grid with depthwise convolutions
 (frozen batch norm after each; keys and values at stride ``mix_kv_stride``, a quarter of the tokens for stride 2),
@@ -34,9 +35,11 @@ from .tmoe import TMoE
 
 
 class FrozenBatchNorm2d(nn.Module):
-    """Batch norm with fixed statistics and affine map: all four are buffers, so no optimizer step, no training-mode
-    forward and no ``train()`` call changes them; only loading a state dict does (MixFormer's convention, because
-    tracking batches are too small and correlated for batch statistics).
+    """Batch norm with fixed statistics and affine map.
+
+    All four are buffers, so no optimizer step, no training-mode forward and no ``train()`` call changes them; only
+    loading a state dict does (MixFormer's convention, because tracking batches are too small and correlated for
+    batch statistics).
     """
 
     def __init__(self, channels: int, eps: float = 1e-5):
@@ -91,8 +94,9 @@ class MixedAttention(nn.Module):
         return x.view(B, N, self.num_heads, D // self.num_heads).transpose(1, 2)
 
     def _project(self, tokens: torch.Tensor, grid: int, count: int):
-        """``count`` images of ``grid x grid`` tokens side by side ``(B, count*grid*grid, D)`` -> q, k, v, each
-        ``(B, count*n, D)`` (n: tokens per image after the projection's stride).
+        """``count`` images of ``grid x grid`` tokens side by side ``(B, count*grid*grid, D)`` -> q, k, v.
+
+        Each of q, k, v is ``(B, count*n, D)`` (n: tokens per image after the projection's stride).
         """
         B, _, D = tokens.shape
         images = tokens.reshape(B * count, grid, grid, D).permute(0, 3, 1, 2)
@@ -105,8 +109,9 @@ class MixedAttention(nn.Module):
         return torch.cat([out_t, self.search(x[:, num_template_tokens:], keys_values, search_grid)], dim=1)
 
     def templates(self, templates: torch.Tensor, template_grid: int, num_templates: int):
-        """The template side alone: its output and the keys/values the search reads (the template memory:
-        templates read templates only, so this part never depends on a search frame).
+        """Run the template side alone, returning its output and the keys/values the search reads.
+
+        Those form the template memory: templates read templates only, so this part never depends on a search frame.
         """
         q_t, k_t, v_t = self._project(templates, template_grid, num_templates)
         q_t, k_t, v_t = self._heads(self.q(q_t)), self._heads(self.k(k_t)), self._heads(self.v(v_t))
@@ -114,7 +119,7 @@ class MixedAttention(nn.Module):
         return self.proj(out_t.transpose(1, 2).flatten(2)), (k_t, v_t)
 
     def search(self, search: torch.Tensor, template_keys_values, search_grid: int) -> torch.Tensor:
-        """The search side: its queries attend to the templates' keys/values and to its own."""
+        """Run the search side: its queries attend to the templates' keys/values and to its own."""
         k_t, v_t = template_keys_values
         q_s, k_s, v_s = self._project(search, search_grid, 1)
         q_s, k_s, v_s = self._heads(self.q(q_s)), self._heads(self.k(k_s)), self._heads(self.v(v_s))

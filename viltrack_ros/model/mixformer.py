@@ -33,9 +33,11 @@ from .vil import StemTokens
 
 
 class MixFormerBackbone(StemTokens):
-    """Templates ``(B, T, 3, h, h)`` (T = 2: the initial and the online template) and search frames
-    ``(B, K, 3, s, s)`` -> ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``, as
-    :class:`~.vil.ViLBackbone`. No temporal state: ``film`` is a stand-in that carries nothing.
+    """Templates and search frames -> their features, as :class:`~.vil.ViLBackbone`, with MixFormer's blocks.
+
+    Templates ``(B, T, 3, h, h)`` (T = 2: the initial and the online template) and search frames
+    ``(B, K, 3, s, s)`` -> ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``. No temporal
+    state: ``film`` is a stand-in that carries nothing.
     """
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
@@ -49,8 +51,9 @@ class MixFormerBackbone(StemTokens):
 
     def forward_with_stem(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                           given_stem_features: bool = False, template_stem_given: bool | None = None):
-        """As ``forward``, plus the stem features (see :meth:`StemTokens.embed`). ``update_context`` has no
-        effect (nothing is carried between frames).
+        """As ``forward``, plus the stem features (see :meth:`StemTokens.embed`).
+
+        ``update_context`` has no effect (nothing is carried between frames).
         """
         single_frame = searches.ndim == 4
         if single_frame:

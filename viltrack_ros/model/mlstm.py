@@ -151,9 +151,11 @@ _KERNEL_BACKENDS: dict = {}
 
 def mlstm_kernels_form(q, k, v, igate, fgate, chunk_size: int = 64, state: MLSTMState | None = None,
                        return_state: bool = False):
-    """The cell through NX-AI's ``mlstm_kernels`` (optional: ``pip install mlstm-kernels``, its own licence): its
-    Triton chunkwise kernels on a CUDA GPU, its PyTorch reference kernels elsewhere (which is how the CPU tests check
-    this path). Any sequence length: whole chunks of ``chunk_size`` in the chunkwise kernel, the rest token by token.
+    """Compute the cell through NX-AI's ``mlstm_kernels`` (optional: ``pip install mlstm-kernels``, its own licence).
+
+    It uses the Triton chunkwise kernels on a CUDA GPU, the PyTorch reference kernels elsewhere (which is how the
+    CPU tests check this path). Any sequence length: whole chunks of ``chunk_size`` in the chunkwise kernel, the
+    rest token by token.
 
     The same function as :func:`mlstm_parallel` up to float rounding and one convention: the kernels start an empty
     memory at stabiliser 0 instead of -inf, which moves the normaliser's floor ``exp(-m)`` only where ``|q . n|`` is

@@ -36,9 +36,11 @@ class MLSTMLayerState(NamedTuple):
 
 
 class _MLSTMLayerBase(nn.Module):
-    """The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define):
-    up-projection, causal conv, the cell, per-head norm, skip, output gate and down-projection. Subclasses set
-    ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip, proj_down``.
+    """The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define).
+
+    That function is: up-projection, causal conv, the cell, per-head norm, skip, output gate and down-projection.
+    Subclasses set ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip,
+    proj_down``.
     """
 
     def _qkv_gates(self, x_conv: torch.Tensor, x_mlstm: torch.Tensor):
@@ -108,8 +110,10 @@ class MLSTMLayer(_MLSTMLayerBase):
 
 
 class FusedMLSTMLayer(_MLSTMLayerBase):
-    """:class:`MLSTMLayer`'s function with its projections merged for inference (model.export): q and k (both
-    read the conv output) and the gates' share of them in one GEMM, v and the gates' share of it in another.
+    """:class:`MLSTMLayer`'s function with its projections merged for inference (model.export).
+
+    q and k (both read the conv output) and the gates' share of them run in one GEMM, v and the gates' share of it in
+    another.
 
     The gates are linear in ``cat(q, k, v)`` and q, k, v are linear in their inputs, so
     ``gate = W_q P_q x_conv + W_k P_k x_conv + W_v P_v x_mlstm + b`` exactly; the block-diagonal P become dense.

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""NanoTrack v2's backbone (Apache-2.0; a MobileNetV3 trained end to end for tracking on large video sets, 48
-channels at stride 16) as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
+"""NanoTrack v2's backbone as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
+
+The backbone (Apache-2.0) is a MobileNetV3 trained end to end for tracking on large video sets, 48 channels at
+stride 16.
 
 Why it is worth a stem: its features were trained to match a target across frames, which is what the correlation
 prior and the online classifier compare; ImageNet features were trained to name a class. The training-free Siamese
@@ -41,8 +43,10 @@ NANOTRACK_CHANNELS = 48
 
 
 def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
-    """Where NanoTrack v2's files are looked for, in order: ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the
-    default folder and ``../shared/models/nanotrack_v2`` from the working directory.
+    """Return the folders where NanoTrack v2's files are looked for, in order.
+
+    They are ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the default folder and
+    ``../shared/models/nanotrack_v2`` from the working directory.
     """
     given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
     # Imported from a colcon install tree the module-relative default points inside install/; a command run from
@@ -51,8 +55,10 @@ def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
 
 
 def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
-    """The backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it; a clear error when none
-    does (the stem's structure is that graph, so a checkpoint alone cannot rebuild it).
+    """Return the backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it.
+
+    Raises a clear error when none does (the stem's structure is that graph, so a checkpoint alone cannot rebuild
+    it).
     """
     candidates = nanotrack_folders(folder)
     for candidate in candidates:
@@ -63,9 +69,10 @@ def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
 
 
 class NanoTrackStem(nn.Module):
-    """NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN; the same interface as
-    ``vil.PretrainedStem`` with nothing of the body trained: ``forward(images) -> (tokens (B, N, dim), stem
-    features (B, 48, g, g))``; :meth:`frozen_features` is what training caches.
+    """NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN.
+
+    The same interface as ``vil.PretrainedStem`` with nothing of the body trained: ``forward(images) -> (tokens
+    (B, N, dim), stem features (B, 48, g, g))``; :meth:`frozen_features` is what training caches.
     """
 
     has_stem_features = True

@@ -50,21 +50,25 @@ class ViLTrackNet(nn.Module):
 
     @property
     def caches_template_stem(self) -> bool:
-        """True when a template's stem features can be computed once and passed instead of the image (a frozen
-        pretrained stem); see :meth:`template_stem_features`.
+        """Tell whether a template's stem features can be computed once and passed instead of the image.
+
+        True for a frozen pretrained stem; see :meth:`template_stem_features`.
         """
         return self.config.stem != "patch" and self.config.freeze_stem
 
     def template_stem_features(self, templates: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, h, h)`` template images -> their frozen stem features, for ``forward(...,
-        template_stem_given=True)``.
+        """``(N, 3, h, h)`` template images -> their frozen stem features.
+
+        They are what ``forward(..., template_stem_given=True)`` takes.
         """
         return self.backbone.patch_embed.frozen_features(templates)
 
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                 given_stem_features: bool = False, template_stem_given: bool | None = None,
                 template_boxes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
+        """Compute the head's outputs and ``appearance`` for the search frames against the templates.
+
+        ``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
         (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only.
         ``template_boxes (B, 4)``: the target's box ``(cx, cy, w, h)`` in the first template, as fractions of its
         side; read when ``config.correlation_kernel == "target_box"`` or ``config.size_prior == "template_box"``
@@ -100,16 +104,17 @@ class ViLTrackNet(nn.Module):
 
     def correlation_prior(self, template_stem: torch.Tensor, search_stem: torch.Tensor, batch: int,
                           frames: int, template_boxes: torch.Tensor | None = None) -> torch.Tensor:
-        """Cosine similarity of each search cell to k x k cells of the first template (its central stem cells, or
-        points over the target box, see ``ModelConfig.correlation_kernel``): ``(B*K, k*k, g, g)``. Stem features
-        ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``.
+        """Cosine similarity of each search cell to k x k cells of the first template: ``(B*K, k*k, g, g)``.
+
+        The template's cells are its central stem cells, or points over the target box (see
+        ``ModelConfig.correlation_kernel``). Stem features ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``.
         """
         kernel = self.correlation_kernel(template_stem, batch, template_boxes)
         return correlate(kernel.repeat_interleave(frames, dim=0), search_stem)
 
     def correlation_kernel(self, template_stem: torch.Tensor, batch: int,
                            template_boxes: torch.Tensor | None = None) -> torch.Tensor:
-        """The prior's k x k template cells, L2-normalised: ``(B, C, k*k)``."""
+        """Return the prior's k x k template cells, L2-normalised: ``(B, C, k*k)``."""
         k = self.config.correlation_cells
         first = first_template(template_stem, batch)                              # (B, C, gt, gt)
         if self.config.correlation_kernel == "target_box":
@@ -128,8 +133,10 @@ class ViLTrackNet(nn.Module):
 
     def template_memory(self, templates: torch.Tensor, template_boxes: torch.Tensor | None = None,
                         template_stem_given: bool = False) -> list[torch.Tensor]:
-        """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors:
-        each block's memory (see the backbone), then the correlation kernel when the model has the prior.
+        """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors.
+
+        The list holds each block's memory (see the backbone), then the correlation kernel when the model has the
+        prior.
         """
         memory, template_stem = self.backbone.template_memory(templates, template_stem_given)
         flat = [tensor for block_memory in memory for tensor in _flatten_memory(block_memory)]   # blocks, tokens
@@ -149,8 +156,10 @@ class ViLTrackNet(nn.Module):
                 + (1 if self.config.relative_size else 0))
 
     def _memory_sizes(self) -> list[int]:
-        """Tensors per entry of the backbone's memory: 4 per cached mLSTM block (conv history, C, n, m), 2 per
-        cached mixed-attention block (keys, values), 1 for the template tokens when uncached blocks follow.
+        """Count the tensors per entry of the backbone's memory.
+
+        4 per cached mLSTM block (conv history, C, n, m), 2 per cached mixed-attention block (keys, values), 1 for
+        the template tokens when uncached blocks follow.
         """
         cached = self.backbone.template_memory_blocks
         sizes = [2 if isinstance(block, MixFormerBlock) else 4 for block in self.backbone.blocks[:cached]]
@@ -158,8 +167,9 @@ class ViLTrackNet(nn.Module):
 
     def track_with_memory(self, memory: list[torch.Tensor], searches: torch.Tensor,
                           given_stem_features: bool = False, update_context: bool = True) -> dict[str, torch.Tensor]:
-        """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`: the same outputs
-        (float rounding aside), without the template tokens.
+        """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`.
+
+        The same outputs (float rounding aside), without the template tokens.
         """
         block_memory, rest = [], list(memory)
         for size in self._memory_sizes():
@@ -184,9 +194,10 @@ class ViLTrackNet(nn.Module):
         return outputs
 
     def _appearance(self, search_stem: torch.Tensor | None, search_tokens: torch.Tensor) -> torch.Tensor:
-        """``(N, C, g, g)``: what the search crop looks like at each cell, for a tracker's own online model of
-        the target: the pretrained stem's features (the same whatever the template), else the backbone's search
-        tokens.
+        """Describe the search crop at each cell ``(N, C, g, g)``, for a tracker's own online model of the target.
+
+        The description is the pretrained stem's features (the same whatever the template), else the backbone's
+        search tokens.
         """
         if search_stem is not None:
             return search_stem
@@ -201,8 +212,9 @@ class ViLTrackNet(nn.Module):
 
 
 class DepthwiseCorrelation(nn.Module):
-    """A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr):
-    each side passes its own 1x1 conv + BN + ReLU to ``channels``; the template's central ``cells x cells`` cells
+    """A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr).
+
+    Each side passes its own 1x1 conv + BN + ReLU to ``channels``; the template's central ``cells x cells`` cells
     are correlated with the search map channel by channel ('same' padding), and a 1x1 conv + BN + ReLU mixes the
     responses. :meth:`kernel` is the template side alone (what a template memory keeps).
     """
@@ -238,15 +250,17 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
 
 
 def first_template(template_stem: torch.Tensor, batch: int) -> torch.Tensor:
-    """The first template's stem features ``(B, C, gt, gt)`` of all templates' ``(B*T, C, gt, gt)``: what the
-    correlation priors compare with (the given box, never the online template).
+    """Pick the first template's stem features ``(B, C, gt, gt)`` out of all templates' ``(B*T, C, gt, gt)``.
+
+    They are what the correlation priors compare with (the given box, never the online template).
     """
     return template_stem.unflatten(0, (batch, -1))[:, 0]
 
 
 def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``:
-    ``(N, k*k, g, g)``.
+    """Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``.
+
+    The result is ``(N, k*k, g, g)``.
     """
     search = F.normalize(search_stem.flatten(2), dim=1)                        # (N, C, g*g)
     similarity = torch.bmm(kernel.transpose(1, 2), search)                     # (N, k*k, g*g)
@@ -262,15 +276,17 @@ def _flatten_memory(block_memory) -> tuple[torch.Tensor, ...]:
 
 
 def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBackbone | MixFormerBackbone:
-    """The backbone named by ``config.backbone``: the ViL (default) or MixFormer's mixed attention."""
+    """Build the backbone named by ``config.backbone``: the ViL (default) or MixFormer's mixed attention."""
     if config.backbone == "mixformer":
         return MixFormerBackbone(config, pretrained_stem=pretrained_stem)
     return ViLBackbone(config, pretrained_stem=pretrained_stem)
 
 
 def sample_box_cells(features: torch.Tensor, boxes: torch.Tensor, cells: int) -> torch.Tensor:
-    """Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box
-    ``(cx, cy, w, h)`` (fractions of the map's side): ``(B, C, cells*cells)``, row-major.
+    """Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box.
+
+    The boxes are ``(cx, cy, w, h)`` (fractions of the map's side); the result is ``(B, C, cells*cells)``,
+    row-major.
     """
     steps = (torch.arange(cells, dtype=features.dtype, device=features.device) + 0.5) / cells - 0.5   # (k,)
     xs = boxes[:, 0:1] + boxes[:, 2:3] * steps                                       # (B, k) in [0, 1]

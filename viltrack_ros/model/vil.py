@@ -90,7 +90,7 @@ class PretrainedStem(nn.Module):
         return self
 
     def stem_features(self, images: torch.Tensor) -> torch.Tensor:
-        """The stem's output features of ``images``: ``(B, C, g, g)``."""
+        """Return the stem's output features of ``images``: ``(B, C, g, g)``."""
         if not self.frozen:
             return self.body.features(self._scaled(images))
         return self.trained_features(self.frozen_features(images))
@@ -103,8 +103,10 @@ class PretrainedStem(nn.Module):
             return self._inference_body(images.device).features(self._scaled(images), self.first_trained_block)
 
     def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
-        """The trained blocks applied to :meth:`frozen_features` (the identity when none are trained): their own
-        weights while training (gradients flow), folded batch norms of those weights in eval mode.
+        """Apply the trained blocks to :meth:`frozen_features` (the identity when none are trained).
+
+        The blocks use their own weights while training (gradients flow), folded batch norms of those weights in
+        eval mode.
         """
         if not self.trains_blocks:
             return frozen_features
@@ -118,7 +120,10 @@ class PretrainedStem(nn.Module):
         return images * self.input_scale + self.input_shift
 
     def _inference_body(self, device: torch.device) -> EfficientNetLite0:
-        """The frozen body with its batch norms folded (built once per device and weights; not in the state dict)."""
+        """Return the frozen body with its batch norms folded.
+
+        It is built once per device and weights, and is not in the state dict.
+        """
         folded = self.__dict__.get("_folded")
         if folded is None or folded[0] != device:
             folded = (device, fold_batch_norm(self.body).to(device))
@@ -165,8 +170,10 @@ class ViLBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def forward_with_state(self, x: torch.Tensor, state: MLSTMLayerState | None = None):
-        """As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory) and returning
-        the state after the last token: a prefix and its continuation equal one call on the whole sequence.
+        """As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory).
+
+        Also returns the state after the last token: a prefix and its continuation equal one call on the whole
+        sequence.
         """
         y, state = self.mlstm(self.norm1(x), state=state, return_state=True)
         x = x + self.drop_path(y)
@@ -174,8 +181,10 @@ class ViLBlock(nn.Module):
 
 
 class StemTokens(nn.Module):
-    """What every backbone shares: the stem (``patch_embed``), the learned positional and token-type embeddings,
-    and the layout of templates and search frames as token segments.
+    """What every backbone shares: the stem, the embeddings and the token layout.
+
+    That is the stem (``patch_embed``), the learned positional and token-type embeddings, and the layout of
+    templates and search frames as token segments.
     """
 
     def __init__(self, config: ModelConfig, pretrained_stem: bool = True):
@@ -192,7 +201,9 @@ class StemTokens(nn.Module):
             nn.init.normal_(p, std=0.02)
 
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
-        """``given_stem_features``: ``inputs`` are the stem's frozen features
+        """Return the tokens and stem features of ``inputs``.
+
+        ``given_stem_features``: ``inputs`` are the stem's frozen features
         (:meth:`PretrainedStem.frozen_features`).
         """
         if given_stem_features:
@@ -201,8 +212,9 @@ class StemTokens(nn.Module):
         return self.patch_embed(inputs)
 
     def embed_templates(self, templates: torch.Tensor, given_stem_features: bool = False):
-        """``(B, T, ...)`` template images (or their stem features) -> tokens ``(B, T*Nt, dim)`` and stem
-        features ``(B*T, C, gt, gt)``.
+        """``(B, T, ...)`` template images (or their stem features) -> tokens and stem features.
+
+        The tokens are ``(B, T*Nt, dim)``, the stem features ``(B*T, C, gt, gt)``.
         """
         B, T = templates.shape[:2]
         tokens, stem = self._tokens(templates.flatten(0, 1), given_stem_features)
@@ -216,9 +228,11 @@ class StemTokens(nn.Module):
 
     def embed(self, templates: torch.Tensor, searches: torch.Tensor, given_stem_features: bool = False,
               template_stem_given: bool | None = None):
-        """Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)`` (None
-        for the patch stem). With ``given_stem_features`` the inputs are those stem features, not images;
-        ``template_stem_given`` says so for the templates alone (a tracker computes them once per template).
+        """Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)``.
+
+        The stem features are None for the patch stem. With ``given_stem_features`` the inputs are those stem
+        features, not images; ``template_stem_given`` says so for the templates alone (a tracker computes them once
+        per template).
         """
         B, T = templates.shape[:2]
         K = searches.shape[1]
@@ -305,7 +319,7 @@ class ViLBackbone(StemTokens):
         return template_features, search_features, stem_features
 
     def _final_norm(self, x: torch.Tensor, num_template_tokens: int, update_context: bool) -> torch.Tensor:
-        """The final norm, and the temporal context folded from its output (the tokens FiLM works on)."""
+        """Apply the final norm, and fold the temporal context from its output (the tokens FiLM works on)."""
         x = self.norm(x)
         if update_context:
             self.film.update_context(x if self.config.film_tokens == "all" else x[:, num_template_tokens:])
@@ -331,10 +345,11 @@ class ViLBackbone(StemTokens):
     # --- template memory: the template side once per template, then the search tokens alone per frame ------
     @property
     def template_memory_blocks(self) -> int:
-        """How many leading blocks see template tokens that never change after init: the scan must keep the
-        templates first (``template_first``; the search then never reaches them), and the template tokens change
-        only where FiLM modulates them (``film_tokens: all``: after the first FiLM layer). All blocks with
-        ``film_tokens: search``; none with ``alternate_full``.
+        """Return how many leading blocks see template tokens that never change after init.
+
+        The scan must keep the templates first (``template_first``; the search then never reaches them), and the
+        template tokens change only where FiLM modulates them (``film_tokens: all``: after the first FiLM layer). All
+        blocks with ``film_tokens: search``; none with ``alternate_full``.
         """
         if self.config.scan_order != "template_first":
             return 0
@@ -351,7 +366,9 @@ class ViLBackbone(StemTokens):
         return self.template_memory_blocks > 0
 
     def template_memory(self, templates: torch.Tensor, template_stem_given: bool = False):
-        """Templates ``(B, T, ...)`` -> (memory, template stem features). The memory holds, for each of the
+        """Templates ``(B, T, ...)`` -> (memory, template stem features).
+
+        The memory holds, for each of the
         first :attr:`template_memory_blocks` blocks, an mLSTM block's ``MLSTMLayerState`` after the template tokens
         (conv history and cell memory) or a mixed-attention block's template keys and values; when later blocks
         remain (``film_tokens: all``), also the template tokens after the last cached one ``(B, T*Nt, dim)``. With it
@@ -385,8 +402,9 @@ class ViLBackbone(StemTokens):
 
     def search_with_memory(self, memory, searches: torch.Tensor, given_stem_features: bool = False,
                            update_context: bool = True):
-        """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> search features
-        ``(B, Ns, dim)`` and the search stem features; FiLM and the context as in ``forward``. The cached blocks
+        """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> its features and stem features.
+
+        The search features are ``(B, Ns, dim)``; FiLM and the context as in ``forward``. The cached blocks
         run the search tokens alone; any later blocks run the whole sequence from the cached template tokens.
         """
         cached = self.template_memory_blocks
@@ -424,8 +442,10 @@ class ViLBackbone(StemTokens):
 
     def _mixed_attention(self, block: MixFormerBlock, x: torch.Tensor, num_templates: int,
                          num_frames: int) -> torch.Tensor:
-        """A mixed-attention block on ``[templates | search_1 .. search_K]``: each search frame attends to the
-        templates and to itself (as MixFormer tracks), the templates to themselves only.
+        """Run a mixed-attention block on ``[templates | search_1 .. search_K]``.
+
+        Each search frame attends to the templates and to itself (as MixFormer tracks), the templates to themselves
+        only.
         """
         grid_t, grid_s = self.config.template_grid, self.config.search_grid
         if num_frames == 1:

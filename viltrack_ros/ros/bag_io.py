@@ -42,13 +42,13 @@ def _rosbags():
 
 
 def is_bag(path: str | Path) -> bool:
-    """A rosbag2 folder (with metadata.yaml) or a .mcap/.db3 file."""
+    """Tell whether ``path`` is a rosbag2 folder (with metadata.yaml) or a .mcap/.db3 file."""
     path = Path(path)
     return (path / "metadata.yaml").is_file() if path.is_dir() else path.suffix in BAG_SUFFIXES
 
 
 def message_class(type_name: str):
-    """The rclpy class of ``pkg/msg/Name`` (or ``pkg/Name``)."""
+    """Return the rclpy class of ``pkg/msg/Name`` (or ``pkg/Name``)."""
     package, _, name = type_name.replace("/msg/", "/").partition("/")
     try:
         return getattr(importlib.import_module(f"{package}.msg"), name)

@@ -107,8 +107,9 @@ def stamp_seconds(key: tuple[int, int]) -> float:
 
 
 def end_to_end_s(recording: Recording, key: tuple[int, int]) -> float:
-    """From publishing the image to receiving the node's answer (a bag's images keep their old stamps, so the
-    stamp is not the publishing time).
+    """Return the time from publishing the image to receiving the node's answer.
+
+    A bag's images keep their old stamps, so the stamp is not the publishing time.
     """
     return recording.received_at.get(key, float("nan")) - recording.sent_at.get(key, float("nan"))
 
@@ -133,8 +134,9 @@ class DemoClient(Node):
 
 
 def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
-    """The checkpoint to run, and whether it is trained. Without any weights the demo still shows the plumbing,
-    with an untrained network that it names as such.
+    """Return the checkpoint to run, and whether it is trained.
+
+    Without any weights the demo still shows the plumbing, with an untrained network that it names as such.
     """
     path = Path(requested) if requested else default_weights_path()
     if path.exists():

@@ -38,7 +38,7 @@ def vision_msgs_missing_reason() -> str | None:
 
 
 def detection2d_array_fields(header, tracked_objects) -> dict:
-    """A Detection2DArray as nested fields: one detection per target that is not LOST, in the image's header.
+    """Build a Detection2DArray as nested fields: one detection per target that is not LOST, in the image's header.
 
     A LOST target's box is only the tracker's last guess, and Detection2D has no status to say so: consumers would
     take it for a detection, so it is left out (``tracked_object`` still reports it, with its status).
@@ -60,7 +60,7 @@ def detection2d_array_fields(header, tracked_objects) -> dict:
 
 
 def to_detection2d_array(header, tracked_objects):
-    """The real vision_msgs/Detection2DArray (vision_msgs and rosidl_runtime_py must be importable)."""
+    """Build the real vision_msgs/Detection2DArray (vision_msgs and rosidl_runtime_py must be importable)."""
     from rosidl_runtime_py import set_message_fields
     from vision_msgs.msg import Detection2DArray
 

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""What the tracker node reports on ``/diagnostics``: image input and processing rates, latency, dropped images and
-the state of every target.
+"""What the tracker node reports on ``/diagnostics``.
+
+It reports image input and processing rates, latency, dropped images and the state of every target.
 
 ``FrameStatistics`` and ``assess_input`` are plain Python (unit-tested without ROS); ``diagnostic_array`` turns
 their result into ``diagnostic_msgs/DiagnosticArray``, the message rqt_runtime_monitor and diagnostic_aggregator read.
@@ -129,7 +130,7 @@ class FrameStatistics:
 
 def assess_input(summary: InputSummary, topic: str, min_rate_hz: float, subscribed: bool = True
                  ) -> tuple[Level, str]:
-    """The level and one-line message of the image input status; every problem found is named."""
+    """Return the level and one-line message of the image input status; every problem found is named."""
     if not subscribed:
         return Level.OK, f"inactive: not subscribed to {topic} (activate the node to track)"
     problems: list[tuple[Level, str]] = []
@@ -158,7 +159,7 @@ def assess_input(summary: InputSummary, topic: str, min_rate_hz: float, subscrib
 
 
 def input_values(summary: InputSummary, topic: str) -> dict[str, str]:
-    """The key/value pairs of the image input status."""
+    """Return the key/value pairs of the image input status."""
     def ms(seconds: float | None) -> str:
         return "n/a" if seconds is None else f"{seconds * 1000:.1f}"
 

@@ -108,7 +108,7 @@ _BAYER_TO_RGB = {
 
 
 def _ros2_cv_bridge():
-    """The ROS 2 cv_bridge when a ROS installation registers it, else None (never the pip ROS 1 copy)."""
+    """Return the ROS 2 cv_bridge when a ROS installation registers it, else None (never the pip ROS 1 copy)."""
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_prefix
         get_package_prefix("cv_bridge")
@@ -137,7 +137,7 @@ def image_msg_to_rgb(msg: Image) -> np.ndarray:
 
 
 def decode_image_msg(msg: Image) -> np.ndarray:
-    """The conversion used without cv_bridge (public so that it is tested on every machine)."""
+    """Convert the image as is done without cv_bridge (public so that it is tested on every machine)."""
     layout = _LAYOUTS.get(msg.encoding)
     if layout is None:
         why = UNSUPPORTED_REASONS.get(msg.encoding, "not an encoding of sensor_msgs/image_encodings")
@@ -154,7 +154,7 @@ def decode_image_msg(msg: Image) -> np.ndarray:
 
 
 def _raw_bytes(msg: Image, needed: int, what: str) -> np.ndarray:
-    """The message's ``data`` as uint8, checked to hold ``needed`` bytes (``what`` says how that was counted)."""
+    """Return the message's ``data`` as uint8, checked to hold ``needed`` bytes (``what`` says how that was counted)."""
     data = msg.data
     if not isinstance(data, (bytes, bytearray, memoryview, array.array, np.ndarray)):
         data = bytes(bytearray(data))   # a plain list of ints, as a hand-made message may hold
@@ -177,7 +177,7 @@ def _check_size(msg: Image, bytes_per_pixel: int) -> tuple[int, int, int]:
 
 
 def _message_pixels(msg: Image, layout: _Layout) -> np.ndarray:
-    """The message's pixels as ``(H, W, C)`` of the layout's type, padding removed, in native byte order."""
+    """Return the message's pixels as ``(H, W, C)`` of the layout's type, padding removed, in native byte order."""
     item_size = np.dtype(layout.dtype).itemsize
     height, width, step = _check_size(msg, layout.channels * item_size)
     if layout.to_rgb in ("uyvy", "yuyv") and width % 2:
@@ -199,7 +199,9 @@ _PLANAR_YUV = ("nv12", "nv21", "nv24")
 
 
 def _planar_yuv_to_rgb(msg: Image, kind: str) -> np.ndarray:
-    """NV12/NV21: H rows of Y (``step`` bytes each), then H/2 rows of interleaved U,V (V,U for NV21) at half
+    """Convert a semi-planar YUV image (``kind``: nv12, nv21 or nv24) to RGB.
+
+    NV12/NV21: H rows of Y (``step`` bytes each), then H/2 rows of interleaved U,V (V,U for NV21) at half
     resolution; NV24: H rows of Y, then H rows of ``2 * step`` bytes of interleaved U,V at full resolution.
     """
     height, width, step = _check_size(msg, 1)

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Load benchmark of the tracker node: a fast, large camera stream, a camera that stops and comes back, and a slow
-subscriber on the outputs. Every part runs as its own process over real DDS; this process only watches.
+"""Load benchmark of the tracker node: a fast, large camera stream, a camera that comes back, a slow subscriber.
+
+The camera stops and comes back; the slow subscriber listens on the node's outputs. Every part runs as its own process
+over real DDS; this process only watches.
 
   scripts/bench_load.sh                       # the full variant: 200 Hz 1280x720 for 60 s, shipped weights
   scripts/bench_load.sh --duration 5 --pause 1 --json out.json
@@ -91,7 +93,7 @@ def percentiles_ms(values_s: list[float]) -> dict:
 
 # --- child processes ------------------------------------------------------------------------------------------------
 def camera_main(args) -> int:
-    """A camera: ``--rate`` Hz, stamped at publication, sensor-data QoS depth 1; writes its count to ``--stats``."""
+    """Run a camera: ``--rate`` Hz, stamped at publication, sensor-data QoS depth 1; write its count to ``--stats``."""
     import rclpy
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
@@ -145,6 +147,7 @@ def _write_stats(path: str, published: int, seconds: float, first_stamp: float |
 
 def slow_subscriber_main(args) -> int:
     """On SIGUSR1, subscribes to every output of the node (reliable, depth 10) and sleeps ``--delay`` s per message.
+
     It is started early and subscribes on the signal, so its own start-up (imports: seconds of CPU) does not fall in
     the window where the node's rate is measured.
     """
@@ -200,8 +203,9 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
 def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 720), duration: float = 60.0,
              pause: float = 3.0, slow_delay: float = 0.2, threads: int = 1, frames: int = 30,
              work_dir: Path | None = None, progress=print) -> LoadResult:
-    """Runs the three phases (module docstring) and returns what was measured. rclpy runs in its own context here,
-    so a caller that already uses rclpy (a test) is not disturbed.
+    """Run the three phases (module docstring) and return what was measured.
+
+    rclpy runs in its own context here, so a caller that already uses rclpy (a test) is not disturbed.
     """
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray

@@ -11,7 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order:
+"""The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order.
+
+Its states and transitions:
 
   unconfigured --configure--> inactive   the settings are checked and the model is loaded; outputs and services exist
   inactive     --activate---> active     subscribes to the images and publishes
@@ -81,7 +83,9 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
         self._release_state_machine()
 
     def _release_state_machine(self) -> None:
-        """rclpy's LifecycleNode does not free its state machine (services and publisher of the lifecycle) when
+        """Free the lifecycle's state machine now instead of leaving it to the garbage collector.
+
+        rclpy's LifecycleNode does not free its state machine (services and publisher of the lifecycle) when
         destroyed, only when garbage-collected, which a process that ends with ``os._exit`` (node_main) never
         gets to; until it is freed rclpy's shutdown cannot close the DDS participant, and the participant's 64 MB
         shared-memory segment outlives the process in /dev/shm (measured: one per stop, see shm_segments).

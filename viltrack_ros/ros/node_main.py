@@ -98,8 +98,10 @@ def spin_until_shutdown(node: Node) -> None:
 
 
 def exit_process(code: int) -> None:
-    """End the process now with ``code``: everything written so far is flushed (rclpy's log lines go through C's
-    stdio), the interpreter's slow teardown is skipped. Only once every file and node is closed.
+    """End the process now with ``code``, skipping the interpreter's slow teardown.
+
+    Everything written so far is flushed (rclpy's log lines go through C's stdio). Only once every file and node is
+    closed.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -133,8 +135,9 @@ def _end_half_built(exit_now: bool, code: int) -> None:
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),
              args=None, spin: Callable[[Node], None] = spin_until_shutdown,
              on_exit: Callable[[Node], None] | None = None, exit_when_done: bool = True) -> int:
-    """Run ``make_node()`` until SIGINT, SIGTERM or an external shutdown, then end the process with the exit code
-    (``exit_when_done=False``: return it instead).
+    """Run ``make_node()`` until SIGINT, SIGTERM or an external shutdown, then end the process with the exit code.
+
+    With ``exit_when_done=False`` the exit code is returned instead.
 
     An error of ``startup_errors`` while building the node (wrong weights, settings, files) is said in one fatal
     line instead of a traceback, and gives exit code 1. ``on_exit`` runs before the node is destroyed (closing a

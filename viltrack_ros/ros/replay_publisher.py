@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""A camera for demos and tests without one: streams a video file, a folder of frames or the image topic of a
-rosbag2 bag (.mcap or .db3) as sensor_msgs/Image.
+"""A camera for demos and tests without one, publishing sensor_msgs/Image.
+
+It streams a video file, a folder of frames or the image topic of a rosbag2 bag (.mcap or .db3) as sensor_msgs/Image.
 
   python -m viltrack_ros.ros.replay_publisher --ros-args -p source:=/path/to/video.avi -p fps:=10.0
   ros2 run viltrack_ros replay_publisher --ros-args -p source:=/path/to/frames/ -p loop:=true
@@ -106,7 +107,7 @@ class ReplayPublisher(Node):
         self.get_logger().info(f"streaming {what} at {self.fps:g} fps on {self.publisher.topic_name}")
 
     def next_frame(self) -> Image | None:
-        """The next image of the source (not yet published), None at its end."""
+        """Return the next image of the source (not yet published), None at its end."""
         frame = next(self._frames, None)
         if frame is None and self.loop and self.frames_published:
             self._frames = iter(self.source)

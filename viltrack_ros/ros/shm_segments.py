@@ -87,8 +87,10 @@ def _remove(segments: list[Path]) -> int:
 
 
 def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[int, int, int]]:
-    """``(major, minor, inode)`` of every file ``pid`` holds a lock on (``/proc/locks``: ``1: FLOCK ADVISORY WRITE
-    <pid> <major>:<minor>:<inode> ...``, device numbers in hex; waiting entries carry a ``->``).
+    """Return ``(major, minor, inode)`` of every file ``pid`` holds a lock on.
+
+    They are read from ``/proc/locks``: ``1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> ...``, device numbers
+    in hex; waiting entries carry a ``->``.
     """
     held = set()
     try:
@@ -108,8 +110,9 @@ def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[in
 
 
 def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
-    """The participant segments (``fastdds_<16 hex digits>``, not the shared port segments) of the running process
-    ``pid`` (default: this one): those whose lock file it holds.
+    """Return the participant segments of the running process ``pid`` (default: this one).
+
+    These are the segments whose lock file it holds: ``fastdds_<16 hex digits>``, not the shared port segments.
     """
     held = _locked_by(os.getpid() if pid is None else pid)
     return [_segment_of(lock_file) for lock_file, info in _segment_locks(shm_dir)
@@ -117,7 +120,9 @@ def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
 
 
 def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:
-    """Remove this process's own participant segments (:func:`own_segments`), for a process about to end without
-    closing DDS: the names go now, the memory when the process's mappings do. Returns how many.
+    """Remove this process's own participant segments (:func:`own_segments`); return how many.
+
+    This is for a process about to end without closing DDS: the names go now, the memory when the process's mappings
+    do.
     """
     return _remove(own_segments(shm_dir))

@@ -11,9 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one
-(managed_tracker_node.py): parameters, image callbacks, services, outputs and diagnostics around
-``viltrack_ros.tracking.MultiTracker``.
+"""The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one.
+
+The managed node is managed_tracker_node.py. The shared part holds the parameters, image callbacks, services, outputs
+and diagnostics around ``viltrack_ros.tracking.MultiTracker``.
 
 Interfaces (all names relative, so a namespace or a remap runs one node per camera):
   subscribes  ``image`` (sensor_msgs/Image), or ``image/compressed`` with ``image_transport:=compressed``
@@ -98,8 +99,9 @@ def _describe(description: str, read_only: bool = False, low=None, high=None,
 
 
 def _never_raises(what: str):
-    """Decorates a callback so that an unexpected error is logged (with its traceback) instead of leaving
-    ``spin`` and ending the process: one bad request or image must not take a camera's tracker down. A service
+    """Decorate a callback so that an unexpected error is logged (with its traceback) instead of leaving ``spin``.
+
+    Leaving ``spin`` would end the process: one bad request or image must not take a camera's tracker down. A service
     callback answers ``success: false`` with the error.
     """
     def decorate(callback):
@@ -221,8 +223,10 @@ class TrackingAdapter:
 
     # --- lifecycle steps -------------------------------------------------------------------------------
     def _configure(self) -> None:
-        """Check every setting, load the model, then create the outputs and services. Raises ValueError or
-        CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created then.
+        """Check every setting, load the model, then create the outputs and services.
+
+        Raises ValueError or CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created
+        then.
         """
         # Every setting is checked before the (slow) model load, so a typo fails at once.
         device = self._choice("device", DEVICES)
@@ -340,9 +344,11 @@ class TrackingAdapter:
             self._track(msg.header, rgb, received)
 
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:
-        """The image as RGB, or None when it cannot be converted: the image is skipped (counted in /diagnostics)
-        and the problem is logged once per kind of problem (an unsupported encoding, a malformed message, ...)
-        for this topic, not once per frame: a camera that sends 30 such images a second for hours says it once.
+        """Return the image as RGB, or None when it cannot be converted.
+
+        Then the image is skipped (counted in /diagnostics) and the problem is logged once per kind of problem (an
+        unsupported encoding, a malformed message, ...) for this topic, not once per frame: a camera that sends 30 such
+        images a second for hours says it once.
         """
         try:
             return convert(msg)
@@ -359,7 +365,7 @@ class TrackingAdapter:
         return None
 
     def _image_received(self, info: MessageInfo) -> float:
-        """Counts the image (and the ones dropped before it, from DDS's sequence numbers); returns the time."""
+        """Count the image (and the ones dropped before it, from DDS's sequence numbers); return the time."""
         received = time.perf_counter()
         publisher = info.get("publisher_gid") or {}
         self._statistics.image_received(time.monotonic(), publisher.get("data"),

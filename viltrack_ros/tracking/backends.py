@@ -81,8 +81,10 @@ def resolve_backend(name: str, device: torch.device) -> str:
 
 
 class TorchBackend:
-    """PyTorch runs the modules of ``model.export``: eager float32 (``torch``, the reference), or one of the other
-    ``TORCH_BACKENDS`` (bfloat16 autocast, ``torch.compile``).
+    """PyTorch runs the modules of ``model.export``.
+
+    It runs them in eager float32 (``torch``, the reference), or with one of the other ``TORCH_BACKENDS``
+    (bfloat16 autocast, ``torch.compile``).
     """
 
     def __init__(self, model: ViLTrackNet, device: torch.device, template_memory: bool = True,
@@ -119,7 +121,9 @@ class TorchBackend:
         return self._run(self.cached_step_module, *memory, searches, context, active)
 
     def _run(self, module, *arrays) -> tuple[np.ndarray, ...]:
-        """Inputs and outputs are float32 numpy whatever the precision inside, so the tracker and the carried FiLM
+        """Run ``module`` on numpy arrays and return numpy arrays.
+
+        Inputs and outputs are float32 numpy whatever the precision inside, so the tracker and the carried FiLM
         context never see bfloat16.
         """
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bfloat16):
@@ -138,7 +142,7 @@ def onnx_cache_dir() -> Path:
 
 
 def _model_digest(model: ViLTrackNet) -> str:
-    """Identifies an export: the weights, the model configuration, the export format and the torch version."""
+    """Identify an export: the weights, the model configuration, the export format and the torch version."""
     digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode() + bytes([EXPORT_FORMAT]))
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
@@ -152,10 +156,11 @@ def onnx_graph_names(model: ViLTrackNet) -> tuple[str, ...]:
 
 
 def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> dict[str, bytes]:
-    """The ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``): read from the cache when this
-    checkpoint was exported before (a few seconds saved at every start), else exported and cached. The cache is
-    only an accelerator: any failure to read or write it falls back to exporting in memory; ``refresh`` exports
-    again whatever the cache holds.
+    """Return the ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``).
+
+    They are read from the cache when this checkpoint was exported before (a few seconds saved at every start), else
+    exported and cached. The cache is only an accelerator: any failure to read or write it falls back to exporting
+    in memory; ``refresh`` exports again whatever the cache holds.
     """
     folder = onnx_cache_dir() / _model_digest(model) if cache else None
     if folder is not None and not refresh:

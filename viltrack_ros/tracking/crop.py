@@ -54,8 +54,9 @@ def validate_box(box, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
 
 
 def clamp_box(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.ndarray:
-    """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it (the whole side on an
-    image smaller than that).
+    """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it.
+
+    On an image smaller than that, the minimum is the whole side.
     """
     img_h, img_w = image_shape[:2]
     min_w, min_h = min(min_size, float(img_w)), min(min_size, float(img_h))

@@ -11,9 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""From the head's maps to one box per target, with the tracker's priors: a Hann window on position and a
-bounded, penalised, damped change of size (SiamRPN-style). A network can predict any size at any cell; a tracker
-must not let one frame's odd size prediction swell the box towards the whole frame.
+"""From the head's maps to one box per target, with the tracker's priors.
+
+The priors are a Hann window on position and a bounded, penalised, damped change of size (SiamRPN-style). A network
+can predict any size at any cell; a tracker must not let one frame's odd size prediction swell the box towards the
+whole frame.
 
 All sizes here are fractions of the search crop. Plain numpy on maps of a few hundred cells: small tensor
 operations in PyTorch go through its thread pool, which costs milliseconds each when other processes share the
@@ -48,7 +50,9 @@ def sigmoid(logits) -> np.ndarray:
 
 
 def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
-    """``size (B, 2, g, g)`` predicted w,h per cell, ``previous_wh (B, 2)`` -> ``(B, g, g)`` in (0, 1]:
+    """Return each cell's score penalty for its change of size and aspect from the previous box.
+
+    ``size (B, 2, g, g)`` predicted w,h per cell, ``previous_wh (B, 2)`` -> ``(B, g, g)`` in (0, 1]:
     ``exp(-k * (scale_change * aspect_change - 1))`` (1 where the size is unchanged).
     """
     eps = 1e-6
@@ -84,9 +88,11 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
 
 def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, size: np.ndarray, penalty: np.ndarray,
                    previous_wh: np.ndarray, prior: SizePrior) -> tuple[np.ndarray, np.ndarray]:
-    """The box read at each target's chosen cell (``index (B,)``, flat into the ``g x g`` map) of the float32 maps
-    of :func:`select_boxes`, its size damped and bounded against ``previous_wh``; ``penalty (B, g, g)`` from
-    :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as :func:`select_boxes` does.
+    """Return the box read at each target's chosen cell, its size damped and bounded against ``previous_wh``.
+
+    The cell is ``index (B,)``, flat into the ``g x g`` map, of the float32 maps of :func:`select_boxes`;
+    ``penalty (B, g, g)`` from :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as
+    :func:`select_boxes` does.
     """
     g = score.shape[-1]
     row, col = index // g, index % g

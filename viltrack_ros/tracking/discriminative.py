@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""An online discriminative model of one target, learnt while tracking (in the spirit of ATOM/DiMP's online
-classifier, closed-form ridge regression instead of their steepest descent).
+"""An online discriminative model of one target, learnt while tracking.
+
+It is in the spirit of ATOM/DiMP's online classifier, with closed-form ridge regression instead of their steepest
+descent.
 
 The network matches a template; it cannot know which of several look-alikes in the search region is *this* target,
 because it never saw the others. This model can: a small linear filter over the search crop's features, fitted so
@@ -37,9 +39,11 @@ _blas_controller = None
 
 
 def _single_threaded_blas():
-    """A context in which numpy's BLAS runs on the calling thread. These matrices are small (a 289 x 289 solve), and
-    OpenBLAS's worker threads keep spinning after a call: beside PyTorch's own threads on 2 cores that made a frame
-    of the torch backend 4x slower (87 ms against 19 ms), and onnxruntime's 1 ms slower.
+    """Return a context in which numpy's BLAS runs on the calling thread.
+
+    These matrices are small (a 289 x 289 solve), and OpenBLAS's worker threads keep spinning after a call: beside
+    PyTorch's own threads on 2 cores that made a frame of the torch backend 4x slower (87 ms against 19 ms), and
+    onnxruntime's 1 ms slower.
     """
     global _blas_controller
     if ThreadpoolController is None:
@@ -50,8 +54,10 @@ def _single_threaded_blas():
 
 
 def _unit_cells(features: np.ndarray) -> np.ndarray:
-    """``(N, C, g, g)`` -> ``(N*g*g, C)``: every cell's channel vector, of unit length (cosine space: the filter
-    responds to a cell's pattern, not to how bright or textured the crop is).
+    """Return every cell's channel vector, of unit length: ``(N, C, g, g)`` -> ``(N*g*g, C)``.
+
+    Unit length puts the cells in cosine space: the filter responds to a cell's pattern, not to how bright or textured
+    the crop is.
     """
     features = features.astype(np.float32)
     norm = np.sqrt((features ** 2).sum(axis=1, keepdims=True))
@@ -60,8 +66,9 @@ def _unit_cells(features: np.ndarray) -> np.ndarray:
 
 
 def _patches(features: np.ndarray, kernel: int) -> np.ndarray:
-    """``(N, D, g, g)`` -> ``(N, g*g, D*k*k + 1)``: each cell's k x k neighbourhood (zero outside the map) and a
-    constant 1 for the bias.
+    """Return each cell's k x k neighbourhood (zero outside the map) and a constant 1 for the bias.
+
+    ``(N, D, g, g)`` -> ``(N, g*g, D*k*k + 1)``.
     """
     n, d, g, _ = features.shape
     pad = kernel // 2
@@ -80,7 +87,9 @@ def gaussian_label(grid: int, centre: tuple[float, float], sigma: float) -> np.n
 
 
 class TargetClassifier:
-    """Fit with :meth:`fit` on the first frame's crops, :meth:`score` a crop, then :meth:`learn` from that crop if
+    """An online classifier of one target, fitted on the first frame and updated on confident frames.
+
+    Fit with :meth:`fit` on the first frame's crops, :meth:`score` a crop, then :meth:`learn` from that crop if
     the frame was confident.
 
     ``components``: channels kept after projecting onto the first frame's principal components (fewer unknowns, so a
@@ -107,8 +116,9 @@ class TargetClassifier:
         self.filter: np.ndarray | None = None
 
     def _crop_patches(self, features: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
-        """``(N, C, g, g)`` -> ``(N, g*g, P)``: each cell's neighbourhood, projected on the first frame's
-        principal components, what the filter weighs. ``cells``: ``_unit_cells(features)`` when already at hand.
+        """Return what the filter weighs: each cell's neighbourhood projected on the first frame's principal components.
+
+        ``(N, C, g, g)`` -> ``(N, g*g, P)``. ``cells``: ``_unit_cells(features)`` when already at hand.
         """
         n, _, g, _ = features.shape
         cells = _unit_cells(features) if cells is None else cells
@@ -126,7 +136,9 @@ class TargetClassifier:
         return gram, correlation
 
     def fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
-        """``features (N, C, g, g)``: crops of the first frame; ``boxes (N, 4)``: the target in each, normalised
+        """Fit the classifier on the first frame's crops.
+
+        ``features (N, C, g, g)``: crops of the first frame; ``boxes (N, 4)``: the target in each, normalised
         ``(cx, cy, w, h)`` (fractions of the crop).
         """
         with _single_threaded_blas():
@@ -143,8 +155,9 @@ class TargetClassifier:
         self._solve()
 
     def learn(self, box) -> None:
-        """Learn from the crop :meth:`score` read last (a confident frame): the target is at ``box``, normalised
-        ``(cx, cy, w, h)`` in it. The crop's projection is not computed again.
+        """Learn from the crop :meth:`score` read last (a confident frame).
+
+        The target is at ``box``, normalised ``(cx, cy, w, h)`` in it. The crop's projection is not computed again.
         """
         if self._scored is None:
             raise RuntimeError("learn() learns from the crop score() read last: score a crop first")

@@ -107,7 +107,9 @@ class MultiTracker:
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
                  backend: str = "auto", template_memory: bool = True):
-        """``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
+        """Create a tracker running ``model`` on ``device``.
+
+        ``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
         ``auto`` (onnxruntime on CPU when installed). ``template_memory``: for a model that supports it, compute
         the templates' per-block states once per template and only the search tokens per frame (the same boxes
         within float rounding; False runs the whole sequence every frame, the reference).
@@ -149,14 +151,15 @@ class MultiTracker:
         self._targets[target_id] = self._new_target(image, box)
 
     def size_correction(self, target_id: int) -> tuple[float, float]:
-        """The (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
+        """Return the (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
         return tuple(float(v) for v in self._targets[target_id].size_correction)
 
     def warm_up(self) -> None:
-        """Runs the network once, for a target of its own on a blank frame (the tracked targets are not touched),
-        so that the first real frame does not pay one-off costs: onnxruntime's first allocations, and with a
-        ``torch-compile`` backend the compilation of the batch-1 step and of init's size calibration batch (about
-        a minute).
+        """Run the network once, so that the first real frame does not pay one-off costs.
+
+        It runs for a target of its own on a blank frame (the tracked targets are not touched). The one-off costs are
+        onnxruntime's first allocations, and with a ``torch-compile`` backend the compilation of the batch-1 step and
+        of init's size calibration batch (about a minute).
         """
         size = self.model_config.search_size
         blank = np.full((2 * size, 2 * size, 3), 114, dtype=np.uint8)
@@ -240,8 +243,10 @@ class MultiTracker:
 
     def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]
                  ) -> np.ndarray | None:
-        """What picks each target's cell: the network's score, mixed with the target's own classifier's answer
-        (``classifier_weight``) where it has one. ``None``: the score alone.
+        """Return what picks each target's cell: the network's score, mixed with the target's own classifier's answer.
+
+        The classifier's answer is weighted by ``classifier_weight``, where the target has a classifier. ``None``:
+        the score alone.
         """
         weight = self.config.classifier_weight
         if weight == 0 or all(t.classifier is None for t in targets):
@@ -263,8 +268,10 @@ class MultiTracker:
         return self.backend.step(templates, searches, template_boxes, context, active)
 
     def _fault(self, target: _Target) -> TrackResult:
-        """The network gave NaN or inf for this target: it is LOST at once (never a NaN box, never a silent
-        jump), keeps its last box, and its temporal state starts clean so one bad frame does not poison the next.
+        """Set a target LOST at once because the network gave NaN or inf for it.
+
+        It never gets a NaN box, nor a silent jump: it keeps its last box, and its temporal state starts clean so one
+        bad frame does not poison the next.
         """
         self.invalid_outputs += 1
         target.frames_tracked += 1
@@ -277,7 +284,9 @@ class MultiTracker:
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
                  network_score: float) -> TrackResult:
-        """``confidence``: the target confidence (status, result); ``network_score``: the network's own score at
+        """Advance ``target`` by one frame, given its ``predicted_box`` and confidences.
+
+        ``confidence``: the target confidence (status, result); ``network_score``: the network's own score at
         the chosen cell (what the online template update is gated on, like the classifier's learning).
         """
         cfg = self.config
@@ -330,8 +339,9 @@ class MultiTracker:
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _new_target(self, image: np.ndarray, box: np.ndarray) -> _Target:
-        """A target at ``box`` (valid, inside the RGB ``image``): its templates cut and encoded, its size
-        calibration measured, no context yet.
+        """Create a target at ``box`` (valid, inside the RGB ``image``).
+
+        Its templates are cut and encoded, its size calibration measured, and it has no context yet.
         """
         size = self.model_config.template_size
         mean_colour = MeanColour(image)   # one frame, six crops
@@ -352,9 +362,11 @@ class MultiTracker:
 
     def _first_frame_views(self, target: _Target, image: np.ndarray,
                            mean_colour: MeanColour) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-        """The network's outputs for crops of the first frame around a new target (``FIRST_FRAME_SHIFTS``, one
-        batch, its temporal state untouched), and the target's box in each crop (``(N, 4)`` normalised ``(cx, cy,
-        w, h)``, the same size in all of them: the shifts move the crops, not their scale).
+        """Return the network's outputs for crops of the first frame around a new target, and its box in each crop.
+
+        The crops are shifted by ``FIRST_FRAME_SHIFTS`` and run as one batch, the target's temporal state untouched.
+        The boxes are ``(N, 4)`` normalised ``(cx, cy, w, h)``, the same size in all of them: the shifts move the
+        crops, not their scale.
         """
         size = self.model_config.search_size
         x, y, w, h = target.box
@@ -371,12 +383,14 @@ class MultiTracker:
         return self._network_step([target] * len(crops), np.stack(crops)), boxes
 
     def _size_correction(self, outputs: tuple[np.ndarray, ...], given: np.ndarray) -> np.ndarray:
-        """``(w, h)`` factors for the network's sizes of this target. Where a network puts an object's edges
-        differs from where one annotation (or one user's box) puts them, and that difference holds for the whole
-        track: on development video the tracked boxes were too wide or too narrow by a factor that stayed nearly
-        constant per sequence. So the geometric mean of given over predicted width and height in the first frame's
-        views (``_first_frame_views``; ``given`` the box's normalised ``(w, h)``), raised to ``size_calibration``
-        and bounded by ``max_size_correction``, scales every size the network predicts for this target.
+        """Return the ``(w, h)`` factors for the network's sizes of this target.
+
+        Where a network puts an object's edges differs from where one annotation (or one user's box) puts them, and
+        that difference holds for the whole track: on development video the tracked boxes were too wide or too narrow
+        by a factor that stayed nearly constant per sequence. So the geometric mean of given over predicted width and
+        height in the first frame's views (``_first_frame_views``; ``given`` the box's normalised ``(w, h)``), raised
+        to ``size_calibration`` and bounded by ``max_size_correction``, scales every size the network predicts for
+        this target.
         """
         score_logits, _offset, box_size = outputs[:3]
         if not all(np.isfinite(a).all() for a in (score_logits, box_size)):
@@ -392,7 +406,7 @@ class MultiTracker:
         return np.clip(correction, 1.0 / limit, limit).astype(np.float32)
 
     def _fit_classifier(self, appearance: np.ndarray, boxes: np.ndarray) -> TargetClassifier | None:
-        """The target's own classifier, fitted on the first frame's views (``None`` if the network gave NaN)."""
+        """Fit the target's own classifier on the first frame's views (``None`` if the network gave NaN)."""
         if not np.isfinite(appearance).all():
             return None
         classifier = TargetClassifier()
@@ -400,13 +414,14 @@ class MultiTracker:
         return classifier
 
     def _template_input(self, template: np.ndarray) -> np.ndarray:
-        """A template as the network takes it: with a frozen pretrained stem its stem features, computed once
-        here instead of at every frame.
+        """Return a template as the network takes it.
+
+        With a frozen pretrained stem, that is its stem features, computed once here instead of at every frame.
         """
         return self.backend.encode_templates(template[None])[0]
 
     def _encode_memory(self, target: _Target) -> None:
-        """The target's template memory, recomputed whenever its templates change."""
+        """Encode the target's template memory; it is recomputed whenever its templates change."""
         if self.backend.uses_template_memory:
             target.memory = self.backend.encode_memory(target.templates[None], target.template_box[None])
 

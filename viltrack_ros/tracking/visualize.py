@@ -33,7 +33,7 @@ STATUS_COLOURS = {
 
 
 def draw_tracks(rgb: np.ndarray, tracks: Iterable[tuple[int, TrackResult]]) -> np.ndarray:
-    """A copy of ``rgb`` (uint8 ``(H, W, 3)``) with one labelled box per ``(target_id, result)``."""
+    """Return a copy of ``rgb`` (uint8 ``(H, W, 3)``) with one labelled box per ``(target_id, result)``."""
     canvas = np.ascontiguousarray(rgb, dtype=np.uint8).copy()
     height, width = canvas.shape[:2]
     # Line and text sizes follow the image size so the label stays legible from 320x240 to 4K.

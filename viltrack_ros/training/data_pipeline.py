@@ -45,7 +45,7 @@ _SOURCES_CACHE: dict = {}
 
 
 def make_dataset(config: TrainConfig, stage: StageConfig, model_config: ModelConfig, seed: int) -> TrainingBatchDataset:
-    """The dataset of one stage: ``stage.search_frames * stage.temporal_steps`` search frames per sample."""
+    """Return the dataset of one stage: ``stage.search_frames * stage.temporal_steps`` search frames per sample."""
     key = (config.sequences_root, tuple(sorted(config.data_sources.items())), repr(config.extra_datasets))
     if key not in _SOURCES_CACHE:     # loading sources reads annotation files: do it once per process
         extra = []

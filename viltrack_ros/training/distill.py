@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""NanoTrack v2 as a teacher (arm c of the recipe experiments): its score map on the very pairs a training step
-samples, as a soft target beside the ground truth. NanoTrack is Apache-2.0 and runs in OpenCV's dnn module.
+"""NanoTrack v2 as a teacher (arm c of the recipe experiments).
+
+Its score map on the very pairs a training step samples is a soft target beside the ground truth. NanoTrack is
+Apache-2.0 and runs in OpenCV's dnn module.
 
 NanoTrack's crops match ours: its template (127 px) covers about 2x the target and its search (255 px) about 4x,
 as our template_factor 2 and search_factor 4; its 16x16 score cells tile the 255-px search crop at stride 16.
@@ -46,7 +48,9 @@ class NanoTrackTeacher:
         return self.backbone.forward().copy()
 
     def score_maps(self, templates: np.ndarray, searches: np.ndarray, grid: int) -> torch.Tensor:
-        """``(N, h, h, 3)`` template and ``(N, s, s, 3)`` search crops (uint8 RGB) -> the teacher's target
+        """Return the teacher's target probability at the centres of our ``grid x grid`` cells.
+
+        ``(N, h, h, 3)`` template and ``(N, s, s, 3)`` search crops (uint8 RGB) -> the teacher's target
         probability resampled at the centres of our ``grid x grid`` cells: ``(N, 1, grid, grid)``.
         """
         maps = []

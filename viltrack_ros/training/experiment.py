@@ -11,9 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The recipe experiments (issue: make the tracker track): each arm trains on the same cached pairs of the
-pre-cropped ``train`` split with the same seed and budget, then tracks the ``val`` split (canvas replay, see
-``data.precropped``) and the development sequences; the held-out sequences are never touched here.
+"""The recipe experiments (issue: make the tracker track).
+
+Each arm trains on the same cached pairs of the pre-cropped ``train`` split with the same seed and budget, then
+tracks the ``val`` split (canvas replay, see ``data.precropped``) and the development sequences; the held-out
+sequences are never touched here.
 
     python -m viltrack_ros.training.experiment --config config/train/experiments.yaml [--arms a,b] [--threads 1]
     python -m viltrack_ros.training.experiment --tune WEIGHTS --grid window_influence=0.3,0.5 size_damping=0.4,0.8
@@ -148,8 +150,9 @@ class ArmConfig:
 
 
 class PairSampler:
-    """Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames, plus a
-    ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent).
+    """Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames.
+
+    Plus a ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent).
     """
 
     def __init__(self, cache: PairCache, max_gap: int, negative_fraction: float, seed: int):
@@ -168,8 +171,10 @@ class PairSampler:
         return self._sample(batch, temporal_steps, online=False)[:4]
 
     def sample_with_online(self, batch: int, temporal_steps: int = 1):
-        """As :meth:`sample`, plus ``online (B,)``: a second template row of the template's sequence within
-        ``max_gap`` stored frames of the (last) search frame, or of the template frame for a negative pair.
+        """Sample as :meth:`sample` does, plus a second template row for each sample.
+
+        ``online (B,)``: a second template row of the template's sequence within ``max_gap`` stored frames of the
+        (last) search frame, or of the template frame for a negative pair.
         """
         return self._sample(batch, temporal_steps, online=True)
 
@@ -215,7 +220,9 @@ class PairSampler:
 def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, donor_box: np.ndarray,
                       rng: np.random.Generator, margin: float = 0.03,
                       donor_at_centre: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
-    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    """Put another video's target (``donor``) beside the target in search crops, beyond a straight seam.
+
+    ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     same crops with the side beyond a straight seam next to the target replaced by ``donor (s, s, 3)`` shifted so
     that its target (``donor_box``) stands in the middle of that side, and the target's boxes in them. The seam runs
     along x or y, whichever leaves the larger side free; None when no side has room for the donor's target.
@@ -269,7 +276,9 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
 
 def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: float = 0.3,
                        blur_fraction: float = 1 / 3, max_blur: int = 9) -> np.ndarray:
-    """``crops (K, s, s, 3) uint8`` (one pair's search frames) -> the same crops under one random change of light:
+    """Change the light of one pair's search crops at random, with a motion blur at times.
+
+    ``crops (K, s, s, 3) uint8`` (one pair's search frames) -> the same crops under one random change of light:
     contrast, brightness and saturation each scaled by ``U(1 - strength, 1 + strength)``, and with probability
     ``blur_fraction`` a linear motion blur of 3 to ``max_blur`` pixels at a random angle (what a fast target or a
     moving camera shows). One change for the whole clip: light and motion do not flicker between two frames.
@@ -299,7 +308,9 @@ def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: fl
 
 def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng: np.random.Generator,
                    extent: tuple[float, float] = (0.25, 0.6)) -> np.ndarray:
-    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    """Hide one side of the target in search crops under a slab of another video's crop.
+
+    ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     same crops with one side of the target hidden under a slab of ``donor (s, s, 3)`` (the same pixels of another
     video's crop). The slab covers a random ``extent`` of the box from a random side (top, bottom, left or right),
     reaches beyond that side by up to half the box, and beyond the box's other two edges by up to a quarter: an
@@ -329,7 +340,9 @@ def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng
 
 
 def rotate_about_target(frames: np.ndarray, boxes: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    """``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
+    """Turn search crops about each target's centre; return the turned crops and the targets' new boxes.
+
+    ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     crops turned by ``degrees`` (counter-clockwise) about each target's centre, and the targets' new boxes: the same
     centre, and the axis-aligned extent of an ellipse filling the old box, turned alike (an object is rounder than
     its box: the turned box's own extent would label background as target). What comes in at the corners takes the
@@ -352,8 +365,9 @@ def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 
 def _warped(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The square ``image`` under the affine ``matrix`` (2x3), what comes in filled with the image's mean colour
-    (as crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show).
+    """Return the square ``image`` under the affine ``matrix`` (2x3), what comes in filled with its mean colour.
+
+    As crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show.
     """
     s = image.shape[1]
     fill = tuple(float(v) for v in image.reshape(-1, 3).mean(axis=0))
@@ -404,9 +418,10 @@ class ArmInputs:
     def distractor_pixels(self, boxes: torch.Tensor, template_rows, search_rows, jitter, visible, fraction: float,
                           candidates: int, rng: np.random.Generator, at_centre: float = 0.0
                           ) -> dict[int, np.ndarray]:
-        """Distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples, as
-        ``{sample: (K, s, s, 3) uint8 crops}`` for ``replace_searches``; ``at_centre`` of them with the donor nearer
-        the centre (the target's ``boxes (B, K, 4)`` then move, in place).
+        """Make distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples.
+
+        They come as ``{sample: (K, s, s, 3) uint8 crops}`` for ``replace_searches``; ``at_centre`` of them with the
+        donor nearer the centre (the target's ``boxes (B, K, 4)`` then move, in place).
         """
         c = self.cache
         made_crops = {}
@@ -426,9 +441,11 @@ class ArmInputs:
 
     def occlusion_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, template_rows, search_rows,
                          jitter, visible, fraction: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples partly hidden
-        (``occlude_target``) under a random crop of another video; a sample starts from its entry in ``crops``
-        (a mosaic keeps its layout), else from its cached crops.
+        """Return ``crops`` with a ``fraction`` of the positive samples partly hidden under another video's crop.
+
+        ``crops`` are a step's changed samples so far; the hiding is ``occlude_target`` under a random crop of
+        another video. A sample starts from its entry in ``crops`` (a mosaic keeps its layout), else from its cached
+        crops.
         """
         c = self.cache
         out = dict(crops)
@@ -445,10 +462,11 @@ class ArmInputs:
 
     def rotation_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, search_rows, jitter, visible,
                         fraction: float, max_degrees: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """``crops`` (a step's changed samples so far) with a ``fraction`` of the positive samples turned about
-        their target (``rotate_about_target``, one angle per clip); their ``boxes (B, K, 4)`` change in place. A
-        sample starts from its entry in ``crops`` (a mosaic or an occlusion keeps its layout), else from its cached
-        crops.
+        """Return ``crops`` with a ``fraction`` of the positive samples turned about their target.
+
+        ``crops`` are a step's changed samples so far; the turn is ``rotate_about_target``, one angle per clip; the
+        turned samples' ``boxes (B, K, 4)`` change in place. A sample starts from its entry in ``crops`` (a mosaic or
+        an occlusion keeps its layout), else from its cached crops.
         """
         out = dict(crops)
         for b in range(len(search_rows)):
@@ -461,8 +479,10 @@ class ArmInputs:
 
     def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
                            strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """``crops`` (a step's changed samples so far, mosaics say) with a ``fraction`` of all samples under
-        ``photometric_jitter``: a jittered sample starts from its entry in ``crops``, else from its cached crops.
+        """Return ``crops`` with a ``fraction`` of all samples under ``photometric_jitter``.
+
+        ``crops`` are a step's changed samples so far (mosaics, say); a jittered sample starts from its entry in
+        ``crops``, else from its cached crops.
         """
         c = self.cache
         out = dict(crops)
@@ -473,8 +493,9 @@ class ArmInputs:
         return out
 
     def replace_searches(self, searches: torch.Tensor, crops: dict[int, np.ndarray]) -> None:
-        """Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``:
-        one stem call for all of this step's changed crops.
+        """Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``.
+
+        One stem call for all of this step's changed crops.
         """
         if not crops:
             return
@@ -486,8 +507,10 @@ class ArmInputs:
         searches[changed] = pixels.unflatten(0, (len(changed), K)).to(searches.device, searches.dtype)
 
     def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
-        """Of ``candidates`` random rows of other videos, the one whose template looks most like this template
-        (cosine of the pooled stem features; any of them without cached features): ``(row, jitter)`` or None.
+        """Pick, of ``candidates`` random rows of other videos, the one whose template looks most like this one.
+
+        Likeness is the cosine of the pooled stem features (any of them without cached features). Returns
+        ``(row, jitter)`` or None.
         """
         c = self.cache
         others = self._other_video_rows(template_row, candidates * 2, rng)[:candidates]
@@ -506,8 +529,10 @@ class ArmInputs:
         return others[video_of_row[others] != video_of_row[template_row]]
 
     def template_boxes(self, template_rows) -> torch.Tensor:
-        """``(B, 4)`` the target's ``(cx, cy, w, h)`` in each cached template: centred, side ``template_factor *
-        sqrt(w*h)``, so only the box's aspect ratio (the same in every crop of that frame) is needed.
+        """Return the target's ``(cx, cy, w, h)`` in each cached template, ``(B, 4)``.
+
+        The target is centred, with side ``template_factor * sqrt(w*h)``, so only the box's aspect ratio (the same
+        in every crop of that frame) is needed.
         """
         w, h = (torch.from_numpy(self.cache.boxes[template_rows, 0, i]).float().clamp(min=1e-6) for i in (2, 3))
         aspect = (w / h).sqrt()
@@ -518,9 +543,10 @@ class ArmInputs:
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
               data_record: dict, template_factor: float = 2.0, device: str = "cpu") -> Path:
-    """Train one arm (resuming from ``out_dir/state.pt`` when present); returns the checkpoint path. ``device``:
-    where the network trains (``cuda`` on a lent GPU); the pair cache, its stem features and the sampling stay
-    on the CPU and each step's batch is moved, so a run can go on on either kind of machine.
+    """Train one arm (resuming from ``out_dir/state.pt`` when present) and return the checkpoint path.
+
+    ``device``: where the network trains (``cuda`` on a lent GPU); the pair cache, its stem features and the
+    sampling stay on the CPU and each step's batch is moved, so a run can go on on either kind of machine.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.pt"
@@ -796,8 +822,10 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
 
 
 def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, title: str, png_path: Path) -> None:
-    """val, dev and their mean success AUC against one numeric setting, read from ``tune``'s ``tuning.json`` files
-    (each row a ``name=value`` label); a vertical line at the ``chosen`` value.
+    """Plot val, dev and their mean success AUC against one numeric setting.
+
+    The scores are read from ``tune``'s ``tuning.json`` files (each row a ``name=value`` label); a vertical line
+    marks the ``chosen`` value.
     """
     import matplotlib
     matplotlib.use("Agg")
@@ -824,8 +852,10 @@ def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, titl
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
         device: str = "cpu", restarts: int = 1) -> None:
-    """Train (or resume) the selected arms and score each on val and dev, every sequence from ``restarts`` start
-    frames (``restarted_sequences``; one run per sequence flips with a single distractor).
+    """Train (or resume) the selected arms and score each on val and dev.
+
+    Every sequence is tracked from ``restarts`` start frames (``restarted_sequences``; one run per sequence flips
+    with a single distractor).
     """
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
@@ -872,13 +902,14 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None,
          restarts: int = 1, frame_step: int = 1, nanotrack: bool = False) -> Path:
-    """Track ``val`` (canvas replay) and the development sequences with every combination of the tracker settings
-    in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as ``tuning.json``) and returns the
-    table's path. ``restarts`` > 1 runs every sequence from that many start frames (``restarted_sequences``): a
-    steadier score of a tracker than one run per sequence. ``frame_step`` > 1 keeps every N-th frame
-    (``FrameStepSequence``): the same videos at 1/N of their frame rate, targets moving N times as far per update.
-    ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run (skipped with the
-    printed reason when its files are absent). Held-out sequences: never.
+    """Track ``val`` (canvas replay) and the development sequences with every combination of tracker settings.
+
+    The settings and their values are in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as
+    ``tuning.json``) and returns the table's path. ``restarts`` > 1 runs every sequence from that many start frames
+    (``restarted_sequences``): a steadier score of a tracker than one run per sequence. ``frame_step`` > 1 keeps
+    every N-th frame (``FrameStepSequence``): the same videos at 1/N of their frame rate, targets moving N times as
+    far per update. ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run
+    (skipped with the printed reason when its files are absent). Held-out sequences: never.
     """
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter

@@ -65,7 +65,7 @@ def gaussian_heatmap(boxes: torch.Tensor, grid: int, visible: torch.Tensor | Non
 
 
 def focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
-    """CenterNet focal loss, normalised by the number of positives (at least 1)."""
+    """Compute the CenterNet focal loss, normalised by the number of positives (at least 1)."""
     prob = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
     positive = heatmap.eq(1).float()
     negative = 1.0 - positive
@@ -81,9 +81,11 @@ SCORE_TARGETS = ("centre", "box_iou")
 
 def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: torch.Tensor, trained: torch.Tensor,
                        num_targets: int, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
-    """An IoU-aware score (GFL's quality focal loss): at the ``trained`` cells (those whose box is regressed) the
-    score's target is ``quality``, the IoU of that cell's box with the truth; elsewhere the CenterNet negatives of
-    :func:`focal_loss` (down-weighted near the centre by ``heatmap``). Normalised by ``num_targets`` (at least 1).
+    """Compute GFL's quality focal loss, which trains an IoU-aware score.
+
+    At the ``trained`` cells (those whose box is regressed) the score's target is ``quality``, the IoU of that
+    cell's box with the truth; elsewhere the CenterNet negatives of :func:`focal_loss` (down-weighted near the
+    centre by ``heatmap``). Normalised by ``num_targets`` (at least 1).
     """
     prob = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
     trained = trained.float()
@@ -95,7 +97,9 @@ def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: tor
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
                   weights: dict[str, float] | None = None, offset_reach: float = 0.0,
                   neighbour_weight: float = 1.0, score_target: str = "centre") -> tuple[torch.Tensor, dict[str, float]]:
-    """``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
+    """Return the tracking loss of a batch of head maps and the values of its terms.
+
+    ``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
 
     The box is read and regressed at the true centre's cell and, for a head whose offsets reach ``offset_reach``
     cells past their own (``ModelConfig.offset_reach``), also at every other cell of the map whose offsets can place

@@ -97,7 +97,9 @@ class PairCacheSpec:
 
 @dataclass
 class PairCache:
-    """``templates (F, t, t, 3) uint8``; ``searches (F, J, s, s, 3) uint8``; ``boxes (F, J, 4)`` normalised
+    """Template crops, jittered search crops and their boxes for each kept frame.
+
+    ``templates (F, t, t, 3) uint8``; ``searches (F, J, s, s, 3) uint8``; ``boxes (F, J, 4)`` normalised
     cx,cy,w,h; ``sequence_index (F,)`` and ``frame_index (F,)`` of each kept frame.
     """
 
@@ -113,9 +115,10 @@ class PairCache:
 
     @functools.cached_property
     def video_of_row(self) -> np.ndarray:
-        """``(F,)`` an index of each row's source video: a sequence, its mirrored copy and its sibling sub-sequences
-        (``data.precropped.source_video``) share one, so a negative or a distractor drawn from "another video" never
-        shows the template's object.
+        """Return an index of each row's source video, ``(F,)``.
+
+        A sequence, its mirrored copy and its sibling sub-sequences (``data.precropped.source_video``) share one, so
+        a negative or a distractor drawn from "another video" never shows the template's object.
         """
         videos = [source_video(name.removesuffix(MIRROR_SUFFIX)) for name in self.sequence_names]
         return np.unique(videos, return_inverse=True)[1][self.sequence_index]
@@ -123,9 +126,11 @@ class PairCache:
 
 def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_index: int,
                     rng: np.random.Generator) -> tuple[np.ndarray, list]:
-    """One frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised ``(cx, cy, w, h)``:
-    the usual ones shifted up to ``shift_jitter``, then ``wide_jitters`` shifted up to ``wide_shift_jitter`` on the
-    other-videos canvas (on which the usual ones are cut too with ``context_fill: other_videos``).
+    """Cut one frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised.
+
+    The boxes are ``(cx, cy, w, h)``. The usual crops are shifted up to ``shift_jitter``, then ``wide_jitters``
+    shifted up to ``wide_shift_jitter`` on the other-videos canvas (on which the usual ones are cut too with
+    ``context_fill: other_videos``).
     """
     parts = [(image, box, spec.jitters - spec.wide_jitters, spec.shift_jitter)]
     if spec.context_fill == "other_videos" or spec.wide_jitters:
@@ -144,8 +149,9 @@ def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_in
 
 def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int,
                   shift_jitter: float) -> tuple[np.ndarray, list]:
-    """``count`` jittered search crops ``(count, s, s, 3)`` of ``image``, the centre moved up to ``shift_jitter``
-    box sizes, and the box in each, normalised ``(cx, cy, w, h)``.
+    """Cut ``count`` jittered search crops ``(count, s, s, 3)`` of ``image`` and the box in each.
+
+    The centre is moved up to ``shift_jitter`` box sizes; the boxes are normalised ``(cx, cy, w, h)``.
     """
     size = math.sqrt(box[2] * box[3])
     centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
@@ -163,8 +169,9 @@ def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Ge
 
 def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.random.Generator
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """A canvas of 3x3 ``donors`` (stored frames of other videos, the image's size) with a rectangle of ``image``
-    around ``box`` pasted over its centre tile; returns the canvas and the box in it.
+    """Paste a rectangle of ``image`` around ``box`` over the centre tile of a canvas of 3x3 ``donors``.
+
+    The donors are stored frames of other videos, the image's size. Returns the canvas and the box in it.
 
     The rectangle's four sides lie at independent random distances from the target (``KEPT_CONTEXT`` box sizes,
     never cutting the box), so the seam where real context ends says nothing about where the target is.
@@ -253,8 +260,9 @@ def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> to
 
 @torch.no_grad()
 def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, desc: str = "stem") -> torch.Tensor:
-    """Frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16`` (after the frozen
-    blocks when the stem's last blocks are trained).
+    """Compute frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``.
+
+    The features are taken after the frozen blocks when the stem's last blocks are trained.
     """
     stem.eval()
     out = []

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Ship a trained checkpoint as the package default: held-out evaluation beside NanoTrack v2, CSRT, KCF and the
-training-free Siamese baseline in one run, then weights + a regenerated model card.
+"""Ship a trained checkpoint as the package default.
+
+Runs the held-out evaluation beside NanoTrack v2, CSRT, KCF and the training-free Siamese baseline in one run, then
+writes the weights + a regenerated model card.
 
     python -m viltrack_ros.training.release --weights runs/vil_cpu/best.pt [--sequences DIR] [--threads 1]
 
@@ -48,7 +50,7 @@ ARMS_TABLE = REPO_ROOT / "docs" / "experiments" / "arms.md"
 
 
 def _training_lines(training: dict) -> list[str]:
-    """What the checkpoint's training record says, for either trainer (``viltrack train`` or the experiments)."""
+    """List what the checkpoint's training record says, for either trainer (``viltrack train`` or the experiments)."""
     if "recipe" in training:      # viltrack_ros.training.experiment
         data = training.get("data", {})
         lines = [f"- Recipe `{training['recipe']}`: {training.get('description', '')}.",
@@ -85,8 +87,10 @@ ONLINE_TEMPLATE_SETTINGS = ("online_template_update", "update_threshold", "updat
 
 
 def settings_text(num_templates: int) -> str:
-    """The default tracker settings as the card lists them. For a one-template model those of the online template
-    are set apart: they do nothing there, and listed with the others they would read as if they mattered.
+    """Return the default tracker settings as the card lists them.
+
+    For a one-template model those of the online template are set apart: they do nothing there, and listed with
+    the others they would read as if they mattered.
     """
     defaults = TrackerConfig().to_dict()
     if num_templates > 1:

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The training loop: stages (pairs -> K-frame clips -> phase 2), AdamW + warm-up/cosine, AMP, clipping,
-checkpoint/resume, CSV log + loss-curve PNG, and DDP under ``torchrun``. The same code runs on CPU and GPUs.
+"""The training loop; the same code runs on CPU and GPUs.
+
+It has stages (pairs -> K-frame clips -> phase 2), AdamW + warm-up/cosine, AMP, clipping, checkpoint/resume, CSV
+log + loss-curve PNG, and DDP under ``torchrun``.
 
 Samples (from :mod:`viltrack_ros.training.data_pipeline`) are dicts with ``templates (T,3,h,h)``,
 ``searches (S*K,3,s,s)``, ``boxes (S*K,4)`` normalised cx,cy,w,h in each search crop and ``visible (S*K,)``.

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The learning curve of the data-amount arms: val and dev success AUC (5 start frames, default settings) and the
-final training IoU of the clip stage, against the stored train frames the recipe was trained on.
+r"""The learning curve of the data-amount arms.
+
+Val and dev success AUC (5 start frames, default settings) and the final training IoU of the clip stage, against the
+stored train frames the recipe was trained on.
 
     D=docs/experiments/data_amount; H=docs/experiments/hard_donors
     python $D/plot.py --out $D/learning_curve.png \

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The train sequences of the data-amount arms (config/train/data_amount_*.yaml): the train split's source videos
-shuffled once, taken in that order until their stored frames reach the share. Sub-sequences of one video
+"""The train sequences of the data-amount arms (config/train/data_amount_*.yaml).
+
+The train split's source videos shuffled once, taken in that order until their stored frames reach the share.
+Sub-sequences of one video
 (data.precropped.source_video) stay together: a video is kept whole or not at all.
 
     python docs/experiments/data_amount/subsets.py 0.25 0.5

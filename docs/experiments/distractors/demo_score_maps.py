@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README demo's search crops and score maps at chosen frames (what docs/experiments/distractors/demo_score_maps.png
-shows): python docs/experiments/distractors/demo_score_maps.py WEIGHTS|- 150,153,155,157,159,162 OUT.png
+"""The README demo's search crops and score maps at chosen frames.
+
+What docs/experiments/distractors/demo_score_maps.png shows:
+python docs/experiments/distractors/demo_score_maps.py WEIGHTS|- 150,153,155,157,159,162 OUT.png
 Left of each pair the search crop, right the network's score (sigmoid) over it; the title has the frame, the tracker's
 confidence and the best score. A diagnostic patched onto the tracker from outside.
 """

@@ -11,14 +11,14 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tried and not kept: the correlation prior's kernel (the template's 3x3 central stem cells) adapted online.
+r"""Tried and not kept: the correlation prior's kernel (the template's 3x3 central stem cells) adapted online.
 
 On each TRACKING frame with network score >= 0.5, the 3x3 stem cells around the tracked centre of the search crop
 (bilinear, one cell apart: the template and the search crop have the same pixels per target size) are blended into
 a running kernel (KERNEL_RATE), mixed with the first frame's kernel (KERNEL_ANCHOR) and written back into the
 target's template memory. Run as the experiment tool, e.g.
 
-    KERNEL_RATE=0.1 KERNEL_ANCHOR=0.5 python docs/experiments/tried/adaptive_kernel_proto.py \\
+    KERNEL_RATE=0.1 KERNEL_ANCHOR=0.5 python docs/experiments/tried/adaptive_kernel_proto.py \
         --tune viltrack_ros/weights/viltrack_default.pt --grid classifier_weight=0.4 --restarts 5 --threads 1 --out OUT
 
 It patches the tracker's source at run time (a prototype, not product code). Results: adaptive_kernel.md.

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Average the weights of checkpoints of one training trajectory (a "model soup"), as tried in
-checkpoint_averages.md: python docs/experiments/tried/checkpoint_average.py OUT.pt IN1.pt IN2.pt [...]
+"""Average the weights of checkpoints of one training trajectory (a "model soup"), as tried in checkpoint_averages.md.
+
+    python docs/experiments/tried/checkpoint_average.py OUT.pt IN1.pt IN2.pt [...]
 
 Only checkpoints that continue one another (same initialisation) can be averaged meaningfully; the result keeps the
 first one's config and training record, plus the list of what was averaged.

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tried: each target's online classifier on the stem's stride-8 features (EfficientNet-Lite0 after 5 blocks: 40
-channels, 20x20 cells for the 160-px search crop) instead of the stride-16 ones (112 channels, 10x10).
+r"""Tried: each target's online classifier on the stem's stride-8 features instead of the stride-16 ones.
+
+The stride-8 features are EfficientNet-Lite0's after 5 blocks (40 channels, 20x20 cells for the 160-px search crop);
+the stride-16 ones have 112 channels, 10x10.
 
 Why: in the README demo and among look-alike pedestrians a stride-16 cell is about as wide as the person, so the
 classifier cannot tell whose legs a cell holds. At stride 8 its 3x3-cell filter sees a quarter of the area at twice
@@ -22,7 +24,7 @@ CLS_FEATURES: stride16 (the shipped classifier, but with the PyTorch backend, th
 stride8, or both (stride 8 with the stride-16 features upsampled beside them). The features come from a forward hook
 on the PyTorch backend's stem (the ONNX graph does not output them), so every run here uses backend torch.
 
-    CLS_FEATURES=stride8 CLS_POOL=max python docs/experiments/tried/classifier_stride8_proto.py \\
+    CLS_FEATURES=stride8 CLS_POOL=max python docs/experiments/tried/classifier_stride8_proto.py \
         --tune viltrack_ros/weights/viltrack_default.pt --restarts 5 --threads 1 --out OUT
 
 A prototype that patches the tracker at run time, not product code. Results: classifier_stride8.md.
@@ -60,8 +62,10 @@ _hooked = set()
 
 
 def _ensure_hooks(backend):
-    """Hook every stem body the backend may run: the modules' own, and the batch-norm-folded copy that a frozen
-    stem caches outside its registered modules (``PretrainedStem._folded``, made at its first inference).
+    """Put a forward hook on every stem body the backend may run.
+
+    These are the modules' own, and the batch-norm-folded copy that a frozen stem caches outside its registered
+    modules (``PretrainedStem._folded``, made at its first inference).
     """
     for module in backend.__dict__.values():
         if isinstance(module, torch.nn.Module):

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tried: the target classifier fitted on more views of the first frame (ATOM/DiMP's initial augmentation).
+r"""Tried: the target classifier fitted on more views of the first frame (ATOM/DiMP's initial augmentation).
 
 At init the classifier is fitted on the 5 shifted crops of the size calibration (FIRST_FRAME_SHIFTS). This prototype
 adds views made from the centred crop: mirrored left-right (CLASSIFIER_FLIP=1), rotated about the target's centre by
@@ -19,8 +19,8 @@ adds views made from the centred crop: mirrored left-right (CLASSIFIER_FLIP=1), 
 CLASSIFIER_BLURS (pixels of the search crop). The network runs on those views once, at init, for their stem features;
 the size calibration still reads the 5 original views only. Run as the experiment tool, e.g.
 
-    CLASSIFIER_FLIP=1 CLASSIFIER_ROTATIONS=10,20 CLASSIFIER_BLURS=1.5 \\
-        python docs/experiments/tried/classifier_views_proto.py \\
+    CLASSIFIER_FLIP=1 CLASSIFIER_ROTATIONS=10,20 CLASSIFIER_BLURS=1.5 \
+        python docs/experiments/tried/classifier_views_proto.py \
         --tune viltrack_ros/weights/viltrack_default.pt --restarts 5 --threads 1 --out OUT
 
 It patches the tracker's source at run time (a prototype, not product code). Results: classifier_views.md.

@@ -11,11 +11,13 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tried and not kept: what happens to a target's FiLM temporal context while it is LOST (FILM_MODE=freeze: keep the
-last TRACKING frame's context; reset: start clean, as after init; always: the tracker's behaviour, update every frame).
+r"""Tried and not kept: what happens to a target's FiLM temporal context while it is LOST.
 
-    FILM_MODE=reset python docs/experiments/tried/film_while_lost_proto.py \\
-        --tune viltrack_ros/weights/viltrack_default.pt \\
+FILM_MODE=freeze: keep the last TRACKING frame's context; reset: start clean, as after init; always: the tracker's
+behaviour, update every frame.
+
+    FILM_MODE=reset python docs/experiments/tried/film_while_lost_proto.py \
+        --tune viltrack_ros/weights/viltrack_default.pt \
         --grid classifier_weight=0.4 --restarts 5 --threads 1 --out OUT
 
 Patches the tracker's source at run time (a prototype, not product code). Results: film_while_lost.md.

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Probe: is onnxruntime's int8 quantization worth a backend on this CPU? (docs/experiments/tried/int8.md)
+"""Probe whether onnxruntime's int8 quantization is worth a backend on this CPU (docs/experiments/tried/int8.md).
 
 The shipped network's per-frame graph (the cached step) quantized three ways with onnxruntime.quantization:
   * ``int8 MatMul (dynamic)``: the mLSTM blocks' projections, weights int8, activations quantized per call;
@@ -54,8 +54,9 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
 
 
 class RecordingSession:
-    """Stands in for the backend's step session: runs float32 and keeps every frame's inputs (the calibration data
-    and the replay of the variants).
+    """Stands in for the backend's step session.
+
+    It runs float32 and keeps every frame's inputs (the calibration data and the replay of the variants).
     """
 
     def __init__(self, inner):

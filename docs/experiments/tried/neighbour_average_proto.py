@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Prototype: with a head whose cells reach their neighbours (``ModelConfig.offset_reach`` 1), read the box as the
-score-weighted mean of the boxes at the picked cell's 3x3 neighbourhood instead of the picked cell's alone.
+r"""Prototype: read the box as the score-weighted mean of the boxes at the picked cell's 3x3 neighbourhood.
+
+This is for a head whose cells reach their neighbours (``ModelConfig.offset_reach`` 1); the mean replaces the picked
+cell's box alone.
 
 Why (`../offset_reach/README.md`): such a head trains every cell around the true centre to give the whole box, so
 near a peak several cells hold an estimate of the same box; their mean, weighted by how sure each cell is, should
@@ -21,7 +23,7 @@ The picked cell, the confidence and the size's damping are the shipped ones.
 
 AVERAGE=0 runs the shipped decoding (the reference), AVERAGE=1 the mean.
 
-    AVERAGE=1 python docs/experiments/tried/neighbour_average_proto.py \\
+    AVERAGE=1 python docs/experiments/tried/neighbour_average_proto.py \
         --tune outputs/offset_reach/b2_offset_reach_centre/model.pt --restarts 5 --threads 2 --out OUT
 
 A prototype that patches the tracker at run time, not product code.
@@ -39,7 +41,7 @@ _select_boxes = decode.select_boxes   # the shipped decoding
 
 
 def select_boxes_averaged(score, offset, size, window, window_influence, previous_wh, prior, ranking=None):
-    """The shipped pick; then the picked cell's offset and size replaced by the neighbourhood's weighted mean."""
+    """Make the shipped pick, then replace the picked cell's offset and size by the neighbourhood's weighted mean."""
     boxes, confidence, index = _select_boxes(score, offset, size, window, window_influence, previous_wh, prior,
                                              ranking=ranking)
     if not AVERAGE:

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Prototype: after the Hann window (and the size penalty) picked a cell, re-pick within its 3x3 neighbourhood by the
-ranking without the window.
+r"""Prototype: re-pick within the picked cell's 3x3 neighbourhood by the ranking without the window.
+
+The cell was picked as shipped, after the Hann window (and the size penalty).
 
 Why (`peak_refinement.md`): with the shipped weights on val and dev, the picked cell is a neighbour of the cell that
 holds the true centre in 49% of the frames, and those frames' boxes are worse (mean IoU 0.590 against 0.686): the
@@ -23,7 +24,7 @@ pulls the pick towards the crop's centre, the previous position.
 REFINE=0 runs the shipped decoding (the reference), REFINE=1 the refinement; REFINE_BY=rank|raw picks the
 neighbour by the ranking (network score mixed with the classifier) or by the network's score alone.
 
-    REFINE=1 python docs/experiments/tried/peak_refinement_proto.py \\
+    REFINE=1 python docs/experiments/tried/peak_refinement_proto.py \
         --tune viltrack_ros/weights/viltrack_default.pt --restarts 5 --threads 2 --out OUT
 
 A prototype that patches the tracker at run time, not product code.
@@ -42,7 +43,7 @@ _select_boxes = decode.select_boxes   # the shipped decoding
 
 
 def select_boxes_refined(score, offset, size, window, window_influence, previous_wh, prior, ranking=None):
-    """The shipped pick, then the re-pick within the picked cell's 3x3 neighbourhood, then the box read there."""
+    """Make the shipped pick, re-pick within the picked cell's 3x3 neighbourhood, then read the box there."""
     boxes, confidence, index = _select_boxes(score, offset, size, window, window_influence, previous_wh, prior,
                                              ranking=ranking)
     if not REFINE:

@@ -11,9 +11,11 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Two networks at once, as tried in checkpoint_averages.md: both see the same search crop (the first one's box), their
-score maps (as probabilities, or as logits) and box outputs are averaged, each keeps its own FiLM context. Scored on
-val and dev from 5 start frames. A check of the idea, patched onto the tracker from outside, not product code:
+"""Two networks at once, as tried in checkpoint_averages.md.
+
+Both see the same search crop (the first one's box), their score maps (as probabilities, or as logits) and box outputs
+are averaged, each keeps its own FiLM context. Scored on val and dev from 5 start frames. A check of the idea, patched
+onto the tracker from outside, not product code:
     python docs/experiments/tried/two_network_ensemble.py WEIGHTS_A WEIGHTS_B prob|logit OUT.json
 """
 import sys

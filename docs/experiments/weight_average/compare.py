@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Per-sequence means (over the start frames) of several `viltrack experiment --tune ... --restarts N` runs, side by
-side, and the mean of val and dev: the table of this folder's README.
+"""Per-sequence means of several `viltrack experiment --tune ... --restarts N` runs, side by side.
+
+The means are over the start frames; the mean of val and dev is added: the table of this folder's README.
 
     python docs/experiments/weight_average/compare.py NAME=outputs/.../tuning.json NAME=PATH#ROW ...
 

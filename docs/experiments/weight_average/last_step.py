@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Write an averaged arm's last-step weights (not the average) as a checkpoint of their own, so the two can be scored
-side by side: the same training run, the average the only difference.
+"""Write an averaged arm's last-step weights (not the average) as a checkpoint of their own.
+
+This lets the two be scored side by side: the same training run, the average the only difference.
 
     python docs/experiments/weight_average/last_step.py outputs/weight_average/b2_distractors_continued_averaged
     # -> <arm>/last_step.pt

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Does `val`'s canvas replay give away where the target is? Scored by replaying the development sequences the way
-`val` is replayed.
+"""Check whether `val`'s canvas replay gives away where the target is.
+
+Scored by replaying the development sequences the way `val` is replayed.
 
 `val` exists only as stored crops (5 box sizes around the true box, ../shared/data/train), so `viltrack experiment`
 replays it on a canvas: each frame is its stored crop at its place, the rest the crop's mean colour
@@ -37,8 +38,10 @@ from viltrack_ros.training.experiment import development_sequences, score_tracke
 
 
 def store_as_crops(sequence, root: Path) -> None:
-    """The sequence as ../shared/data/train stores one (its README): per frame a square of side 5*sqrt(w*h) centred on
-    the box, resized to 224 px, JPEG quality 88, the box in crop pixels and the crop's place in crops.txt.
+    """Store the sequence as ../shared/data/train stores one (its README).
+
+    Per frame a square of side 5*sqrt(w*h) centred on the box, resized to 224 px, JPEG quality 88, the box in crop
+    pixels and the crop's place in crops.txt.
     """
     folder = root / sequence.name
     folder.mkdir(parents=True)
@@ -66,7 +69,7 @@ def store_as_crops(sequence, root: Path) -> None:
 
 
 def sequence_auc(scores: dict, name: str) -> float:
-    """A sequence's mean AUC over its start frames (``name``, ``name@k``)."""
+    """Return a sequence's mean AUC over its start frames (``name``, ``name@k``)."""
     runs = [auc for run, auc in scores["per_sequence"].items() if source_sequence_name(run) == name]
     return sum(runs) / len(runs)
 

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Does the network find a target that is off the search crop's centre? (the centre bias of a set of weights)
+"""Measure whether the network finds a target off the search crop's centre (the centre bias of a set of weights).
 
 For frames of the development sequences (full frames, so real context all around), cut the search crop the
 tracker would cut but with its centre moved ``d`` box sizes from the target in a random direction, run one network
@@ -98,7 +98,7 @@ def main() -> None:
 
 
 def label_of(weights: str) -> str:
-    """An arm's folder name for ``<arm>/model.pt``, else the file's name."""
+    """Return an arm's folder name for ``<arm>/model.pt``, else the file's name."""
     path = Path(weights)
     return path.parent.name if path.name == "model.pt" else path.stem
 

@@ -11,8 +11,9 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Draw ``frame_rate.png``: val and dev success AUC against the frame step (1 = every frame, 3 = every third) for
-each tracker setting of the frame-rate runs, NanoTrack v2 from the same runs beside them.
+"""Draw ``frame_rate.png``: val and dev success AUC against the frame step (1 = every frame, 3 = every third).
+
+One curve for each tracker setting of the frame-rate runs, NanoTrack v2 from the same runs beside them.
 
     python docs/experiments/tuning/frame_rate/plot.py outputs/frame_rate   # reads step*/tuning.json
 """
@@ -32,7 +33,7 @@ from viltrack_ros.tracking import TrackerConfig  # noqa: E402
 
 
 def shown(label: str) -> str:
-    """The row's label, marked when its settings are the tracker's defaults."""
+    """Return the row's label, marked when its settings are the tracker's defaults."""
     if "=" not in label:
         return label
     settings = {k: yaml.safe_load(v) for k, v in (item.split("=") for item in label.split(", "))}

@@ -11,8 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Does the size calibration cost tracking when the given box is drawn loose or tight? Every val (canvas replay) and
-dev sequence (held-out: never) is started from its ground-truth box scaled about its centre by FACTOR, and scored
+"""Check whether the size calibration costs tracking when the given box is drawn loose or tight.
+
+Every val (canvas replay) and dev sequence (held-out: never) is started from its ground-truth box scaled about its
+centre by FACTOR, and scored
 against the ground truth scaled the same way in every frame (the box style the user asked for): success AUC, and
 precision @20 px (the centre, which the scaling does not move). One start frame per sequence.
 

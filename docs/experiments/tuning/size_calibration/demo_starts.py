@@ -11,9 +11,10 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README demo clip tracked from 11 start frames (0, 10, ..., 100, the key-frame boxes of
-docs/experiments/demo_truth/keyframes.csv) up to the target's exit at frame 148: the share of frames on target per
-start and their mean, for one tracker setting. One clip; a check, not a basis for choosing.
+"""The README demo clip tracked from 11 start frames up to the target's exit at frame 148, for one tracker setting.
+
+The start frames are 0, 10, ..., 100 (the key-frame boxes of docs/experiments/demo_truth/keyframes.csv); it prints the
+share of frames on target per start and their mean. One clip; a check, not a basis for choosing.
 
     source scripts/env.sh
     PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/tuning/size_calibration/demo_starts.py 0.7

@@ -91,9 +91,10 @@ def balanced_accuracy(tracking: np.ndarray, on: np.ndarray) -> float:
 
 
 def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
-    """For each signal and split, the status rule's two errors as lost_threshold runs from 0.05 to 0.6
-    (lost_patience 3, recover_threshold 0.05 above it): the share of on-target frames said LOST against the share
-    of off-target frames said TRACKING. Closer to the corner (0, 0) is better.
+    """Plot the status rule's two errors for each signal and split as lost_threshold runs from 0.05 to 0.6.
+
+    With lost_patience 3 and recover_threshold 0.05 above it, the share of on-target frames said LOST is drawn
+    against the share of off-target frames said TRACKING. Closer to the corner (0, 0) is better.
     """
     import matplotlib
     matplotlib.use("Agg")

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""pip install of the ROS-free core (network, tracker, training, evaluation) and the `viltrack` CLI.
+"""
+pip install of the ROS-free core (network, tracker, training, evaluation) and the `viltrack` CLI.
 
 The ROS 2 node and interfaces are built by colcon (CMakeLists.txt); `pip install .` leaves them out.
 """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Start the viltrack_ros tracker node on one camera.
+"""
+Start the viltrack_ros tracker node on one camera.
 
   ros2 launch viltrack_ros tracker.launch.py image_topic:=/camera/image_raw
   ros2 service call /init_target viltrack_ros/srv/InitTarget "{x: 100, y: 80, width: 60, height: 120}"

@@ -55,7 +55,8 @@ def sequences_root() -> Path:
 
 @pytest.fixture(scope="session")
 def sequence_frames(sequences_root):
-    """Give a function that returns the first ``count`` RGB frames of a real sequence, and their boxes.
+    """
+    Give a function that returns the first ``count`` RGB frames of a real sequence, and their boxes.
 
     It is called as ``sequence_frames(name, count)``.
     """

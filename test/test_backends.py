@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The network's two deployment functions (model.export) and the tracker's backends (tracking.backends).
+"""
+The network's two deployment functions (model.export) and the tracker's backends (tracking.backends).
 
 The onnxruntime path gives the PyTorch path's outputs within ONNX_TOLERANCE on real frames, and the same boxes.
 """
@@ -37,7 +38,8 @@ SEQUENCE = "vot2015_bag"
 
 @pytest.fixture(scope="module")
 def trained_stem_model(shipped_model):
-    """Give the shipped network with its stem's last 3 blocks trained (ModelConfig.stem_trained_blocks).
+    """
+    Give the shipped network with its stem's last 3 blocks trained (ModelConfig.stem_trained_blocks).
 
     The export folds those blocks' current weights, not ImageNet's.
     """
@@ -51,7 +53,8 @@ def trained_stem_model(shipped_model):
 
 @pytest.fixture(scope="module")
 def depthwise_model(shipped_model):
-    """Give the shipped backbone under a head that also reads a learned depthwise correlation.
+    """
+    Give the shipped backbone under a head that also reads a learned depthwise correlation.
 
     The correlation is ModelConfig.depthwise_correlation; its layers and the head are at a random initialisation.
     """
@@ -121,7 +124,8 @@ def test_onnxruntime_outputs_equal_torch_on_real_frames(model_name, real_frames,
 
 @pytest.mark.parametrize("model_name", ["shipped_model", "trained_stem_model"])
 def test_both_backends_give_the_same_box_for_the_same_state(model_name, real_frames, request):
-    """Teacher-forced: before every frame the onnxruntime tracker takes the PyTorch tracker's state.
+    """
+    Teacher-forced: before every frame the onnxruntime tracker takes the PyTorch tracker's state.
 
     Any box difference is therefore one step's, not an accumulated drift (a near tie between two cells can flip over
     many frames).

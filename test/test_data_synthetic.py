@@ -58,7 +58,8 @@ def test_frames_are_rgb_and_boxes_lie_inside_the_frame(seed):
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_box_is_the_extent_of_the_rendered_target(seed):
-    """Render the scene twice, with the target painted flat grey and flat black.
+    """
+    Render the scene twice, with the target painted flat grey and flat black.
 
     Everything else cancels in the difference, which is the target's rendered alpha; the box must enclose its > 0.5
     part within a pixel.
@@ -100,7 +101,8 @@ def test_opencv_doc_photos_are_found_and_non_photos_skipped():
 
 
 def test_static_clip_follows_the_camera_shift():
-    """The static clip follows a pure shift of the photo (no zoom, roll, blur or brightness change).
+    """
+    The static clip follows a pure shift of the photo (no zoom, roll, blur or brightness change).
 
     The patch under the box in the last frame is the patch under the box in the first.
     """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The reference trackers: NanoTrack v2 appears beside CSRT/KCF when its files exist.
+"""
+The reference trackers: NanoTrack v2 appears beside CSRT/KCF when its files exist.
 
 When they do not, it is skipped with a printed reason.
 """

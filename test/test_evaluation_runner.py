@@ -46,7 +46,8 @@ def crossing_frames(crossing):
 
 
 class GroundTruthByImage:
-    """Answers each frame with the ground truth of the image it is shown (looked up by content).
+    """
+    Answers each frame with the ground truth of the image it is shown (looked up by content).
 
     It answers nothing for an image it does not know: it scores perfectly only if the runner hands over the right
     frame each time.
@@ -152,7 +153,8 @@ def test_cli_runs_our_tracker_from_a_checkpoint_and_labels_it_untrained(tmp_path
 
 
 def test_the_runner_records_our_status_and_not_a_peers(crossing, crossing_frames):
-    """Our tracker reports a status each frame; the report counts how far it can be trusted.
+    """
+    Our tracker reports a status each frame; the report counts how far it can be trusted.
 
     OpenCV's trackers report none, so they get no status counts rather than made-up ones.
     """

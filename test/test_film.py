@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""FiLM temporal modulation.
+"""
+FiLM temporal modulation.
 
 Tested here: identity at init, no modulation without context, EMA 0.7/0.3, detached state, token-count interpolation,
 reset.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The library's log records reach the application's handlers even after ROS 2's `launch` was imported.
+"""
+The library's log records reach the application's handlers even after ROS 2's `launch` was imported.
 
 `launch` makes every logger created after its import a non-propagating LaunchLogger (its pytest plugin imports it
 at the start of every pytest run on a ROS installation); viltrack_ros.log.get_logger keeps the library's loggers

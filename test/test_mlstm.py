@@ -23,7 +23,8 @@ TOLERANCE = 1e-4
 
 
 def random_inputs(seed=0, B=2, NH=4, S=96, DH=16, scale=0.5):
-    """q/k/v at the scale the layer's projections produce; gates around the layer's initial biases.
+    """
+    q/k/v at the scale the layer's projections produce; gates around the layer's initial biases.
 
     At unit-scale q/k the normaliser |q . n| can cancel towards zero, where any float32 evaluation order differs
     by ~1e-5 of |h| (tens), so the absolute bound is stated at layer-typical scales.
@@ -101,7 +102,8 @@ def kernels_installed():
 
 @pytest.mark.parametrize("length,chunk", [(96, 32), (125, 64), (100, 16)])
 def test_the_kernels_form_computes_the_same_function_and_state(kernels_installed, length, chunk):
-    """NX-AI's mlstm_kernels compute the same function and state as ours, through our state convention.
+    """
+    NX-AI's mlstm_kernels compute the same function and state as ours, through our state convention.
 
     They run as their PyTorch reference kernels here (Triton on a GPU), at lengths that are and are not whole chunks
     (125 = the hybrid's 25 template + 100 search tokens). Their empty memory starts at stabiliser 0 instead of -inf,
@@ -129,7 +131,8 @@ def test_the_kernels_form_continues_a_template_state_into_the_search_tokens(kern
 
 
 def test_a_network_with_the_kernels_form_tracks_like_the_parallel_form(kernels_installed):
-    """The hybrid's ViL blocks with cell_form 'kernels' give the same head outputs, whole sequence and template memory.
+    """
+    The hybrid's ViL blocks with cell_form 'kernels' give the same head outputs, whole sequence and template memory.
 
     cell_form is set as load_checkpoint's config_overrides sets it at run time.
     """

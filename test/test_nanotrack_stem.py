@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""NanoTrack v2's backbone as a frozen stem.
+"""
+NanoTrack v2's backbone as a frozen stem.
 
 Its ONNX graph run as PyTorch operations gives onnxruntime's features,
 the stem reads the tracker's normalised RGB crops as NanoTrack's BGR pixels, and a hybrid ViL on it is a network

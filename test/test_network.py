@@ -141,7 +141,8 @@ def test_invalid_configs_are_refused():
 
 
 def test_the_depthwise_correlation_responds_where_the_template_s_cells_match():
-    """The depthwise correlation responds where the template's cells match.
+    """
+    The depthwise correlation responds where the template's cells match.
 
     The template's central cells are planted in an otherwise different search map: each channel's response peaks
     where they are (with the adjustments fixed to the identity and no mixing), which is what the head reads.

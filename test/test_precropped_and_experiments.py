@@ -84,7 +84,8 @@ TINY_HYBRID = {"stem": "efficientnet_lite0", "dim": 32, "depth": 2, "film_interv
 
 
 def tiny_experiment(tmp_path, arms: list[dict], max_frames: int) -> dict:
-    """Return an experiment config: ``arms`` on the pairs of two short training sequences.
+    """
+    Return an experiment config: ``arms`` on the pairs of two short training sequences.
 
     The arms are scored on ``max_frames`` frames of one val sequence.
     """
@@ -473,7 +474,8 @@ def test_rotation_pixels_turn_a_share_of_the_positive_samples_and_move_their_box
 
 
 def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(train_root, tmp_path):
-    """``viltrack experiment --tune --frame-step N --nanotrack``: every setting tracks val and dev at 1/N of the rate.
+    """
+    ``viltrack experiment --tune --frame-step N --nanotrack``: every setting tracks val and dev at 1/N of the rate.
 
     The rate is the frame rate; NanoTrack tracks the same frames as a last row (when its files are here).
     """

@@ -166,7 +166,8 @@ def test_trained_stem_blocks_learn_on_cached_features_and_the_rest_stays_frozen(
 
 
 def test_trained_stem_blocks_give_the_same_outputs_from_images_and_cached_features_after_training():
-    """Inference folds the batch norms of the current weights.
+    """
+    Inference folds the batch norms of the current weights.
 
     A weight changed by training is seen, not a stale fold made before it.
     """

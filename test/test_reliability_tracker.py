@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker library with the real shipped weights.
+"""
+Reliability of the tracker library with the real shipped weights.
 
 Tested here: any box and any image either give a clear ValueError or a finite box inside the image (property-based,
 hypothesis), extreme frame sizes, and network faults injected through real weight files whose parameters are NaN or

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Finding the Fast DDS shared-memory segments of dead processes (viltrack_ros.ros.shm_segments).
+"""
+Finding the Fast DDS shared-memory segments of dead processes (viltrack_ros.ros.shm_segments).
 
 Tested on real files and real locks: a segment whose lock file another live process holds is in use, one nobody holds is
 stale.

@@ -48,7 +48,8 @@ def _peak_distance(score: np.ndarray, box) -> float:
 
 
 def test_each_target_has_a_classifier_of_its_own(sequence_frames):
-    """Two targets in one real frame (Dudek's face, and the room beside it) each have a classifier of their own.
+    """
+    Two targets in one real frame (Dudek's face, and the room beside it) each have a classifier of their own.
 
     Each classifier, fitted at init, finds its own target in a later frame's crop that holds both, not whatever is
     most salient.
@@ -116,7 +117,8 @@ def test_classifier_settings_are_bounded():
 
 
 def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequence_frames):
-    """`ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings.
+    """
+    `ros2 param set ... tracker.classifier_weight 0.0` replaces the tracker's settings.
 
     The network alone picks the peak from the next frame, and the target's classifier neither costs nor changes any
     more.
@@ -135,7 +137,8 @@ def test_a_classifier_set_to_zero_at_run_time_stops_ranking_and_learning(sequenc
 
 
 def test_the_reported_confidence_is_the_mix_that_picked_the_peak(sequence_frames):
-    """The target confidence (status, TrackedObject.confidence) is the mix that picked the peak.
+    """
+    The target confidence (status, TrackedObject.confidence) is the mix that picked the peak.
 
     It is the network's score at the chosen cell mixed with the target's classifier there, with the same weight that
     picked the cell; not the network's score alone.

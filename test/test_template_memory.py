@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The template memory (issue 10: compute each frame's work once).
+"""
+The template memory (issue 10: compute each frame's work once).
 
 With scan order template_first the template side of the sequence never reads the frame, so the templates' per-block
 states are computed once per template and every frame runs only the search tokens through those blocks: all blocks
@@ -41,7 +42,8 @@ BOX_TOLERANCE_PX = 0.05
 
 
 def _model(preset: str = "vil_hybrid", shipped_weights: bool = False, **changes) -> ViLTrackNet:
-    """Build a preset's model with a FiLM that is not the identity, so that the temporal context changes the output.
+    """
+    Build a preset's model with a FiLM that is not the identity, so that the temporal context changes the output.
 
     It has the shipped weights when asked (vil_hybrid, whatever FiLM's token set).
     """
@@ -145,7 +147,8 @@ def _take_state(candidate: MultiTracker, reference: MultiTracker) -> None:
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
 def test_batched_targets_with_the_memory_equal_each_target_alone(backend, real_frames):
-    """Several targets in one batch, each with its own memory: the same boxes as one tracker per target.
+    """
+    Several targets in one batch, each with its own memory: the same boxes as one tracker per target.
 
     The exported graphs keep their batch axis dynamic.
     """
@@ -220,7 +223,8 @@ def test_torch_backend_refuses_nothing_and_runs_both_paths():
 
 
 def test_a_relative_size_head_starts_from_the_given_boxs_shape_and_caches_it():
-    """size_prior 'template_box': the head's sizes are the template box's times a learned factor.
+    """
+    size_prior 'template_box': the head's sizes are the template box's times a learned factor.
 
     The factor is at first exactly half (the search crop is twice the template crop). A taller given box therefore
     gives taller sizes at every cell; the template memory carries the box, and its step equals the whole-sequence step.

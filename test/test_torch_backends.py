@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU.
+"""
+The PyTorch backends meant for a GPU (tracking.backends.TORCH_BACKENDS), run here on the CPU.
 
 bfloat16 autocast gives float32's boxes within BF16_BOX_TOLERANCE, torch.compile the same boxes within float rounding;
 the tracker and the carried FiLM context only ever see float32. Teacher-forced (both trackers start every frame from
@@ -50,7 +51,8 @@ def _teacher_forced(model, backend, frames, boxes, config=None):
 
 
 def test_bfloat16_gives_float32_boxes_within_its_tolerance(shipped_model, real_frames):
-    """The network's own precision: with the target classifier off.
+    """
+    The network's own precision: with the target classifier off.
 
     Its mix with the network's score has near-ties between neighbouring cells on Dudek's face, where any rounding
     (bfloat16's 0.4%) may pick the other cell; the features it reads are checked in the next test.
@@ -103,7 +105,8 @@ def test_backend_names_are_checked(shipped_model):
 
 
 def test_warm_up_compiles_the_step_and_leaves_the_targets_alone(shipped_model, real_frames):
-    """The node warms its tracker up at start-up (the compile happens there, not on the first frame).
+    """
+    The node warms its tracker up at start-up (the compile happens there, not on the first frame).
 
     The warm-up adds no target, and a target tracked across it gets the same box as without it.
     """

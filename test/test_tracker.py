@@ -290,7 +290,8 @@ def test_more_targets_than_one_network_batch_give_the_same_results(monkeypatch):
 
 
 def test_size_calibration_corrects_the_networks_sizes_by_the_initial_box(sequence_frames):
-    """The shipped network draws Dudek's face box wider and shorter than its annotation.
+    """
+    The shipped network draws Dudek's face box wider and shorter than its annotation.
 
     The calibration measured at init takes that out of later sizes (by a power of the full ratio), and is off at 0.
     """
@@ -318,7 +319,8 @@ def test_size_calibration_is_bounded():
 
 
 def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequences_root):
-    """The skier of the development sequence Skiing at a third of its frame rate is kept by motion prediction.
+    """
+    The skier of the development sequence Skiing at a third of its frame rate is kept by motion prediction.
 
     Every 3rd frame is used: the target moves about its own width per update. With the search centred on the last box
     the skier falls out of the window's reach and the tracker loses him within a dozen frames; moved ahead by the

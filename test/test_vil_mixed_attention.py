@@ -70,7 +70,8 @@ def test_search_reads_the_template_and_never_the_other_way():
 
 
 def test_several_search_frames_match_one_frame_at_a_time_for_the_first():
-    """K frames in one sequence: frame 1 is processed exactly as alone.
+    """
+    K frames in one sequence: frame 1 is processed exactly as alone.
 
     Later frames read it through the mLSTM memory; each frame's mixed attention sees the templates and itself only.
     """

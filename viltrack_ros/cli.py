@@ -189,7 +189,8 @@ def _rss_mb() -> float:
 
 
 def _step_gflops(model, template_memory: bool = False) -> str:
-    """Count the FLOPs of one tracking step with PyTorch on the CPU, in billions.
+    """
+    Count the FLOPs of one tracking step with PyTorch on the CPU, in billions.
 
     The step is given the template features, or the template memory when ``template_memory`` is set.
     """
@@ -361,7 +362,7 @@ def cmd_eval(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .tracking.backends import BACKENDS, TORCH_BACKENDS
-    parser = argparse.ArgumentParser(prog="viltrack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="viltrack", description=__doc__.strip())
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 

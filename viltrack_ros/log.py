@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Loggers of the library that reach the application's handlers whatever else the process imported.
+"""
+Loggers of the library that reach the application's handlers whatever else the process imported.
 
 Importing ROS 2's ``launch`` (its pytest plugin does, in every pytest run on a ROS installation) makes
 ``LaunchLogger`` the class of every logger created afterwards, and a ``LaunchLogger`` does not propagate: records of

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Why onnxruntime's idle threads sleep by default.
+"""
+Why onnxruntime's idle threads sleep by default.
 
 The shipped network's cached step (2 threads, synthetic inputs of the real shapes) with spinning threads and without,
 alone and as two processes at once on the cores.

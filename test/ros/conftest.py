@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Harness for the ROS tests: the node runs as its own process and the tests talk to it over real DDS.
+"""
+Harness for the ROS tests: the node runs as its own process and the tests talk to it over real DDS.
 
 Each pytest process picks its own ROS_DOMAIN_ID and keeps discovery on loopback before rclpy starts, and the node
 processes inherit that environment. Where the ROS wheels or the built interfaces are missing, the test modules skip
@@ -49,7 +50,8 @@ if ros_missing_reason() is None:
 # --- weights ----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def test_weights(tmp_path_factory) -> Path:
-    """A small (vil_cpu) checkpoint, built here: the ROS tests check plumbing and state, not accuracy.
+    """
+    A small (vil_cpu) checkpoint, built here: the ROS tests check plumbing and state, not accuracy.
 
     FiLM is an identity at initialisation; its output layers get random weights so that the temporal state
     really changes the boxes and a missing reset on init would show.
@@ -108,7 +110,8 @@ def start_node(tmp_path, test_weights, request):
 
 @pytest.fixture(scope="session", autouse=True)
 def remove_stale_dds_segments():
-    """Remove, at the end, the shared-memory segments of processes the tests killed or that crashed.
+    """
+    Remove, at the end, the shared-memory segments of processes the tests killed or that crashed.
 
     Killed means SIGKILL after a timeout. 64 MB each, they would stay in /dev/shm (RAM) after the run; only this
     session's are touched.

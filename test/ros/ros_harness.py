@@ -221,7 +221,8 @@ class Diagnostics:
 
 def skip_repeatedly(probe: RosProbe, diagnostics: Diagnostics, msg, times: int, timeout: float = 30.0,
                     publisher=None) -> None:
-    """Publish ``msg`` until the node has reported ``times`` more skipped images.
+    """
+    Publish ``msg`` until the node has reported ``times`` more skipped images.
 
     The node processes one image at a time and keeps only the newest, so an image published at once after another
     may replace it unseen.

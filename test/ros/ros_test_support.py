@@ -81,7 +81,8 @@ def _importable(module: str) -> bool:
 
 
 def skip_module_unless_ros_cli() -> None:
-    """Call at the top of a module that runs `ros2` commands or launch files, after skip_module_unless_ros().
+    """
+    Call at the top of a module that runs `ros2` commands or launch files, after skip_module_unless_ros().
 
     Skips with the reason where the tools are missing, except under scripts/test.sh on a machine that has the
     wheels: set-up installs them there, so their absence is an error.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""rosbag2 bags (.mcap and .db3) through rosbags: written, replayed into the tracker node, outputs recorded.
+"""
+rosbag2 bags (.mcap and .db3) through rosbags: written, replayed into the tracker node, outputs recorded.
 
 The bags are written from a shared real sequence, replayed into the tracker node (by the replay publisher, and by the
 demo in lock-step), and the node's outputs are recorded into another bag.

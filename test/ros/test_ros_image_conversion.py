@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The built-in sensor_msgs/Image conversion (used wherever the ROS 2 cv_bridge is absent), with numpy 2.
+"""
+The built-in sensor_msgs/Image conversion (used wherever the ROS 2 cv_bridge is absent), with numpy 2.
 
 Expected values are computed here by hand from the encodings' definitions, not by the code under test.
 """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The short variant of the load benchmark (viltrack_ros/ros/load_benchmark.py).
+"""
+The short variant of the load benchmark (viltrack_ros/ros/load_benchmark.py).
 
 The full one is scripts/bench_load.sh, its figures are in the README. This one runs a 200 Hz 1280x720 camera for a few
 seconds, the camera stopping and coming back, a slow subscriber on the outputs. Real processes over DDS; the small

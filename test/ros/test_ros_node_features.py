@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""What ROS users expect of a perception node beyond boxes, over real DDS with node processes.
+"""
+What ROS users expect of a perception node beyond boxes, over real DDS with node processes.
 
 Tested here: /diagnostics, the managed (lifecycle) variant, and the vision_msgs/Detection2DArray output (its
 conversion tested without vision_msgs).

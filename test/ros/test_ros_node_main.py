@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""node_main's stop-signal handling, in this process with real signals and a real rclpy context.
+"""
+node_main's stop-signal handling, in this process with real signals and a real rclpy context.
 
 The node processes' side is in test_ros_reliability_faults.py.
 """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README's ROS commands, run as written through the real `ros2` command line, checked against what they print.
+"""
+The README's ROS commands, run as written through the real `ros2` command line, checked against what they print.
 
 Each command is checked against what it prints, so that the README cannot drift from what the package does.
 
@@ -132,7 +133,8 @@ def ros2(*arguments: str, timeout: float = 60.0) -> str:
 # --- what each README line must print ---------------------------------------------------------------------
 @dataclass
 class Check:
-    """What a README line must print, and how it runs.
+    """
+    What a README line must print, and how it runs.
 
     ``background``: keeps running, ready once it printed ``prints``; else it must exit 0 having printed them.
     ``camera``: runs until the end of the test; ``stop_when_ready``: Ctrl-C once it printed (a monitor).
@@ -160,7 +162,8 @@ def arrays_flow(probe) -> None:
 
 
 def node_answers_on(topic: str) -> Callable:
-    """Return a check, for after a camera starts, that waits until the node has processed an image from it.
+    """
+    Return a check, for after a camera starts, that waits until the node has processed an image from it.
 
     A person would see the node react before calling init_target; a call before the first image is refused.
     """
@@ -290,7 +293,8 @@ def ros2_daemon():
 
 
 def wait_until_listed(names: list[str], kind: str = "service", timeout: float = 60.0) -> None:
-    """Wait until ``ros2 <kind> list`` shows all ``names``.
+    """
+    Wait until ``ros2 <kind> list`` shows all ``names``.
 
     The names are services, or nodes: ``ros2 lifecycle`` looks a node up by name, and the daemon can list a node's
     services before the node itself.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker node against faults, over real DDS with node processes.
+"""
+Reliability of the tracker node against faults, over real DDS with node processes.
 
 The faults: broken checkpoints and impossible settings at start (exit code 1, one line, no traceback), a network that
 outputs NaN/inf (targets LOST, no NaN in any message), every parameter set to a wrong type, out of its range and to a

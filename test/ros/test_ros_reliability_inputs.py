@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Reliability of the tracker node against bad and unusual input, over real DDS with one node process for the module.
+"""
+Reliability of the tracker node against bad and unusual input, over real DDS with one node process for the module.
 
 Tested here: every encoding of sensor_msgs/image_encodings (supported ones checked pixel by pixel through the overlay,
 which is the converted image when no target is drawn), malformed images, extreme sizes, stamps going backwards,
@@ -160,7 +161,8 @@ def encoded_frame(encoding: str, sec: int, height: int = 8, width: int = 12):
 
 
 def overlay_for(probe: RosProbe, msg, timeout: float = 20.0) -> np.ndarray:
-    """Publish ``msg`` until its overlay (the converted image, no box drawn) comes back.
+    """
+    Publish ``msg`` until its overlay (the converted image, no box drawn) comes back.
 
     The overlay subscription may match later than the image one.
     """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""launch_testing of the shipped launch file: it brings the node up, and it shuts down cleanly with the launch.
+"""
+launch_testing of the shipped launch file: it brings the node up, and it shuts down cleanly with the launch.
 
 The launch file starts the node with the shipped weights and remaps the camera topic; the node answers on DDS.
 

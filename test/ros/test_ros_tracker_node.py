@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The tracker node as users meet it: its own process, real DDS, real frames from the shared sequences.
+"""
+The tracker node as users meet it: its own process, real DDS, real frames from the shared sequences.
 
 The weights are a small random checkpoint (see conftest.test_weights): these tests check the ROS contract
 (headers, one answer per frame, service semantics, robustness, state handling), not tracking accuracy.
@@ -299,7 +300,8 @@ def test_installed_executable_with_the_shipped_params_file(start_node, probe):
 
 
 def test_a_gpu_backend_chosen_on_a_cpu_still_tracks(start_node, probe):
-    """Check that backend torch-bf16 (bfloat16, meant for a GPU) still tracks on a CPU with the shipped weights.
+    """
+    Check that backend torch-bf16 (bfloat16, meant for a GPU) still tracks on a CPU with the shipped weights.
 
     The node warms it up at start-up, names it, and follows the bag of vot2015_bag (a development sequence) as float32
     would.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Frames of a video file or of a folder of images, in order (the CLI and the ROS replay publisher share it).
+"""
+Frames of a video file or of a folder of images, in order (the CLI and the ROS replay publisher share it).
 
 A video may also be gzip-compressed (``.avi.gz``, as some Debian packages ship their samples). No ROS here.
 """

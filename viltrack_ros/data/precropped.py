@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The pre-cropped training set (``../shared/data/train``, see its README).
+"""
+The pre-cropped training set (``../shared/data/train``, see its README).
 
 It holds square 224-px crops around each frame's target, the crop geometry in the original frame, and a fixed
 ``train``/``val`` split.
@@ -44,7 +45,8 @@ def default_train_root() -> Path:
 
 
 def source_video(name: str) -> str:
-    """Return the video a stored sequence was cut from.
+    """
+    Return the video a stored sequence was cut from.
 
     Sub-sequences of one video are separate folders (the data's README, "Known issues"): UAV123 splits a long
     video into ``<video>_1``, ``<video>_2``, ... that follow the same target, and OTB stores two targets of the same
@@ -72,7 +74,8 @@ def read_split(root: str | Path, split: str) -> list[str]:
 
 @dataclass(frozen=True, eq=False)
 class PrecroppedSequence(Sequence):
-    """A pre-cropped sequence: stored crops, their boxes, and where each crop lies in the original frame.
+    """
+    A pre-cropped sequence: stored crops, their boxes, and where each crop lies in the original frame.
 
     Stored crops (``frame_paths``), boxes in the stored 224-px crops (``boxes``) and ``crops (N, 3)`` =
     ``(x0, y0, side)`` of each crop in the original frame.
@@ -104,7 +107,8 @@ def load_precropped(root: str | Path, names: list[str] | None = None, split: str
 
 
 class CanvasSequence(Sequence):
-    """A pre-cropped sequence replayed in original-frame coordinates (see the module docstring).
+    """
+    A pre-cropped sequence replayed in original-frame coordinates (see the module docstring).
 
     The canvas spans the union of all stored crops (shifted to start at 0); the part of the frame that no crop of
     this frame covers is the crop's mean colour, as a tracker pads outside an image.

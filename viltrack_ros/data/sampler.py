@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Training samples: template and search crops with the target box, from real, synthetic and static sources.
+"""
+Training samples: template and search crops with the target box, from real, synthetic and static sources.
 
 A sample is ``num_templates`` template crops and ``num_search_frames`` (K) search crops taken from one sequence:
 K = 1 gives the classic template/search pair, K > 1 a clip of consecutive-ish frames in time order, across which
@@ -106,7 +107,8 @@ class Clip:
 
 def choose_clip_indices(rng: np.random.Generator, visible: np.ndarray, num_templates: int, num_search: int,
                         max_gap: int, max_stride: int) -> tuple[list[int], list[int]] | None:
-    """Frame indices ``(templates, searches)`` of one sample, or None if the sequence cannot provide them.
+    """
+    Frame indices ``(templates, searches)`` of one sample, or None if the sequence cannot provide them.
 
     The search frames are in time order with strides in ``[1, max_stride]``; the first of them and every template
     show the target. Templates come from within ``max_gap`` frames of the first search frame, before it when
@@ -210,7 +212,8 @@ class StaticImageSource:
 
 @dataclass(frozen=True, eq=False)
 class TrainingSample:
-    """One sample before batching.
+    """
+    One sample before batching.
 
     Images are normalised float32 ``(N, 3, H, W)``; boxes ``(N, 4)`` are ``(cx, cy, w, h)`` in crop units;
     ``*_transforms`` map crop pixels back to the source image (before the flip, which mirrors the crop about its
@@ -239,7 +242,8 @@ class TrainingSample:
 
 
 def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, scale_jitter: float) -> np.ndarray:
-    """Jitter a box as OSTrack does.
+    """
+    Jitter a box as OSTrack does.
 
     The size is multiplied by ``exp(N(0, scale_jitter))`` per axis, and the centre moved uniformly by up to
     ``center_jitter / 2 * sqrt(jittered area)`` per axis.
@@ -251,7 +255,8 @@ def jitter_box(rng: np.random.Generator, box: np.ndarray, center_jitter: float, 
 
 
 def box_in_crop(box: np.ndarray, transform: CropTransform) -> tuple[np.ndarray, float]:
-    """Return ``box`` in crop units and the fraction of its area that lies inside the crop.
+    """
+    Return ``box`` in crop units and the fraction of its area that lies inside the crop.
 
     ``box`` (image pixels) is returned as ``(cx, cy, w, h)`` in crop units clipped to [0, 1].
     """
@@ -340,7 +345,8 @@ def make_training_sample(clip: Clip, rng: np.random.Generator, config: SampleCon
 # the data set
 
 class TrackingSampleDataset(torch.utils.data.Dataset):
-    """``samples_per_epoch`` samples per epoch, each from a source drawn with probability proportional to its weight.
+    """
+    ``samples_per_epoch`` samples per epoch, each from a source drawn with probability proportional to its weight.
 
     Items are dicts of tensors: ``template_images`` (T, 3, Ht, Wt), ``template_boxes`` (T, 4),
     ``search_images`` (K, 3, Hs, Ws), ``search_boxes`` (K, 4), ``search_visible`` (K,) bool, and ``source``.
@@ -392,7 +398,8 @@ def build_default_sources(sequences_root: str | Path | None, use_dev_sequences: 
                           synthetic_config: SyntheticConfig = SyntheticConfig(num_frames=60),
                           weights: Mapping[str, float] | None = None,
                           extra_sequences: SequenceType[Sequence] = ()) -> list[tuple[ClipSource, float]]:
-    """Return the sources reachable on this machine, with their weights.
+    """
+    Return the sources reachable on this machine, with their weights.
 
     The sources are:
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tracking sequences and loaders for the dataset layouts the project reads.
+"""
+Tracking sequences and loaders for the dataset layouts the project reads.
 
 A :class:`Sequence` is a list of frames plus one ground-truth box ``(x, y, w, h)`` per frame, top-left corner, in
 pixels; a row of NaN marks a frame where the target is absent (out of view, fully occluded, or unlabelled).
@@ -62,7 +63,8 @@ def read_image_rgb(path: str | Path) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Sequence:
-    """Frames of one tracked target and its ground truth.
+    """
+    Frames of one tracked target and its ground truth.
 
     ``boxes`` is ``(N, 4)`` float64 ``(x, y, w, h)``; a NaN row means the target is absent in that frame.
     Frames are read lazily through :meth:`read_frame` so that a loader can list thousands of sequences cheaply.
@@ -117,7 +119,8 @@ class InMemorySequence(Sequence):
 # annotation parsing
 
 def _numbered_lines(path: Path) -> list[tuple[int, str]]:
-    """Return the lines of ``path`` with their 1-based numbers.
+    """
+    Return the lines of ``path`` with their 1-based numbers.
 
     Trailing blank lines are dropped (many files end with one), blank lines inside the file are kept so that they
     are reported instead of shifting every later frame.
@@ -135,7 +138,8 @@ def _numbered_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def parse_box_line(line: str, path: Path | str, line_number: int) -> np.ndarray:
-    """Parse ``x,y,w,h`` (commas, tabs or spaces); ``nan`` in all four fields means absent.
+    """
+    Parse ``x,y,w,h`` (commas, tabs or spaces); ``nan`` in all four fields means absent.
 
     A zero width or height also means absent (GOT-10k, LaSOT and TrackingNet write ``0,0,0,0`` for frames without
     the target); a negative size or a partly-NaN row is a malformed file.
@@ -170,7 +174,8 @@ def read_boxes(path: str | Path) -> np.ndarray:
 
 
 def read_flags(path: str | Path, expected_count: int) -> np.ndarray:
-    """Read 0/1 per-frame flags and check there is one per frame.
+    """
+    Read 0/1 per-frame flags and check there is one per frame.
 
     The flags are one per line (GOT-10k ``absence.label``) or comma-separated on one line (LaSOT
     ``full_occlusion.txt``).
@@ -226,7 +231,8 @@ def load_sequence_folder(folder: str | Path, groundtruth_name: str = "groundtrut
 
 
 def load_sequence_folders(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
-    """Load all sequence folders under ``root``, or only those in ``names``.
+    """
+    Load all sequence folders under ``root``, or only those in ``names``.
 
     All folders are sub-folders holding ``groundtruth.txt``, sorted by name; ``names`` are loaded in the order
     given, and a requested name that is missing is an error.
@@ -251,7 +257,8 @@ def load_sequence_folders(root: str | Path, names: Iterable[str] | None = None) 
 # GOT-10k
 
 def load_got10k(root: str | Path, split: str = "train", names: Iterable[str] | None = None) -> list[Sequence]:
-    """GOT-10k sequences of ``split`` (``train``/``val``; ``root`` may also be the split folder itself).
+    """
+    GOT-10k sequences of ``split`` (``train``/``val``; ``root`` may also be the split folder itself).
 
     Sequences come from ``list.txt`` when present (else every sub-folder with a ``groundtruth.txt``); frames
     flagged in ``absence.label`` get NaN boxes.
@@ -288,7 +295,8 @@ def load_got10k(root: str | Path, split: str = "train", names: Iterable[str] | N
 # LaSOT
 
 def load_lasot(root: str | Path, names: Iterable[str] | None = None) -> list[Sequence]:
-    """Load LaSOT sequences ``<root>/<class>/<class>-<n>``, all of them or the ``names`` given (``airplane-1``, ...).
+    """
+    Load LaSOT sequences ``<root>/<class>/<class>-<n>``, all of them or the ``names`` given (``airplane-1``, ...).
 
     Frames flagged in ``full_occlusion.txt`` or ``out_of_view.txt`` get NaN boxes.
     """
@@ -323,7 +331,8 @@ def load_lasot(root: str | Path, names: Iterable[str] | None = None) -> list[Seq
 
 def load_trackingnet(root: str | Path, chunks: Iterable[str] | None = None,
                      names: Iterable[str] | None = None) -> list[Sequence]:
-    """Load TrackingNet sequences from ``<root>/<chunk>/anno/<seq>.txt`` + ``<root>/<chunk>/frames/<seq>/<k>.jpg``.
+    """
+    Load TrackingNet sequences from ``<root>/<chunk>/anno/<seq>.txt`` + ``<root>/<chunk>/frames/<seq>/<k>.jpg``.
 
     ``chunks`` defaults to every ``TRAIN_<k>`` folder; sequence names are ``<chunk>/<seq>`` so that they stay
     unique across chunks. ``names`` keeps only those ``<seq>`` names.
@@ -374,7 +383,8 @@ def load_dataset(kind: str, root: str | Path, **options) -> list[Sequence]:
 
 
 class _SelectedFrames(Sequence):
-    """Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``.
+    """
+    Some frames of ``source`` (``kept``: their indices, in order) with their boxes, read through ``source``.
 
     ``source`` may itself hold its frames in memory or select them from another sequence.
     """
@@ -390,7 +400,8 @@ class _SelectedFrames(Sequence):
 
 
 class RestartedSequence(_SelectedFrames):
-    """``source`` from frame ``start`` on, initialised there from its ground truth.
+    """
+    ``source`` from frame ``start`` on, initialised there from its ground truth.
 
     This is OTB's temporal robustness evaluation (TRE): one run per start point, so a tracker that flips to a
     distractor once in a short sequence is not scored on that flip alone.
@@ -403,7 +414,8 @@ class RestartedSequence(_SelectedFrames):
 
 
 class FrameStepSequence(_SelectedFrames):
-    """Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate.
+    """
+    Every ``step``-th frame of ``source``, from its first: the same video at 1/step of its frame rate.
 
     Targets move ``step`` times as far between two updates, as they do for a node that drops frames while its CPU
     is busy, or for a fast target; the name gains ``/step{step}``.
@@ -416,7 +428,8 @@ class FrameStepSequence(_SelectedFrames):
 
 
 def source_sequence_name(run_name: str) -> str:
-    """Return the name of the stored sequence a run was cut from, so per-run scores group by video.
+    """
+    Return the name of the stored sequence a run was cut from, so per-run scores group by video.
 
     That is ``run_name`` without the ``@start`` of a ``RestartedSequence`` and the ``/step{N}`` of a
     ``FrameStepSequence`` (in either order).
@@ -430,7 +443,8 @@ def frame_step_sequences(sequences, step: int) -> list[Sequence]:
 
 
 def restarted_sequences(sequences, starts: int) -> list[Sequence]:
-    """Return each sequence run from ``starts`` evenly spaced start frames.
+    """
+    Return each sequence run from ``starts`` evenly spaced start frames.
 
     The start frames are its first frame and ``starts - 1`` more within its first two thirds, each moved to the
     next frame with a visible target.

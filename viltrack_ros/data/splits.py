@@ -52,7 +52,8 @@ class DataSplits:
 
 
 def holdout_rule(names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Apply the split rule: sort case-insensitively, hold out every other name starting with the first.
+    """
+    Apply the split rule: sort case-insensitively, hold out every other name starting with the first.
 
     Returns ``(heldout, dev)``.
     """

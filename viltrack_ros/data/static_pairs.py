@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Template/search material from single still photos, as trackers train on COCO.
+"""
+Template/search material from single still photos, as trackers train on COCO.
 
 A photo has no annotated object here, so one is chosen: a random box of random size and aspect ratio, preferring
 textured regions (a box on a blank wall gives a template that matches everything). The search views are the same
@@ -35,7 +36,8 @@ from viltrack_ros.data.synthetic import _load_photo, texture_score
 def random_object_box(rng: np.random.Generator, image: np.ndarray,
                       size_range: tuple[float, float] = (0.08, 0.5),
                       aspect_ratio_range: tuple[float, float] = (0.33, 3.0), candidates: int = 6) -> np.ndarray:
-    """Draw a box ``(x, y, w, h)`` inside ``image``; of ``candidates`` draws the most textured wins.
+    """
+    Draw a box ``(x, y, w, h)`` inside ``image``; of ``candidates`` draws the most textured wins.
 
     Its sqrt(area) is a log-uniform fraction ``size_range`` of the shorter side, its aspect (w/h) log-uniform in
     ``aspect_ratio_range``.
@@ -76,7 +78,8 @@ def make_static_clip(rng: np.random.Generator, image: np.ndarray, num_frames: in
                      box: np.ndarray | None = None, max_shift: float = 0.08, max_zoom: float = 0.15,
                      max_roll_deg: float = 6.0, brightness: float = 0.25, blur_probability: float = 0.15,
                      min_inside_fraction: float = 0.5, name: str = "static") -> InMemorySequence:
-    """Make a ``num_frames`` clip from one photo.
+    """
+    Make a ``num_frames`` clip from one photo.
 
     Frame 0 is the photo itself, later frames drift smoothly towards a random similarity transform (shift up to
     ``max_shift`` of the frame, zoom up to ``max_zoom``, roll up to ``max_roll_deg``). Frames where less than

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Synthetic tracking sequences: textured objects moving over real photographs, with exact ground truth.
+"""
+Synthetic tracking sequences: textured objects moving over real photographs, with exact ground truth.
 
 No tracking data set can be downloaded here, so the generator makes the situations a tracker must handle: motion
 with sudden fast moves, scale change, rotation, non-rigid aspect change, motion and defocus blur, global and local
@@ -62,7 +63,8 @@ _CALIBRATION_SHOTS_KEPT = frozenset({"left01", "right07"})
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """Ranges from which each sequence draws its own settings.
+    """
+    Ranges from which each sequence draws its own settings.
 
     Sizes are ``(height, width)``; speeds are in fractions of the frame diagonal per frame.
     """
@@ -102,7 +104,8 @@ class SyntheticConfig:
 # backgrounds
 
 def find_background_images(directories: Iterable[str | Path] = (OPENCV_DOC_IMAGE_DIR,)) -> list[Path]:
-    """Find photos usable as backgrounds (and static-image pairs).
+    """
+    Find photos usable as backgrounds (and static-image pairs).
 
     They are image files at least ``MIN_BACKGROUND_SIDE`` pixels on each side, sorted so that a seed picks the same
     photo on every machine with the same files. In the opencv-doc folder, files listed in ``OPENCV_DOC_NOT_PHOTOS``
@@ -188,7 +191,8 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
 
 
 def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """Make a random colour texture ``(height, width, 3)`` uint8.
+    """
+    Make a random colour texture ``(height, width, 3)`` uint8.
 
     The texture is gratings, smooth colour noise, checks or spots, sometimes two of them blended.
     """
@@ -232,7 +236,8 @@ def procedural_texture(rng: np.random.Generator, height: int, width: int) -> np.
 
 
 def random_shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """Make an anti-aliased alpha mask ``(height, width)`` float32 in [0, 1] that fills most of its canvas.
+    """
+    Make an anti-aliased alpha mask ``(height, width)`` float32 in [0, 1] that fills most of its canvas.
 
     The shape is an ellipse, rounded rectangle, random polygon or smooth blob.
     """
@@ -351,7 +356,8 @@ def make_occluder_sprite(rng: np.random.Generator, photos: PhotoLibrary) -> Spri
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """Per-frame pose of a sprite.
+    """
+    Per-frame pose of a sprite.
 
     Fields: centre ``(N, 2)`` in frame pixels, ``scale`` (N,) frame pixels per sprite pixel, ``angle`` (N,) degrees,
     ``log_aspect`` (N,) non-rigid stretch, ``velocity`` (N, 2) px/frame.
@@ -376,7 +382,8 @@ class Trajectory:
 
 def random_trajectory(rng: np.random.Generator, config: SyntheticConfig, sprite: Sprite, side_px: float,
                       speed_factor: float = 1.0) -> Trajectory:
-    """Draw a smooth random motion inside the frame with occasional fast moves.
+    """
+    Draw a smooth random motion inside the frame with occasional fast moves.
 
     The sprite's sqrt(area) starts at ``side_px`` and drifts in scale, rotation and aspect.
     """
@@ -699,7 +706,8 @@ class SyntheticSequence(Sequence):
 
 def generate_synthetic_sequence(seed: int, config: SyntheticConfig = SyntheticConfig(),
                                 photos: PhotoLibrary | None = None) -> SyntheticSequence:
-    """Generate a synthetic sequence fully determined by ``seed``, ``config`` and the photo library's files.
+    """
+    Generate a synthetic sequence fully determined by ``seed``, ``config`` and the photo library's files.
 
     The first frame always has a box (the tracker is initialised on it): a seed whose scene starts hidden is
     replaced by the next derived seed.

@@ -28,7 +28,8 @@ OPENCV_VIDEO_BOX = (638.0, 238.0, 48.0, 84.0)   # the woman in black on the righ
 
 
 def benchmark_frames(count: int, size: tuple[int, int] = (640, 480)) -> tuple[list[np.ndarray], tuple, str]:
-    """``count`` real RGB frames resized to ``size`` (w, h), the target box scaled alike, and their origin.
+    """
+    ``count`` real RGB frames resized to ``size`` (w, h), the target box scaled alike, and their origin.
 
     From the shared sequence ``vot2015_bag`` when present, else Debian opencv-doc's ``vtest.avi``. A short source
     is played forward and back to reach ``count`` frames.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
+"""
+``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
 
 viltrack eval --sequences DIR [--weights FILE] [--only NAMES] [--split heldout|dev|all] [--out DIR]
 [--no-peers] [--no-ours] [--frame-step N]
@@ -148,7 +149,8 @@ def run_eval(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = add_eval_arguments(argparse.ArgumentParser(prog="viltrack eval", description=__doc__.split("\n")[0]))
+    summary = __doc__.strip().split("\n")[0]
+    parser = add_eval_arguments(argparse.ArgumentParser(prog="viltrack eval", description=summary))
     return run_eval(parser.parse_args(argv))
 
 

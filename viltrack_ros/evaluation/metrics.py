@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""OTB-protocol scores: IoU, success curve and its AUC, centre-error precision.
+"""
+OTB-protocol scores: IoU, success curve and its AUC, centre-error precision.
 
 Conventions (those of the OTB toolkit and pysot, so that numbers compare with published ones):
 
@@ -45,7 +46,8 @@ def _as_boxes(boxes) -> np.ndarray:
 
 
 def box_iou(predicted, groundtruth) -> np.ndarray:
-    """Return the per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``.
+    """
+    Return the per-frame IoU of ``(x, y, w, h)`` boxes, ``(N,)``.
 
     NaN where the ground truth is NaN, 0 where the prediction is NaN (no box) or has no area.
     """
@@ -66,7 +68,8 @@ def box_iou(predicted, groundtruth) -> np.ndarray:
 
 
 def centre_error(predicted, groundtruth) -> np.ndarray:
-    """Return the per-frame distance in pixels between box centres, ``(N,)``.
+    """
+    Return the per-frame distance in pixels between box centres, ``(N,)``.
 
     NaN where the ground truth is NaN, infinite where the prediction is NaN.
     """
@@ -127,7 +130,8 @@ class SequenceScore:
 
 def score_sequence(predicted, groundtruth, tracker: str = "", sequence: str = "",
                    seconds: float | None = None) -> SequenceScore:
-    """Score one run.
+    """
+    Score one run.
 
     ``predicted`` and ``groundtruth`` are ``(N, 4)``; ``seconds`` is the tracking time of all N frames (init
     included) for the FPS figure.
@@ -162,7 +166,8 @@ class MeanScore:
 
 
 def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) -> MeanScore:
-    """Average per-sequence curves (so the mean AUC is the AUC of the mean curve).
+    """
+    Average per-sequence curves (so the mean AUC is the AUC of the mean curve).
 
     Sequences with no scored frame are left out.
     """
@@ -180,7 +185,8 @@ def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) 
 
 @dataclass(frozen=True)
 class StatusCounts:
-    """How far a tracker's status can be trusted over some runs (frame 1 not counted).
+    """
+    How far a tracker's status can be trusted over some runs (frame 1 not counted).
 
     A frame is *on target* when the box overlaps the true box (IoU > 0, VOT's failure rule) and *off target* when
     it does not or the target is absent. A status that can be trusted says TRACKING on the first and LOST on the
@@ -197,7 +203,8 @@ class StatusCounts:
 
     @property
     def balanced_accuracy(self) -> float:
-        """Return the mean of the share of on-target frames said TRACKING and of off-target frames said LOST.
+        """
+        Return the mean of the share of on-target frames said TRACKING and of off-target frames said LOST.
 
         NaN when either kind is missing. The rare off-target frames weigh as much as the many on-target ones.
         """

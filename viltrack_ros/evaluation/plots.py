@@ -27,7 +27,8 @@ from viltrack_ros.evaluation.metrics import PRECISION_AT_PX, PRECISION_THRESHOLD
 
 def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_dir: str | Path, title: str,
                 stem: str) -> list[Path]:
-    """Plot the success and precision curves of every tracker, best first.
+    """
+    Plot the success and precision curves of every tracker, best first.
 
     ``curves``: tracker -> (success curve, precision curve). Writes ``<stem>_success.png`` and
     ``<stem>_precision.png`` with trackers ordered best first.

@@ -40,7 +40,8 @@ LOGGER = get_logger(__name__)
 
 @dataclass
 class TrackerRun:
-    """What one tracker produced on one sequence.
+    """
+    What one tracker produced on one sequence.
 
     Boxes ``(N, 4)`` (row 0 = the init box, NaN = no box) and the time spent inside ``init``/``update`` (image
     decoding excluded); ``tracking (N,)`` whether the tracker said TRACKING in each frame, for trackers that report
@@ -58,7 +59,8 @@ class TrackerRun:
 
 def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
                 sequence_name: str = "") -> TrackerRun:
-    """Initialise on frame 1 with its ground truth and track the rest.
+    """
+    Initialise on frame 1 with its ground truth and track the rest.
 
     An exception or an invalid box in a frame gives no box for that frame (scored IoU 0) and is logged; an
     exception in ``init`` leaves every frame without a box.
@@ -155,7 +157,8 @@ class EvaluationReport:
 def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[Sequence],
              max_frames: int | None = None, progress: bool = True,
              metadata: dict | None = None) -> EvaluationReport:
-    """Run every tracker over every sequence.
+    """
+    Run every tracker over every sequence.
 
     Each sequence's frames are decoded once and given to all trackers, so that they see identical input and
     decoding time is not charged to anyone.
@@ -201,7 +204,8 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
 # output files
 
 def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = True) -> list[Path]:
-    """Write the tables, predicted boxes and plots of an evaluation; return the files written.
+    """
+    Write the tables, predicted boxes and plots of an evaluation; return the files written.
 
     The files: ``table.md``, ``results.csv``, ``results.json``, predicted boxes per tracker and sequence, and
     success/precision plots (mean and per sequence).

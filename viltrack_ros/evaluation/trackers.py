@@ -39,7 +39,8 @@ _OPENCV_FACTORIES = {"CSRT": "TrackerCSRT_create", "KCF": "TrackerKCF_create"}
 
 
 def opencv_tracker_factory(kind: str):
-    """Return the constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``).
+    """
+    Return the constructor of OpenCV tracker ``kind`` (``CSRT`` or ``KCF``).
 
     ``cv2.Tracker*_create`` in current opencv-contrib, ``cv2.legacy.Tracker*_create`` where only the legacy API
     has it.
@@ -56,7 +57,8 @@ def opencv_tracker_factory(kind: str):
 
 
 def opencv_rect(box) -> tuple[int, int, int, int]:
-    """Round ``box`` to the integer rectangle that OpenCV trackers' init takes.
+    """
+    Round ``box`` to the integer rectangle that OpenCV trackers' init takes.
 
     Rounding moves it by at most half a pixel.
     """
@@ -65,7 +67,8 @@ def opencv_rect(box) -> tuple[int, int, int, int]:
 
 
 class OpenCVTracker:
-    """An OpenCV tracker fed BGR frames.
+    """
+    An OpenCV tracker fed BGR frames.
 
     When OpenCV reports failure (``ok`` False; KCF then returns ``(0, 0, 0, 0)`` and, in practice, never recovers)
     the frame gets no box and is scored IoU 0: that is what a user of the tracker receives. With
@@ -96,7 +99,8 @@ class OpenCVTracker:
 
 
 def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
-    """Find NanoTrack v2's two ONNX files.
+    """
+    Find NanoTrack v2's two ONNX files.
 
     Returns ``(folder, "")`` when they are in ``folder`` (default: ``../shared/models/nanotrack_v2``, or
     ``$VILTRACK_NANOTRACK_DIR``), else ``(None, reason)`` for a printed skip.
@@ -113,7 +117,8 @@ def find_nanotrack(folder: str | Path | None = None) -> tuple[Path | None, str]:
 
 
 class NanoTrackTracker:
-    """NanoTrack v2 (ONNX, Apache-2.0) in OpenCV's ``TrackerNano``: the peer a user would pick instead.
+    """
+    NanoTrack v2 (ONNX, Apache-2.0) in OpenCV's ``TrackerNano``: the peer a user would pick instead.
 
     Like the OpenCV trackers above, a frame where it reports failure gets no box (scored IoU 0).
     """
@@ -141,7 +146,8 @@ class NanoTrackTracker:
 
 def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path | None = None,
                   hold_last_box: bool = False) -> tuple[list, list[str]]:
-    """Return the reference trackers named in ``kinds`` and the printed reasons for any skipped.
+    """
+    Return the reference trackers named in ``kinds`` and the printed reasons for any skipped.
 
     A tracker is skipped when its files are absent (NanoTrack's). Unknown names raise ``ValueError``.
     """

@@ -27,7 +27,8 @@ LOGGER = get_logger(__name__)
 
 
 def dev_auc_validator(sequences_root: str | Path, frames_per_sequence: int = 60):
-    """Return a function ``model -> mean dev AUC`` over the first ``frames_per_sequence`` frames of each dev sequence.
+    """
+    Return a function ``model -> mean dev AUC`` over the first ``frames_per_sequence`` frames of each dev sequence.
 
     Returns None (no validation) when the sequences are not on this machine.
     """

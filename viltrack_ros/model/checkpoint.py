@@ -38,7 +38,8 @@ def default_weights_path() -> Path:
 
 def save_checkpoint(path: str | os.PathLike, model: ViLTrackNet, trained: bool, training: dict | None = None,
                     half_precision: bool = False) -> Path:
-    """Write ``model`` to ``path`` atomically (a crash mid-write never leaves a half file under the name).
+    """
+    Write ``model`` to ``path`` atomically (a crash mid-write never leaves a half file under the name).
 
     ``training`` records data, steps, hardware, wall time and metrics; ``trained=False`` marks a freshly
     initialised network so that nobody mistakes it for a tracker. ``half_precision`` stores float weights as
@@ -86,7 +87,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 def load_checkpoint(path: str | os.PathLike | None = None, device: str | torch.device = "cpu",
                     config_overrides: dict | None = None) -> tuple[ViLTrackNet, dict]:
-    """Build the network from the checkpoint's own config and load its weights (``None``: default weights).
+    """
+    Build the network from the checkpoint's own config and load its weights (``None``: default weights).
 
     ``config_overrides`` may change run-time-only settings (e.g. ``cell_form``), never shapes.
     Returns ``(model in eval mode, info)`` where ``info`` holds ``path``, ``trained``, ``training`` and

@@ -177,7 +177,8 @@ class ModelConfig:
 
     @property
     def relative_size(self) -> bool:
-        """Tell whether the head's sizes start from the template box, which callers pass.
+        """
+        Tell whether the head's sizes start from the template box, which callers pass.
 
         That is the case with ``size_prior: template_box``.
         """

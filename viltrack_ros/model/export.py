@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The network as two pure functions, for deployment runtimes (ONNX) and for the tracker's PyTorch path alike.
+"""
+The network as two pure functions, for deployment runtimes (ONNX) and for the tracker's PyTorch path alike.
 
 A tracker needs two computations: once per template, its encoding (the frozen stem's features, or the image
 itself for a stem that trains); then, every frame, one *tracking step* from the templates, the search crops and
@@ -45,7 +46,8 @@ EXPORT_FORMAT = 4
 
 
 def context_tokens(model: ViLTrackNet) -> int:
-    """Token count of the FiLM context.
+    """
+    Token count of the FiLM context.
 
     The context is the whole sequence (``T`` templates then one search frame), or the search frame alone
     (``film_tokens: search``).
@@ -57,7 +59,8 @@ def context_tokens(model: ViLTrackNet) -> int:
 
 
 class TemplateEncoder(nn.Module):
-    """``(N, 3, h, h)`` normalised template images -> what the step takes as a template.
+    """
+    ``(N, 3, h, h)`` normalised template images -> what the step takes as a template.
 
     That is the frozen stem's features (computed once per template instead of every frame), or the images themselves.
     """
@@ -73,7 +76,8 @@ class TemplateEncoder(nn.Module):
 
 
 class TrackingStep(nn.Module):
-    """One frame for ``B`` targets, the FiLM context passed in and out.
+    """
+    One frame for ``B`` targets, the FiLM context passed in and out.
 
     Inputs: ``templates (B, T, ...)`` (``TemplateEncoder`` outputs), ``searches (B, 3, s, s)``, ``template_boxes
     (B, 4)``, ``context (B, S, dim)`` and ``active (B,)`` bool: False for a target without a context yet (its
@@ -102,7 +106,8 @@ class TrackingStep(nn.Module):
 
 
 class TemplateMemory(nn.Module):
-    """``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory.
+    """
+    ``templates (B, T, ...)`` (``TemplateEncoder`` outputs) and ``template_boxes (B, 4)`` -> the template memory.
 
     The template memory (``ViLTrackNet.template_memory``) is computed once per template and read by every
     :class:`CachedTrackingStep`.
@@ -118,7 +123,8 @@ class TemplateMemory(nn.Module):
 
 
 class CachedTrackingStep(nn.Module):
-    """:class:`TrackingStep` for a model with a template memory, computing only the search tokens.
+    """
+    :class:`TrackingStep` for a model with a template memory, computing only the search tokens.
 
     Inputs: ``*memory`` (the :class:`TemplateMemory` outputs), ``searches``, ``context``, ``active``; the same
     outputs as :class:`TrackingStep`.
@@ -159,7 +165,8 @@ def example_step_inputs(model: ViLTrackNet, batch: int = 1) -> tuple[torch.Tenso
 
 
 def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
-    """Return a CPU float32 eval copy of ``model`` to trace.
+    """
+    Return a CPU float32 eval copy of ``model`` to trace.
 
     Its derived caches (the stem with batch norm folded) are rebuilt outside inference mode and before tracing, so
     the tracer records their use and not their construction; the mLSTM layers' projections are merged
@@ -180,7 +187,8 @@ def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
 
 
 def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> dict[str, bytes]:
-    """Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic).
+    """
+    Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic).
 
     For a model with a template memory, also export ``TemplateMemory`` and ``CachedTrackingStep``. Returns ``{file
     name: bytes}`` and, with ``directory``, writes the files there (``template_encoder.onnx``,

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""FiLM temporal modulation (SEEDS.md section 3).
+"""
+FiLM temporal modulation (SEEDS.md section 3).
 
 A running temporal context (an EMA of projected output features from earlier steps) modulates the token
 features after every ``interval``-th block: ``out = gamma' * x + beta'`` with ``gamma' = r*gamma + (1-r)``,
@@ -58,7 +59,8 @@ class FiLMLayer(nn.Module):
 
 @dataclass
 class FiLMState:
-    """The temporal context of a batch: ``context (B, S_ctx, dim)``, or None before the first step.
+    """
+    The temporal context of a batch: ``context (B, S_ctx, dim)``, or None before the first step.
 
     ``active (B,)`` marks the samples that have a context (a batch of targets can mix a just-initialised
     target, which must not be modulated yet, with running ones); None means all.
@@ -131,7 +133,8 @@ class TemporalFiLM(nn.Module):
 
 
 class NoTemporalState:
-    """:class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer).
+    """
+    :class:`TemporalFiLM`'s state interface for a backbone that carries nothing from frame to frame (MixFormer).
 
     The tracker and the trainers save, restore and reset it the same way, and it stays empty.
     """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Centre head (OSTrack-style): score map + sub-cell offset + box size on the search token grid.
+"""
+Centre head (OSTrack-style): score map + sub-cell offset + box size on the search token grid.
 
 Why a centre head rather than a corner head: its score map is a calibrated per-cell target probability
 (trained with a focal loss against a Gaussian), which gives the tracker a confidence for free (the peak) and
@@ -36,7 +37,8 @@ def _branch(in_channels: int, channels: int, out_channels: int) -> nn.Sequential
 
 
 class CenterHead(nn.Module):
-    """``(B, g*g, dim)`` search features -> ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
+    """
+    ``(B, g*g, dim)`` search features -> ``score_logits (B,1,g,g)``, ``offset (B,2,g,g)``, ``size (B,2,g,g)``.
 
     ``offset`` is the target centre's position relative to its cell's top-left corner, in cells: in [0, 1] (inside
     the cell), or in [-r, 1 + r] with ``offset_reach`` r; ``size`` the box width/height as a fraction of the search
@@ -79,7 +81,8 @@ class CenterHead(nn.Module):
 
 def decode_boxes(score_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,
                  window: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pick the peak cell (of ``score_map * window`` when a window is given) and read its box.
+    """
+    Pick the peak cell (of ``score_map * window`` when a window is given) and read its box.
 
     ``score_map`` are probabilities ``(B, 1, g, g)``. Returns ``boxes (B, 4)`` as normalised
     ``(cx, cy, w, h)`` in the search crop and ``confidence (B,)``: the unwindowed score at the chosen cell.

@@ -71,7 +71,8 @@ class CausalConv1d(nn.Module):
         self.conv = nn.Conv1d(channels, channels, kernel_size, groups=channels, bias=True)
 
     def forward(self, x: torch.Tensor, history: torch.Tensor | None = None):
-        """``history``: the last ``kernel_size - 1`` inputs before ``x`` (zeros when None).
+        """
+        ``history``: the last ``kernel_size - 1`` inputs before ``x`` (zeros when None).
 
         Returns ``(y, new_history)`` so a prefix and its continuation equal one call on the whole sequence.
         """
@@ -101,7 +102,8 @@ class LinearHeadwiseExpand(nn.Module):
         return x.reshape(shape)
 
     def as_dense_linear(self) -> nn.Linear:
-        """Return the same map as one dense matrix (zeros off the blocks), for model.export.
+        """
+        Return the same map as one dense matrix (zeros off the blocks), for model.export.
 
         It costs more multiplications, but is a single GEMM, which deployment runtimes run far faster than a
         batched einsum over 4x4 blocks.

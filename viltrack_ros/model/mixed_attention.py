@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""MixFormer's mixed attention (SEEDS.md section 4) as a block, used by two backbones.
+"""
+MixFormer's mixed attention (SEEDS.md section 4) as a block, used by two backbones.
 
 The two are MixFormer's own (:mod:`.mixformer`, every block) and the ViL with mixed-attention blocks between its
 mLSTM blocks (``ModelConfig.mixed_attention_every``, :mod:`.vil`).
@@ -35,7 +36,8 @@ from .tmoe import TMoE
 
 
 class FrozenBatchNorm2d(nn.Module):
-    """Batch norm with fixed statistics and affine map.
+    """
+    Batch norm with fixed statistics and affine map.
 
     All four are buffers, so no optimizer step, no training-mode forward and no ``train()`` call changes them; only
     loading a state dict does (MixFormer's convention, because tracking batches are too small and correlated for
@@ -94,7 +96,8 @@ class MixedAttention(nn.Module):
         return x.view(B, N, self.num_heads, D // self.num_heads).transpose(1, 2)
 
     def _project(self, tokens: torch.Tensor, grid: int, count: int):
-        """``count`` images of ``grid x grid`` tokens side by side ``(B, count*grid*grid, D)`` -> q, k, v.
+        """
+        ``count`` images of ``grid x grid`` tokens side by side ``(B, count*grid*grid, D)`` -> q, k, v.
 
         Each of q, k, v is ``(B, count*n, D)`` (n: tokens per image after the projection's stride).
         """
@@ -109,7 +112,8 @@ class MixedAttention(nn.Module):
         return torch.cat([out_t, self.search(x[:, num_template_tokens:], keys_values, search_grid)], dim=1)
 
     def templates(self, templates: torch.Tensor, template_grid: int, num_templates: int):
-        """Run the template side alone, returning its output and the keys/values the search reads.
+        """
+        Run the template side alone, returning its output and the keys/values the search reads.
 
         Those form the template memory: templates read templates only, so this part never depends on a search frame.
         """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""MixFormer's mixed-attention backbone (SEEDS.md section 4), the comparison to the ViL backbone.
+"""
+MixFormer's mixed-attention backbone (SEEDS.md section 4), the comparison to the ViL backbone.
 
 The same stem, positional/type embeddings and token segments as :class:`~.vil.ViLBackbone` (both derive from
 :class:`~.vil.StemTokens`); only the blocks differ: every block is a :class:`~.mixed_attention.MixFormerBlock`.
@@ -33,7 +34,8 @@ from .vil import StemTokens
 
 
 class MixFormerBackbone(StemTokens):
-    """Templates and search frames -> their features, as :class:`~.vil.ViLBackbone`, with MixFormer's blocks.
+    """
+    Templates and search frames -> their features, as :class:`~.vil.ViLBackbone`, with MixFormer's blocks.
 
     Templates ``(B, T, 3, h, h)`` (T = 2: the initial and the online template) and search frames
     ``(B, K, 3, s, s)`` -> ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``. No temporal
@@ -51,7 +53,8 @@ class MixFormerBackbone(StemTokens):
 
     def forward_with_stem(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                           given_stem_features: bool = False, template_stem_given: bool | None = None):
-        """As ``forward``, plus the stem features (see :meth:`StemTokens.embed`).
+        """
+        As ``forward``, plus the stem features (see :meth:`StemTokens.embed`).
 
         ``update_context`` has no effect (nothing is carried between frames).
         """

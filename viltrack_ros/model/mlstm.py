@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""mLSTM cell math (xLSTM / Vision-LSTM) with stabilised exponential gating, in three equivalent forms.
+"""
+mLSTM cell math (xLSTM / Vision-LSTM) with stabilised exponential gating, in three equivalent forms.
 
 Shapes: ``q, k, v`` are ``(B, NH, S, DH)``; the gate pre-activations ``igate, fgate`` are ``(B, NH, S)``.
 The memory state is ``MLSTMState(C, n, m)`` with ``C (B, NH, DH, DH)``, ``n (B, NH, DH)``, ``m (B, NH)``.
@@ -151,7 +152,8 @@ _KERNEL_BACKENDS: dict = {}
 
 def mlstm_kernels_form(q, k, v, igate, fgate, chunk_size: int = 64, state: MLSTMState | None = None,
                        return_state: bool = False):
-    """Compute the cell through NX-AI's ``mlstm_kernels`` (optional: ``pip install mlstm-kernels``, its own licence).
+    """
+    Compute the cell through NX-AI's ``mlstm_kernels`` (optional: ``pip install mlstm-kernels``, its own licence).
 
     It uses the Triton chunkwise kernels on a CUDA GPU, the PyTorch reference kernels elsewhere (which is how the
     CPU tests check this path). Any sequence length: whole chunks of ``chunk_size`` in the chunkwise kernel, the

@@ -36,7 +36,8 @@ class MLSTMLayerState(NamedTuple):
 
 
 class _MLSTMLayerBase(nn.Module):
-    """The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define).
+    """
+    The layer's function around its q/k/v and gate projections (``_qkv_gates``, which subclasses define).
 
     That function is: up-projection, causal conv, the cell, per-head norm, skip, output gate and down-projection.
     Subclasses set ``inner, num_heads, head_dim, form, chunk_size, proj_up, conv, out_norm, learnable_skip,
@@ -110,7 +111,8 @@ class MLSTMLayer(_MLSTMLayerBase):
 
 
 class FusedMLSTMLayer(_MLSTMLayerBase):
-    """:class:`MLSTMLayer`'s function with its projections merged for inference (model.export).
+    """
+    :class:`MLSTMLayer`'s function with its projections merged for inference (model.export).
 
     q and k (both read the conv output) and the gates' share of them run in one GEMM, v and the gates' share of it in
     another.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""NanoTrack v2's backbone as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
+"""
+NanoTrack v2's backbone as a frozen pretrained stem for the hybrid ViL, in place of ImageNet EfficientNet-Lite0.
 
 The backbone (Apache-2.0) is a MobileNetV3 trained end to end for tracking on large video sets, 48 channels at
 stride 16.
@@ -43,7 +44,8 @@ NANOTRACK_CHANNELS = 48
 
 
 def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
-    """Return the folders where NanoTrack v2's files are looked for, in order.
+    """
+    Return the folders where NanoTrack v2's files are looked for, in order.
 
     They are ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the default folder and
     ``../shared/models/nanotrack_v2`` from the working directory.
@@ -55,7 +57,8 @@ def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
 
 
 def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
-    """Return the backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it.
+    """
+    Return the backbone's ONNX file in the first of :func:`nanotrack_folders` that holds it.
 
     Raises a clear error when none does (the stem's structure is that graph, so a checkpoint alone cannot rebuild
     it).
@@ -69,7 +72,8 @@ def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:
 
 
 class NanoTrackStem(nn.Module):
-    """NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN.
+    """
+    NanoTrack v2's backbone (frozen), then a 1x1 conv to ``dim`` and a bias-free LN.
 
     The same interface as ``vil.PretrainedStem`` with nothing of the body trained: ``forward(images) -> (tokens
     (B, N, dim), stem features (B, 48, g, g))``; :meth:`frozen_features` is what training caches.

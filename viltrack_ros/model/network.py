@@ -28,7 +28,8 @@ from .vil import ViLBackbone
 
 
 class ViLTrackNet(nn.Module):
-    """The tracking network around either backbone (``config.backbone``: ``vil``, the product, or ``mixformer``).
+    """
+    The tracking network around either backbone (``config.backbone``: ``vil``, the product, or ``mixformer``).
 
     ``templates (B, T, 3, h, h)``, ``searches (B, 3, s, s)`` or ``(B, K, 3, s, s)`` -> head outputs.
 
@@ -50,14 +51,16 @@ class ViLTrackNet(nn.Module):
 
     @property
     def caches_template_stem(self) -> bool:
-        """Tell whether a template's stem features can be computed once and passed instead of the image.
+        """
+        Tell whether a template's stem features can be computed once and passed instead of the image.
 
         True for a frozen pretrained stem; see :meth:`template_stem_features`.
         """
         return self.config.stem != "patch" and self.config.freeze_stem
 
     def template_stem_features(self, templates: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, h, h)`` template images -> their frozen stem features.
+        """
+        ``(N, 3, h, h)`` template images -> their frozen stem features.
 
         They are what ``forward(..., template_stem_given=True)`` takes.
         """
@@ -66,7 +69,8 @@ class ViLTrackNet(nn.Module):
     def forward(self, templates: torch.Tensor, searches: torch.Tensor, update_context: bool = True,
                 given_stem_features: bool = False, template_stem_given: bool | None = None,
                 template_boxes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Compute the head's outputs and ``appearance`` for the search frames against the templates.
+        """
+        Compute the head's outputs and ``appearance`` for the search frames against the templates.
 
         ``given_stem_features``: ``templates``/``searches`` are the pretrained stem's features, not images
         (training on cached features of a frozen stem); ``template_stem_given`` says so for the templates only.
@@ -104,7 +108,8 @@ class ViLTrackNet(nn.Module):
 
     def correlation_prior(self, template_stem: torch.Tensor, search_stem: torch.Tensor, batch: int,
                           frames: int, template_boxes: torch.Tensor | None = None) -> torch.Tensor:
-        """Cosine similarity of each search cell to k x k cells of the first template: ``(B*K, k*k, g, g)``.
+        """
+        Cosine similarity of each search cell to k x k cells of the first template: ``(B*K, k*k, g, g)``.
 
         The template's cells are its central stem cells, or points over the target box (see
         ``ModelConfig.correlation_kernel``). Stem features ``(B*T, C, gt, gt)`` and ``(B*K, C, g, g)``.
@@ -133,7 +138,8 @@ class ViLTrackNet(nn.Module):
 
     def template_memory(self, templates: torch.Tensor, template_boxes: torch.Tensor | None = None,
                         template_stem_given: bool = False) -> list[torch.Tensor]:
-        """Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors.
+        """
+        Everything a frame needs from the templates ``(B, T, ...)``, as a flat list of ``(B, ...)`` tensors.
 
         The list holds each block's memory (see the backbone), then the correlation kernel when the model has the
         prior.
@@ -156,7 +162,8 @@ class ViLTrackNet(nn.Module):
                 + (1 if self.config.relative_size else 0))
 
     def _memory_sizes(self) -> list[int]:
-        """Count the tensors per entry of the backbone's memory.
+        """
+        Count the tensors per entry of the backbone's memory.
 
         4 per cached mLSTM block (conv history, C, n, m), 2 per cached mixed-attention block (keys, values), 1 for
         the template tokens when uncached blocks follow.
@@ -167,7 +174,8 @@ class ViLTrackNet(nn.Module):
 
     def track_with_memory(self, memory: list[torch.Tensor], searches: torch.Tensor,
                           given_stem_features: bool = False, update_context: bool = True) -> dict[str, torch.Tensor]:
-        """``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`.
+        """
+        ``forward`` for one search frame ``(B, ...)`` against a :meth:`template_memory`.
 
         The same outputs (float rounding aside), without the template tokens.
         """
@@ -194,7 +202,8 @@ class ViLTrackNet(nn.Module):
         return outputs
 
     def _appearance(self, search_stem: torch.Tensor | None, search_tokens: torch.Tensor) -> torch.Tensor:
-        """Describe the search crop at each cell ``(N, C, g, g)``, for a tracker's own online model of the target.
+        """
+        Describe the search crop at each cell ``(N, C, g, g)``, for a tracker's own online model of the target.
 
         The description is the pretrained stem's features (the same whatever the template), else the backbone's
         search tokens.
@@ -212,7 +221,8 @@ class ViLTrackNet(nn.Module):
 
 
 class DepthwiseCorrelation(nn.Module):
-    """A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr).
+    """
+    A learned depthwise cross-correlation of template and search stem features (SiamRPN++'s DepthwiseXCorr).
 
     Each side passes its own 1x1 conv + BN + ReLU to ``channels``; the template's central ``cells x cells`` cells
     are correlated with the search map channel by channel ('same' padding), and a 1x1 conv + BN + ReLU mixes the
@@ -250,7 +260,8 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
 
 
 def first_template(template_stem: torch.Tensor, batch: int) -> torch.Tensor:
-    """Pick the first template's stem features ``(B, C, gt, gt)`` out of all templates' ``(B*T, C, gt, gt)``.
+    """
+    Pick the first template's stem features ``(B, C, gt, gt)`` out of all templates' ``(B*T, C, gt, gt)``.
 
     They are what the correlation priors compare with (the given box, never the online template).
     """
@@ -258,7 +269,8 @@ def first_template(template_stem: torch.Tensor, batch: int) -> torch.Tensor:
 
 
 def correlate(kernel: torch.Tensor, search_stem: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``.
+    """
+    Cosine similarity of normalised kernel cells ``(N, C, k*k)`` to every search cell of ``(N, C, g, g)``.
 
     The result is ``(N, k*k, g, g)``.
     """
@@ -283,7 +295,8 @@ def build_backbone(config: ModelConfig, pretrained_stem: bool = True) -> ViLBack
 
 
 def sample_box_cells(features: torch.Tensor, boxes: torch.Tensor, cells: int) -> torch.Tensor:
-    """Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box.
+    """
+    Bilinear samples of ``features (B, C, g, g)`` at the centres of a ``cells x cells`` grid laid over each box.
 
     The boxes are ``(cx, cy, w, h)`` (fractions of the map's side); the result is ``(B, C, cells*cells)``,
     row-major.

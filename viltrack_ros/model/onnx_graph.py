@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""A small ONNX graph (a feed-forward CNN) run as a PyTorch module.
+"""
+A small ONNX graph (a feed-forward CNN) run as a PyTorch module.
 
 Its weights become frozen buffers and its nodes PyTorch operations, so the graph can serve as a frozen stem inside a
 network that is trained, traced and exported like any other. Only the operators of MobileNet-style backbones are

@@ -43,7 +43,8 @@ class PatchEmbed(nn.Module):
 
 
 class PretrainedStem(nn.Module):
-    """EfficientNet-Lite0 stages up to ``stride`` (ImageNet weights), then 1x1 conv to ``dim`` and a bias-free LN.
+    """
+    EfficientNet-Lite0 stages up to ``stride`` (ImageNet weights), then 1x1 conv to ``dim`` and a bias-free LN.
 
     ``forward(images) -> (tokens (B, N, dim), stem features (B, C, g, g))``. The body is frozen except, with
     ``trained_blocks`` n > 0, the convolutions of its last n blocks. Features of the frozen blocks
@@ -103,7 +104,8 @@ class PretrainedStem(nn.Module):
             return self._inference_body(images.device).features(self._scaled(images), self.first_trained_block)
 
     def trained_features(self, frozen_features: torch.Tensor) -> torch.Tensor:
-        """Apply the trained blocks to :meth:`frozen_features` (the identity when none are trained).
+        """
+        Apply the trained blocks to :meth:`frozen_features` (the identity when none are trained).
 
         The blocks use their own weights while training (gradients flow), folded batch norms of those weights in
         eval mode.
@@ -120,7 +122,8 @@ class PretrainedStem(nn.Module):
         return images * self.input_scale + self.input_shift
 
     def _inference_body(self, device: torch.device) -> EfficientNetLite0:
-        """Return the frozen body with its batch norms folded.
+        """
+        Return the frozen body with its batch norms folded.
 
         It is built once per device and weights, and is not in the state dict.
         """
@@ -170,7 +173,8 @@ class ViLBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def forward_with_state(self, x: torch.Tensor, state: MLSTMLayerState | None = None):
-        """As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory).
+        """
+        As ``forward``, continuing the mLSTM from ``state`` (its conv history and cell memory).
 
         Also returns the state after the last token: a prefix and its continuation equal one call on the whole
         sequence.
@@ -181,7 +185,8 @@ class ViLBlock(nn.Module):
 
 
 class StemTokens(nn.Module):
-    """What every backbone shares: the stem, the embeddings and the token layout.
+    """
+    What every backbone shares: the stem, the embeddings and the token layout.
 
     That is the stem (``patch_embed``), the learned positional and token-type embeddings, and the layout of
     templates and search frames as token segments.
@@ -201,7 +206,8 @@ class StemTokens(nn.Module):
             nn.init.normal_(p, std=0.02)
 
     def _tokens(self, inputs: torch.Tensor, given_stem_features: bool):
-        """Return the tokens and stem features of ``inputs``.
+        """
+        Return the tokens and stem features of ``inputs``.
 
         ``given_stem_features``: ``inputs`` are the stem's frozen features
         (:meth:`PretrainedStem.frozen_features`).
@@ -212,7 +218,8 @@ class StemTokens(nn.Module):
         return self.patch_embed(inputs)
 
     def embed_templates(self, templates: torch.Tensor, given_stem_features: bool = False):
-        """``(B, T, ...)`` template images (or their stem features) -> tokens and stem features.
+        """
+        ``(B, T, ...)`` template images (or their stem features) -> tokens and stem features.
 
         The tokens are ``(B, T*Nt, dim)``, the stem features ``(B*T, C, gt, gt)``.
         """
@@ -228,7 +235,8 @@ class StemTokens(nn.Module):
 
     def embed(self, templates: torch.Tensor, searches: torch.Tensor, given_stem_features: bool = False,
               template_stem_given: bool | None = None):
-        """Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)``.
+        """
+        Token sequence, segment lengths and the stem features ``(B*T, C, gt, gt)``, ``(B*K, C, g, g)``.
 
         The stem features are None for the patch stem. With ``given_stem_features`` the inputs are those stem
         features, not images; ``template_stem_given`` says so for the templates alone (a tracker computes them once
@@ -264,7 +272,8 @@ class StemTokens(nn.Module):
 
 
 class ViLBackbone(StemTokens):
-    """Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
+    """
+    Templates ``(B, T, 3, h, h)`` and search frames ``(B, K, 3, s, s)`` -> features.
 
     Returns ``(template_features (B, T*Nt, dim), search_features (B, K, Ns, dim))``.
 
@@ -345,7 +354,8 @@ class ViLBackbone(StemTokens):
     # --- template memory: the template side once per template, then the search tokens alone per frame ------
     @property
     def template_memory_blocks(self) -> int:
-        """Return how many leading blocks see template tokens that never change after init.
+        """
+        Return how many leading blocks see template tokens that never change after init.
 
         The scan must keep the templates first (``template_first``; the search then never reaches them), and the
         template tokens change only where FiLM modulates them (``film_tokens: all``: after the first FiLM layer). All
@@ -366,7 +376,8 @@ class ViLBackbone(StemTokens):
         return self.template_memory_blocks > 0
 
     def template_memory(self, templates: torch.Tensor, template_stem_given: bool = False):
-        """Templates ``(B, T, ...)`` -> (memory, template stem features).
+        """
+        Templates ``(B, T, ...)`` -> (memory, template stem features).
 
         The memory holds, for each of the
         first :attr:`template_memory_blocks` blocks, an mLSTM block's ``MLSTMLayerState`` after the template tokens
@@ -402,7 +413,8 @@ class ViLBackbone(StemTokens):
 
     def search_with_memory(self, memory, searches: torch.Tensor, given_stem_features: bool = False,
                            update_context: bool = True):
-        """One search frame ``(B, ...)`` read against a :meth:`template_memory` -> its features and stem features.
+        """
+        One search frame ``(B, ...)`` read against a :meth:`template_memory` -> its features and stem features.
 
         The search features are ``(B, Ns, dim)``; FiLM and the context as in ``forward``. The cached blocks
         run the search tokens alone; any later blocks run the whole sequence from the cached template tokens.
@@ -442,7 +454,8 @@ class ViLBackbone(StemTokens):
 
     def _mixed_attention(self, block: MixFormerBlock, x: torch.Tensor, num_templates: int,
                          num_frames: int) -> torch.Tensor:
-        """Run a mixed-attention block on ``[templates | search_1 .. search_K]``.
+        """
+        Run a mixed-attention block on ``[templates | search_1 .. search_K]``.
 
         Each search frame attends to the templates and to itself (as MixFormer tracks), the templates to themselves
         only.

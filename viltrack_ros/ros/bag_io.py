@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""rosbag2 files (.mcap and .db3) without rosbag2: ``rosbags`` (pure Python) handles the container, rclpy the messages.
+"""
+rosbag2 files (.mcap and .db3) without rosbag2: ``rosbags`` (pure Python) handles the container, rclpy the messages.
 
 Messages cross as CDR bytes, the format rosbag2 stores: ``rclpy.serialization`` turns them into rclpy messages and
 back, so what is read is exactly what a ROS publisher sends. A bag is a rosbag2 folder (``metadata.yaml`` beside its
@@ -79,7 +80,8 @@ def bag_messages(path: str | Path, topics: list[str] | None = None) -> Iterator[
 
 
 class BagImageSource:
-    """The sensor_msgs/Image messages of one topic of a bag, in recorded order, with their recorded headers.
+    """
+    The sensor_msgs/Image messages of one topic of a bag, in recorded order, with their recorded headers.
 
     ``topic`` may be omitted when the bag has exactly one image topic. Raises ``FileNotFoundError`` for a missing
     path and ``ValueError`` naming the bag's image topics when the topic is absent or ambiguous.
@@ -123,7 +125,8 @@ class BagImageSource:
 
 
 class BagWriter:
-    """Writes rclpy messages into a new rosbag2 folder (``storage``: mcap or sqlite3); use as a context manager.
+    """
+    Writes rclpy messages into a new rosbag2 folder (``storage``: mcap or sqlite3); use as a context manager.
 
     Message definitions come from rosbags' Kilted type store; types it lacks (this package's own) are read from the
     ``.msg`` files their package installs (found through the ament index), as ``ros2 bag record`` does.

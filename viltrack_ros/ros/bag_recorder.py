@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Records topics into a rosbag2 bag (mcap or sqlite3) where ``ros2 bag`` is not installed (the pip wheels).
+"""
+Records topics into a rosbag2 bag (mcap or sqlite3) where ``ros2 bag`` is not installed (the pip wheels).
 
   ros2 run viltrack_ros bag_recorder --ros-args -p output:=tracks -p topics:="[/tracked_objects]"
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Latency of the tracker node end to end, next to the bare tracker's, measured in the same run.
+"""
+Latency of the tracker node end to end, next to the bare tracker's, measured in the same run.
 
   scripts/bench_node.sh [--weights FILE] [--frames 150] [--size 640x480] [--threads N]
 
@@ -172,7 +173,7 @@ def ms(values, q):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     parser.add_argument("--weights", help="checkpoint (.pt); default: the package's weights")
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""End-to-end demo without a camera: tracker node process + replay publisher + a client that starts the target.
+"""
+End-to-end demo without a camera: tracker node process + replay publisher + a client that starts the target.
 
   python -m viltrack_ros.ros.demo                                  # Debian opencv-doc's vtest.avi, a pedestrian
   python -m viltrack_ros.ros.demo --source VIDEO_OR_FOLDER --box x,y,w,h
@@ -107,7 +108,8 @@ def stamp_seconds(key: tuple[int, int]) -> float:
 
 
 def end_to_end_s(recording: Recording, key: tuple[int, int]) -> float:
-    """Return the time from publishing the image to receiving the node's answer.
+    """
+    Return the time from publishing the image to receiving the node's answer.
 
     A bag's images keep their old stamps, so the stamp is not the publishing time.
     """
@@ -134,7 +136,8 @@ class DemoClient(Node):
 
 
 def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
-    """Return the checkpoint to run, and whether it is trained.
+    """
+    Return the checkpoint to run, and whether it is trained.
 
     Without any weights the demo still shows the plumbing, with an untrained network that it names as such.
     """
@@ -333,7 +336,7 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     parser.add_argument("--source", help="video file, folder of frames, or rosbag2 bag (folder, .mcap or .db3) "
                                          "(default: opencv-doc's vtest.avi)")
     parser.add_argument("--bag-topic", default="", help="image topic of a bag source; default: its only "

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The tracked boxes as ``vision_msgs/Detection2DArray``, the message detection and tracking consumers read.
+"""
+The tracked boxes as ``vision_msgs/Detection2DArray``, the message detection and tracking consumers read.
 
 vision_msgs ships with ROS 2 installations but not as a pip wheel. The conversion is split so that it is testable
 without it: ``detection2d_array_fields`` builds the message as nested fields (the layout of vision_msgs 4, Humble and
@@ -38,7 +39,8 @@ def vision_msgs_missing_reason() -> str | None:
 
 
 def detection2d_array_fields(header, tracked_objects) -> dict:
-    """Build a Detection2DArray as nested fields: one detection per target that is not LOST, in the image's header.
+    """
+    Build a Detection2DArray as nested fields: one detection per target that is not LOST, in the image's header.
 
     A LOST target's box is only the tracker's last guess, and Detection2D has no status to say so: consumers would
     take it for a detection, so it is left out (``tracked_object`` still reports it, with its status).

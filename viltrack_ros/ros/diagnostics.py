@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""What the tracker node reports on ``/diagnostics``.
+"""
+What the tracker node reports on ``/diagnostics``.
 
 It reports image input and processing rates, latency, dropped images and the state of every target.
 
@@ -182,7 +183,8 @@ def input_values(summary: InputSummary, topic: str) -> dict[str, str]:
 
 def diagnostic_array(stamp, node_name: str, hardware_id: str, input_level: Level, input_message: str,
                      values: dict[str, str], targets: list):
-    """``DiagnosticArray``: one status for the image input, one per target (WARN while it is LOST).
+    """
+    ``DiagnosticArray``: one status for the image input, one per target (WARN while it is LOST).
 
     ``targets`` are the latest TrackedObject messages, one per target.
     """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""sensor_msgs/Image <-> numpy, for the tracker's input (uint8 RGB) and the overlay output.
+"""
+sensor_msgs/Image <-> numpy, for the tracker's input (uint8 RGB) and the overlay output.
 
 The real ROS 2 ``cv_bridge`` is used when a ROS installation provides it. Where it is absent (the pip wheels have
 none, and the pip package named ``cv-bridge`` is a broken ROS 1 copy), a small conversion of our own does the job:
@@ -31,7 +32,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 
 class ImageConversionError(ValueError):
-    """The message cannot be turned into an image: unsupported encoding, or sizes that do not add up.
+    """
+    The message cannot be turned into an image: unsupported encoding, or sizes that do not add up.
 
     ``kind`` names the problem without the message's numbers (``unsupported encoding 'X'``, ``malformed``,
     ``undecodable``), so a node can say it once per kind instead of once per frame.
@@ -199,7 +201,8 @@ _PLANAR_YUV = ("nv12", "nv21", "nv24")
 
 
 def _planar_yuv_to_rgb(msg: Image, kind: str) -> np.ndarray:
-    """Convert a semi-planar YUV image (``kind``: nv12, nv21 or nv24) to RGB.
+    """
+    Convert a semi-planar YUV image (``kind``: nv12, nv21 or nv24) to RGB.
 
     NV12/NV21: H rows of Y (``step`` bytes each), then H/2 rows of interleaved U,V (V,U for NV21) at half
     resolution; NV24: H rows of Y, then H rows of ``2 * step`` bytes of interleaved U,V at full resolution.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The package's generated ROS interfaces, importable from a source checkout as well as from the install tree.
+"""
+The package's generated ROS interfaces, importable from a source checkout as well as from the install tree.
 
 colcon installs the rosidl-generated modules (``viltrack_ros.msg``, ``viltrack_ros.srv``) into
 ``install/.../site-packages/viltrack_ros``. When Python imported ``viltrack_ros`` from the source checkout first

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Load benchmark of the tracker node: a fast, large camera stream, a camera that comes back, a slow subscriber.
+"""
+Load benchmark of the tracker node: a fast, large camera stream, a camera that comes back, a slow subscriber.
 
 The camera stops and comes back; the slow subscriber listens on the node's outputs. Every part runs as its own process
 over real DDS; this process only watches.
@@ -146,7 +147,8 @@ def _write_stats(path: str, published: int, seconds: float, first_stamp: float |
 
 
 def slow_subscriber_main(args) -> int:
-    """On SIGUSR1, subscribes to every output of the node (reliable, depth 10) and sleeps ``--delay`` s per message.
+    """
+    On SIGUSR1, subscribes to every output of the node (reliable, depth 10) and sleeps ``--delay`` s per message.
 
     It is started early and subscribes on the signal, so its own start-up (imports: seconds of CPU) does not fall in
     the window where the node's rate is measured.
@@ -203,7 +205,8 @@ def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
 def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 720), duration: float = 60.0,
              pause: float = 3.0, slow_delay: float = 0.2, threads: int = 1, frames: int = 30,
              work_dir: Path | None = None, progress=print) -> LoadResult:
-    """Run the three phases (module docstring) and return what was measured.
+    """
+    Run the three phases (module docstring) and return what was measured.
 
     rclpy runs in its own context here, so a caller that already uses rclpy (a test) is not disturbed.
     """
@@ -396,7 +399,7 @@ def report(result: LoadResult, weights: Path) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     sub = parser.add_subparsers(dest="command")
     camera = sub.add_parser("camera")
     camera.add_argument("--rate", type=float, default=200.0)

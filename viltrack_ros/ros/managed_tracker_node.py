@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order.
+"""
+The tracker as a managed (lifecycle) node, for systems that bring their nodes up in order.
 
 Its states and transitions:
 
@@ -83,7 +84,8 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
         self._release_state_machine()
 
     def _release_state_machine(self) -> None:
-        """Free the lifecycle's state machine now instead of leaving it to the garbage collector.
+        """
+        Free the lifecycle's state machine now instead of leaving it to the garbage collector.
 
         rclpy's LifecycleNode does not free its state machine (services and publisher of the lifecycle) when
         destroyed, only when garbage-collected, which a process that ends with ``os._exit`` (node_main) never

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The one ``main()`` of every node of this package: start rclpy, build the node, spin, and always release.
+"""
+The one ``main()`` of every node of this package: start rclpy, build the node, spin, and always release.
 
 Shutdown: SIGINT (Ctrl-C, what ``ros2 launch`` sends first) and SIGTERM (what it, systemd and docker send next) both
 end the node in order, with exit code 0 and no traceback, also in the middle of a callback (a forward pass).
@@ -64,7 +65,8 @@ def _request_shutdown(signal_number, frame) -> None:
 
 @contextlib.contextmanager
 def stop_signals_deferred():
-    """Run the block to its end even if a stop signal arrives in it; the signal is raised when the block ends.
+    """
+    Run the block to its end even if a stop signal arrives in it; the signal is raised when the block ends.
 
     For building objects that must not be left half-built: rclpy's ``Executor.__init__`` interrupted before its last
     attribute leaves an object whose ``__del__`` fails ("Exception ignored ... AttributeError: ... '_sigint_gc'",
@@ -98,7 +100,8 @@ def spin_until_shutdown(node: Node) -> None:
 
 
 def exit_process(code: int) -> None:
-    """End the process now with ``code``, skipping the interpreter's slow teardown.
+    """
+    End the process now with ``code``, skipping the interpreter's slow teardown.
 
     Everything written so far is flushed (rclpy's log lines go through C's stdio). Only once every file and node is
     closed.
@@ -116,7 +119,8 @@ def exit_process(code: int) -> None:
 
 
 def _end_half_built(exit_now: bool, code: int) -> None:
-    """After a node failed to build: (``exit_now``) end the process at once, else shut rclpy down.
+    """
+    After a node failed to build: (``exit_now``) end the process at once, else shut rclpy down.
 
     A half-built node cannot be released safely: destroying it crashes the process at times (SIGSEGV in rclpy's
     ``destroy_node``, destroying the type description service), whether the node is destroyed by hand, by
@@ -135,7 +139,8 @@ def _end_half_built(exit_now: bool, code: int) -> None:
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),
              args=None, spin: Callable[[Node], None] = spin_until_shutdown,
              on_exit: Callable[[Node], None] | None = None, exit_when_done: bool = True) -> int:
-    """Run ``make_node()`` until SIGINT, SIGTERM or an external shutdown, then end the process with the exit code.
+    """
+    Run ``make_node()`` until SIGINT, SIGTERM or an external shutdown, then end the process with the exit code.
 
     With ``exit_when_done=False`` the exit code is returned instead.
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""A camera for demos and tests without one, publishing sensor_msgs/Image.
+"""
+A camera for demos and tests without one, publishing sensor_msgs/Image.
 
 It streams a video file, a folder of frames or the image topic of a rosbag2 bag (.mcap or .db3) as sensor_msgs/Image.
 
@@ -52,7 +53,8 @@ def encode_frame(bgr: np.ndarray, encoding: str) -> np.ndarray:
 
 
 class ReplayPublisher(Node):
-    """Publishes the frames of ``source`` on ``image``: on a timer at ``fps``, or one by one with publish_next().
+    """
+    Publishes the frames of ``source`` on ``image``: on a timer at ``fps``, or one by one with publish_next().
 
     ``next_frame()`` gives the next image message (a bag's as recorded; a video's without a stamp), and
     ``publish_frame(msg)`` stamps it as the source asks and publishes it.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Fast DDS shared-memory segments left behind by processes that died without closing DDS (SIGKILL, a crash).
+"""
+Fast DDS shared-memory segments left behind by processes that died without closing DDS (SIGKILL, a crash).
 
 Every DDS participant of a process maps a segment file in ``/dev/shm`` (``fastdds_<16 hex digits>``, 64 MB with
 ``config/fastdds_localhost.xml``, its pages written as samples pass) and holds an exclusive ``flock`` on its lock
@@ -87,7 +88,8 @@ def _remove(segments: list[Path]) -> int:
 
 
 def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[int, int, int]]:
-    """Return ``(major, minor, inode)`` of every file ``pid`` holds a lock on.
+    """
+    Return ``(major, minor, inode)`` of every file ``pid`` holds a lock on.
 
     They are read from ``/proc/locks``: ``1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> ...``, device numbers
     in hex; waiting entries carry a ``->``.
@@ -110,7 +112,8 @@ def _locked_by(pid: int, locks_path: Path = Path("/proc/locks")) -> set[tuple[in
 
 
 def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
-    """Return the participant segments of the running process ``pid`` (default: this one).
+    """
+    Return the participant segments of the running process ``pid`` (default: this one).
 
     These are the segments whose lock file it holds: ``fastdds_<16 hex digits>``, not the shared port segments.
     """
@@ -120,7 +123,8 @@ def own_segments(shm_dir: Path = SHM_DIR, pid: int | None = None) -> list[Path]:
 
 
 def remove_own_segments(shm_dir: Path = SHM_DIR) -> int:
-    """Remove this process's own participant segments (:func:`own_segments`); return how many.
+    """
+    Remove this process's own participant segments (:func:`own_segments`); return how many.
 
     This is for a process about to end without closing DDS: the names go now, the memory when the process's mappings
     do.

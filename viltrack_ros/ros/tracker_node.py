@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""ROS 2 node: camera images in, tracked boxes out, ready as soon as it exists (the model loads in the constructor).
+"""
+ROS 2 node: camera images in, tracked boxes out, ready as soon as it exists (the model loads in the constructor).
 
 The interfaces are described in tracking_adapter.py; managed_tracker_node.py is the lifecycle variant. Run:
 ``ros2 run viltrack_ros tracker_node`` or ``python -m viltrack_ros.ros.tracker_node``.

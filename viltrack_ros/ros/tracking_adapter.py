@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one.
+"""
+The ROS side of the tracker, shared by the plain node (tracker_node.py) and the managed one.
 
 The managed node is managed_tracker_node.py. The shared part holds the parameters, image callbacks, services, outputs
 and diagnostics around ``viltrack_ros.tracking.MultiTracker``.
@@ -99,7 +100,8 @@ def _describe(description: str, read_only: bool = False, low=None, high=None,
 
 
 def _never_raises(what: str):
-    """Decorate a callback so that an unexpected error is logged (with its traceback) instead of leaving ``spin``.
+    """
+    Decorate a callback so that an unexpected error is logged (with its traceback) instead of leaving ``spin``.
 
     Leaving ``spin`` would end the process: one bad request or image must not take a camera's tracker down. A service
     callback answers ``success: false`` with the error.
@@ -131,7 +133,8 @@ def tracked_object_msg(header: Header, target_id: int, result: TrackResult, late
 
 
 class TrackingAdapter:
-    """Mixed into an rclpy ``Node`` or ``LifecycleNode``: images in, tracked boxes out (see the module docstring).
+    """
+    Mixed into an rclpy ``Node`` or ``LifecycleNode``: images in, tracked boxes out (see the module docstring).
 
     The node class decides when each step runs; ``_create_output_publisher`` / ``_destroy_output_publisher`` are
     the hooks a managed node overrides so that deactivation also stops its publishers. Attribute names must not
@@ -223,7 +226,8 @@ class TrackingAdapter:
 
     # --- lifecycle steps -------------------------------------------------------------------------------
     def _configure(self) -> None:
-        """Check every setting, load the model, then create the outputs and services.
+        """
+        Check every setting, load the model, then create the outputs and services.
 
         Raises ValueError or CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created
         then.
@@ -344,7 +348,8 @@ class TrackingAdapter:
             self._track(msg.header, rgb, received)
 
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:
-        """Return the image as RGB, or None when it cannot be converted.
+        """
+        Return the image as RGB, or None when it cannot be converted.
 
         Then the image is skipped (counted in /diagnostics) and the problem is logged once per kind of problem (an
         unsupported encoding, a malformed message, ...) for this topic, not once per frame: a camera that sends 30 such

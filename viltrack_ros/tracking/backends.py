@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Inference backends: who runs the network's template encoding and tracking step (``model.export``).
+"""
+Inference backends: who runs the network's template encoding and tracking step (``model.export``).
 
 * ``torch``: PyTorch eager, float32, on CPU or CUDA; the reference.
 * ``torch-bf16``, ``torch-compile``, ``torch-compile-bf16``: the same modules under bfloat16 autocast
@@ -81,7 +82,8 @@ def resolve_backend(name: str, device: torch.device) -> str:
 
 
 class TorchBackend:
-    """PyTorch runs the modules of ``model.export``.
+    """
+    PyTorch runs the modules of ``model.export``.
 
     It runs them in eager float32 (``torch``, the reference), or with one of the other ``TORCH_BACKENDS``
     (bfloat16 autocast, ``torch.compile``).
@@ -121,7 +123,8 @@ class TorchBackend:
         return self._run(self.cached_step_module, *memory, searches, context, active)
 
     def _run(self, module, *arrays) -> tuple[np.ndarray, ...]:
-        """Run ``module`` on numpy arrays and return numpy arrays.
+        """
+        Run ``module`` on numpy arrays and return numpy arrays.
 
         Inputs and outputs are float32 numpy whatever the precision inside, so the tracker and the carried FiLM
         context never see bfloat16.
@@ -156,7 +159,8 @@ def onnx_graph_names(model: ViLTrackNet) -> tuple[str, ...]:
 
 
 def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> dict[str, bytes]:
-    """Return the ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``).
+    """
+    Return the ONNX models of ``model`` (``{file name: bytes}``, see ``export_onnx``).
 
     They are read from the cache when this checkpoint was exported before (a few seconds saved at every start), else
     exported and cached. The cache is only an accelerator: any failure to read or write it falls back to exporting

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Square context crops around a box, and the mapping between crop and image coordinates.
+"""
+Square context crops around a box, and the mapping between crop and image coordinates.
 
 Boxes are ``(x, y, w, h)`` in pixels with ``(x, y)`` the top-left corner. A crop of side
 ``context_factor * sqrt(w * h)`` centred on the box is resized to ``output_size`` pixels; parts of the crop
@@ -30,7 +31,8 @@ MIN_BOX_SIZE = 1e-3
 
 
 def validate_box(box, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Return ``box`` as a float64 array ``(x, y, w, h)`` or raise ``ValueError`` naming the problem.
+    """
+    Return ``box`` as a float64 array ``(x, y, w, h)`` or raise ``ValueError`` naming the problem.
 
     With ``image_shape`` the box must also overlap the image.
     """
@@ -54,7 +56,8 @@ def validate_box(box, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
 
 
 def clamp_box(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.ndarray:
-    """Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it.
+    """
+    Clip ``box`` to the image, keeping at least ``min_size`` pixels per side inside it.
 
     On an image smaller than that, the minimum is the whole side.
     """
@@ -127,7 +130,8 @@ class MeanColour:
 def crop_and_resize(image: np.ndarray, box, context_factor: float, output_size: int,
                     center=None, crop_side=None, mean_colour: MeanColour | None = None
                     ) -> tuple[np.ndarray, CropTransform]:
-    """Cut a square region of side ``context_factor * sqrt(w*h)`` around ``box`` and resize it.
+    """
+    Cut a square region of side ``context_factor * sqrt(w*h)`` around ``box`` and resize it.
 
     ``center``/``crop_side`` override the region (used by training jitter). ``mean_colour``: the same image's
     ``MeanColour``, shared by several crops of one frame. Returns the ``uint8`` crop ``(output_size, output_size, 3)``

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""From the head's maps to one box per target, with the tracker's priors.
+"""
+From the head's maps to one box per target, with the tracker's priors.
 
 The priors are a Hann window on position and a bounded, penalised, damped change of size (SiamRPN-style). A network
 can predict any size at any cell; a tracker must not let one frame's odd size prediction swell the box towards the
@@ -50,7 +51,8 @@ def sigmoid(logits) -> np.ndarray:
 
 
 def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
-    """Return each cell's score penalty for its change of size and aspect from the previous box.
+    """
+    Return each cell's score penalty for its change of size and aspect from the previous box.
 
     ``size (B, 2, g, g)`` predicted w,h per cell, ``previous_wh (B, 2)`` -> ``(B, g, g)`` in (0, 1]:
     ``exp(-k * (scale_change * aspect_change - 1))`` (1 where the size is unchanged).
@@ -66,7 +68,8 @@ def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
 
 def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior,
                  ranking=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pick each target's cell and box.
+    """
+    Pick each target's cell and box.
 
     ``score (B, 1, g, g)`` probabilities, ``offset (B, 2, g, g)`` the centre relative to each cell's corner in cells
     (in [0, 1], or past the cell with ``ModelConfig.offset_reach``), ``size (B, 2, g, g)`` in [0, 1], ``window (g, g)``,
@@ -88,7 +91,8 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
 
 def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, size: np.ndarray, penalty: np.ndarray,
                    previous_wh: np.ndarray, prior: SizePrior) -> tuple[np.ndarray, np.ndarray]:
-    """Return the box read at each target's chosen cell, its size damped and bounded against ``previous_wh``.
+    """
+    Return the box read at each target's chosen cell, its size damped and bounded against ``previous_wh``.
 
     The cell is ``index (B,)``, flat into the ``g x g`` map, of the float32 maps of :func:`select_boxes`;
     ``penalty (B, g, g)`` from :func:`size_penalty`. Returns ``boxes (B, 4)`` and ``confidence (B,)`` as

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""An online discriminative model of one target, learnt while tracking.
+"""
+An online discriminative model of one target, learnt while tracking.
 
 It is in the spirit of ATOM/DiMP's online classifier, with closed-form ridge regression instead of their steepest
 descent.
@@ -39,7 +40,8 @@ _blas_controller = None
 
 
 def _single_threaded_blas():
-    """Return a context in which numpy's BLAS runs on the calling thread.
+    """
+    Return a context in which numpy's BLAS runs on the calling thread.
 
     These matrices are small (a 289 x 289 solve), and OpenBLAS's worker threads keep spinning after a call: beside
     PyTorch's own threads on 2 cores that made a frame of the torch backend 4x slower (87 ms against 19 ms), and
@@ -54,7 +56,8 @@ def _single_threaded_blas():
 
 
 def _unit_cells(features: np.ndarray) -> np.ndarray:
-    """Return every cell's channel vector, of unit length: ``(N, C, g, g)`` -> ``(N*g*g, C)``.
+    """
+    Return every cell's channel vector, of unit length: ``(N, C, g, g)`` -> ``(N*g*g, C)``.
 
     Unit length puts the cells in cosine space: the filter responds to a cell's pattern, not to how bright or textured
     the crop is.
@@ -66,7 +69,8 @@ def _unit_cells(features: np.ndarray) -> np.ndarray:
 
 
 def _patches(features: np.ndarray, kernel: int) -> np.ndarray:
-    """Return each cell's k x k neighbourhood (zero outside the map) and a constant 1 for the bias.
+    """
+    Return each cell's k x k neighbourhood (zero outside the map) and a constant 1 for the bias.
 
     ``(N, D, g, g)`` -> ``(N, g*g, D*k*k + 1)``.
     """
@@ -87,7 +91,8 @@ def gaussian_label(grid: int, centre: tuple[float, float], sigma: float) -> np.n
 
 
 class TargetClassifier:
-    """An online classifier of one target, fitted on the first frame and updated on confident frames.
+    """
+    An online classifier of one target, fitted on the first frame and updated on confident frames.
 
     Fit with :meth:`fit` on the first frame's crops, :meth:`score` a crop, then :meth:`learn` from that crop if
     the frame was confident.
@@ -116,7 +121,8 @@ class TargetClassifier:
         self.filter: np.ndarray | None = None
 
     def _crop_patches(self, features: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
-        """Return what the filter weighs: each cell's neighbourhood projected on the first frame's principal components.
+        """
+        Return what the filter weighs: each cell's neighbourhood projected on the first frame's principal components.
 
         ``(N, C, g, g)`` -> ``(N, g*g, P)``. ``cells``: ``_unit_cells(features)`` when already at hand.
         """
@@ -136,7 +142,8 @@ class TargetClassifier:
         return gram, correlation
 
     def fit(self, features: np.ndarray, boxes: np.ndarray) -> None:
-        """Fit the classifier on the first frame's crops.
+        """
+        Fit the classifier on the first frame's crops.
 
         ``features (N, C, g, g)``: crops of the first frame; ``boxes (N, 4)``: the target in each, normalised
         ``(cx, cy, w, h)`` (fractions of the crop).
@@ -155,7 +162,8 @@ class TargetClassifier:
         self._solve()
 
     def learn(self, box) -> None:
-        """Learn from the crop :meth:`score` read last (a confident frame).
+        """
+        Learn from the crop :meth:`score` read last (a confident frame).
 
         The target is at ``box``, normalised ``(cx, cy, w, h)`` in it. The crop's projection is not computed again.
         """

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The training-free Siamese baseline (arm 0 of the recipe experiments): the floor a trained network must clear.
+"""
+The training-free Siamese baseline (arm 0 of the recipe experiments): the floor a trained network must clear.
 
 Cosine cross-correlation of per-location L2-normalised EfficientNet-Lite0 features (ImageNet weights, stride 16,
 112 channels) between the target's cells of a template crop and a search crop; three scales with a SiamFC scale

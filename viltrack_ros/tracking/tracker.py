@@ -107,7 +107,8 @@ class MultiTracker:
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
                  backend: str = "auto", template_memory: bool = True):
-        """Create a tracker running ``model`` on ``device``.
+        """
+        Create a tracker running ``model`` on ``device``.
 
         ``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
         ``auto`` (onnxruntime on CPU when installed). ``template_memory``: for a model that supports it, compute
@@ -155,7 +156,8 @@ class MultiTracker:
         return tuple(float(v) for v in self._targets[target_id].size_correction)
 
     def warm_up(self) -> None:
-        """Run the network once, so that the first real frame does not pay one-off costs.
+        """
+        Run the network once, so that the first real frame does not pay one-off costs.
 
         It runs for a target of its own on a blank frame (the tracked targets are not touched). The one-off costs are
         onnxruntime's first allocations, and with a ``torch-compile`` backend the compilation of the batch-1 step and
@@ -243,7 +245,8 @@ class MultiTracker:
 
     def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]
                  ) -> np.ndarray | None:
-        """Return what picks each target's cell: the network's score, mixed with the target's own classifier's answer.
+        """
+        Return what picks each target's cell: the network's score, mixed with the target's own classifier's answer.
 
         The classifier's answer is weighted by ``classifier_weight``, where the target has a classifier. ``None``:
         the score alone.
@@ -268,7 +271,8 @@ class MultiTracker:
         return self.backend.step(templates, searches, template_boxes, context, active)
 
     def _fault(self, target: _Target) -> TrackResult:
-        """Set a target LOST at once because the network gave NaN or inf for it.
+        """
+        Set a target LOST at once because the network gave NaN or inf for it.
 
         It never gets a NaN box, nor a silent jump: it keeps its last box, and its temporal state starts clean so one
         bad frame does not poison the next.
@@ -284,7 +288,8 @@ class MultiTracker:
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
                  network_score: float) -> TrackResult:
-        """Advance ``target`` by one frame, given its ``predicted_box`` and confidences.
+        """
+        Advance ``target`` by one frame, given its ``predicted_box`` and confidences.
 
         ``confidence``: the target confidence (status, result); ``network_score``: the network's own score at
         the chosen cell (what the online template update is gated on, like the classifier's learning).
@@ -339,7 +344,8 @@ class MultiTracker:
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _new_target(self, image: np.ndarray, box: np.ndarray) -> _Target:
-        """Create a target at ``box`` (valid, inside the RGB ``image``).
+        """
+        Create a target at ``box`` (valid, inside the RGB ``image``).
 
         Its templates are cut and encoded, its size calibration measured, and it has no context yet.
         """
@@ -362,7 +368,8 @@ class MultiTracker:
 
     def _first_frame_views(self, target: _Target, image: np.ndarray,
                            mean_colour: MeanColour) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-        """Return the network's outputs for crops of the first frame around a new target, and its box in each crop.
+        """
+        Return the network's outputs for crops of the first frame around a new target, and its box in each crop.
 
         The crops are shifted by ``FIRST_FRAME_SHIFTS`` and run as one batch, the target's temporal state untouched.
         The boxes are ``(N, 4)`` normalised ``(cx, cy, w, h)``, the same size in all of them: the shifts move the
@@ -383,7 +390,8 @@ class MultiTracker:
         return self._network_step([target] * len(crops), np.stack(crops)), boxes
 
     def _size_correction(self, outputs: tuple[np.ndarray, ...], given: np.ndarray) -> np.ndarray:
-        """Return the ``(w, h)`` factors for the network's sizes of this target.
+        """
+        Return the ``(w, h)`` factors for the network's sizes of this target.
 
         Where a network puts an object's edges differs from where one annotation (or one user's box) puts them, and
         that difference holds for the whole track: on development video the tracked boxes were too wide or too narrow
@@ -414,7 +422,8 @@ class MultiTracker:
         return classifier
 
     def _template_input(self, template: np.ndarray) -> np.ndarray:
-        """Return a template as the network takes it.
+        """
+        Return a template as the network takes it.
 
         With a frozen pretrained stem, that is its stem features, computed once here instead of at every frame.
         """

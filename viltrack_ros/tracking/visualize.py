@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Annotated image for people: each target's box, id, status and confidence drawn on the camera image.
+"""
+Annotated image for people: each target's box, id, status and confidence drawn on the camera image.
 
 Pure numpy/OpenCV (no ROS), so the CLI, the demo and the node draw the same picture.
 """

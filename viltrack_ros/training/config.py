@@ -24,7 +24,8 @@ from ..settings import dataclass_from_dict
 
 @dataclass
 class StageConfig:
-    """A stretch of training with one sample layout.
+    """
+    A stretch of training with one sample layout.
 
     ``search_frames`` (K) frames form one token sequence (the mLSTM memory runs across them);
     ``temporal_steps`` consecutive forward passes share the FiLM context (detached between steps), so the

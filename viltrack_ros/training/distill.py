@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""NanoTrack v2 as a teacher (arm c of the recipe experiments).
+"""
+NanoTrack v2 as a teacher (arm c of the recipe experiments).
 
 Its score map on the very pairs a training step samples is a soft target beside the ground truth. NanoTrack is
 Apache-2.0 and runs in OpenCV's dnn module.
@@ -48,7 +49,8 @@ class NanoTrackTeacher:
         return self.backbone.forward().copy()
 
     def score_maps(self, templates: np.ndarray, searches: np.ndarray, grid: int) -> torch.Tensor:
-        """Return the teacher's target probability at the centres of our ``grid x grid`` cells.
+        """
+        Return the teacher's target probability at the centres of our ``grid x grid`` cells.
 
         ``(N, h, h, 3)`` template and ``(N, s, s, 3)`` search crops (uint8 RGB) -> the teacher's target
         probability resampled at the centres of our ``grid x grid`` cells: ``(N, 1, grid, grid)``.

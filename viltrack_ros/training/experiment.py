@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The recipe experiments (issue: make the tracker track).
+"""
+The recipe experiments (issue: make the tracker track).
 
 Each arm trains on the same cached pairs of the pre-cropped ``train`` split with the same seed and budget, then
 tracks the ``val`` split (canvas replay, see ``data.precropped``) and the development sequences; the held-out
@@ -150,7 +151,8 @@ class ArmConfig:
 
 
 class PairSampler:
-    """Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames.
+    """
+    Pairs (template frame, search frame + jitter) of one sequence within ``max_gap`` stored frames.
 
     Plus a ``negative_fraction`` of pairs whose search crop comes from another sequence (target absent).
     """
@@ -171,7 +173,8 @@ class PairSampler:
         return self._sample(batch, temporal_steps, online=False)[:4]
 
     def sample_with_online(self, batch: int, temporal_steps: int = 1):
-        """Sample as :meth:`sample` does, plus a second template row for each sample.
+        """
+        Sample as :meth:`sample` does, plus a second template row for each sample.
 
         ``online (B,)``: a second template row of the template's sequence within ``max_gap`` stored frames of the
         (last) search frame, or of the template frame for a negative pair.
@@ -220,7 +223,8 @@ class PairSampler:
 def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, donor_box: np.ndarray,
                       rng: np.random.Generator, margin: float = 0.03,
                       donor_at_centre: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
-    """Put another video's target (``donor``) beside the target in search crops, beyond a straight seam.
+    """
+    Put another video's target (``donor``) beside the target in search crops, beyond a straight seam.
 
     ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     same crops with the side beyond a straight seam next to the target replaced by ``donor (s, s, 3)`` shifted so
@@ -276,7 +280,8 @@ def distractor_mosaic(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, 
 
 def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: float = 0.3,
                        blur_fraction: float = 1 / 3, max_blur: int = 9) -> np.ndarray:
-    """Change the light of one pair's search crops at random, with a motion blur at times.
+    """
+    Change the light of one pair's search crops at random, with a motion blur at times.
 
     ``crops (K, s, s, 3) uint8`` (one pair's search frames) -> the same crops under one random change of light:
     contrast, brightness and saturation each scaled by ``U(1 - strength, 1 + strength)``, and with probability
@@ -308,7 +313,8 @@ def photometric_jitter(crops: np.ndarray, rng: np.random.Generator, strength: fl
 
 def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng: np.random.Generator,
                    extent: tuple[float, float] = (0.25, 0.6)) -> np.ndarray:
-    """Hide one side of the target in search crops under a slab of another video's crop.
+    """
+    Hide one side of the target in search crops under a slab of another video's crop.
 
     ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     same crops with one side of the target hidden under a slab of ``donor (s, s, 3)`` (the same pixels of another
@@ -340,7 +346,8 @@ def occlude_target(frames: np.ndarray, boxes: np.ndarray, donor: np.ndarray, rng
 
 
 def rotate_about_target(frames: np.ndarray, boxes: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    """Turn search crops about each target's centre; return the turned crops and the targets' new boxes.
+    """
+    Turn search crops about each target's centre; return the turned crops and the targets' new boxes.
 
     ``frames (K, s, s, 3)`` search crops with the target at ``boxes (K, 4)`` (normalised cx, cy, w, h) -> the
     crops turned by ``degrees`` (counter-clockwise) about each target's centre, and the targets' new boxes: the same
@@ -365,7 +372,8 @@ def _translated(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 
 def _warped(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Return the square ``image`` under the affine ``matrix`` (2x3), what comes in filled with its mean colour.
+    """
+    Return the square ``image`` under the affine ``matrix`` (2x3), what comes in filled with its mean colour.
 
     As crops beyond a frame's border are: a black or mirrored fill would be a cue real crops never show.
     """
@@ -418,7 +426,8 @@ class ArmInputs:
     def distractor_pixels(self, boxes: torch.Tensor, template_rows, search_rows, jitter, visible, fraction: float,
                           candidates: int, rng: np.random.Generator, at_centre: float = 0.0
                           ) -> dict[int, np.ndarray]:
-        """Make distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples.
+        """
+        Make distractor mosaics (``ArmConfig.distractor_fraction``) of a ``fraction`` of the positive samples.
 
         They come as ``{sample: (K, s, s, 3) uint8 crops}`` for ``replace_searches``; ``at_centre`` of them with the
         donor nearer the centre (the target's ``boxes (B, K, 4)`` then move, in place).
@@ -441,7 +450,8 @@ class ArmInputs:
 
     def occlusion_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, template_rows, search_rows,
                          jitter, visible, fraction: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """Return ``crops`` with a ``fraction`` of the positive samples partly hidden under another video's crop.
+        """
+        Return ``crops`` with a ``fraction`` of the positive samples partly hidden under another video's crop.
 
         ``crops`` are a step's changed samples so far; the hiding is ``occlude_target`` under a random crop of
         another video. A sample starts from its entry in ``crops`` (a mosaic keeps its layout), else from its cached
@@ -462,7 +472,8 @@ class ArmInputs:
 
     def rotation_pixels(self, crops: dict[int, np.ndarray], boxes: torch.Tensor, search_rows, jitter, visible,
                         fraction: float, max_degrees: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """Return ``crops`` with a ``fraction`` of the positive samples turned about their target.
+        """
+        Return ``crops`` with a ``fraction`` of the positive samples turned about their target.
 
         ``crops`` are a step's changed samples so far; the turn is ``rotate_about_target``, one angle per clip; the
         turned samples' ``boxes (B, K, 4)`` change in place. A sample starts from its entry in ``crops`` (a mosaic or
@@ -479,7 +490,8 @@ class ArmInputs:
 
     def photometric_pixels(self, crops: dict[int, np.ndarray], search_rows, jitter, fraction: float,
                            strength: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-        """Return ``crops`` with a ``fraction`` of all samples under ``photometric_jitter``.
+        """
+        Return ``crops`` with a ``fraction`` of all samples under ``photometric_jitter``.
 
         ``crops`` are a step's changed samples so far (mosaics, say); a jittered sample starts from its entry in
         ``crops``, else from its cached crops.
@@ -493,7 +505,8 @@ class ArmInputs:
         return out
 
     def replace_searches(self, searches: torch.Tensor, crops: dict[int, np.ndarray]) -> None:
-        """Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``.
+        """
+        Put ``{sample: (K, s, s, 3) uint8 crops}`` in place of those samples' search inputs ``(B, K, ...)``.
 
         One stem call for all of this step's changed crops.
         """
@@ -507,7 +520,8 @@ class ArmInputs:
         searches[changed] = pixels.unflatten(0, (len(changed), K)).to(searches.device, searches.dtype)
 
     def _hard_donor(self, template_row: int, candidates: int, rng: np.random.Generator):
-        """Pick, of ``candidates`` random rows of other videos, the one whose template looks most like this one.
+        """
+        Pick, of ``candidates`` random rows of other videos, the one whose template looks most like this one.
 
         Likeness is the cosine of the pooled stem features (any of them without cached features). Returns
         ``(row, jitter)`` or None.
@@ -529,7 +543,8 @@ class ArmInputs:
         return others[video_of_row[others] != video_of_row[template_row]]
 
     def template_boxes(self, template_rows) -> torch.Tensor:
-        """Return the target's ``(cx, cy, w, h)`` in each cached template, ``(B, 4)``.
+        """
+        Return the target's ``(cx, cy, w, h)`` in each cached template, ``(B, 4)``.
 
         The target is centred, with side ``template_factor * sqrt(w*h)``, so only the box's aspect ratio (the same
         in every crop of that frame) is needed.
@@ -543,7 +558,8 @@ class ArmInputs:
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
               data_record: dict, template_factor: float = 2.0, device: str = "cpu") -> Path:
-    """Train one arm (resuming from ``out_dir/state.pt`` when present) and return the checkpoint path.
+    """
+    Train one arm (resuming from ``out_dir/state.pt`` when present) and return the checkpoint path.
 
     ``device``: where the network trains (``cuda`` on a lent GPU); the pair cache, its stem features and the
     sampling stay on the CPU and each step's batch is moved, so a run can go on on either kind of machine.
@@ -822,7 +838,8 @@ def plot_arms(rows: list[dict], png_path: Path) -> None:
 
 
 def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, title: str, png_path: Path) -> None:
-    """Plot val, dev and their mean success AUC against one numeric setting.
+    """
+    Plot val, dev and their mean success AUC against one numeric setting.
 
     The scores are read from ``tune``'s ``tuning.json`` files (each row a ``name=value`` label); a vertical line
     marks the ``chosen`` value.
@@ -852,7 +869,8 @@ def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, titl
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
         device: str = "cpu", restarts: int = 1) -> None:
-    """Train (or resume) the selected arms and score each on val and dev.
+    """
+    Train (or resume) the selected arms and score each on val and dev.
 
     Every sequence is tracked from ``restarts`` start frames (``restarted_sequences``; one run per sequence flips
     with a single distractor).
@@ -902,7 +920,8 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None,
          restarts: int = 1, frame_step: int = 1, nanotrack: bool = False) -> Path:
-    """Track ``val`` (canvas replay) and the development sequences with every combination of tracker settings.
+    """
+    Track ``val`` (canvas replay) and the development sequences with every combination of tracker settings.
 
     The settings and their values are in ``grid`` (``name=v1,v2``); writes ``<out>/tuning.md`` (and the scores as
     ``tuning.json``) and returns the table's path. ``restarts`` > 1 runs every sequence from that many start frames
@@ -979,7 +998,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__,
+    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__.strip(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")

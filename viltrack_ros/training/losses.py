@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Tracking losses: focal loss on a Gaussian centre heatmap + GIoU + L1 on the box read at the true centre.
+"""
+Tracking losses: focal loss on a Gaussian centre heatmap + GIoU + L1 on the box read at the true centre.
 
 The standard OSTrack recipe (weights focal 1, GIoU 2, L1 5). Boxes are normalised ``(cx, cy, w, h)`` in
 the search crop.
@@ -44,7 +45,8 @@ def giou_loss(pred_xyxy: torch.Tensor, target_xyxy: torch.Tensor) -> tuple[torch
 
 
 def gaussian_heatmap(boxes: torch.Tensor, grid: int, visible: torch.Tensor | None = None) -> torch.Tensor:
-    """``(N, 4)`` normalised boxes -> ``(N, 1, grid, grid)`` Gaussian centred on each box's cell.
+    """
+    ``(N, 4)`` normalised boxes -> ``(N, 1, grid, grid)`` Gaussian centred on each box's cell.
 
     The spread follows the box size (a large target tolerates a less exact peak), at least half a cell.
     """
@@ -81,7 +83,8 @@ SCORE_TARGETS = ("centre", "box_iou")
 
 def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: torch.Tensor, trained: torch.Tensor,
                        num_targets: int, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
-    """Compute GFL's quality focal loss, which trains an IoU-aware score.
+    """
+    Compute GFL's quality focal loss, which trains an IoU-aware score.
 
     At the ``trained`` cells (those whose box is regressed) the score's target is ``quality``, the IoU of that
     cell's box with the truth; elsewhere the CenterNet negatives of :func:`focal_loss` (down-weighted near the
@@ -97,7 +100,8 @@ def quality_focal_loss(logits: torch.Tensor, heatmap: torch.Tensor, quality: tor
 def tracking_loss(outputs: dict[str, torch.Tensor], boxes: torch.Tensor, visible: torch.Tensor,
                   weights: dict[str, float] | None = None, offset_reach: float = 0.0,
                   neighbour_weight: float = 1.0, score_target: str = "centre") -> tuple[torch.Tensor, dict[str, float]]:
-    """Return the tracking loss of a batch of head maps and the values of its terms.
+    """
+    Return the tracking loss of a batch of head maps and the values of its terms.
 
     ``outputs``: head maps with a flat batch ``(N, C, g, g)``; ``boxes (N, 4)``; ``visible (N,)`` bool.
 

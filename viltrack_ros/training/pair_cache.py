@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Training pairs from the pre-cropped set, cut once and kept as arrays (the experiments' data).
+"""
+Training pairs from the pre-cropped set, cut once and kept as arrays (the experiments' data).
 
 For every frame with a visible target: one template crop (centred on the box, side ``template_factor *
 sqrt(w*h)``) and ``jitters`` search crops (side ``search_factor * sqrt(w*h) * exp(U(-scale_jitter, scale_jitter))``,
@@ -97,7 +98,8 @@ class PairCacheSpec:
 
 @dataclass
 class PairCache:
-    """Template crops, jittered search crops and their boxes for each kept frame.
+    """
+    Template crops, jittered search crops and their boxes for each kept frame.
 
     ``templates (F, t, t, 3) uint8``; ``searches (F, J, s, s, 3) uint8``; ``boxes (F, J, 4)`` normalised
     cx,cy,w,h; ``sequence_index (F,)`` and ``frame_index (F,)`` of each kept frame.
@@ -115,7 +117,8 @@ class PairCache:
 
     @functools.cached_property
     def video_of_row(self) -> np.ndarray:
-        """Return an index of each row's source video, ``(F,)``.
+        """
+        Return an index of each row's source video, ``(F,)``.
 
         A sequence, its mirrored copy and its sibling sub-sequences (``data.precropped.source_video``) share one, so
         a negative or a distractor drawn from "another video" never shows the template's object.
@@ -126,7 +129,8 @@ class PairCache:
 
 def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_index: int,
                     rng: np.random.Generator) -> tuple[np.ndarray, list]:
-    """Cut one frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised.
+    """
+    Cut one frame's ``spec.jitters`` search crops ``(J, s, s, 3)`` and the box in each, normalised.
 
     The boxes are ``(cx, cy, w, h)``. The usual crops are shifted up to ``shift_jitter``, then ``wide_jitters``
     shifted up to ``wide_shift_jitter`` on the other-videos canvas (on which the usual ones are cut too with
@@ -149,7 +153,8 @@ def _frame_searches(image: np.ndarray, box, spec: PairCacheSpec, sequences, s_in
 
 def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Generator, count: int,
                   shift_jitter: float) -> tuple[np.ndarray, list]:
-    """Cut ``count`` jittered search crops ``(count, s, s, 3)`` of ``image`` and the box in each.
+    """
+    Cut ``count`` jittered search crops ``(count, s, s, 3)`` of ``image`` and the box in each.
 
     The centre is moved up to ``shift_jitter`` box sizes; the boxes are normalised ``(cx, cy, w, h)``.
     """
@@ -169,7 +174,8 @@ def _cut_searches(image: np.ndarray, box, spec: PairCacheSpec, rng: np.random.Ge
 
 def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.random.Generator
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Paste a rectangle of ``image`` around ``box`` over the centre tile of a canvas of 3x3 ``donors``.
+    """
+    Paste a rectangle of ``image`` around ``box`` over the centre tile of a canvas of 3x3 ``donors``.
 
     The donors are stored frames of other videos, the image's size. Returns the canvas and the box in it.
 
@@ -191,7 +197,8 @@ def _context_canvas(image: np.ndarray, box, donors: list[np.ndarray], rng: np.ra
 
 
 def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int = 9) -> list[np.ndarray]:
-    """``count`` random stored frames of sequences other than ``sequences[s_index]``.
+    """
+    ``count`` random stored frames of sequences other than ``sequences[s_index]``.
 
     Another cut of the same video (uav_group1_1 beside uav_group1_2) may be drawn: its target then stands at the
     centre of its tile, 5 box sizes from this target, beyond the reach of a search crop (at most 2.6 + 1.2).
@@ -260,7 +267,8 @@ def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> to
 
 @torch.no_grad()
 def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, desc: str = "stem") -> torch.Tensor:
-    """Compute frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``.
+    """
+    Compute frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``.
 
     The features are taken after the frozen blocks when the stem's last blocks are trained.
     """

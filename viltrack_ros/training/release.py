@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Ship a trained checkpoint as the package default.
+"""
+Ship a trained checkpoint as the package default.
 
 Runs the held-out evaluation beside NanoTrack v2, CSRT, KCF and the training-free Siamese baseline in one run, then
 writes the weights + a regenerated model card.
@@ -87,7 +88,8 @@ ONLINE_TEMPLATE_SETTINGS = ("online_template_update", "update_threshold", "updat
 
 
 def settings_text(num_templates: int) -> str:
-    """Return the default tracker settings as the card lists them.
+    """
+    Return the default tracker settings as the card lists them.
 
     For a one-template model those of the online template are set apart: they do nothing there, and listed with
     the others they would read as if they mattered.
@@ -153,7 +155,7 @@ def model_card(info: dict, model, report, eval_dir: Path, ablation: dict | None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     parser.add_argument("--weights", required=True, help="the trained checkpoint to ship")
     parser.add_argument("--sequences", type=Path, default=DEFAULT_SEQUENCES_ROOT)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "release")

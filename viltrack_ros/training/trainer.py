@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The training loop; the same code runs on CPU and GPUs.
+"""
+The training loop; the same code runs on CPU and GPUs.
 
 It has stages (pairs -> K-frame clips -> phase 2), AdamW + warm-up/cosine, AMP, clipping, checkpoint/resume, CSV
 log + loss-curve PNG, and DDP under ``torchrun``.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""The learning curve of the data-amount arms.
+r"""
+The learning curve of the data-amount arms.
 
 Val and dev success AUC (5 start frames, default settings) and the final training IoU of the clip stage, against the
 stored train frames the recipe was trained on.
@@ -60,7 +61,7 @@ def read_point(point: str) -> tuple[int, float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("points", nargs="+", help="FRAMES=TUNING_TABLE.md:LOG.csv")
     parser.add_argument("--other", action="append", default=[], help="FRAMES=TUNING_TABLE.md:LOG.csv of another draw")
     parser.add_argument("--out", type=Path, required=True)

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The train sequences of the data-amount arms (config/train/data_amount_*.yaml).
+"""
+The train sequences of the data-amount arms (config/train/data_amount_*.yaml).
 
 The train split's source videos shuffled once, taken in that order until their stored frames reach the share.
 Sub-sequences of one video
@@ -51,7 +52,7 @@ def subsets(root: Path, shares: list[float], seed: int = 0) -> dict[float, list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("shares", type=float, nargs="+")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""How long trackers stay on the README demo's target, against hand-read key frames (keyframes.csv).
+"""
+How long trackers stay on the README demo's target, against hand-read key frames (keyframes.csv).
 
     source scripts/env.sh   # the demo module it reads the input from needs the built interfaces
     python docs/experiments/demo_truth/demo_truth.py              # ours (default weights), NanoTrack, CSRT, floor
@@ -141,7 +142,7 @@ def draw_sheets(frames: list[np.ndarray], truth: np.ndarray, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=None)
     parser.add_argument("--settings", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--demo-csv", type=Path, default=None)

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README demo's search crops and score maps at chosen frames.
+"""
+The README demo's search crops and score maps at chosen frames.
 
 What docs/experiments/distractors/demo_score_maps.png shows:
 python docs/experiments/distractors/demo_score_maps.py WEIGHTS|- 150,153,155,157,159,162 OUT.png

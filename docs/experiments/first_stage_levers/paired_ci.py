@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""How large a gain over its control each lever's run shows, with a 95% interval from a paired bootstrap.
+"""
+How large a gain over its control each lever's run shows, with a 95% interval from a paired bootstrap.
 
 The bootstrap is over the videos (the unit that varies: a video and its 5 start frames are resampled together), so a
 "tie" is a measured statement and not a reading of two means.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Val against dev AUC (5 start frames, default settings) of the first stage under each lever tried on 2026-12-06.
+"""
+Val against dev AUC (5 start frames, default settings) of the first stage under each lever tried on 2026-12-06.
 
 One point per seed, beside the control's own points at three seeds: a lever that mattered would leave the control's
 cloud; none does. The reaching head of the day before is drawn for contrast: it leaves it to the right (val).

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""How template-like the mosaics' donors are with 8 and with 64 candidates (ArmConfig.distractor_candidates).
+"""
+How template-like the mosaics' donors are with 8 and with 64 candidates (ArmConfig.distractor_candidates).
 
     source scripts/env.sh; PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/hard_donors/donor_similarity.py
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""What the occlusion augmentation shows the network: training search crops with and without it.
+"""
+What the occlusion augmentation shows the network: training search crops with and without it.
 
     source scripts/env.sh; PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/occlusion/draw_samples.py
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Val and dev AUC (5 start frames, default settings) of every head variant and its control.
+"""
+Val and dev AUC (5 start frames, default settings) of every head variant and its control.
 
 One point per seed, so a difference can be read against the spread between seeds of one recipe.
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Tried and not kept: the classifier's weight raised where the network is unsure.
+r"""
+Tried and not kept: the classifier's weight raised where the network is unsure.
 
 W_MODE=step: 0.6 instead of 0.4 when the network's best score is below 0.5; linear: 0.4 + 0.4 * (1 - best score), at
 most 0.8.
@@ -30,7 +31,8 @@ tracker_ranking = T.MultiTracker._ranking
 
 
 def _ranking(self, targets, scores, appearance, finite):
-    """Re-weight the tracker's own mix at classifier_weight w0 per target.
+    """
+    Re-weight the tracker's own mix at classifier_weight w0 per target.
 
     With r0 = (1-w0) s + w0 c, s + (w / w0) (r0 - s) = (1-w) s + w c (the table was made with a copy of the mixing
     loop; the same mix up to float rounding).

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Tried and not kept: the correlation prior's kernel (the template's 3x3 central stem cells) adapted online.
+r"""
+Tried and not kept: the correlation prior's kernel (the template's 3x3 central stem cells) adapted online.
 
 On each TRACKING frame with network score >= 0.5, the 3x3 stem cells around the tracked centre of the search crop
 (bilinear, one cell apart: the template and the search crop have the same pixels per target size) are blended into

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Average the weights of checkpoints of one training trajectory (a "model soup"), as tried in checkpoint_averages.md.
+"""
+Average the weights of checkpoints of one training trajectory (a "model soup"), as tried in checkpoint_averages.md.
 
     python docs/experiments/tried/checkpoint_average.py OUT.pt IN1.pt IN2.pt [...]
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""How often the tracker's chosen cell is not the cell that holds the true centre, and how good the box is then.
+"""
+How often the tracker's chosen cell is not the cell that holds the true centre, and how good the box is then.
 
 Runs the shipped weights (or the checkpoint given as the first argument) with the default settings over val and dev
 (one start frame each) and sorts every scored frame by where the chosen cell lies: the true centre's cell ("same"),

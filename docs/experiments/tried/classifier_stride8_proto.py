@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Tried: each target's online classifier on the stem's stride-8 features instead of the stride-16 ones.
+r"""
+Tried: each target's online classifier on the stem's stride-8 features instead of the stride-16 ones.
 
 The stride-8 features are EfficientNet-Lite0's after 5 blocks (40 channels, 20x20 cells for the 160-px search crop);
 the stride-16 ones have 112 channels, 10x10.
@@ -62,7 +63,8 @@ _hooked = set()
 
 
 def _ensure_hooks(backend):
-    """Put a forward hook on every stem body the backend may run.
+    """
+    Put a forward hook on every stem body the backend may run.
 
     These are the modules' own, and the batch-norm-folded copy that a frozen stem caches outside its registered
     modules (``PretrainedStem._folded``, made at its first inference).

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Tried: the target classifier fitted on more views of the first frame (ATOM/DiMP's initial augmentation).
+r"""
+Tried: the target classifier fitted on more views of the first frame (ATOM/DiMP's initial augmentation).
 
 At init the classifier is fitted on the 5 shifted crops of the size calibration (FIRST_FRAME_SHIFTS). This prototype
 adds views made from the centred crop: mirrored left-right (CLASSIFIER_FLIP=1), rotated about the target's centre by

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Tried and not kept: what happens to a target's FiLM temporal context while it is LOST.
+r"""
+Tried and not kept: what happens to a target's FiLM temporal context while it is LOST.
 
 FILM_MODE=freeze: keep the last TRACKING frame's context; reset: start clean, as after init; always: the tracker's
 behaviour, update every frame.

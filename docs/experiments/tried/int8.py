@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Probe whether onnxruntime's int8 quantization is worth a backend on this CPU (docs/experiments/tried/int8.md).
+"""
+Probe whether onnxruntime's int8 quantization is worth a backend on this CPU (docs/experiments/tried/int8.md).
 
 The shipped network's per-frame graph (the cached step) quantized three ways with onnxruntime.quantization:
   * ``int8 MatMul (dynamic)``: the mLSTM blocks' projections, weights int8, activations quantized per call;
@@ -54,7 +55,8 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
 
 
 class RecordingSession:
-    """Stands in for the backend's step session.
+    """
+    Stands in for the backend's step session.
 
     It runs float32 and keeps every frame's inputs (the calibration data and the replay of the variants).
     """
@@ -79,7 +81,7 @@ class Feeds(CalibrationDataReader):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1, help="time the step on this many copies of each frame's "

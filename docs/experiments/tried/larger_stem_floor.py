@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Probe whether a larger ImageNet EfficientNet-Lite is a better tracking feature than Lite0.
+"""
+Probe whether a larger ImageNet EfficientNet-Lite is a better tracking feature than Lite0.
 
 The training-free Siamese floor (``tracking.stem_baseline``) run with Lite0, Lite1 or Lite2 stages to stride 16,
 scored on val and dev from 5 start frames each (the protocol of ``viltrack experiment --tune``). No training, no
@@ -39,7 +40,8 @@ STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 
 
 def stem_from_state(state: dict, stride16_stage: int = 5) -> torch.nn.Module:
-    """Build an EfficientNet-Lite stem through stage ``stride16_stage`` (stride 16), weights loaded.
+    """
+    Build an EfficientNet-Lite stem through stage ``stride16_stage`` (stride 16), weights loaded.
 
     Its block table is read from the state dict's shapes.
     """

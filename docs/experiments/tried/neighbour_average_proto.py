@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Prototype: read the box as the score-weighted mean of the boxes at the picked cell's 3x3 neighbourhood.
+r"""
+Prototype: read the box as the score-weighted mean of the boxes at the picked cell's 3x3 neighbourhood.
 
 This is for a head whose cells reach their neighbours (``ModelConfig.offset_reach`` 1); the mean replaces the picked
 cell's box alone.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-r"""Prototype: re-pick within the picked cell's 3x3 neighbourhood by the ranking without the window.
+r"""
+Prototype: re-pick within the picked cell's 3x3 neighbourhood by the ranking without the window.
 
 The cell was picked as shipped, after the Hann window (and the size penalty).
 

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Two networks at once, as tried in checkpoint_averages.md.
+"""
+Two networks at once, as tried in checkpoint_averages.md.
 
 Both see the same search crop (the first one's box), their score maps (as probabilities, or as logits) and box outputs
 are averaged, each keeps its own FiLM context. Scored on val and dev from 5 start frames. A check of the idea, patched

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Per-sequence means of several `viltrack experiment --tune ... --restarts N` runs, side by side.
+"""
+Per-sequence means of several `viltrack experiment --tune ... --restarts N` runs, side by side.
 
 The means are over the start frames; the mean of val and dev is added: the table of this folder's README.
 
@@ -34,7 +35,7 @@ def per_sequence_means(per_start: dict[str, float]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("runs", nargs="+", help="NAME=tuning.json or NAME=tuning.json#ROW")
     args = parser.parse_args()
     runs = {}

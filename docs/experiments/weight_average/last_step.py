@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Write an averaged arm's last-step weights (not the average) as a checkpoint of their own.
+"""
+Write an averaged arm's last-step weights (not the average) as a checkpoint of their own.
 
 This lets the two be scored side by side: the same training run, the average the only difference.
 
@@ -27,7 +28,7 @@ from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("arm_dir", type=Path, help="an arm's output folder (model.pt and state.pt)")
     arm_dir = parser.parse_args().arm_dir
     model, info = load_checkpoint(arm_dir / "model.pt")

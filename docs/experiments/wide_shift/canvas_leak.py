@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Check whether `val`'s canvas replay gives away where the target is.
+"""
+Check whether `val`'s canvas replay gives away where the target is.
 
 Scored by replaying the development sequences the way `val` is replayed.
 
@@ -38,7 +39,8 @@ from viltrack_ros.training.experiment import development_sequences, score_tracke
 
 
 def store_as_crops(sequence, root: Path) -> None:
-    """Store the sequence as ../shared/data/train stores one (its README).
+    """
+    Store the sequence as ../shared/data/train stores one (its README).
 
     Per frame a square of side 5*sqrt(w*h) centred on the box, resized to 224 px, JPEG quality 88, the box in crop
     pixels and the crop's place in crops.txt.
@@ -75,7 +77,7 @@ def sequence_auc(scores: dict, name: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", nargs="+", required=True)
     parser.add_argument("--floor", action="store_true", help="also the training-free Siamese floor")
     parser.add_argument("--restarts", type=int, default=3)

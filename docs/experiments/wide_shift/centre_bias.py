@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Measure whether the network finds a target off the search crop's centre (the centre bias of a set of weights).
+"""
+Measure whether the network finds a target off the search crop's centre (the centre bias of a set of weights).
 
 For frames of the development sequences (full frames, so real context all around), cut the search crop the
 tracker would cut but with its centre moved ``d`` box sizes from the target in a random direction, run one network
@@ -69,7 +70,7 @@ def peak_hits(weights: str, sequences, shifts, frames_per_sequence: int, window_
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", nargs="+", required=True)
     parser.add_argument("--sequences", default=str(ROOT.parent / "shared" / "data" / "sequences"))
     parser.add_argument("--shifts", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5])

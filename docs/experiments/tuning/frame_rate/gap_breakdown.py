@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Where the gap to NanoTrack lies on val and dev: losing the target, or a loose box while on it.
+"""
+Where the gap to NanoTrack lies on val and dev: losing the target, or a loose box while on it.
 
 Runs the shipped tracker and NanoTrack v2 on val (canvas replay) and the development sequences from 5 start frames
 each (the tuning protocol; no held-out sequence) and splits each tracker's frames into on target (IoU > 0.1) and

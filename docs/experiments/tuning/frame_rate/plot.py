@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Draw ``frame_rate.png``: val and dev success AUC against the frame step (1 = every frame, 3 = every third).
+"""
+Draw ``frame_rate.png``: val and dev success AUC against the frame step (1 = every frame, 3 = every third).
 
 One curve for each tracker setting of the frame-rate runs, NanoTrack v2 from the same runs beside them.
 

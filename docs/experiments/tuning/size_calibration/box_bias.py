@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""How far the tracked box's width and height are from the ground truth's, per sequence.
+"""
+How far the tracked box's width and height are from the ground truth's, per sequence.
 
 Measured on `val` (canvas replay) and the development sequences (held-out sequences: never), on the frames where the
 tracker is on target.

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Check whether the size calibration costs tracking when the given box is drawn loose or tight.
+"""
+Check whether the size calibration costs tracking when the given box is drawn loose or tight.
 
 Every val (canvas replay) and dev sequence (held-out: never) is started from its ground-truth box scaled about its
 centre by FACTOR, and scored

@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The README demo clip tracked from 11 start frames up to the target's exit at frame 148, for one tracker setting.
+"""
+The README demo clip tracked from 11 start frames up to the target's exit at frame 148, for one tracker setting.
 
 The start frames are 0, 10, ..., 100 (the key-frame boxes of docs/experiments/demo_truth/keyframes.csv); it prints the
 share of frames on target per start and their mean. One clip; a check, not a basis for choosing.

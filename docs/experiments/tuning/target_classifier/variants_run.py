@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The target classifier's own constants (``TargetClassifier``'s defaults), each changed alone against the defaults.
+"""
+The target classifier's own constants (``TargetClassifier``'s defaults), each changed alone against the defaults.
 
 With classifier_weight 0.4, scored on val and dev from 5 start frames (held-out: never). Writes one tune table per
 variant under ``variants/`` and prints a line each; ``variants.json`` holds the scores of the run reported in README.md.

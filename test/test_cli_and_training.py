@@ -37,6 +37,15 @@ def test_info_says_untrained(small_checkpoint, capsys):
     assert "UNTRAINED" in out and "test_small" in out and "parameters" in out
 
 
+@pytest.mark.parametrize("command", ["track", "info", "export", "bench", "train", "eval"])
+def test_each_command_says_what_it_does_in_its_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    usage, description = capsys.readouterr().out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: viltrack {command}") and description[0].isupper() and len(description) > 20
+
+
 def test_info_and_track_fail_clearly_on_a_missing_checkpoint(tmp_path, capsys):
     assert main(["info", "--weights", str(tmp_path / "none.pt")]) == 2
     assert "checkpoint not found" in capsys.readouterr().err

@@ -366,7 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    track = sub.add_parser("track", help="track one target through a video or a folder of frames")
+    def command(name: str, summary: str, **kwargs) -> argparse.ArgumentParser:
+        # The summary is the line in `viltrack --help` and the first line of `viltrack NAME --help`.
+        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".", **kwargs)
+
+    track = command("track", "track one target through a video or a folder of frames")
     source = track.add_mutually_exclusive_group(required=True)
     source.add_argument("--video", help="video file (anything OpenCV reads)")
     source.add_argument("--frames", help="folder of frames (00000001.jpg, ...)")
@@ -387,17 +391,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force the online template update off")
     track.set_defaults(func=cmd_track)
 
-    info = sub.add_parser("info", help="facts about a checkpoint: preset, parameters, trained or not")
+    info = command("info", "facts about a checkpoint: preset, parameters, trained or not")
     info.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     info.set_defaults(func=cmd_info)
 
-    export = sub.add_parser("export", help="export a checkpoint's network to ONNX (template encoder + tracking step)")
+    export = command("export", "export a checkpoint's network to ONNX (template encoder + tracking step)")
     export.add_argument("--onnx", required=True, metavar="DIR", help="folder to write the ONNX files to")
     export.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     export.set_defaults(func=cmd_export)
 
-    bench = sub.add_parser("bench", help="latency per preset and backend at batch 1 (CPU, and GPU when present), "
-                           "peers in the same run; batched targets")
+    bench = command("bench", "latency per preset and backend at batch 1 (CPU, and GPU when present), "
+                             "peers in the same run; batched targets")
     bench.add_argument("--presets", nargs="*", default=["vil_cpu", "vil_t", "vil_s"],
                        help="untrained presets to time besides the shipped weights (none: only those)")
     bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
@@ -428,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
     bench.set_defaults(func=cmd_bench)
 
-    train = sub.add_parser("train", help="train a model from a YAML config")
+    train = command("train", "train a model from a YAML config")
     train.add_argument("--config", required=True, help="config/train/<name>.yaml")
     train.add_argument("--out", help="run folder (default: runs/<config name>)")
     train.add_argument("--device", default="auto")
@@ -443,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
              "(viltrack experiment --help)")
     # main() hands "viltrack experiment ..." to training.experiment before this parser runs.
 
-    evaluate = sub.add_parser("eval", help="OTB-protocol evaluation with OpenCV peers side by side")
+    evaluate = command("eval", "OTB-protocol evaluation with OpenCV peers side by side")
     try:
         from .evaluation.cli import add_eval_arguments
         add_eval_arguments(evaluate)

@@ -15,7 +15,7 @@
 ``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
 
 viltrack eval --sequences DIR [--weights FILE] [--only NAMES] [--split heldout|dev|all] [--out DIR]
-[--no-peers] [--no-ours] [--frame-step N]
+              [--no-peers] [--no-ours] [--frame-step N]
 """
 from __future__ import annotations
 

@@ -28,6 +28,24 @@ from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT as SEQUENCES_ROOT
 # the user's home; node processes started by the tests inherit this.
 os.environ.setdefault("VILTRACK_ONNX_CACHE", str(Path(__file__).resolve().parents[1] / "outputs" / "onnx_cache"))
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files(*paths: str) -> list[str]:
+    """
+    Return the files git tracks (under ``paths``, or all), relative to the repository root.
+
+    Empty outside a git checkout (a copy of the sources, or no git on this machine): the tests that read them skip.
+    """
+    import subprocess
+    try:
+        result = subprocess.run(["git", "ls-files", *paths], cwd=REPO_ROOT, capture_output=True, text=True,
+                                timeout=60)
+    except OSError:   # no git on this machine
+        return []
+    return result.stdout.split() if result.returncode == 0 else []
+
+
 # Small enough to run fast on 2 CPU cores, with every part of the design (FiLM, TMoE, 2 templates).
 SMALL_CONFIG = ModelConfig(name="test_small", dim=32, depth=4, patch_size=16, template_size=32, search_size=64,
                            num_templates=2, film_interval=2, tmoe_blocks=1, num_experts=2, mlp_ratio=2.0,

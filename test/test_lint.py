@@ -24,17 +24,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tracked_files
+
 ROOT = Path(__file__).resolve().parents[1]
 # The node's entry points carry no .py suffix, so flake8 only reads them when named.
 ENTRY_POINTS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "bin").iterdir() if path.is_file())
-
-
-def _tracked_files() -> list:
-    try:
-        result = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    except OSError:   # no git on this machine
-        return []
-    return result.stdout.split() if result.returncode == 0 else []
 
 
 def _require_git_checkout() -> None:
@@ -42,12 +36,12 @@ def _require_git_checkout() -> None:
         pytest.skip("not a git checkout: the lint tests read the files git tracks")
 
 
-# What ament's linters read: the Python files (entry points included) and the shell and CMake files. From git, so
-# that build outputs, the virtual environment and untracked scratch files are not read.
-TRACKED_FILES = _tracked_files()
-PYTHON_FILES = [name for name in TRACKED_FILES if name.endswith(".py")] + ENTRY_POINTS
-SOURCE_FILES = PYTHON_FILES + [name for name in TRACKED_FILES
-                               if name.endswith(".sh") or name in (".ci/run", "CMakeLists.txt")]
+# What ament's linters read: ament_pep257 the .py files; the copyright check those, the entry points and the shell and
+# CMake files. From git, so that build outputs, the virtual environment and untracked scratch files are not read.
+TRACKED_FILES = tracked_files()
+PYTHON_FILES = [name for name in TRACKED_FILES if name.endswith(".py")]
+SOURCE_FILES = PYTHON_FILES + ENTRY_POINTS + [name for name in TRACKED_FILES
+                                              if name.endswith(".sh") or name in (".ci/run", "CMakeLists.txt")]
 
 
 def _flake8(*paths: str) -> subprocess.CompletedProcess:
@@ -87,7 +81,7 @@ def _ament_pep257(*paths: str) -> subprocess.CompletedProcess:
 def test_pep257_finds_nothing():
     pytest.importorskip("ament_pep257", reason=AMENT_PEP257_MISSING)
     _require_git_checkout()
-    result = _ament_pep257(*(name for name in PYTHON_FILES if name.endswith(".py")))
+    result = _ament_pep257(*PYTHON_FILES)
     assert result.returncode == 0, f"ament_pep257 found problems:\n{result.stderr}"
 
 

@@ -25,18 +25,15 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tracked_files
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _tracked_package_files() -> list:
-    result = subprocess.run(["git", "ls-files", "setup.py", "viltrack_ros"], cwd=ROOT, capture_output=True, text=True)
-    return result.stdout.split() if result.returncode == 0 else []
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
     pytest.importorskip("setuptools", reason="building the wheel needs setuptools (setup.py)")
-    files = _tracked_package_files()
+    files = tracked_files("setup.py", "viltrack_ros")
     if not files:
         pytest.skip("not a git checkout: the wheel is built from the files git tracks")
     # A copy of the tracked sources: setuptools writes build/ and *.egg-info beside setup.py, and in the checkout

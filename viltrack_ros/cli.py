@@ -395,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     info.set_defaults(func=cmd_info)
 
-    export = command("export", "export a checkpoint's network to ONNX (template encoder + tracking step)")
+    export = command("export", "export a checkpoint's network to ONNX: its graphs, and a model.json that describes "
+                               "their inputs and outputs")
     export.add_argument("--onnx", required=True, metavar="DIR", help="folder to write the ONNX files to")
     export.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     export.set_defaults(func=cmd_export)

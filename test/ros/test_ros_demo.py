@@ -28,6 +28,8 @@ from .ros_test_support import REPO_ROOT, SEQUENCES, skip_module_unless_ros
 skip_module_unless_ros()   # before the ROS imports below
 
 from viltrack_ros.data.frame_source import FrameSource  # noqa: E402
+from viltrack_ros.tracking import TrackStatus  # noqa: E402
+from viltrack_ros.tracking.visualize import STATUS_COLOURS  # noqa: E402
 
 
 def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):
@@ -45,6 +47,12 @@ def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):
     video = cv2.VideoCapture(str(out / "annotated.mp4"))
     assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (360, 240)
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    # Frame 0 shows the box the target was given, drawn as a target without an estimate yet (grey).
+    ok, first = video.read()
+    assert ok
+    x, y, w, h = (int(round(v)) for v in np.loadtxt(source / "groundtruth.txt", delimiter=",", max_rows=1))
+    top_edge = cv2.cvtColor(first, cv2.COLOR_BGR2RGB)[y, x + 2:x + w - 1].reshape(-1, 3)
+    assert np.median(top_edge, axis=0) == pytest.approx(STATUS_COLOURS[TrackStatus.INITIALIZING], abs=30)
     with open(out / "tracked_objects.csv") as handle:
         rows = list(csv.DictReader(handle))
     # Frame 0 is the one the target is initialised on; every later frame has its row.

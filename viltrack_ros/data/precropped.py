@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 import yaml
 
+from ..paths import shared_root
 from .sequences import Sequence, list_frames, read_boxes, read_image_rgb
 
 SPLITS_FILE = "splits.yaml"
@@ -41,7 +42,7 @@ STORED_SIZE = 224
 
 def default_train_root() -> Path:
     """``../shared/data/train`` beside the checkout (the layout of every developer machine and CI)."""
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "train"
+    return shared_root() / "data" / "train"
 
 
 def source_video(name: str) -> str:

@@ -14,18 +14,19 @@
 """The held-out / development split of the real sequences, read from its one home ``config/data_splits.yaml``."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..paths import default_sequences_root, project_root
+
+REPO_ROOT = project_root()
 DEFAULT_SPLITS_PATH = REPO_ROOT / "config" / "data_splits.yaml"
 SPLIT_NAMES = ("heldout", "dev", "all")
 # The real sequences live beside the project (research-use data, never committed); VILTRACK_SEQUENCES overrides.
-DEFAULT_SEQUENCES_ROOT = Path(os.environ.get("VILTRACK_SEQUENCES", REPO_ROOT.parent / "shared" / "data" / "sequences"))
+DEFAULT_SEQUENCES_ROOT = default_sequences_root()
 
 
 @dataclass(frozen=True)

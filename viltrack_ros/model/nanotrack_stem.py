@@ -34,12 +34,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..paths import shared_root
 from .layers import IMAGENET_MEAN_255, IMAGENET_STD_255, layer_norm
 from .onnx_graph import OnnxGraphModule
 
 NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
 # Beside the checkout on every developer machine and in CI (../shared); a flag or the environment may point elsewhere.
-DEFAULT_NANOTRACK_DIR = Path(__file__).resolve().parents[3] / "shared" / "models" / "nanotrack_v2"
+DEFAULT_NANOTRACK_DIR = shared_root() / "models" / "nanotrack_v2"
 NANOTRACK_CHANNELS = 48
 
 
@@ -47,13 +48,11 @@ def nanotrack_folders(folder: str | Path | None = None) -> list[Path]:
     """
     Return the folders where NanoTrack v2's files are looked for, in order.
 
-    They are ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else the default folder and
-    ``../shared/models/nanotrack_v2`` from the working directory.
+    They are ``folder``, else ``$VILTRACK_NANOTRACK_DIR``, else ``../shared/models/nanotrack_v2`` beside the
+    checkout (``paths.shared_root``).
     """
     given = folder or os.environ.get("VILTRACK_NANOTRACK_DIR")
-    # Imported from a colcon install tree the module-relative default points inside install/; a command run from
-    # the checkout's root still finds ../shared.
-    return [Path(given)] if given else [DEFAULT_NANOTRACK_DIR, Path.cwd().parent / "shared" / "models" / "nanotrack_v2"]
+    return [Path(given)] if given else [DEFAULT_NANOTRACK_DIR]
 
 
 def nanotrack_backbone_file(folder: str | Path | None = None) -> Path:

@@ -49,7 +49,8 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
-from viltrack_ros.tracking import TrackStatus
+from viltrack_ros.tracking import TrackResult, TrackStatus
+from viltrack_ros.tracking.visualize import draw_tracks
 
 OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
 # The default input: the pedestrian in black on the right of vtest.avi's first frame, walking left across the
@@ -254,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
         if not future.done() or not future.result().success:
             raise SystemExit(f"init_target failed: {future.result().message if future.done() else 'no answer'}")
         print(f"init    {future.result().message}")
+        given = (future.result().target_id, box)
 
         period = 1.0 / args.fps if args.fps > 0 else 0.0
         next_time = time.monotonic()
@@ -282,11 +284,17 @@ def run(args: argparse.Namespace) -> int:
         replay.destroy_node()
         rclpy.try_shutdown()
 
-    return report(args, out_dir, source, sent, recording, elapsed, trained, replay.fps)
+    return report(args, out_dir, source, sent, recording, elapsed, trained, replay.fps, given)
 
 
 def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapsed: float, trained: bool,
-           source_fps: float) -> int:
+           source_fps: float, given: tuple[int, tuple[float, ...]]) -> int:
+    """
+    Write the CSV and the annotated video, print the summary; return the exit status.
+
+    ``given``: the target's id and the box it was given on frame 0, drawn on that frame (the node answers from
+    the next image on).
+    """
     frame_index = {stamp: index for index, stamp in enumerate(sent)}
     csv_path = out_dir / "tracked_objects.csv"
     with open(csv_path, "w", newline="") as handle:
@@ -310,6 +318,9 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
         writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps, (width, height))
         for overlay in overlays:
             rgb = np.frombuffer(overlay.data, np.uint8).reshape(overlay.height, overlay.width, 3)
+            if overlay is recording.overlays.get(sent[0]):
+                target_id, box = given
+                rgb = draw_tracks(rgb, [(target_id, TrackResult(box, 1.0, TrackStatus.INITIALIZING))])
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         writer.release()
 

@@ -47,6 +47,7 @@ from ..data.sequences import frame_step_sequences, restarted_sequences
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
+from ..paths import project_root
 from ..settings import dataclass_from_dict
 from .losses import SCORE_TARGETS, tracking_loss
 from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
@@ -55,7 +56,7 @@ from .trainer import lr_factor, seed_everything
 from viltrack_ros.log import get_logger
 
 log = get_logger("viltrack.experiment")
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = project_root()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@
 # NanoTrack on the same machine's CPU for the ratios. Each GPU row that fails
 # (a compiler, a driver) is skipped with its reason, so one failure does not cost the others.
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '15,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0; fi
 cd "$(dirname "$0")/.."
 STAGE=.gpu_bench
 if [[ "${1:-}" == "--stage" ]]; then

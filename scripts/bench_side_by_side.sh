@@ -16,8 +16,10 @@
 # setting; prints each one's update FPS and the share of its solo FPS it keeps (issue: a robot's other nodes
 # always share the cores). Usage: scripts/bench_side_by_side.sh [SEQUENCE_FOLDER] [BOX]
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '15,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0; fi
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SEQUENCE="${1:-$REPO_ROOT/../shared/data/sequences/vot2015_bag}"
+[[ -f "$SEQUENCE/groundtruth.txt" ]] || { echo "no sequence at $SEQUENCE (a folder of frames with groundtruth.txt); see --help" >&2; exit 2; }
 BOX="${2:-$(head -1 "$SEQUENCE/groundtruth.txt")}"
 VILTRACK="$REPO_ROOT/.venv/bin/viltrack"
 OUT="$(mktemp -d)"

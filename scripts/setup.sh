@@ -23,6 +23,7 @@
 #                    VILTRACK_ROS2_CLI_WHEELS (default <repo>/../shared/ros2_cli_wheels),
 #                    VILTRACK_SKIP_APT=1 (never call apt-get), VILTRACK_FORCE_BUILD=1 (rebuild the package).
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '15,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0; fi
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VILTRACK_VENV:-$REPO_ROOT/.venv}"

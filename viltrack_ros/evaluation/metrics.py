@@ -26,6 +26,7 @@ Conventions (those of the OTB toolkit and pysot, so that numbers compare with pu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import astuple, dataclass
 
 import numpy as np
@@ -181,6 +182,11 @@ def mean_score(scores: list[SequenceScore], total_seconds: float | None = None) 
                      precision=float(np.mean([s.precision for s in valid])),
                      fps=frames / total_seconds if total_seconds else float("nan"),
                      num_failures=sum(s.num_failures for s in scores), success=success, precision_curve=precision)
+
+
+def balanced_accuracy_text(value: float) -> str:
+    """Return a balanced accuracy for a table: three decimals, or ``-`` where it is NaN (one kind of frame absent)."""
+    return "-" if math.isnan(value) else f"{value:.3f}"
 
 
 @dataclass(frozen=True)

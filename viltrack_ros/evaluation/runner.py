@@ -30,8 +30,8 @@ from tqdm import tqdm
 
 from viltrack_ros.data.sequences import Sequence
 from viltrack_ros.evaluation.metrics import (PRECISION_AT_PX, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
-                                             MeanScore, SequenceScore, StatusCounts, mean_score, score_sequence,
-                                             status_counts)
+                                             MeanScore, SequenceScore, StatusCounts, balanced_accuracy_text,
+                                             mean_score, score_sequence, status_counts)
 from viltrack_ros.evaluation.trackers import EvaluatedTracker
 from viltrack_ros.log import get_logger
 
@@ -150,7 +150,8 @@ class EvaluationReport:
                       "|---|---:|---:|---:|"]
             for name, counts in with_status:
                 lines.append(f"| {name} | {counts.lost_on_target} / {counts.on_target} | "
-                             f"{counts.tracking_off_target} / {counts.off_target} | {counts.balanced_accuracy:.3f} |")
+                             f"{counts.tracking_off_target} / {counts.off_target} | "
+                             f"{balanced_accuracy_text(counts.balanced_accuracy)} |")
         return "\n".join(lines) + "\n"
 
 

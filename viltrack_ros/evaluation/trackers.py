@@ -133,7 +133,14 @@ class NanoTrackTracker:
         params = cv2.TrackerNano_Params()
         params.backbone = str(self.folder / NANOTRACK_FILES[0])
         params.neckhead = str(self.folder / NANOTRACK_FILES[1])
-        return cv2.TrackerNano_create(params)
+        # OpenCV warns on every creation that its DNN target setting does not apply to this CPU build: noise in
+        # a benchmark's output, so its log level is raised for the call and put back.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            return cv2.TrackerNano_create(params)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
 
     def init(self, image_rgb: np.ndarray, box: np.ndarray) -> None:
         self._tracker = self._create()

@@ -70,6 +70,8 @@ def default_source() -> Path:
 
 
 def first_box(source: Path, box_text: str | None) -> tuple[float, float, float, float]:
+    if not source.exists():
+        raise SystemExit(f"cannot start: no video, folder of images or rosbag2 bag at {source}")
     if box_text:
         values = [float(v) for v in box_text.split(",")]
         if len(values) != 4:
@@ -364,8 +366,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="0 (default): lock-step, every frame is processed; >0: stream live at this rate and "
                              "let the node drop what it cannot keep up with")
     parser.add_argument("--threads", type=int, default=default_threads(),
-                        help="the node's PyTorch threads (default: half the cores, leaving the rest to the video "
-                             "publisher and recorder; oversubscribed cores make the latency tail much longer)")
+                        help="the network's CPU threads in the node (onnxruntime or PyTorch; default: half the "
+                             "cores, leaving the rest to the video publisher and recorder; oversubscribed cores make "
+                             "the latency tail much longer)")
     parser.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     return parser.parse_args(argv)
 

@@ -26,6 +26,8 @@ Video frames are stamped with the time they are published (so latencies measured
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import rclpy
@@ -86,6 +88,8 @@ class ReplayPublisher(Node):
         source = self.get_parameter("source").value
         if not source:
             raise ValueError("parameter source is empty: give a video file, a folder of images or a bag")
+        if not Path(source).exists():
+            raise FileNotFoundError(f"no video, folder of images or rosbag2 bag at {source}")
         self.encoding = self.get_parameter("encoding").value
         encode_frame(np.zeros((1, 1, 3), np.uint8), self.encoding)   # ValueError now rather than per frame
         self.frame_id = self.get_parameter("frame_id").value

@@ -44,6 +44,7 @@ from tqdm import tqdm
 
 from ..data.precropped import canvas_sequence, default_train_root, load_precropped
 from ..data.sequences import frame_step_sequences, restarted_sequences
+from ..evaluation.metrics import balanced_accuracy_text
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
@@ -988,7 +989,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
             status = split.get("status")
             cells += ([f"{status['lost_on_target']} / {status['on_target']}",
                        f"{status['tracking_off_target']} / {status['off_target']}",
-                       f"{status['balanced_accuracy']:.3f}"] if status else ["-"] * 3)
+                       balanced_accuracy_text(status['balanced_accuracy'])] if status else ["-"] * 3)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     path = out / "tuning.md"
     path.write_text("\n".join(lines) + "\n")
@@ -1027,6 +1028,11 @@ def main(argv=None) -> int:
         tune(args.tune, args.grid, args.out, args.threads, restarts=args.restarts, frame_step=args.frame_step,
              nanotrack=args.nanotrack)
         return 0
+    if not args.config.is_file():
+        parser.error(f"no experiments file at {args.config}")
+    if "arms" not in (yaml.safe_load(args.config.read_text()) or {}):
+        parser.error(f"{args.config} lists no arms, so it is not an experiments file (config/train/experiments.yaml "
+                     f"is one); a training config (with stages) goes to 'viltrack train --config'")
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
         restarts=args.restarts)

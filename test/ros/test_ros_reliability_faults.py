@@ -24,10 +24,12 @@ from __future__ import annotations
 import array
 import math
 import signal
+import struct
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -228,8 +230,11 @@ def test_undecodable_compressed_images_are_said_once_and_skipped(start_node, pro
     jpeg = cv2.imencode(".jpg", frames[0])[1].tobytes()
     probe.handshake(compressed(jpeg, 1), publisher=probe.compressed_pub)
     assert probe.init_target(*boxes[0]).success
+    # A BMP header that claims 100000 x 100000 pixels: OpenCV raises instead of returning nothing.
+    bmp_info = struct.pack("<IiiHHIIiiII", 40, 100000, 100000, 1, 24, 0, 3, 2835, 2835, 0, 0)
+    huge_bmp = b"BM" + struct.pack("<IHHI", 57, 0, 0, 54) + bmp_info + bytes(3)
     broken = [compressed(b"not an image", 2), compressed(b"", 3), compressed(b"\xff\xd8\xff" + bytes(64), 4),
-              compressed(b"\x89PNG\r\n\x1a\n" + bytes(100), 5, "png")]
+              compressed(b"\x89PNG\r\n\x1a\n" + bytes(100), 5, "png"), compressed(huge_bmp, 6, "bmp")]
     for index, msg in enumerate(broken):
         skip_repeatedly(probe, diagnostics, msg, times=2, publisher=probe.compressed_pub)
         assert probe.array_for(stamp_of(msg)) is None
@@ -239,6 +244,42 @@ def test_undecodable_compressed_images_are_said_once_and_skipped(start_node, pro
     log = node.log()
     assert log.count("cannot decode compressed image") == 1, log
     assert "said once for this topic" in log and node.alive()
+    assert "Traceback" not in log, log
+
+
+def test_huge_decoded_images_do_not_pile_up_in_memory(start_node, probe):
+    """
+    Small PNGs that decode to 6000 x 4000 pixels (72 MB each as RGB) do not pile up in the node's memory.
+
+    The node keeps recent frames for init_target, bounded by memory as well as by count (30 of these would hold
+    2 GB).
+    """
+    import cv2
+
+    from viltrack_ros.ros.load_benchmark import rss_mb
+
+    node = start_node("image_transport:=compressed")
+    probe.wait_for_node(node, publisher=probe.compressed_pub)
+    frames, boxes = load_sequence("Crossing", 1)
+
+    def png(image: np.ndarray, sec: int) -> CompressedImage:
+        msg = CompressedImage(format="png")
+        msg.header.stamp.sec, msg.header.frame_id = sec, FRAME_ID
+        msg.data = array.array("B", cv2.imencode(".png", image)[1].tobytes())
+        return msg
+
+    probe.handshake(png(frames[0], 1), publisher=probe.compressed_pub)
+    before = rss_mb(node.process.pid)
+    large = np.zeros((4000, 6000, 3), np.uint8)
+    large[1000:1100, 2000:2100] = 200
+    for index in range(16):
+        assert probe.send(png(large, 10 + index), publisher=probe.compressed_pub) is not None
+    grown = rss_mb(node.process.pid) - before
+    # Unbounded, the 16 frames alone would hold 16 x 72 = 1152 MB (measured: 1169 MB); bounded, 512 MB of them
+    # (RECENT_FRAMES_MAX_BYTES) and the frame being worked on (measured: 552 MB).
+    assert grown < 0.66 * 16 * large.nbytes / 2**20, grown
+    assert probe.init_target(2000, 1000, 100, 100).success, "the newest frame is kept"
+    assert node.alive()
 
 
 # --- shutdown ---------------------------------------------------------------------------------------------------------

@@ -35,10 +35,12 @@ from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
 
 skip_module_unless_ros()   # before the ROS imports below
 
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS  # noqa: E402
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
+from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS  # noqa: E402
 from .ros_harness import Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly, stamp_of  # noqa: E402
 
 FRAME_ID = "camera_optical_frame"
@@ -397,3 +399,44 @@ def test_100_interleaved_init_and_stop_calls_from_two_clients_while_frames_flow(
     finally:
         probe.executor.remove_node(other.node)
         other.node.destroy_node()
+
+
+def test_made_up_encodings_do_not_flood_the_log(node, ready):
+    """A megabyte-long encoding name, then a new made-up name in every image: a bounded log, not one line each."""
+    probe, diagnostics = ready, Diagnostics(ready)
+    frame = RNG.integers(0, 256, (8, 12, 3), dtype=np.uint8)
+    logged_before = len(node.log())
+    msg = frame_msg(frame, sec=600)
+    msg.encoding = "E" * 1_000_000
+    skip_repeatedly(probe, diagnostics, msg, times=1)
+    for index in range(100):
+        msg = frame_msg(frame, sec=601 + index)
+        msg.encoding = f"made-up-{index}"
+        skip_repeatedly(probe, diagnostics, msg, times=1)
+    answer = probe.send(frame_msg(np.zeros((48, 64, 3), np.uint8), sec=799))
+    assert answer.header.frame_id == FRAME_ID, "the node goes on tracking"
+    lines = node.log()[logged_before:].splitlines()
+    assert max(len(line) for line in lines) < 2000, "the long name is shortened"
+    assert sum("made-up-" in line for line in lines) <= MAX_LOGGED_SKIP_KINDS
+    assert sum("further kinds are not logged" in line for line in lines) == 1
+
+
+def test_a_burst_of_300_calls_in_flight_at_once_is_answered_in_full(ready):
+    """
+    300 stop_target calls sent before the first answer comes: every one is answered.
+
+    rclpy's default service queue keeps 10 requests, and the calls past them were never answered. The client sizes
+    its own queue for the answers (its business); the node's queue for the requests is what is tested.
+    """
+    probe = ready
+    deep = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+    client = probe.node.create_client(StopTarget, "stop_target", qos_profile=deep)
+    try:
+        assert client.wait_for_service(timeout_sec=10)
+        futures = [client.call_async(StopTarget.Request(target_id=5000 + i)) for i in range(300)]
+        assert probe.spin_until(lambda: all(f.done() for f in futures), 60), \
+            f"{sum(f.done() for f in futures)} of 300 calls answered"
+        answers = [f.result() for f in futures]
+        assert all(not a.success and str(5000 + i) in a.message for i, a in enumerate(answers))
+    finally:
+        probe.node.destroy_client(client)

@@ -53,7 +53,7 @@ from viltrack_ros.model.checkpoint import default_weights_path
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
 from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
-                                               rgb_to_image_msg, using_cv_bridge)
+                                               rgb_to_image_msg, shortened, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult, TrackStatus
@@ -67,6 +67,15 @@ RELIABILITIES = ("best_effort", "reliable")
 # Outputs are reliable, so both reliable and best-effort subscribers (rviz, rosbag) can connect.
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+# Service requests queue deeper than rclpy's default 10: a burst of calls (a script starting many targets at once,
+# or calls arriving while a large frame is tracked) overflowed it, and the calls past the tenth never got an answer.
+SERVICE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+# The recent frames kept for init_target are bounded by memory as well as by count: 30 frames of 640x480 take 28 MB,
+# but 30 frames of 8000x6000 would take 4 GB, and a tiny PNG can decode to a huge image.
+RECENT_FRAMES_MAX_BYTES = 512 * 2**20
+# Skipped images are logged once per kind of problem; an unbounded number of kinds (a new made-up encoding name in
+# every message) would flood the log, so after this many the rest are only counted on /diagnostics.
+MAX_LOGGED_SKIP_KINDS = 64
 INT32_MAX = 2**31 - 1   # target ids are int32 in the interfaces
 # The topic every diagnostic_updater publishes on, whatever the node's namespace.
 DIAGNOSTICS_TOPIC = "/diagnostics"
@@ -174,7 +183,8 @@ class TrackingAdapter:
         self.declare_parameter("publish_overlay", True, _describe(
             "Publish the annotated image on overlay (drawn only while someone subscribes)."))
         self.declare_parameter("init_frame_buffer_size", 30, _describe(
-            "Recent images kept so that init_target can name the stamp of the image a box was drawn on.",
+            "Recent images kept so that init_target can name the stamp of the image a box was drawn on (and at most "
+            f"{RECENT_FRAMES_MAX_BYTES // 2**20} MB of them: large images keep fewer).",
             read_only=True, low=1, high=1000))
         self.declare_parameter("diagnostics.period", 1.0, _describe(
             "Seconds between two /diagnostics reports; rates and counts are over this period.",
@@ -278,8 +288,9 @@ class TrackingAdapter:
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
         self._diagnostics_timer = self.create_timer(self.get_parameter("diagnostics.period").value,
                                                     self._publish_diagnostics)
-        self._target_services = [self.create_service(InitTarget, "init_target", self._on_init_target),
-                                 self.create_service(StopTarget, "stop_target", self._on_stop_target)]
+        self._target_services = [
+            self.create_service(InitTarget, "init_target", self._on_init_target, qos_profile=SERVICE_QOS),
+            self.create_service(StopTarget, "stop_target", self._on_stop_target, qos_profile=SERVICE_QOS)]
 
         info = self._tracker.model_info
         detections = f"on {self._detections_pub.topic_name}" if self._detections_pub else f"off: {vision_missing}"
@@ -336,14 +347,14 @@ class TrackingAdapter:
     @_never_raises("image callback")
     def _on_image(self, msg: Image, info: MessageInfo) -> None:
         received = self._image_received(info)
-        rgb = self._convert(image_msg_to_rgb, msg, f"{msg.width}x{msg.height} '{msg.encoding}'")
+        rgb = self._convert(image_msg_to_rgb, msg, f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
         if rgb is not None:
             self._track(msg.header, rgb, received)
 
     @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:
         received = self._image_received(info)
-        rgb = self._convert(compressed_msg_to_rgb, msg, f"format '{msg.format}'")
+        rgb = self._convert(compressed_msg_to_rgb, msg, f"format '{shortened(msg.format)}'")
         if rgb is not None:
             self._track(msg.header, rgb, received)
 
@@ -362,11 +373,13 @@ class TrackingAdapter:
         except Exception as error:   # noqa: BLE001 - a converter bug must not end the node either
             kind, reason = f"conversion error {type(error).__name__}", f"{error!r}\n{traceback.format_exc()}"
         self._statistics.image_skipped(reason.splitlines()[0])
-        if kind not in self._reported_skips:
+        if kind not in self._reported_skips and len(self._reported_skips) < MAX_LOGGED_SKIP_KINDS:
             self._reported_skips.add(kind)
+            more = (f"; after {MAX_LOGGED_SKIP_KINDS} kinds of problem further kinds are not logged"
+                    if len(self._reported_skips) == MAX_LOGGED_SKIP_KINDS else "")
             self.get_logger().warning(
                 f"skipping images on {self._image_topic} ({description}): {reason} -- said once for this topic; "
-                f"every skipped image is counted on /diagnostics ('images skipped')")
+                f"every skipped image is counted on /diagnostics ('images skipped'){more}")
         return None
 
     def _image_received(self, info: MessageInfo) -> float:
@@ -401,6 +414,9 @@ class TrackingAdapter:
         self._image_size = size
         self._hardware_id = header.frame_id
         self._recent_frames.append(_Frame(header, rgb))
+        while (len(self._recent_frames) > 1
+               and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
+            self._recent_frames.popleft()
         try:
             results = self._tracker.update(rgb)
         except Exception:   # one bad frame must not take the camera's tracker down

@@ -71,6 +71,38 @@ def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):
     assert code == 2 and "non-positive size" in capsys.readouterr().err
 
 
+def test_track_fails_early_on_outputs_it_cannot_write_and_keeps_what_it_tracked(sequences_root, small_checkpoint,
+                                                                                tmp_path, capsys):
+    frames = sequences_root / "Dudek"
+    common = ["track", "--frames", str(frames), "--box", "120,70,60,70", "--weights", str(small_checkpoint)]
+    (tmp_path / "a_file").write_text("")
+    for output, says in ((["--out", str(tmp_path / "no_suffix")], "cannot write the video"),
+                         (["--out", str(tmp_path)], "cannot write the video"),
+                         (["--csv", str(tmp_path)], "Is a directory"),
+                         (["--csv", str(tmp_path / "a_file" / "boxes.csv")], "cannot write")):
+        assert main(common + output) == 2, output
+        assert says in capsys.readouterr().err, output
+    # An unreadable frame mid-run: an error, and the rows tracked until then are written.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in sorted(p.name for p in frames.glob("*.jpg"))[:3]:
+        (broken / name).write_bytes((frames / name).read_bytes())
+    (broken / "00000004.jpg").write_text("not a picture")
+    assert main(["track", "--frames", str(broken), "--box", "120,70,60,70", "--weights", str(small_checkpoint),
+                 "--csv", str(tmp_path / "partial.csv")]) == 2
+    assert "frame 3: cannot read image" in capsys.readouterr().err
+    assert len(list(csv.DictReader(open(tmp_path / "partial.csv")))) == 3
+
+
+@pytest.mark.parametrize("arguments", [["track", "--frames", ".", "--box", "1,1,5,5", "--threads", "-1"],
+                                       ["bench", "--threads", "100000"], ["eval", "--threads", "x"],
+                                       ["track", "--frames", ".", "--box", "1,1,5,5", "--fps", "0"]])
+def test_thread_counts_and_frame_rates_out_of_range_are_refused_by_the_parser(arguments, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(arguments)
+    assert stop.value.code == 2 and "error: argument --" in capsys.readouterr().err
+
+
 def test_bench_prints_a_table_with_peers():
     result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--presets", "vil_cpu",
                              "--variant", "vil_cpu:depth=2,scan_order=alternate_full",

@@ -276,6 +276,14 @@ def test_as_rgb_converts_array_layouts():
     assert np.array_equal(to_rgb_uint8(rgba.astype(np.uint16) * 257), rgba[:, :, :3])
     with pytest.raises(ValueError, match="shape"):
         to_rgb_uint8(np.zeros((4, 5, 2), np.uint8))
+    # Floats: [0, 1] read from the finite values, so one NaN or inf pixel does not turn the frame black.
+    unit = rgba[:, :, :3] / 255.0
+    assert np.abs(to_rgb_uint8(unit).astype(int) - rgba[:, :, :3]).max() <= 1
+    unit[0, 0, 0], unit[1, 1, 1] = np.nan, np.inf
+    converted = to_rgb_uint8(unit)
+    assert np.abs(converted[2:].astype(int) - rgba[2:, :, :3]).max() <= 1
+    assert converted[0, 0, 0] == 0 and converted[1, 1, 1] == 255
+    assert np.array_equal(to_rgb_uint8(rgba[:, :, :3].astype(np.float64)), rgba[:, :, :3])
 
 
 def test_sequence_types_check_their_lengths(tmp_path):

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from viltrack_ros.model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
-from viltrack_ros.tracking import MultiTracker, TrackStatus, ViLTracker
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
 from viltrack_ros.tracking.crop import clamp_box
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no shipped weights")
@@ -182,3 +182,26 @@ def test_device_cuda_without_cuda_is_a_clear_error():
         pytest.skip("this machine has CUDA")
     with pytest.raises(ValueError, match="no CUDA GPU is available"):
         ViLTracker.from_checkpoint(None, device="cuda")
+
+
+@pytest.mark.parametrize("device", ["gpu", "mps", None])
+def test_a_device_that_is_not_cpu_or_cuda_is_a_clear_error(device):
+    with pytest.raises(ValueError, match="'auto', 'cpu' or 'cuda'"):
+        ViLTracker.from_checkpoint(None, device=device)
+
+
+def test_settings_as_a_dict_or_numpy_scalars_are_taken_and_a_wrong_config_is_refused_at_once():
+    tracker = MultiTracker.from_checkpoint(None, config={"window_influence": 0.3, "lost_patience": 4})
+    assert tracker.config == TrackerConfig(window_influence=0.3, lost_patience=4)
+    with pytest.raises(ValueError, match="unknown tracker settings"):
+        MultiTracker.from_checkpoint(None, config={"window_influenze": 0.3})
+    with pytest.raises(TypeError, match="TrackerConfig or a dict"):
+        MultiTracker.from_checkpoint(None, config=[("window_influence", 0.3)])
+    # Values read from numpy arrays are numbers too, stored as Python's own (they go into YAML, JSON and ROS).
+    config = TrackerConfig(window_influence=np.float32(0.25), lost_patience=np.int64(3),
+                           hold_box_when_lost=np.bool_(True))
+    assert (config.window_influence, config.lost_patience, config.hold_box_when_lost) == (0.25, 3, True)
+    assert [type(v) for v in (config.window_influence, config.lost_patience, config.hold_box_when_lost)] == \
+        [float, int, bool]
+    with pytest.raises(ValueError, match="lost_patience must be an integer"):
+        TrackerConfig(lost_patience=np.float64(3.0))

@@ -208,7 +208,14 @@ def test_onnx_export_writes_the_memory_graphs_and_the_cli_describes_them(tmp_pat
     assert written == ["cached_step.onnx", "model.json", "template_encoder.onnx", "template_memory.onnx",
                        "tracking_step.onnx"]
     description = json.loads((tmp_path / "onnx" / "model.json").read_text())
-    assert description["cached_step.onnx"]["inputs"][-3:] == ["searches", "context", "active"]
+    assert list(description["cached_step.onnx"]["inputs"])[-3:] == ["searches", "context", "active"]
+    # What model.json says each graph takes and gives is what onnxruntime finds in it, names and ranks.
+    import onnxruntime as ort
+    for name in written[:1] + written[2:]:
+        session = ort.InferenceSession(str(tmp_path / "onnx" / name), providers=["CPUExecutionProvider"])
+        for said, found in ((description[name]["inputs"], session.get_inputs()),
+                            (description[name]["outputs"], session.get_outputs())):
+            assert {n: len(shape) for n, shape in said.items()} == {v.name: len(v.shape) for v in found}, name
 
 
 def test_torch_backend_refuses_nothing_and_runs_both_paths():

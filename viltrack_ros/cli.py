@@ -23,8 +23,20 @@ from pathlib import Path
 
 import numpy as np
 from viltrack_ros.log import get_logger
+from viltrack_ros.settings import thread_count
 
 log = get_logger("viltrack")
+
+
+def positive_number(text: str) -> float:
+    """Parse a value that must be a finite number above 0 (a frame rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -68,35 +80,56 @@ def cmd_track(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for index, bgr in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
-        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        if index == 0:
-            try:
-                tracker.init(image, args.box)
-            except ValueError as exc:
-                print(f"error: initial box: {exc}", file=sys.stderr)
-                return 2
-            box, confidence, status = tuple(args.box), 1.0, TrackStatus.INITIALIZING
-        else:
-            start = time.perf_counter()
-            box, confidence, status = tracker.update(image)
-            latencies.append(time.perf_counter() - start)
-        rows.append([index, *(f"{v:.2f}" for v in box), f"{confidence:.4f}", TrackStatus(status).name])
+    # The outputs are opened before tracking: a path that cannot be written fails now, not after the whole run.
+    csv_file = None
+    try:
         if args.out:
-            if writer is None:
-                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-                writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), args.fps,
-                                         (image.shape[1], image.shape[0]))
-            annotated = draw_tracks(image, [(0, TrackResult(tuple(box), confidence, status))])
-            writer.write(cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
-    if writer is not None:
-        writer.release()
-    if args.csv:
-        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.csv, "w", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(["frame", "x", "y", "w", "h", "confidence", "status"])
-            out.writerows(rows)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        if args.csv:
+            Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+            csv_file = open(args.csv, "w", newline="")
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    failure = None
+    try:
+        for index, bgr in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
+            image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            if index == 0:
+                try:
+                    tracker.init(image, args.box)
+                except ValueError as exc:
+                    failure = f"initial box: {exc}"
+                    break
+                box, confidence, status = tuple(args.box), 1.0, TrackStatus.INITIALIZING
+            else:
+                start = time.perf_counter()
+                box, confidence, status = tracker.update(image)
+                latencies.append(time.perf_counter() - start)
+            rows.append([index, *(f"{v:.2f}" for v in box), f"{confidence:.4f}", TrackStatus(status).name])
+            if args.out:
+                if writer is None:
+                    writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), args.fps,
+                                             (image.shape[1], image.shape[0]))
+                    if not writer.isOpened():
+                        failure = (f"cannot write the video {args.out}: OpenCV cannot open it (a writable path "
+                                   f"ending in .mp4 or .avi)")
+                        break
+                annotated = draw_tracks(image, [(0, TrackResult(tuple(box), confidence, status))])
+                writer.write(cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
+    except (OSError, ValueError) as exc:   # an unreadable frame: what was tracked so far is still written
+        failure = f"frame {len(rows)}: {exc}"
+    finally:
+        if writer is not None:
+            writer.release()
+        if csv_file is not None:
+            with csv_file:
+                out = csv.writer(csv_file)
+                out.writerow(["frame", "x", "y", "w", "h", "confidence", "status"])
+                out.writerows(rows)
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2
     if latencies:
         ms = np.array(latencies) * 1000
         print(f"{len(rows)} frames; update latency p50 {np.percentile(ms, 50):.1f} ms, "
@@ -141,33 +174,46 @@ def cmd_info(args) -> int:
 
 
 # --- export ---------------------------------------------------------------------------------------------
+def onnx_signature(graph: bytes) -> dict:
+    """Return an ONNX graph's inputs and outputs, each name with its shape (a number, or the name of a free axis)."""
+    import onnx
+    model = onnx.load_from_string(graph)
+    weights = {initializer.name for initializer in model.graph.initializer}
+
+    def shapes(values) -> dict:
+        return {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+                for v in values if v.name not in weights}
+    return {"inputs": shapes(model.graph.input), "outputs": shapes(model.graph.output)}
+
+
 def cmd_export(args) -> int:
     import json
     from .model.checkpoint import CheckpointError, load_checkpoint
-    from .model.export import STEP_INPUTS, STEP_OUTPUTS, context_tokens, export_onnx, memory_names
+    from .model.export import context_tokens, export_onnx
     try:
         model, info = load_checkpoint(args.weights)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    graphs = export_onnx(model, args.onnx)
+    try:
+        graphs = export_onnx(model, args.onnx)
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename or args.onnx}: {exc.strerror}", file=sys.stderr)
+        return 2
     cfg = model.config
-    description = {
-        "weights": str(info.get("path")), "model_config": info["model_config"],
-        "template_encoder.onnx": {"inputs": {"template_images": ["n", 3, cfg.template_size, cfg.template_size]},
-                                  "outputs": ["templates"]},
-        "tracking_step.onnx": {"inputs": list(STEP_INPUTS), "outputs": list(STEP_OUTPUTS),
-                               "context_shape": ["batch", context_tokens(model), cfg.dim]},
-        "input_normalisation": "RGB, (pixel - ImageNet mean*255) / (ImageNet std*255), CHW float32",
+    # Each graph's inputs and outputs are read from the graph itself, so the description cannot drift from it.
+    notes = {
+        "template_encoder.onnx": "a template crop to its stem features ('templates', one per crop)",
+        "tracking_step.onnx": f"one frame for a batch of targets; templates are (batch, {cfg.num_templates}, ...) "
+                              f"of template_encoder's output, context (batch, {context_tokens(model)}, {cfg.dim})",
+        "template_memory.onnx": "once per template set: every block's template state (the templates never read a "
+                                "frame)",
+        "cached_step.onnx": "tracking_step.onnx's outputs from the template memory, computing only the search tokens",
     }
-    if "cached_step.onnx" in graphs:
-        names = memory_names(model)
-        description["template_memory.onnx"] = {
-            "inputs": ["templates", "template_boxes"], "outputs": names,
-            "note": "once per template set: every block's template state (the templates never read a frame)"}
-        description["cached_step.onnx"] = {"inputs": [*names, "searches", "context", "active"],
-                                           "outputs": list(STEP_OUTPUTS),
-                                           "note": "tracking_step.onnx's outputs, computing only the search tokens"}
+    description = {"weights": str(info.get("path")), "model_config": info["model_config"],
+                   "input_normalisation": "RGB, (pixel - ImageNet mean*255) / (ImageNet std*255), CHW float32"}
+    for name, graph in graphs.items():
+        description[name] = {**onnx_signature(graph), "note": notes.get(name, "")}
     (Path(args.onnx) / "model.json").write_text(json.dumps(description, indent=1))
     print(f"wrote {args.onnx}/{', '.join(graphs)} and model.json "
           f"(preset {cfg.name}; run them with onnxruntime, or use the tracker's backend 'onnxruntime')")
@@ -377,13 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--box", required=True, type=parse_box, help="initial box on the first frame: x,y,w,h")
     track.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     track.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    track.add_argument("--threads", type=int, default=0,
+    track.add_argument("--threads", type=thread_count, default=0,
                        help="CPU threads of the network, torch or onnxruntime (0: torch's default)")
     track.add_argument("--backend", default="auto", choices=BACKENDS,
                        help="who runs the network (auto: onnxruntime on CPU when installed)")
     track.add_argument("--out", help="annotated video to write (.mp4)")
     track.add_argument("--csv", help="CSV of per-frame boxes to write")
-    track.add_argument("--fps", type=float, default=25.0, help="frame rate of the annotated video")
+    track.add_argument("--fps", type=positive_number, default=25.0, help="frame rate of the annotated video")
     online = track.add_mutually_exclusive_group()
     online.add_argument("--online-update", dest="online_update", action="store_true", default=None,
                         help="force the online template update on")
@@ -409,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
     bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
     bench.add_argument("--warmup", type=int, default=5)
-    bench.add_argument("--threads", type=int, default=0,
+    bench.add_argument("--threads", type=thread_count, default=0,
                        help="CPU threads of torch and onnxruntime (0: torch's default)")
     bench.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"],
                        choices=[b for b in BACKENDS if b != "auto"], help="CPU backends to time")

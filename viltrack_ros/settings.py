@@ -14,7 +14,12 @@
 """Building the project's settings dataclasses from plain dicts (YAML, checkpoints, ROS parameters)."""
 from __future__ import annotations
 
+import argparse
 from dataclasses import fields
+
+# The most CPU threads the network may be given (the node's `threads` parameter and the CLI's --threads): far past any
+# CPU's useful count, and below the counts that made onnxruntime and PyTorch crawl (1000: 90x slower) or crash.
+MAX_THREADS = 256
 
 
 def dataclass_from_dict(cls, data: dict, what: str):
@@ -24,3 +29,14 @@ def dataclass_from_dict(cls, data: dict, what: str):
     if unknown:
         raise ValueError(f"unknown {what}: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
     return cls(**data)
+
+
+def thread_count(text: str) -> int:
+    """Parse a ``--threads`` value: 0 (the library's default) to ``MAX_THREADS``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..{MAX_THREADS} (0: the default)")
+    return value

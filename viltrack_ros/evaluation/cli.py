@@ -28,6 +28,7 @@ from pathlib import Path
 from viltrack_ros.data.sequences import frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
+from viltrack_ros.settings import thread_count
 from viltrack_ros.tracking.backends import BACKENDS
 
 LOGGER = get_logger("viltrack.eval")
@@ -69,7 +70,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--frame-step", type=int, default=1, metavar="N",
                         help="keep every N-th frame of each sequence: the videos at 1/N of their frame rate, as a "
                              "fast target or a node dropping frames sees them (default 1: every frame)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=thread_count, default=None,
                         help="CPU threads for torch and OpenCV (default: their own defaults)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")

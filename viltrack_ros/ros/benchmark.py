@@ -45,6 +45,7 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.demo import default_threads, spin_until, start_tracker_node, stop_process
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.settings import thread_count
 from viltrack_ros.tracking import MultiTracker
 
 RELIABLE = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -178,7 +179,7 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", help="checkpoint (.pt); default: the package's weights")
     parser.add_argument("--frames", type=int, default=150, help="frames timed in each run (default 150)")
     parser.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
-    parser.add_argument("--threads", type=int, default=default_threads(),
+    parser.add_argument("--threads", type=thread_count, default=default_threads(),
                         help="the network's CPU threads (onnxruntime or PyTorch) in both (default: half the cores; "
                              "the publishing client needs the rest)")
     parser.add_argument("--live-fps", type=float, default=30.0,

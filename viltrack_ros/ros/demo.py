@@ -49,6 +49,7 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
+from viltrack_ros.settings import thread_count
 from viltrack_ros.tracking import TrackResult, TrackStatus
 from viltrack_ros.tracking.visualize import draw_tracks
 
@@ -365,7 +366,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fps", type=float, default=0.0,
                         help="0 (default): lock-step, every frame is processed; >0: stream live at this rate and "
                              "let the node drop what it cannot keep up with")
-    parser.add_argument("--threads", type=int, default=default_threads(),
+    parser.add_argument("--threads", type=thread_count, default=default_threads(),
                         help="the network's CPU threads in the node (onnxruntime or PyTorch; default: half the "
                              "cores, leaving the rest to the video publisher and recorder; oversubscribed cores make "
                              "the latency tail much longer)")

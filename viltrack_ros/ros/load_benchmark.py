@@ -49,6 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
+from viltrack_ros.settings import thread_count
+
 CAMERA_NODE = "load_camera"
 
 
@@ -415,7 +417,7 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady phase (default 60)")
     parser.add_argument("--pause", type=float, default=3.0, help="seconds without a camera in phases 2 and 3")
     parser.add_argument("--slow-delay", type=float, default=0.2, help="seconds the slow subscriber sleeps per message")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=thread_count, default=1,
                         help="the network's CPU threads in the node (onnxruntime or PyTorch; default 1: the camera "
                              "process needs a core too)")
     parser.add_argument("--json", help="also write the measurements here")

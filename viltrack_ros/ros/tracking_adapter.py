@@ -55,6 +55,7 @@ from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnost
 from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
                                                rgb_to_image_msg, shortened, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult, TrackStatus
 from viltrack_ros.tracking.backends import BACKENDS
@@ -170,7 +171,7 @@ class TrackingAdapter:
             read_only=True, choices=BACKENDS))
         self.declare_parameter("threads", 0, _describe(
             "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's default.", read_only=True,
-            low=0, high=256))
+            low=0, high=MAX_THREADS))
         self.declare_parameter("image_transport", "raw", _describe(
             "raw: subscribe to image (sensor_msgs/Image); compressed: image/compressed (JPEG/PNG).",
             read_only=True, choices=TRANSPORTS))

@@ -15,7 +15,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
 
 from ..settings import dataclass_from_dict
 
@@ -72,18 +75,24 @@ class TrackerConfig:
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
+            # numpy scalars (a value read from an array) count as the numbers they are, stored as Python's own.
+            is_bool = isinstance(value, (bool, np.bool_))
             if f.type in ("float", float) or isinstance(f.default, float):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                if is_bool or not isinstance(value, numbers.Real) or not math.isfinite(value):
                     problems.append(f"{f.name} must be a finite number, got {value!r}")
                     continue
+                object.__setattr__(self, f.name, value := float(value))
             elif isinstance(f.default, bool):
-                if not isinstance(value, bool):
+                if not is_bool:
                     problems.append(f"{f.name} must be true or false, got {value!r}")
+                else:
+                    object.__setattr__(self, f.name, bool(value))
                 continue
             elif isinstance(f.default, int):
-                if isinstance(value, bool) or not isinstance(value, int):
+                if is_bool or not isinstance(value, numbers.Integral):
                     problems.append(f"{f.name} must be an integer, got {value!r}")
                     continue
+                object.__setattr__(self, f.name, value := int(value))
             low, high = f.metadata.get("low"), f.metadata.get("high")
             if (low is not None and value < low) or (high is not None and value > high):
                 problems.append(f"{f.name}={value} is outside [{low}, {high}]")

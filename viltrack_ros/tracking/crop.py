@@ -89,7 +89,12 @@ class CropTransform:
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
-    """Return a contiguous ``uint8`` ``(H, W, 3)`` view/copy of an RGB, RGBA or grayscale image."""
+    """
+    Return a contiguous ``uint8`` ``(H, W, 3)`` view/copy of an RGB, RGBA or grayscale image.
+
+    ``uint8`` as is; ``uint16`` over its full range (a 16-bit camera's 0-65535 to 0-255: the top 8 bits); floats in
+    [0, 1] when their finite values all are, else in [0, 255]; NaN as black, inf as white, clipped.
+    """
     if not isinstance(image, np.ndarray):
         raise ValueError(f"image must be a numpy array, got {type(image).__name__}")
     if image.ndim == 3 and image.shape[2] == 1:
@@ -102,7 +107,10 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
         if image.dtype == np.uint16:
             image = (image >> 8).astype(np.uint8)
         elif np.issubdtype(image.dtype, np.floating):
-            image = np.clip(np.nan_to_num(image) * (255.0 if image.max(initial=0) <= 1.0 else 1.0), 0, 255)
+            # The scale is read from the finite values only: one NaN or inf pixel must not turn a [0, 1] image black.
+            finite_max = np.max(image, where=np.isfinite(image), initial=0)
+            scale = 255.0 if finite_max <= 1.0 else 1.0
+            image = np.clip(np.nan_to_num(image, nan=0.0, posinf=255.0 / scale, neginf=0.0) * scale, 0, 255)
             image = image.astype(np.uint8)
         else:
             raise ValueError(f"unsupported image dtype {image.dtype}")

@@ -50,9 +50,15 @@ class TrackResult(NamedTuple):
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
+    """Return the torch device for ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ``ValueError`` for anything else."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from error
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {str(device)!r} is not supported: use 'auto', 'cpu' or 'cuda'")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but no CUDA GPU is available (use 'cpu' or 'auto')")
     return device
@@ -115,6 +121,10 @@ class MultiTracker:
         the templates' per-block states once per template and only the search tokens per frame (the same boxes
         within float rounding; False runs the whole sequence every frame, the reference).
         """
+        if isinstance(config, dict):   # the settings as a mapping, as read from YAML or JSON
+            config = TrackerConfig.from_dict(config)
+        if not isinstance(config, (TrackerConfig, type(None))):
+            raise TypeError(f"config must be a TrackerConfig or a dict of its settings, got {type(config).__name__}")
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
@@ -231,7 +241,7 @@ class MultiTracker:
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             if not valid:
-                results[target_id] = self._fault(target)
+                results[target_id] = self._fault(target, image.shape)
                 continue
             results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))
             # A frame teaches the classifier when it is TRACKING and the network's own score reaches the threshold:
@@ -270,7 +280,7 @@ class MultiTracker:
         template_boxes = np.stack([t.template_box for t in targets])
         return self.backend.step(templates, searches, template_boxes, context, active)
 
-    def _fault(self, target: _Target) -> TrackResult:
+    def _fault(self, target: _Target, image_shape: tuple[int, ...]) -> TrackResult:
         """
         Set a target LOST at once because the network gave NaN or inf for it.
 
@@ -284,6 +294,7 @@ class MultiTracker:
         target.film_context = None
         target.update_candidate = None
         target.velocity = np.zeros(2)
+        target.box = clamp_box(target.box, image_shape)
         return TrackResult(tuple(float(v) for v in target.box), 0.0, target.status)
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
@@ -297,7 +308,7 @@ class MultiTracker:
         cfg = self.config
         predicted_box = np.asarray(predicted_box, dtype=np.float64)
         if not (np.all(np.isfinite(predicted_box)) and np.isfinite(confidence) and np.isfinite(network_score)):
-            return self._fault(target)
+            return self._fault(target, image.shape)
         confidence = float(np.clip(confidence, 0.0, 1.0))
         target.frames_tracked += 1
         if confidence < cfg.lost_threshold:
@@ -317,6 +328,8 @@ class MultiTracker:
         previous_centre = target.box[:2] + target.box[2:] / 2
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = clamp_box(predicted_box, image.shape)
+        else:   # a held box stays inside this image, whatever size the image has now
+            target.box = clamp_box(target.box, image.shape)
         # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
         # carried on by a stale velocity would run away from where the target was last seen.
         if target.status == TrackStatus.TRACKING:

@@ -49,7 +49,7 @@ from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from ..paths import project_root
-from ..settings import dataclass_from_dict
+from ..settings import dataclass_from_dict, thread_count
 from .losses import SCORE_TARGETS, tracking_loss
 from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
                          to_normalised_tensor)
@@ -1005,7 +1005,7 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=thread_count, default=1)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
                         help="where the arms train (scoring runs the tracker on the CPU); auto: cuda when there is one")
     parser.add_argument("--init-from", default=None, metavar="WEIGHTS",

@@ -42,6 +42,7 @@ from ..evaluation.runner import evaluate, write_report
 from ..evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
 from ..model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
 from ..model.network import count_parameters
+from ..settings import thread_count
 from ..tracking import TrackerConfig, ViLTracker
 
 OURS = "ViLTrack"
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", required=True, help="the trained checkpoint to ship")
     parser.add_argument("--sequences", type=Path, default=DEFAULT_SEQUENCES_ROOT)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "release")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=thread_count, default=1)
     parser.add_argument("--dest", type=Path, default=default_weights_path(),
                         help="where the shipped checkpoint goes (its MODEL_CARD.md goes beside it)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")

@@ -94,13 +94,39 @@ def test_track_fails_early_on_outputs_it_cannot_write_and_keeps_what_it_tracked(
     assert len(list(csv.DictReader(open(tmp_path / "partial.csv")))) == 3
 
 
-@pytest.mark.parametrize("arguments", [["track", "--frames", ".", "--box", "1,1,5,5", "--threads", "-1"],
+@pytest.mark.parametrize("arguments", [["eval", "--max-frames", "0"], ["bench", "--frames", "0"],
+                                       ["track", "--frames", ".", "--box", "1,1,5,5", "--threads", "-1"],
                                        ["bench", "--threads", "100000"], ["eval", "--threads", "x"],
                                        ["track", "--frames", ".", "--box", "1,1,5,5", "--fps", "0"]])
 def test_thread_counts_and_frame_rates_out_of_range_are_refused_by_the_parser(arguments, capsys):
     with pytest.raises(SystemExit) as stop:
         main(arguments)
     assert stop.value.code == 2 and "error: argument --" in capsys.readouterr().err
+
+
+def test_eval_says_what_is_wrong_in_one_line(sequences_root, capsys, tmp_path):
+    only = ["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--no-plots", "--quiet"]
+    assert main(only + ["--no-ours", "--peers", ""]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+    assert main(only + ["--no-ours", "--peers", "KCF", "--frame-step", "1000", "--out", str(tmp_path / "a")]) == 2
+    assert "no sequence with a scored frame" in capsys.readouterr().err
+    (tmp_path / "a_file").write_text("")
+    assert main(only + ["--no-ours", "--peers", "KCF", "--out", str(tmp_path / "a_file" / "out")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments, says", [
+    (["--presets", "bogus"], "unknown preset 'bogus'"),
+    (["--variant", "vil_cpu:bogus=1"], "--variant vil_cpu: "),
+    (["--variant", "vil_cpu:patch_size"], "is not KEY=VALUE"),
+    (["--tracker-set", "window_influence"], "is not KEY=VALUE"),
+    (["--tracker-set", "window_influence=5"], "window_influence=5.0 is outside"),
+    (["--compare", "/nonexistent.pt"], "checkpoint not found"),
+    (["--no-shipped", "--targets", "2"], "drop --no-shipped")])
+def test_bench_checks_its_arguments_before_timing_anything(arguments, says, capsys):
+    assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers"] + arguments) == 2
+    captured = capsys.readouterr()
+    assert says in captured.err and "|" not in captured.out   # no table row was timed
 
 
 def test_bench_prints_a_table_with_peers():

@@ -53,7 +53,7 @@ def test_nanotrack_absent_is_skipped_with_the_folder_it_looked_in(tmp_path, monk
 
 
 def test_unknown_peer_is_refused():
-    with pytest.raises(ValueError, match="unknown OpenCV tracker"):
+    with pytest.raises(ValueError, match="unknown peer tracker .*NanoTrack"):
         peer_trackers("MOSSE2")
 
 

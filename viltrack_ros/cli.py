@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import thread_count
+from viltrack_ros.settings import at_least, thread_count
 
 log = get_logger("viltrack")
 
@@ -268,9 +268,20 @@ def _timed_updates(update, frames, warmup: int, synchronize) -> list[float]:
     return times
 
 
+def assignments_dict(items: list[str], what: str) -> dict:
+    """Parse ``KEY=VALUE`` items (values as YAML: numbers, booleans, strings) into a dict; ``what`` names the option."""
+    import yaml
+    parsed = {}
+    for item in (i for i in items if i):
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise ValueError(f"{what}: {item!r} is not KEY=VALUE")
+        parsed[key] = yaml.safe_load(value)
+    return parsed
+
+
 def cmd_bench(args) -> int:
     import torch
-    import yaml
     from .model import build_model, count_parameters, get_preset
     from .tracking import MultiTracker
     from .tracking.backends import onnxruntime_available
@@ -288,19 +299,33 @@ def cmd_bench(args) -> int:
     if len(cpu_backends) < len(args.backends):
         print("onnxruntime is not installed: its rows are skipped")
     rows = []
-    variants = [(preset, {}) for preset in args.presets]
-    for spec in args.variant or []:      # "preset:key=value,key=value": a candidate configuration
-        preset, _, assignments = spec.partition(":")
-        changes = dict(item.split("=", 1) for item in assignments.split(",") if item)
-        variants.append((preset, {k: yaml.safe_load(v) for k, v in changes.items()}))
+    from .model.checkpoint import CheckpointError, load_checkpoint
     from .tracking import TrackerConfig
-    tracker_config = TrackerConfig.from_dict({k: yaml.safe_load(v) for k, v in
-                                              (item.split("=", 1) for item in args.tracker_set)})
+    if args.targets and args.no_shipped:
+        print("error: --targets times the shipped weights: drop --no-shipped", file=sys.stderr)
+        return 2
+    # Every preset, variant, setting and checkpoint is checked before the first timing: a typo fails in one line
+    # now, not as a traceback after minutes of measuring.
+    try:
+        variants = [(preset, {}) for preset in args.presets]
+        for spec in args.variant or []:      # "preset:key=value,key=value": a candidate configuration
+            preset, _, assignments = spec.partition(":")
+            variants.append((preset, assignments_dict(assignments.split(","), f"--variant {spec}")))
+        for preset, changes in variants:
+            try:
+                get_preset(preset).replace(**changes)
+            except TypeError as error:
+                raise ValueError(f"--variant {preset}: {error}") from None
+        tracker_config = TrackerConfig.from_dict(assignments_dict(args.tracker_set, "--tracker-set"))
+        for path in ([] if args.no_shipped else [args.weights]) + args.compare:
+            load_checkpoint(path)
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     def models():
         # The shipped weights first (what a user runs), then other checkpoints, then the presets and candidates
         # (untrained: speed only).
-        from .model.checkpoint import load_checkpoint
         if not args.no_shipped:
             model, info = load_checkpoint(args.weights)
             yield f"shipped ({model.config.name})", model
@@ -453,15 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="untrained presets to time besides the shipped weights (none: only those)")
     bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
                        help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
-    bench.add_argument("--frames", type=int, default=30, help="timed frames per tracker")
-    bench.add_argument("--warmup", type=int, default=5)
+    bench.add_argument("--frames", type=at_least(1), default=30, help="timed frames per tracker")
+    bench.add_argument("--warmup", type=at_least(0), default=5, help="untimed frames before them (default 5)")
     bench.add_argument("--threads", type=thread_count, default=0,
                        help="CPU threads of torch and onnxruntime (0: torch's default)")
     bench.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"],
                        choices=[b for b in BACKENDS if b != "auto"], help="CPU backends to time")
     bench.add_argument("--gpu-backends", nargs="+", default=["torch", "torch-bf16"], choices=TORCH_BACKENDS,
                        help="backends to time on a CUDA GPU (torch-compile*: CUDA graphs; compiled per batch size)")
-    bench.add_argument("--targets", type=int, nargs="*", default=[],
+    bench.add_argument("--targets", type=at_least(1), nargs="*", default=[],
                        help="also time N targets batched on the shipped weights, e.g. --targets 1 4 16 64")
     bench.add_argument("--cpu-only", action="store_true")
     bench.add_argument("--gpu-only", action="store_true",

@@ -40,3 +40,16 @@ def thread_count(text: str) -> int:
     if not 0 <= value <= MAX_THREADS:
         raise argparse.ArgumentTypeError(f"{value} is outside 0..{MAX_THREADS} (0: the default)")
     return value
+
+
+def at_least(minimum: int):
+    """Return an argparse type for whole numbers of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse

@@ -28,7 +28,7 @@ from pathlib import Path
 from viltrack_ros.data.sequences import frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import thread_count
+from viltrack_ros.settings import at_least, thread_count
 from viltrack_ros.tracking.backends import BACKENDS
 
 LOGGER = get_logger("viltrack.eval")
@@ -66,7 +66,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--device", default="cpu", help="device for our tracker: cpu, cuda or auto")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="who runs our network (auto: onnxruntime on CPU when installed)")
-    parser.add_argument("--max-frames", type=int, default=None, help="track at most this many frames per sequence")
+    parser.add_argument("--max-frames", type=at_least(1), default=None,
+                        help="track at most this many frames per sequence")
     parser.add_argument("--frame-step", type=int, default=1, metavar="N",
                         help="keep every N-th frame of each sequence: the videos at 1/N of their frame rate, as a "
                              "fast target or a node dropping frames sees them (default 1: every frame)")
@@ -135,14 +136,24 @@ def run_eval(args) -> int:
         trackers.extend(peers)
         metadata["peers_skipped"] = skipped
     if not trackers:
-        print("error: nothing to evaluate (--no-ours and --no-peers together)", file=sys.stderr)
+        print("error: nothing to evaluate (no tracker of ours, no peer: see --no-ours, --no-peers and --peers)",
+              file=sys.stderr)
         return 2
     import torch
     metadata["torch_threads"] = torch.get_num_threads()
 
-    report = evaluate(trackers, sequences, max_frames=args.max_frames, progress=not args.quiet,
-                      metadata=metadata)
     out_dir = args.out or DEFAULT_OUT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:   # before the run: an output folder that cannot be made fails now, not after it
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        report = evaluate(trackers, sequences, max_frames=args.max_frames, progress=not args.quiet,
+                          metadata=metadata)
+    except ValueError as exc:   # e.g. every sequence shorter than --frame-step: nothing to score
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     write_report(report, out_dir, plots=not args.no_plots)
     print(report.markdown_table())
     print(f"results written to {out_dir}")

@@ -167,6 +167,9 @@ def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path |
             else:
                 trackers.append(NanoTrackTracker(folder))
             continue
+        if kind.upper() not in _OPENCV_FACTORIES:
+            raise ValueError(f"unknown peer tracker {kind!r}; expected one of "
+                             f"{', '.join([*_OPENCV_FACTORIES, 'NanoTrack'])}")
         trackers.append(OpenCVTracker(kind))
         if hold_last_box:
             trackers.append(OpenCVTracker(kind, hold_last_box=True))

@@ -104,6 +104,22 @@ def test_thread_counts_and_frame_rates_out_of_range_are_refused_by_the_parser(ar
     assert stop.value.code == 2 and "error: argument --" in capsys.readouterr().err
 
 
+def test_track_takes_each_kind_of_source_from_its_own_option_and_reports_the_clamped_first_box(
+        sequences_root, small_checkpoint, tmp_path, capsys):
+    frames = sequences_root / "Dudek"
+    common = ["--box", "120,70,60,70", "--weights", str(small_checkpoint)]
+    assert main(["track", "--frames", str(frames / "groundtruth.txt")] + common) == 2
+    assert "--frames needs a folder of images" in capsys.readouterr().err
+    assert main(["track", "--video", str(frames)] + common) == 2
+    assert "--video needs a video file" in capsys.readouterr().err
+    table = tmp_path / "boxes.csv"
+    assert main(["track", "--frames", str(frames), "--box=-50,-50,100000,100000", "--weights",
+                 str(small_checkpoint), "--csv", str(table)]) == 0
+    first = next(csv.DictReader(open(table)))
+    height, width = cv2.imread(str(sorted(frames.glob("*.jpg"))[0])).shape[:2]
+    assert [float(first[k]) for k in "xywh"] == [0.0, 0.0, width, height]
+
+
 def test_eval_says_what_is_wrong_in_one_line(sequences_root, capsys, tmp_path):
     only = ["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--no-plots", "--quiet"]
     assert main(only + ["--no-ours", "--peers", ""]) == 2

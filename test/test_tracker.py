@@ -201,6 +201,8 @@ def test_batched_targets_match_separate_trackers(small_checkpoint):
     np.testing.assert_allclose(batched[9].box, late.update(frames[3]).box, atol=1e-3)
     assert set(multi.target_ids) == {3, 7, 9}
     assert multi.remove(3) and not multi.remove(3)
+    with pytest.raises(KeyError, match="no target 3; tracked: \\[7, 9\\]"):
+        multi.status(3)
     assert set(multi.update(frames[3])) == {7, 9}
 
 

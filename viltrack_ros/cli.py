@@ -59,6 +59,7 @@ def cmd_track(args) -> int:
     from tqdm import tqdm
     from .model.checkpoint import CheckpointError
     from .tracking import TrackerConfig, TrackResult, TrackStatus, ViLTracker
+    from .tracking.crop import clamp_box
     from .tracking.visualize import draw_tracks
 
     overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
@@ -75,6 +76,14 @@ def cmd_track(args) -> int:
           f"preset {tracker.model.config.name}, device {tracker.device}, backend {tracker.backend}", file=sys.stderr)
     writer, rows, latencies = None, [], []
     from .data.frame_source import FrameSource
+    # Each option its own kind of source: OpenCV would read a text file given as --frames as a one-frame "video".
+    if args.frames and not Path(args.frames).is_dir():
+        print(f"error: --frames needs a folder of images, {args.frames} is not one (a video goes to --video)",
+              file=sys.stderr)
+        return 2
+    if args.video and Path(args.video).is_dir():
+        print(f"error: --video needs a video file, {args.video} is a folder (frames go to --frames)", file=sys.stderr)
+        return 2
     try:
         source = FrameSource(args.video or args.frames)
     except (OSError, ValueError) as exc:
@@ -101,7 +110,8 @@ def cmd_track(args) -> int:
                 except ValueError as exc:
                     failure = f"initial box: {exc}"
                     break
-                box, confidence, status = tuple(args.box), 1.0, TrackStatus.INITIALIZING
+                # The box as the tracker took it: clamped to the image, as every later box is.
+                box, confidence, status = tuple(clamp_box(args.box, image.shape)), 1.0, TrackStatus.INITIALIZING
             else:
                 start = time.perf_counter()
                 box, confidence, status = tracker.update(image)
@@ -215,7 +225,7 @@ def cmd_export(args) -> int:
     for name, graph in graphs.items():
         description[name] = {**onnx_signature(graph), "note": notes.get(name, "")}
     (Path(args.onnx) / "model.json").write_text(json.dumps(description, indent=1))
-    print(f"wrote {args.onnx}/{', '.join(graphs)} and model.json "
+    print(f"wrote {Path(args.onnx).resolve()}/{{{', '.join(graphs)}}} and model.json "
           f"(preset {cfg.name}; run them with onnxruntime, or use the tracker's backend 'onnxruntime')")
     return 0
 

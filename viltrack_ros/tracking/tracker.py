@@ -153,7 +153,7 @@ class MultiTracker:
         return list(self._targets)
 
     def status(self, target_id: int) -> TrackStatus:
-        return self._targets[target_id].status
+        return self._target(target_id).status
 
     def init(self, target_id: int, image: np.ndarray, box) -> None:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
@@ -163,7 +163,14 @@ class MultiTracker:
 
     def size_correction(self, target_id: int) -> tuple[float, float]:
         """Return the (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
-        return tuple(float(v) for v in self._targets[target_id].size_correction)
+        return tuple(float(v) for v in self._target(target_id).size_correction)
+
+    def _target(self, target_id: int) -> _Target:
+        """Return the target ``target_id``; a ``KeyError`` that names the ids there are, if it is not one."""
+        try:
+            return self._targets[target_id]
+        except KeyError:
+            raise KeyError(f"no target {target_id!r}; tracked: {sorted(self._targets) or 'none'}") from None
 
     def warm_up(self) -> None:
         """

@@ -216,6 +216,8 @@ def test_tracker_config_validation():
     with pytest.raises(ValueError, match="unknown tracker settings"):
         TrackerConfig.from_dict({"search_factr": 4})
     assert TrackerConfig.from_dict({"search_factor": 5}).search_factor == 5
+    with pytest.raises(ValueError, match="tracker settings must be a mapping of names to values, got NoneType"):
+        TrackerConfig.from_dict(None)   # an empty YAML section
     assert set(TrackerConfig.describe()) == set(TrackerConfig().to_dict())
 
 

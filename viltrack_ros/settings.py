@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import fields
 
 # The most CPU threads the network may be given (the node's `threads` parameter and the CLI's --threads): far past any
@@ -24,6 +25,8 @@ MAX_THREADS = 256
 
 def dataclass_from_dict(cls, data: dict, what: str):
     """``cls(**data)``, refusing unknown keys by name (a typo in a YAML file must not be silently ignored)."""
+    if not isinstance(data, Mapping):   # e.g. an empty YAML section, which reads as None
+        raise ValueError(f"{what} must be a mapping of names to values, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     unknown = set(data) - known
     if unknown:

@@ -23,20 +23,9 @@ from pathlib import Path
 
 import numpy as np
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import at_least, thread_count
+from viltrack_ros.settings import at_least, positive_number, thread_count
 
 log = get_logger("viltrack")
-
-
-def positive_number(text: str) -> float:
-    """Parse a value that must be a finite number above 0 (a frame rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping
 from dataclasses import fields
 
@@ -34,12 +35,17 @@ def dataclass_from_dict(cls, data: dict, what: str):
     return cls(**data)
 
 
-def thread_count(text: str) -> int:
-    """Parse a ``--threads`` value: 0 (the library's default) to ``MAX_THREADS``."""
+def _whole_number(text: str) -> int:
+    """Parse a command-line whole number, or raise argparse's error naming the text."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def thread_count(text: str) -> int:
+    """Parse a ``--threads`` value: 0 (the library's default) to ``MAX_THREADS``."""
+    value = _whole_number(text)
     if not 0 <= value <= MAX_THREADS:
         raise argparse.ArgumentTypeError(f"{value} is outside 0..{MAX_THREADS} (0: the default)")
     return value
@@ -48,11 +54,19 @@ def thread_count(text: str) -> int:
 def at_least(minimum: int):
     """Return an argparse type for whole numbers of at least ``minimum``."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        value = _whole_number(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
     return parse
+
+
+def positive_number(text: str) -> float:
+    """Parse a value that must be a finite number above 0 (a frame rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value

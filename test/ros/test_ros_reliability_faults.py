@@ -213,19 +213,20 @@ def test_every_parameter_refuses_wrong_types_and_ranges_and_takes_valid_values_w
 
 
 # --- compressed input -------------------------------------------------------------------------------------------------
+def compressed(data: bytes, sec: int, fmt: str = "jpeg") -> CompressedImage:
+    """Return a CompressedImage of ``data`` stamped ``sec``."""
+    msg = CompressedImage(format=fmt)
+    msg.header.stamp.sec, msg.header.frame_id = sec, FRAME_ID
+    msg.data = array.array("B", data)
+    return msg
+
+
 def test_undecodable_compressed_images_are_said_once_and_skipped(start_node, probe):
     import cv2
 
     node = start_node("image_transport:=compressed")
     probe.wait_for_node(node, publisher=probe.compressed_pub)
     frames, boxes = load_sequence("Crossing", 2)
-
-    def compressed(data: bytes, sec: int, fmt: str = "jpeg") -> CompressedImage:
-        msg = CompressedImage(format=fmt)
-        msg.header.stamp.sec, msg.header.frame_id = sec, FRAME_ID
-        msg.data = array.array("B", data)
-        return msg
-
     diagnostics = Diagnostics(probe)
     jpeg = cv2.imencode(".jpg", frames[0])[1].tobytes()
     probe.handshake(compressed(jpeg, 1), publisher=probe.compressed_pub)
@@ -263,10 +264,7 @@ def test_huge_decoded_images_do_not_pile_up_in_memory(start_node, probe):
     frames, boxes = load_sequence("Crossing", 1)
 
     def png(image: np.ndarray, sec: int) -> CompressedImage:
-        msg = CompressedImage(format="png")
-        msg.header.stamp.sec, msg.header.frame_id = sec, FRAME_ID
-        msg.data = array.array("B", cv2.imencode(".png", image)[1].tobytes())
-        return msg
+        return compressed(cv2.imencode(".png", image)[1].tobytes(), sec, "png")
 
     probe.handshake(png(frames[0], 1), publisher=probe.compressed_pub)
     before = rss_mb(node.process.pid)

@@ -334,9 +334,8 @@ class MultiTracker:
         # the best peak is, as Siamese trackers do. The online template only ever learns from TRACKING frames.
         previous_centre = target.box[:2] + target.box[2:] / 2
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
-            target.box = clamp_box(predicted_box, image.shape)
-        else:   # a held box stays inside this image, whatever size the image has now
-            target.box = clamp_box(target.box, image.shape)
+            target.box = predicted_box
+        target.box = clamp_box(target.box, image.shape)   # a held box too: the image may be smaller now
         # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
         # carried on by a stale velocity would run away from where the target was last seen.
         if target.status == TrackStatus.TRACKING:

@@ -12,6 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Checkpoint files: round trip, and clear failures on missing, corrupt and mismatched files."""
+import pickle
+
 import pytest
 import torch
 
@@ -55,9 +57,20 @@ def test_corrupt_file(tmp_path):
     data = path.read_bytes()
     (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
     (tmp_path / "garbage.pt").write_bytes(b"this is not a checkpoint")
-    for name in ("truncated.pt", "garbage.pt"):
-        with pytest.raises(CheckpointError, match="corrupt"):
+    pickle_of_objects = tmp_path / "objects.pt"
+    with open(pickle_of_objects, "wb") as handle:
+        pickle.dump({"a": object()}, handle, protocol=4)
+    for name in ("truncated.pt", "garbage.pt", "objects.pt"):
+        with pytest.raises(CheckpointError, match="corrupt") as raised:
             load_checkpoint(tmp_path / name)
+        # One line that says why, not torch's paragraph on weights_only defaults.
+        message = str(raised.value)
+        assert "\n" not in message and "PyTorch 2.6" not in message and len(message) < 400, message
+    with pytest.raises(CheckpointError, match="unpickler refused it: Unsupported operand"):
+        load_checkpoint(pickle_of_objects)
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError, match="is empty"):
+        load_checkpoint(tmp_path / "empty.pt")
 
 
 def test_foreign_and_wrong_version_files(tmp_path):

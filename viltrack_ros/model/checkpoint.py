@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -63,6 +64,22 @@ def save_checkpoint(path: str | os.PathLike, model: ViLTrackNet, trained: bool, 
     return path
 
 
+def load_failure(exc: Exception) -> str:
+    """
+    Say in one line why ``torch.load`` failed.
+
+    The weights-only unpickler's message is a paragraph about PyTorch 2.6's defaults around one line that says what
+    it met; other failures (a text file's first bytes read as a pickle opcode) are a bare ``KeyError: '101'``.
+    """
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        reason = text.split(marker, 1)[1].strip().splitlines()[0].strip()
+        return f"the weights-only unpickler refused it: {reason}"
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first_line}"[:200] if first_line else type(exc).__name__
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """Load and validate the checkpoint's envelope (not the weights' shapes)."""
     path = Path(path)
@@ -70,10 +87,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"checkpoint not found: {path}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint path is not a file: {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty (an interrupted copy or download?)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # A foreign pickle makes torch warn about its protocol before it fails; the error below says it all.
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged file fails inside the unpickler in many ways
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file: {exc}") from exc
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file ({load_failure(exc)})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{path} is not a {FORMAT_NAME} file (no 'format': '{FORMAT_NAME}' entry)")
     version = payload.get("format_version")

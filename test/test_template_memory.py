@@ -216,6 +216,15 @@ def test_onnx_export_writes_the_memory_graphs_and_the_cli_describes_them(tmp_pat
         for said, found in ((description[name]["inputs"], session.get_inputs()),
                             (description[name]["outputs"], session.get_outputs())):
             assert {n: len(shape) for n, shape in said.items()} == {v.name: len(v.shape) for v in found}, name
+        # Every output is declared as (batch, fixed sizes), the sizes it has when run (the tracer's own inference
+        # named fixed sizes after operators, and the appearance map's height 'batch'), at a batch of 3.
+        dtypes = {"tensor(float)": np.float32, "tensor(bool)": np.bool_, "tensor(int64)": np.int64}
+        feeds = {i.name: np.zeros([3 if isinstance(d, str) else d for d in i.shape], dtypes[i.type])
+                 for i in session.get_inputs()}
+        for declared, result in zip(session.get_outputs(), session.run(None, feeds)):
+            assert isinstance(declared.shape[0], str) and all(isinstance(d, int) for d in declared.shape[1:]), \
+                (name, declared.name, declared.shape)
+            assert [3, *declared.shape[1:]] == list(result.shape), (name, declared.name)
 
 
 def test_torch_backend_refuses_nothing_and_runs_both_paths():

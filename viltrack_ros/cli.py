@@ -474,10 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = command("bench", "latency per preset and backend at batch 1 (CPU, and GPU when present), "
                              "peers in the same run; batched targets")
     bench.add_argument("--presets", nargs="*", default=["vil_cpu", "vil_t", "vil_s"],
-                       help="untrained presets to time besides the shipped weights (none: only those)")
+                       help="untrained presets to time besides the shipped weights, for speed only (default: "
+                            "vil_cpu vil_t vil_s; --presets with no names: the shipped weights only)")
     bench.add_argument("--variant", action="append", metavar="PRESET:KEY=VALUE,...",
                        help="also time a preset with changed settings, e.g. vil_cpu:patch_size=8 (repeatable)")
-    bench.add_argument("--frames", type=at_least(1), default=30, help="timed frames per tracker")
+    bench.add_argument("--frames", type=at_least(1), default=30, help="timed frames per tracker (default 30)")
     bench.add_argument("--warmup", type=at_least(0), default=5, help="untimed frames before them (default 5)")
     bench.add_argument("--threads", type=thread_count, default=0,
                        help="CPU threads of torch and onnxruntime (0: torch's default)")
@@ -487,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="backends to time on a CUDA GPU (torch-compile*: CUDA graphs; compiled per batch size)")
     bench.add_argument("--targets", type=at_least(1), nargs="*", default=[],
                        help="also time N targets batched on the shipped weights, e.g. --targets 1 4 16 64")
-    bench.add_argument("--cpu-only", action="store_true")
+    bench.add_argument("--cpu-only", action="store_true",
+                       help="skip the GPU rows even where CUDA is available")
     bench.add_argument("--gpu-only", action="store_true",
                        help="time our rows on the CUDA GPU only (the peers still run on the CPU, for the ratios)")
     bench.add_argument("--no-peers", action="store_true",
@@ -506,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = command("train", "train a model from a YAML config")
     train.add_argument("--config", required=True, help="config/train/<name>.yaml")
     train.add_argument("--out", help="run folder (default: runs/<config name>)")
-    train.add_argument("--device", default="auto")
+    train.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda when there is one)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's last state")
     train.add_argument("--init-weights", help="start from these weights (fine-tuning)")
     train.add_argument("--steps", type=int, help="override: scale every stage to this many steps in total")

@@ -179,11 +179,21 @@ def node_answers_on(topic: str) -> Callable:
     return check
 
 
-def nothing_published(probe) -> None:
-    probe.spin_for(1.0)   # what was on its way before the transition
-    probe.arrays.clear()
-    probe.spin_for(2.0)
-    assert probe.arrays == [], f"inactive, but {len(probe.arrays)} tracked_objects were published"
+def nothing_published_but_diagnostics(probe) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    reports = []
+    subscription = probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, 10)
+    try:
+        probe.spin_for(1.0)   # what was on its way before the transition
+        probe.arrays.clear()
+        reports.clear()
+        probe.spin_for(2.5)
+        assert probe.arrays == [], f"inactive, but {len(probe.arrays)} tracked_objects were published"
+        messages = [status.message for report in reports for status in report.status]
+        assert any(message.startswith("inactive") for message in messages), f"/diagnostics said {messages}"
+    finally:
+        probe.node.destroy_subscription(subscription)
 
 
 def init_target_served(probe, served: bool) -> None:
@@ -230,7 +240,7 @@ CHECKS: dict[str, Check] = {
         Check([r"Set parameter successful"]),
     "ros2 param get /viltrack_tracker tracker.window_influence":
         Check([r"Double value is: 0\.3\b"]),
-    "ros2 param set /viltrack_tracker tracker.lost_threshold 0.5   # refused: must stay below recover_threshold":
+    "ros2 param set /viltrack_tracker tracker.lost_threshold 0.5   # refused: must not exceed recover_threshold":
         Check([r"Setting parameter failed: .*recover_threshold \(0\.4\) must be >= lost_threshold \(0\.5\)"]),
     "ros2 param describe /viltrack_tracker tracker.window_influence":
         Check([r"Parameter name: tracker\.window_influence", r"Type: double", r"Description: \w+",
@@ -261,8 +271,9 @@ CHECKS: dict[str, Check] = {
         Check([r"Transitioning successful"], then=arrays_flow),
     "ros2 lifecycle get /viltrack_tracker":
         Check([r"active \[3\]"]),
-    "ros2 lifecycle set /viltrack_tracker deactivate   # unsubscribes: nothing is published":
-        Check([r"Transitioning successful"], then=nothing_published),
+    "ros2 lifecycle set /viltrack_tracker deactivate   # unsubscribes: no tracks, overlay or detections; "
+    "/diagnostics says 'inactive'":
+        Check([r"Transitioning successful"], then=nothing_published_but_diagnostics),
     "ros2 lifecycle set /viltrack_tracker cleanup      # removes its topics and services, frees the model":
         Check([r"Transitioning successful"], then=lambda probe: init_target_served(probe, False)),
 }

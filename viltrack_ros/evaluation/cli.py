@@ -50,7 +50,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                              "dev, or all sequences found in the folder (default)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default {DEFAULT_OUT}/<date-time>)")
-    parser.add_argument("--no-peers", action="store_true", help="do not run OpenCV CSRT and KCF")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="do not run the peers (OpenCV CSRT, KCF and NanoTrack v2)")
     parser.add_argument("--no-ours", action="store_true", help="do not run our tracker (peers only)")
     parser.add_argument("--peers", default=",".join(PEERS),
                         help="reference trackers to run (default CSRT,KCF,NanoTrack; NanoTrack is skipped with a "

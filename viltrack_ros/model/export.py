@@ -41,8 +41,8 @@ STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context", "appearance")
 ONNX_OPSET = 17
 # Bumped whenever the exported graphs change for the same weights (cached exports are keyed by it).
 # 2: fused mLSTM projections, template memory graphs; 3: the head's reshape keeps the batch axis dynamic;
-# 4: the step also returns the search crop's appearance features.
-EXPORT_FORMAT = 4
+# 4: the step also returns the search crop's appearance features; 5: outputs declare their fixed sizes.
+EXPORT_FORMAT = 5
 
 
 def context_tokens(model: ViLTrackNet) -> int:
@@ -201,13 +201,17 @@ def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) 
     encoder_buffer, step_buffer = io.BytesIO(), io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")   # the tracer's notes on Python-side shape checks: shapes are fixed here
-        torch.onnx.export(TemplateEncoder(model).eval(), (template_images,), encoder_buffer, dynamo=False,
+        encoder, step = TemplateEncoder(model).eval(), TrackingStep(model).eval()
+        torch.onnx.export(encoder, (template_images,), encoder_buffer, dynamo=False,
                           opset_version=ONNX_OPSET, input_names=["template_images"], output_names=["templates"],
                           dynamic_axes={"template_images": {0: "n"}, "templates": {0: "n"}})
-        torch.onnx.export(TrackingStep(model).eval(), example_step_inputs(model), step_buffer, dynamo=False,
+        torch.onnx.export(step, example_step_inputs(model), step_buffer, dynamo=False,
                           opset_version=ONNX_OPSET, input_names=list(STEP_INPUTS), output_names=list(STEP_OUTPUTS),
                           dynamic_axes={name: {0: "batch"} for name in STEP_INPUTS + STEP_OUTPUTS})
-        graphs = {"template_encoder.onnx": encoder_buffer.getvalue(), "tracking_step.onnx": step_buffer.getvalue()}
+        graphs = {"template_encoder.onnx": declare_output_shapes(encoder_buffer.getvalue(), [encoder(template_images)],
+                                                                 "n"),
+                  "tracking_step.onnx": declare_output_shapes(step_buffer.getvalue(),
+                                                              step(*example_step_inputs(model)), "batch")}
         if model.supports_template_memory:
             graphs.update(_export_memory_graphs(model))
     if directory is not None:
@@ -228,7 +232,35 @@ def _export_memory_graphs(model: ViLTrackNet) -> dict[str, bytes]:
                       opset_version=ONNX_OPSET, input_names=["templates", "template_boxes"], output_names=names,
                       dynamic_axes={name: {0: "batch"} for name in ["templates", "template_boxes", *names]})
     step_inputs = [*names, "searches", "context", "active"]
-    torch.onnx.export(CachedTrackingStep(model).eval(), (*memory, searches, context, active), step_buffer,
+    cached_step = CachedTrackingStep(model).eval()
+    torch.onnx.export(cached_step, (*memory, searches, context, active), step_buffer,
                       dynamo=False, opset_version=ONNX_OPSET, input_names=step_inputs, output_names=list(STEP_OUTPUTS),
                       dynamic_axes={name: {0: "batch"} for name in step_inputs + list(STEP_OUTPUTS)})
-    return {"template_memory.onnx": memory_buffer.getvalue(), "cached_step.onnx": step_buffer.getvalue()}
+    return {"template_memory.onnx": declare_output_shapes(memory_buffer.getvalue(), memory, "batch"),
+            "cached_step.onnx": declare_output_shapes(step_buffer.getvalue(),
+                                                      cached_step(*memory, searches, context, active), "batch")}
+
+
+def declare_output_shapes(graph: bytes, outputs, batch_axis: str) -> bytes:
+    """
+    Return ``graph`` with each output declared as ``(batch_axis, fixed sizes...)`` from an example run.
+
+    The tracer's shape inference names some fixed output sizes after the operator that made them
+    ('Wherenext_context_dim_1', or even 'batch' for the appearance map's height), and a runtime that plans memory
+    from the declared shapes (TensorRT's optimisation profiles, for one) would then treat them as free axes.
+    """
+    import onnx
+    proto = onnx.load_from_string(graph)
+    outputs = list(outputs)
+    if len(outputs) != len(proto.graph.output):
+        raise ValueError(f"{len(outputs)} example outputs for {len(proto.graph.output)} graph outputs")
+    for declared, example in zip(proto.graph.output, outputs):
+        dims = declared.type.tensor_type.shape.dim
+        del dims[:]
+        for axis, size in enumerate(example.shape):
+            dim = dims.add()
+            if axis == 0:
+                dim.dim_param = batch_axis
+            else:
+                dim.dim_value = int(size)
+    return proto.SerializeToString()

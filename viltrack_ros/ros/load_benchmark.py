@@ -402,7 +402,7 @@ def report(result: LoadResult, weights: Path) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", help=argparse.SUPPRESS)  # its own helper processes, not for users
     camera = sub.add_parser("camera")
     camera.add_argument("--rate", type=float, default=200.0)
     camera.add_argument("--size", default="1280x720")
@@ -415,8 +415,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="camera rate in Hz (default 200)")
     parser.add_argument("--size", default="1280x720", help="image size WxH (default 1280x720)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady phase (default 60)")
-    parser.add_argument("--pause", type=float, default=3.0, help="seconds without a camera in phases 2 and 3")
-    parser.add_argument("--slow-delay", type=float, default=0.2, help="seconds the slow subscriber sleeps per message")
+    parser.add_argument("--pause", type=float, default=3.0,
+                        help="seconds without a camera in phases 2 and 3 (default 3)")
+    parser.add_argument("--slow-delay", type=float, default=0.2,
+                        help="seconds the slow subscriber sleeps per message (default 0.2)")
     parser.add_argument("--threads", type=thread_count, default=1,
                         help="the network's CPU threads in the node (onnxruntime or PyTorch; default 1: the camera "
                              "process needs a core too)")

@@ -110,7 +110,9 @@ class ReplayPublisher(Node):
         if use_timer:
             self.create_timer(1.0 / self.fps, self._on_timer)
         what = f"{source} ({self.source.topic})" if self.from_bag else source
-        self.get_logger().info(f"streaming {what} at {self.fps:g} fps on {self.publisher.topic_name}")
+        # Without the timer its owner publishes (the demo's lock-step): the source's rate is then not the pace.
+        pace = f"at {self.fps:g} fps" if use_timer else "one image at a time, as its owner asks"
+        self.get_logger().info(f"streaming {what} {pace} on {self.publisher.topic_name}")
 
     def next_frame(self) -> Image | None:
         """Return the next image of the source (not yet published), None at its end."""

@@ -25,7 +25,8 @@ import numpy as np
 
 from .tracker import TrackResult, TrackStatus
 
-# RGB. Green: tracking; amber: lost (the box is where the target was last seen); grey: no estimate yet.
+# RGB. Green: tracking; amber: lost (the box is the network's best guess, or the last confident box with
+# hold_box_when_lost); grey: no estimate yet.
 STATUS_COLOURS = {
     TrackStatus.TRACKING: (40, 220, 60),
     TrackStatus.LOST: (255, 160, 0),

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """
-The recipe experiments (issue: make the tracker track).
+Train recipe arms on the same budget and score them, or score tracker settings (--tune).
 
 Each arm trains on the same cached pairs of the pre-cropped ``train`` split with the same seed and budget, then
 tracks the ``val`` split (canvas replay, see ``data.precropped``) and the development sequences; the held-out
@@ -1002,16 +1002,19 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__.strip(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml")
+    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml",
+                        help="YAML file of arms (default config/train/experiments.yaml)")
     parser.add_argument("--arms", default=None, help="comma-separated arm names (default: all)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments")
-    parser.add_argument("--threads", type=thread_count, default=1)
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs/experiments",
+                        help="folder of the arms' runs and tables (default outputs/experiments)")
+    parser.add_argument("--threads", type=thread_count, default=1,
+                        help="CPU threads of training and scoring (default 1)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
                         help="where the arms train (scoring runs the tracker on the CPU); auto: cuda when there is one")
     parser.add_argument("--init-from", default=None, metavar="WEIGHTS",
                         help="start every selected arm from these weights (overrides the config's init_from)")
     parser.add_argument("--tune", type=Path, default=None, metavar="WEIGHTS",
-                        help="instead of training: score tracker settings of WEIGHTS on val (see --grid)")
+                        help="instead of training: score tracker settings of WEIGHTS on val and dev (see --grid)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
                         help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
     parser.add_argument("--frame-step", type=int, default=1, metavar="N",

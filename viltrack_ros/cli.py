@@ -316,20 +316,24 @@ def cmd_bench(args) -> int:
             except TypeError as error:
                 raise ValueError(f"--variant {preset}: {error}") from None
         tracker_config = TrackerConfig.from_dict(assignments_dict(args.tracker_set, "--tracker-set"))
-        for path in ([] if args.no_shipped else [args.weights]) + args.compare:
-            load_checkpoint(path)
+        # Loaded once here; a later device loads its own copy (a tracker moves its model to its device).
+        paths = ([] if args.no_shipped else [args.weights]) + args.compare
+        checked = {path: load_checkpoint(path)[0] for path in paths}
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+    def checkpoint(path):
+        return checked.pop(path) if path in checked else load_checkpoint(path)[0]
 
     def models():
         # The shipped weights first (what a user runs), then other checkpoints, then the presets and candidates
         # (untrained: speed only).
         if not args.no_shipped:
-            model, info = load_checkpoint(args.weights)
+            model = checkpoint(args.weights)
             yield f"shipped ({model.config.name})", model
         for path in args.compare:
-            model, info = load_checkpoint(path)
+            model = checkpoint(path)
             yield f"{model.config.name} ({Path(path).parent.name or Path(path).name})", model
         for preset, changes in variants:
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import pytest
 
 from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
@@ -122,6 +123,32 @@ def test_diagnostics_report_rates_drops_slow_processing_and_targets(tracker_node
         probe.send(frame_msg(frames[1], sec=300 + index, frame_id=FRAME_ID))
     assert probe.spin_until(lambda: any("below diagnostics.min_rate 500 Hz" in s.message
                                         for s in input_statuses()), 5), [s.message for s in input_statuses()]
+
+    def target_0() -> list[DiagnosticStatus]:
+        return [status for report in reports for status in report.status if status.name == f"/{NODE_NAME}: target 0"]
+
+    # The camera stops: the target's status is that of an old image, a warning that says how old.
+    reports.clear()
+    assert probe.spin_until(lambda: any("no image since" in s.message for s in target_0()), 10), \
+        [s.message for s in target_0()]
+    stale = next(s for s in target_0() if "no image since" in s.message)
+    assert level_of(stale) == DiagnosticStatus.WARN[0]
+    assert stale.message.startswith(values_of(stale)["status"] + " on the last image, ")
+
+    # The camera comes back at another size: the target is dropped, and /diagnostics says so until it is given again.
+    larger = cv2.resize(frames[1], None, fx=1.5, fy=1.5)
+    assert probe.send(frame_msg(larger, sec=400, frame_id=FRAME_ID)).objects == []
+    reports.clear()
+    assert probe.spin_until(lambda: any(values_of(s)["status"] == "DROPPED" for s in target_0()), 10)
+    dropped = next(s for s in target_0() if values_of(s)["status"] == "DROPPED")
+    assert level_of(dropped) == DiagnosticStatus.WARN[0]
+    height, width = frames[1].shape[:2]
+    assert f"image size changed from {width}x{height} to " in dropped.message and "init_target" in dropped.message
+    assert probe.init_target(*(value * 1.5 for value in boxes[1])).success
+    probe.send(frame_msg(larger, sec=401, frame_id=FRAME_ID))
+    reports.clear()
+    assert probe.spin_until(lambda: len(target_0()) >= 2, 10)
+    assert all(values_of(s)["status"] != "DROPPED" for s in target_0()), [s.message for s in target_0()]
     assert tracker_node.alive()
 
 

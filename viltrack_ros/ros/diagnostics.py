@@ -182,11 +182,14 @@ def input_values(summary: InputSummary, topic: str) -> dict[str, str]:
 
 
 def diagnostic_array(stamp, node_name: str, hardware_id: str, input_level: Level, input_message: str,
-                     values: dict[str, str], targets: list):
+                     values: dict[str, str], targets: list, dropped: dict[int, str] | None = None,
+                     seconds_without_image: float | None = None):
     """
-    ``DiagnosticArray``: one status for the image input, one per target (WARN while it is LOST).
+    ``DiagnosticArray``: one status for the image input, one per target (WARN while it is LOST or stale).
 
-    ``targets`` are the latest TrackedObject messages, one per target.
+    ``targets`` are the latest TrackedObject messages, one per target; ``dropped``: the targets the node had to drop
+    (id: why), WARN until they are initialised or stopped again; ``seconds_without_image``: set when no image came
+    in this period, so every target's status is that old (WARN: a robot must not read an old TRACKING as current).
     """
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
@@ -198,14 +201,19 @@ def diagnostic_array(stamp, node_name: str, hardware_id: str, input_level: Level
 
     statuses = [status(input_level, f"{node_name}: image input", input_message,
                        {**values, "targets": str(len(targets))})]
+    stale = seconds_without_image is not None
     for tracked in sorted(targets, key=lambda t: t.target_id):
         state = TrackStatus(tracked.status)
+        message = (f"{state.name} on the last image, {seconds_without_image:.1f} s ago (no image since)" if stale
+                   else state.name)
         statuses.append(status(
-            Level.WARN if state == TrackStatus.LOST else Level.OK, f"{node_name}: target {tracked.target_id}",
-            state.name, {"status": state.name, "confidence": f"{tracked.confidence:.3f}",
-                         "center (px)": f"{tracked.center_x:.1f}, {tracked.center_y:.1f}",
-                         "size (px)": f"{tracked.width:.1f} x {tracked.height:.1f}",
-                         "image stamp": f"{tracked.header.stamp.sec}.{tracked.header.stamp.nanosec:09d}"}))
+            Level.WARN if state == TrackStatus.LOST or stale else Level.OK, f"{node_name}: target {tracked.target_id}",
+            message, {"status": state.name, "confidence": f"{tracked.confidence:.3f}",
+                      "center (px)": f"{tracked.center_x:.1f}, {tracked.center_y:.1f}",
+                      "size (px)": f"{tracked.width:.1f} x {tracked.height:.1f}",
+                      "image stamp": f"{tracked.header.stamp.sec}.{tracked.header.stamp.nanosec:09d}"}))
+    for target_id, reason in sorted((dropped or {}).items()):
+        statuses.append(status(Level.WARN, f"{node_name}: target {target_id}", reason, {"status": "DROPPED"}))
     array = DiagnosticArray(status=statuses)
     array.header.stamp = stamp
     return array

@@ -32,6 +32,8 @@ checks the settings and loads the model, then creates the outputs and services (
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import functools
 import gc
 import time
@@ -86,6 +88,19 @@ DIAGNOSTICS_TOPIC = "/diagnostics"
 class _Frame:
     header: Header
     rgb: np.ndarray
+
+
+def release_free_heap() -> None:
+    """
+    Give the C heap's free memory back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    After the model is released, glibc keeps its freed arenas mapped: a lifecycle ``cleanup`` measured 516 MB before
+    and after without this (about 70 MB less with it; the imported libraries stay).
+    """
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc (musl, macOS): nothing to trim
+        pass
 
 
 def _stamp_key(stamp) -> tuple[int, int]:
@@ -270,6 +285,8 @@ class TrackingAdapter:
             maxlen=self.get_parameter("init_frame_buffer_size").value)
         self._image_size: tuple[int, int] | None = None
         self._latest_objects: dict[int, TrackedObject] = {}
+        # Targets the node dropped itself (id: why), reported on /diagnostics until initialised or stopped again.
+        self._dropped_targets: dict[int, str] = {}
         self._statistics = FrameStatistics(time.monotonic())
         self._reported_skips: set[str] = set()
         self._last_stamp: tuple[int, int] | None = None
@@ -334,8 +351,10 @@ class TrackingAdapter:
                 self._destroy_output_publisher(publisher)
         self._recent_frames.clear()
         self._latest_objects.clear()
+        self._dropped_targets.clear()
         self._tracker = None
         gc.collect()   # the network's tensors go now, not at some later collection
+        release_free_heap()
         self.get_logger().info("model and interfaces released")
 
     def _create_output_publisher(self, msg_type, topic: str, qos: QoSProfile):
@@ -409,9 +428,10 @@ class TrackingAdapter:
             self._tracker.clear()
             self._latest_objects.clear()
             self._recent_frames.clear()
-            self.get_logger().warning(
-                f"image size changed from {self._image_size[1]}x{self._image_size[0]} to {size[1]}x{size[0]}; "
-                f"dropped targets {dropped}: call init_target again")
+            change = f"image size changed from {self._image_size[1]}x{self._image_size[0]} to {size[1]}x{size[0]}"
+            self._dropped_targets.update({target_id: f"dropped: {change}; call init_target again"
+                                          for target_id in dropped})
+            self.get_logger().warning(f"{change}; dropped targets {dropped}: call init_target again")
         self._image_size = size
         self._hardware_id = header.frame_id
         self._recent_frames.append(_Frame(header, rgb))
@@ -455,7 +475,8 @@ class TrackingAdapter:
                                       subscribed=self._image_sub is not None)
         self._diagnostics_pub.publish(diagnostic_array(
             self.get_clock().now().to_msg(), self.get_fully_qualified_name(), self._hardware_id, level, message,
-            input_values(summary, self._image_topic), list(self._latest_objects.values())))
+            input_values(summary, self._image_topic), list(self._latest_objects.values()), self._dropped_targets,
+            seconds_without_image=summary.seconds_since_image if summary.received == 0 else None))
 
     # --- services --------------------------------------------------------------------------------------
     @_never_raises("init_target")
@@ -477,6 +498,7 @@ class TrackingAdapter:
         except ValueError as error:
             response.success, response.message = False, f"invalid box: {error}"
             return response
+        self._dropped_targets.pop(response.target_id, None)
         height, width = frame.rgb.shape[:2]
         response.success = True
         response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
@@ -517,10 +539,15 @@ class TrackingAdapter:
             stopped = self._tracker.target_ids
             self._tracker.clear()
             self._latest_objects.clear()
+            self._dropped_targets.clear()
             response.success, response.message = True, f"stopped targets {stopped}"
         elif self._tracker.remove(request.target_id):
             self._latest_objects.pop(request.target_id, None)
+            self._dropped_targets.pop(request.target_id, None)
             response.success, response.message = True, f"stopped target {request.target_id}"
+        elif self._dropped_targets.pop(request.target_id, None) is not None:
+            response.success = True
+            response.message = f"target {request.target_id} was already dropped (image size change); forgotten"
         else:
             response.success = False
             response.message = f"no target {request.target_id}; tracking {self._tracker.target_ids}"

@@ -19,16 +19,23 @@ Start the viltrack_ros tracker node on one camera.
 
 Every argument is described: `ros2 launch viltrack_ros tracker.launch.py --show-args`.
 """
+from pathlib import Path
+
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition, UnlessCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 TRUE_FALSE = ["true", "false"]
+# Launch arguments that set a node parameter only when given: left empty, the params file's value (or the node's
+# default) stands. A default of their own would silently replace what a user wrote in their params file.
+FROM_PARAMS_FILE = ""
+PARAMETER_ARGUMENTS = {   # name: how the launch argument's text becomes the parameter's value
+    "weights": str, "device": str, "backend": str, "threads": int, "image_transport": str,
+    "use_sim_time": lambda text: text == "true", "publish_overlay": lambda text: text == "true",
+}
 
 
 def generate_launch_description():
@@ -39,26 +46,40 @@ def generate_launch_description():
             description="Camera topic (sensor_msgs/Image) to track on, e.g. /camera/image_raw. With "
                         "image_transport:=compressed the node reads <image_topic>/compressed instead."),
         DeclareLaunchArgument(
-            "image_transport", default_value="raw", choices=["raw", "compressed"],
-            description="raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage (JPEG/PNG)."),
+            "image_transport", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, "raw", "compressed"],
+            description="raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage (JPEG/PNG). Empty: the "
+                        "params file's (raw in the shipped one)."),
         DeclareLaunchArgument(
-            "weights", default_value="",
-            description="Checkpoint file (.pt) to load; empty: the weights shipped with the package."),
+            "weights", default_value=FROM_PARAMS_FILE,
+            description="Checkpoint file (.pt) to load. Empty: the params file's (the weights shipped with the "
+                        "package in the shipped one)."),
         DeclareLaunchArgument(
-            "device", default_value="auto", choices=["auto", "cpu", "cuda"],
-            description="Where the network runs: auto picks cuda when a GPU is available."),
+            "device", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, "auto", "cpu", "cuda"],
+            description="Where the network runs: auto picks cuda when a GPU is available. Empty: the params "
+                        "file's (auto in the shipped one)."),
+        DeclareLaunchArgument(
+            "backend", default_value=FROM_PARAMS_FILE,
+            description="Who runs the network (auto: onnxruntime on a CPU; config/tracker.yaml lists the others, "
+                        "the node refuses an unknown one). Empty: the params file's (auto in the shipped one)."),
+        DeclareLaunchArgument(
+            "threads", default_value=FROM_PARAMS_FILE,
+            description="CPU threads of the network, 0 for the library's default (1 where other processes share "
+                        "the cores). Empty: the params file's (0 in the shipped one)."),
         DeclareLaunchArgument(
             "params_file", default_value=PathJoinSubstitution([share, "config", "tracker.yaml"]),
-            description="YAML parameters file (tracker settings, QoS, ...); the arguments here override it."),
+            description="YAML parameters file (tracker settings, QoS, ...); the launch arguments that are given "
+                        "override it, the ones left empty do not."),
         DeclareLaunchArgument(
             "namespace", default_value="",
             description="Namespace of the node: its topics and services become /<namespace>/init_target, ..."),
         DeclareLaunchArgument(
-            "use_sim_time", default_value="false", choices=TRUE_FALSE,
-            description="Use /clock (e.g. when replaying a rosbag with --clock)."),
+            "use_sim_time", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, *TRUE_FALSE],
+            description="Use /clock (e.g. when replaying a rosbag with --clock). Empty: the params file's (false "
+                        "unless it says otherwise)."),
         DeclareLaunchArgument(
-            "publish_overlay", default_value="true", choices=TRUE_FALSE,
-            description="Publish the annotated image (boxes, ids, confidence, status) on overlay."),
+            "publish_overlay", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, *TRUE_FALSE],
+            description="Publish the annotated image (boxes, ids, confidence, status) on overlay. Empty: the "
+                        "params file's (true in the shipped one)."),
         DeclareLaunchArgument(
             "log_level", default_value="info", choices=["debug", "info", "warn", "error", "fatal"],
             description="Logging level of the node."),
@@ -72,51 +93,48 @@ def generate_launch_description():
                         "installed (ros-<distro>-rviz2)."),
     ]
 
-    # The same node either way; only the executable differs.
-    tracker_settings = dict(
-        package="viltrack_ros",
-        name="viltrack_tracker",
-        namespace=LaunchConfiguration("namespace"),
-        output="screen",
-        emulate_tty=True,
-        # Later entries win: the launch arguments override the params file.
-        parameters=[
-            LaunchConfiguration("params_file"),
-            {
-                "weights": LaunchConfiguration("weights"),
-                "device": LaunchConfiguration("device"),
-                "image_transport": LaunchConfiguration("image_transport"),
-                "use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool),
-                "publish_overlay": ParameterValue(LaunchConfiguration("publish_overlay"), value_type=bool),
-            },
-        ],
-        remappings=[
-            ("image", LaunchConfiguration("image_topic")),
-            ("image/compressed", [LaunchConfiguration("image_topic"), "/compressed"]),
-        ],
-        arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
-    )
-    tracker = Node(executable="tracker_node", condition=UnlessCondition(LaunchConfiguration("managed")),
-                   **tracker_settings)
-    managed_tracker = Node(executable="managed_tracker_node", condition=IfCondition(LaunchConfiguration("managed")),
-                           **tracker_settings)
+    return LaunchDescription(arguments + [OpaqueFunction(function=_nodes)])
 
-    rviz = Node(
-        package="rviz2",
-        executable="rviz2",
-        namespace=LaunchConfiguration("namespace"),
-        arguments=["-d", PathJoinSubstitution([share, "config", "viltrack.rviz"])],
-        parameters=[{"use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)}],
-        condition=IfCondition(LaunchConfiguration("rviz")),
-    )
+
+def parameter_overrides(launch_configurations: dict) -> dict:
+    """Return the node parameters that the given (non-empty) launch arguments set, typed."""
+    overrides = {}
+    for name, convert in PARAMETER_ARGUMENTS.items():
+        text = launch_configurations.get(name, FROM_PARAMS_FILE)
+        if text == FROM_PARAMS_FILE:
+            continue
+        try:
+            overrides[name] = convert(text)
+        except ValueError:
+            raise RuntimeError(f"launch argument {name}:={text!r} is not a valid value. Nothing was started.") \
+                from None
+    return overrides
+
+
+def _nodes(context):
+    """The tracker node, plain or managed (the same node; only the executable differs), and rviz if asked."""
+    config = context.launch_configurations
+    overrides = parameter_overrides(config)
     # First: a missing rviz2 must stop the launch before it starts anything. Found only when rviz's own action runs,
     # it would fail the launch after the tracker had started, and leave that process running on its own.
-    return LaunchDescription(arguments + [OpaqueFunction(function=_require_rviz_if_asked), tracker, managed_tracker,
-                                          rviz])
+    rviz = _rviz_if_asked(config, overrides.get("use_sim_time", False))
+    tracker = Node(
+        package="viltrack_ros",
+        executable="managed_tracker_node" if config["managed"] == "true" else "tracker_node",
+        name="viltrack_tracker",
+        namespace=config["namespace"],
+        output="screen",
+        emulate_tty=True,
+        # Later entries win: the launch arguments that were given override the params file.
+        parameters=[config["params_file"], *([overrides] if overrides else [])],
+        remappings=[("image", config["image_topic"]), ("image/compressed", config["image_topic"] + "/compressed")],
+        arguments=["--ros-args", "--log-level", config["log_level"]],
+    )
+    return [tracker, *rviz]
 
 
-def _require_rviz_if_asked(context):
-    if context.launch_configurations["rviz"] != "true":
+def _rviz_if_asked(config: dict, use_sim_time: bool) -> list:
+    if config["rviz"] != "true":
         return []
     try:
         get_package_share_directory("rviz2")
@@ -124,4 +142,6 @@ def _require_rviz_if_asked(context):
         raise RuntimeError("rviz:=true, but rviz2 is not installed (no package 'rviz2' on AMENT_PREFIX_PATH); "
                            "install it (apt install ros-$ROS_DISTRO-rviz2) or launch with rviz:=false. "
                            "Nothing was started.") from None
-    return []
+    shipped_config = str(Path(get_package_share_directory("viltrack_ros")) / "config" / "viltrack.rviz")
+    return [Node(package="rviz2", executable="rviz2", namespace=config["namespace"],
+                 arguments=["-d", shipped_config], parameters=[{"use_sim_time": use_sim_time}])]

@@ -1,0 +1,79 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""
+The launch file's arguments and a user's params file, through `ros2 launch` and the node's parameter services.
+
+A launch argument that is given overrides the params file; one that is left out leaves the file's value alone (the
+launch arguments' own defaults used to replace five of the file's settings without a word).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+from .ros_test_support import skip_module_unless_ros, skip_module_unless_ros_cli
+
+skip_module_unless_ros()
+skip_module_unless_ros_cli()
+
+from rcl_interfaces.srv import GetParameters  # noqa: E402
+
+
+def launch(arguments: list[str], log_path) -> subprocess.Popen:
+    log = open(log_path, "w")
+    return subprocess.Popen(["ros2", "launch", "viltrack_ros", "tracker.launch.py", *arguments], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C to the launch's process group, as a terminal sends it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(probe, test_weights, tmp_path):
+    params_file = tmp_path / "robot.yaml"
+    params_file.write_text(
+        "/**:\n  ros__parameters:\n"
+        f"    weights: {test_weights}\n    device: cpu\n    backend: onnxruntime\n    threads: 1\n"
+        "    image_transport: compressed\n    publish_overlay: false\n    tracker:\n      window_influence: 0.3\n")
+    process = launch([f"params_file:={params_file}", "backend:=torch"], tmp_path / "launch.log")
+    try:
+        parameters = probe._parameter_client(GetParameters, "get_parameters")
+        assert probe.spin_until(lambda: process.poll() is not None or parameters.service_is_ready(), 60), \
+            f"the launched node never came up:\n{(tmp_path / 'launch.log').read_text()[-3000:]}"
+        assert process.poll() is None, (tmp_path / "launch.log").read_text()[-3000:]
+        names = ["weights", "device", "backend", "threads", "image_transport", "publish_overlay",
+                 "tracker.window_influence", "use_sim_time"]
+        assert probe.get_parameters(names) == {
+            "weights": str(test_weights), "device": "cpu", "threads": 1, "image_transport": "compressed",
+            "publish_overlay": False, "tracker.window_influence": 0.3, "use_sim_time": False,
+            "backend": "torch",   # given on the command line: it wins over the file's onnxruntime
+        }
+    finally:
+        stop(process)
+
+
+def test_a_launch_argument_that_is_not_a_value_stops_the_launch_before_anything_starts(tmp_path):
+    process = launch(["threads:=many"], tmp_path / "launch.log")
+    assert process.wait(timeout=60) != 0
+    output = (tmp_path / "launch.log").read_text()
+    assert "launch argument threads:='many' is not a valid value. Nothing was started." in output, output[-3000:]
+    assert "process started" not in output, output[-3000:]

@@ -42,6 +42,15 @@ def test_gaps_in_the_publication_sequence_numbers_are_dropped_images():
     assert summary.latency_mean_s is None
 
 
+def test_images_sent_while_the_node_did_not_listen_are_not_dropped_ones():
+    statistics = FrameStatistics(now_s=0.0)
+    statistics.image_received(0.1, PUBLISHER_A, 1)
+    statistics.forget_sequence_numbers()                 # deactivated, then activated again
+    statistics.image_received(5.0, PUBLISHER_A, 48)      # 2..47 went out while it was not subscribed
+    statistics.image_received(5.1, PUBLISHER_A, 50)      # a real gap after that
+    assert statistics.take_summary(now_s=6.0).dropped == 1
+
+
 def test_without_sequence_numbers_the_drops_are_unknown_not_zero():
     statistics = FrameStatistics(now_s=0.0)
     statistics.image_received(0.5, None, None)

@@ -33,6 +33,8 @@ import sys  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from lifecycle_msgs.msg import Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
+from rcl_interfaces.srv import SetParameters  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from viltrack_ros.ros.detections import (TRACKED_CLASS_ID, detection2d_array_fields,  # noqa: E402
@@ -170,6 +172,11 @@ class Lifecycle:
         self.probe = probe
         self.change = probe.node.create_client(ChangeState, f"{MANAGED_NAMESPACE}/{NODE_NAME}/change_state")
         self.get = probe.node.create_client(GetState, f"{MANAGED_NAMESPACE}/{NODE_NAME}/get_state")
+        self.parameters = probe.node.create_client(SetParameters, f"{MANAGED_NAMESPACE}/{NODE_NAME}/set_parameters")
+
+    def set_parameter(self, name: str, value):
+        request = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+        return self.probe.call(self.parameters, request).results[0]
 
     def state(self) -> str:
         return self.probe.call(self.get, GetState.Request()).current_state.label
@@ -209,6 +216,17 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
                 probe.spin_for(0.5)
             assert probe.arrays == [], "an inactive node published"
             assert probe.stop_target().success, "services stay while inactive"
+            # Activated again: the images sent while it was inactive are not counted as dropped.
+            reports: list[DiagnosticArray] = []
+            subscription = probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
+            assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
+            probe.send(frame_msg(frames[3], sec=1000 * (cycle + 1) + 20, frame_id=FRAME_ID))
+            inputs = lambda: [values_of(status) for report in reports for status in report.status  # noqa: E731
+                              if status.name.endswith(": image input") and values_of(status)["images received"] != "0"]
+            assert probe.spin_until(inputs, 10), "no report of the image sent after activation"
+            assert all(values["images dropped"] == "0" for values in inputs()), inputs()
+            probe.node.destroy_subscription(subscription)
+            assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE)
 
             assert lifecycle.transition(Transition.TRANSITION_CLEANUP) and lifecycle.state() == "unconfigured"
             assert probe.spin_until(lambda: not probe.init_client.service_is_ready(), 10), "init_target stays"
@@ -223,8 +241,8 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
         node.stop()
 
 
-def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_keeps_running(tmp_path,
-                                                                                             managed_probe):
+def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_is_mended_by_a_parameter(
+        tmp_path, test_weights, managed_probe):
     node = start_managed_node(tmp_path / "managed.log", tmp_path / "missing.pt")
     try:
         lifecycle = Lifecycle(managed_probe)
@@ -237,6 +255,19 @@ def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_k
         assert "cannot configure: checkpoint not found" in node.log(), node.log()
         assert "Traceback" not in node.log()
         assert node.alive() and lifecycle.state() == "unconfigured"
+
+        # Mended without a restart: the settings read at configure are settable while unconfigured (checked).
+        assert lifecycle.set_parameter("weights", str(test_weights)).successful
+        refused = lifecycle.set_parameter("device", "gpu")
+        assert not refused.successful and "device must be one of auto, cpu, cuda" in refused.reason, refused.reason
+        assert lifecycle.transition(Transition.TRANSITION_CONFIGURE) and lifecycle.state() == "inactive"
+        # Configured, they are refused: the model was loaded with them.
+        refused = lifecycle.set_parameter("weights", str(tmp_path / "other.pt"))
+        assert not refused.successful and "read at configure" in refused.reason, refused.reason
+        assert lifecycle.set_parameter("tracker.window_influence", 0.3).successful   # a run-time setting
+        assert lifecycle.transition(Transition.TRANSITION_CLEANUP) and lifecycle.state() == "unconfigured"
+        assert lifecycle.set_parameter("qos.depth", 2).successful
+        assert lifecycle.transition(Transition.TRANSITION_CONFIGURE) and lifecycle.state() == "inactive"
     finally:
         node.stop()
 

@@ -93,6 +93,10 @@ class FrameStatistics:
         # A smaller number means the publisher restarted (same id reused): count from here.
         self._last_sequence[publisher_id] = sequence_number
 
+    def forget_sequence_numbers(self) -> None:
+        """Count gaps anew from the next image (after a time of not listening, whose images were not dropped)."""
+        self._last_sequence.clear()
+
     def image_processed(self, latency_s: float) -> None:
         self._processed += 1
         self._latencies.append(latency_s)

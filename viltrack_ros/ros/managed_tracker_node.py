@@ -22,7 +22,7 @@ Its states and transitions:
   inactive     --cleanup----> unconfigured  interfaces removed, model freed
 
 A wrong setting or weights file fails ``configure`` with the reason in the log; the node stays unconfigured and
-answers. ``ros2 launch viltrack_ros tracker.launch.py managed:=true``, then ``ros2 lifecycle set /viltrack_tracker
+answers, and the settings read at configure can be set right (``ros2 param set``) before configuring again. ``ros2 launch viltrack_ros tracker.launch.py managed:=true``, then ``ros2 lifecycle set /viltrack_tracker
 configure`` and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tracker_node``.
 """
 from __future__ import annotations
@@ -36,6 +36,8 @@ from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter
 
 class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
     """The tracker node with the lifecycle of a managed node (see the module docstring)."""
+
+    SETTABLE_WHILE_UNCONFIGURED = True
 
     def __init__(self, **node_options):
         super().__init__(NODE_NAME, **node_options)

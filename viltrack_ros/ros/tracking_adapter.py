@@ -168,43 +168,48 @@ class TrackingAdapter:
 
     _tracker: MultiTracker | None = None
     _image_sub = None
+    # The settings read once, at configure. The plain node configures in its constructor, so for it they are
+    # read-only; a managed node takes them while unconfigured (a failed configure can be mended, a cleanup followed
+    # by configure can change them, as Nav2's nodes do) and refuses them once configured.
+    SETTABLE_WHILE_UNCONFIGURED = False
+    CHOICES = {"device": DEVICES, "backend": BACKENDS, "image_transport": TRANSPORTS, "qos.reliability": RELIABILITIES}
 
     # --- parameters ------------------------------------------------------------------------------------
     def _declare_parameters(self) -> None:
-        self.declare_parameter("weights", "", _describe(
-            "Checkpoint file (.pt) to load; empty: the weights shipped with the package.", read_only=True))
-        self.declare_parameter("preset", "", _describe(
-            "Model preset the checkpoint must hold (e.g. vil_cpu); empty accepts the checkpoint's own. The "
-            "network's shape always comes from the checkpoint: this only guards against a wrong file.",
-            read_only=True))
-        self.declare_parameter("device", "auto", _describe(
-            "Where the network runs: auto (cuda when available), cpu or cuda.", read_only=True, choices=DEVICES))
-        self.declare_parameter("backend", "auto", _describe(
-            "Who runs the network: auto (onnxruntime on CPU when installed, else torch), torch, onnxruntime "
-            "(CPU only; same outputs within float rounding, faster), or for a GPU torch-bf16 (bfloat16), "
-            "torch-compile (CUDA graphs; each new target count compiles on its first frame) or torch-compile-bf16.",
-            read_only=True, choices=BACKENDS))
-        self.declare_parameter("threads", 0, _describe(
-            "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's default.", read_only=True,
-            low=0, high=MAX_THREADS))
-        self.declare_parameter("image_transport", "raw", _describe(
-            "raw: subscribe to image (sensor_msgs/Image); compressed: image/compressed (JPEG/PNG).",
-            read_only=True, choices=TRANSPORTS))
-        self.declare_parameter("qos.reliability", "best_effort", _describe(
-            "Reliability of the image subscription. best_effort (sensor data) accepts every camera publisher.",
-            read_only=True, choices=RELIABILITIES))
-        self.declare_parameter("qos.depth", 1, _describe(
-            "Images queued for the tracker. 1: a slow model drops old frames instead of falling behind.",
-            read_only=True, low=1, high=100))
+        self._configure_time_parameters: set[str] = set()
+        when = (" Read at configure: settable while the node is unconfigured, refused once configured."
+                if self.SETTABLE_WHILE_UNCONFIGURED else "")
+
+        def configure_time(name: str, default, description: str, **limits) -> None:
+            self._configure_time_parameters.add(name)
+            self.declare_parameter(name, default, _describe(
+                description + when, read_only=not self.SETTABLE_WHILE_UNCONFIGURED,
+                choices=self.CHOICES.get(name, ()), **limits))
+
+        configure_time("weights", "", "Checkpoint file (.pt) to load; empty: the weights shipped with the package.")
+        configure_time("preset", "", "Model preset the checkpoint must hold (e.g. vil_cpu); empty accepts the "
+                       "checkpoint's own. The network's shape always comes from the checkpoint: this only guards "
+                       "against a wrong file.")
+        configure_time("device", "auto", "Where the network runs: auto (cuda when available), cpu or cuda.")
+        configure_time("backend", "auto", "Who runs the network: auto (onnxruntime on CPU when installed, else "
+                       "torch), torch, onnxruntime (CPU only; same outputs within float rounding, faster), or for a "
+                       "GPU torch-bf16 (bfloat16), torch-compile (CUDA graphs; each new target count compiles on its "
+                       "first frame) or torch-compile-bf16.")
+        configure_time("threads", 0, "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's "
+                       "default.", low=0, high=MAX_THREADS)
+        configure_time("image_transport", "raw", "raw: subscribe to image (sensor_msgs/Image); compressed: "
+                       "image/compressed (JPEG/PNG).")
+        configure_time("qos.reliability", "best_effort", "Reliability of the image subscription. best_effort "
+                       "(sensor data) accepts every camera publisher.")
+        configure_time("qos.depth", 1, "Images queued for the tracker. 1: a slow model drops old frames instead of "
+                       "falling behind.", low=1, high=100)
         self.declare_parameter("publish_overlay", True, _describe(
             "Publish the annotated image on overlay (drawn only while someone subscribes)."))
-        self.declare_parameter("init_frame_buffer_size", 30, _describe(
-            "Recent images kept so that init_target can name the stamp of the image a box was drawn on (and at most "
-            f"{RECENT_FRAMES_MAX_BYTES // 2**20} MB of them: large images keep fewer).",
-            read_only=True, low=1, high=1000))
-        self.declare_parameter("diagnostics.period", 1.0, _describe(
-            "Seconds between two /diagnostics reports; rates and counts are over this period.",
-            read_only=True, low=0.1, high=60.0))
+        configure_time("init_frame_buffer_size", 30, "Recent images kept so that init_target can name the stamp of "
+                       "the image a box was drawn on (and at most "
+                       f"{RECENT_FRAMES_MAX_BYTES // 2**20} MB of them: large images keep fewer).", low=1, high=1000)
+        configure_time("diagnostics.period", 1.0, "Seconds between two /diagnostics reports; rates and counts are "
+                       "over this period.", low=0.1, high=60.0)
         self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
             "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
             low=0.0, high=1000.0))
@@ -215,8 +220,8 @@ class TrackingAdapter:
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
 
-    def _choice(self, name: str, choices: tuple[str, ...]) -> str:
-        value = self.get_parameter(name).value
+    def _choice(self, name: str) -> str:
+        value, choices = self.get_parameter(name).value, self.CHOICES[name]
         if value not in choices:
             raise ValueError(f"parameter {name}={value!r} must be one of {', '.join(choices)}")
         return value
@@ -233,6 +238,16 @@ class TrackingAdapter:
             raise ValueError(f"{weights} holds preset '{actual}', but parameter preset is '{expected}'")
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        for parameter in parameters:
+            if parameter.name not in self._configure_time_parameters:
+                continue
+            if self._tracker is not None:
+                return SetParametersResult(successful=False, reason=(
+                    f"{parameter.name} is read at configure: set it while the node is unconfigured (cleanup first)"))
+            choices = self.CHOICES.get(parameter.name)
+            if choices and parameter.value not in choices:
+                return SetParametersResult(successful=False, reason=(
+                    f"{parameter.name} must be one of {', '.join(choices)}, got {parameter.value!r}"))
         tracker_changes = {p.name[len(TRACKER_PREFIX):]: p.value for p in parameters
                            if p.name.startswith(TRACKER_PREFIX)}
         if tracker_changes:
@@ -259,10 +274,10 @@ class TrackingAdapter:
         then.
         """
         # Every setting is checked before the (slow) model load, so a typo fails at once.
-        device = self._choice("device", DEVICES)
-        backend = self._choice("backend", BACKENDS)
-        self._transport = self._choice("image_transport", TRANSPORTS)
-        self._reliability = self._choice("qos.reliability", RELIABILITIES)
+        device = self._choice("device")
+        backend = self._choice("backend")
+        self._transport = self._choice("image_transport")
+        self._reliability = self._choice("qos.reliability")
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
         self._publish_overlay = self.get_parameter("publish_overlay").value
 
@@ -322,6 +337,8 @@ class TrackingAdapter:
             self.get_logger().warning("the loaded checkpoint is marked untrained (freshly initialised weights)")
 
     def _activate(self) -> None:
+        # The images published while the node was inactive were never meant for it: not "dropped".
+        self._statistics.forget_sequence_numbers()
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=self.get_parameter("qos.depth").value,
             reliability=(ReliabilityPolicy.BEST_EFFORT if self._reliability == "best_effort"

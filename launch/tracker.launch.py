@@ -112,7 +112,7 @@ def parameter_overrides(launch_configurations: dict) -> dict:
 
 
 def _nodes(context):
-    """The tracker node, plain or managed (the same node; only the executable differs), and rviz if asked."""
+    """Return the tracker node, plain or managed (the same node; only the executable differs), and rviz if asked."""
     config = context.launch_configurations
     overrides = parameter_overrides(config)
     # First: a missing rviz2 must stop the launch before it starts anything. Found only when rviz's own action runs,

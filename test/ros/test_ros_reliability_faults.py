@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 import torch
 
-from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
+from .ros_test_support import REPO_ROOT, SEQUENCES, load_sequence, skip_module_unless_ros
 
 skip_module_unless_ros()   # before the ROS imports below
 
@@ -342,3 +342,36 @@ def test_sigint_and_sigterm_end_the_node_within_2_s_with_code_0_also_during_a_fo
         for node, probe in nodes.values():
             node.stop()
             probe.destroy()
+
+
+def test_a_stop_signal_while_the_executables_start_ends_them_quietly_with_code_0(tmp_path, test_weights):
+    """
+    SIGINT or SIGTERM in the first second of the installed executables (bin/), while they import their libraries.
+
+    It used to raise KeyboardInterrupt inside an import: a traceback and exit code 130, or, now and then, a signal
+    swallowed by an import lock and a node that came up anyway. Whatever moment it hits (imports, rclpy's start, the
+    model load), the process must end within seconds, with code 0 and no traceback.
+    """
+    started_at = time.time()
+    runs = [("tracker_node", signal.SIGINT, delay) for delay in (0.05, 0.2, 0.4, 0.7, 1.0, 1.5)]
+    runs += [("managed_tracker_node", signal.SIGINT, 0.3), ("tracker_node", signal.SIGTERM, 0.3),
+             ("replay_publisher", signal.SIGINT, 0.3), ("bag_recorder", signal.SIGINT, 0.3)]
+    settings = {"replay_publisher": [f"source:={SEQUENCES / 'Crossing'}"],
+                "bag_recorder": [f"output:={tmp_path / 'bag'}"]}
+    for index, (executable, signal_number, delay) in enumerate(runs):
+        node = NodeProcess(log_path=tmp_path / f"start_{index}.log", parameters=settings.get(executable, []),
+                           weights=None if executable in settings else test_weights,
+                           extra_args=["-r", f"__ns:=/start_{index}"], cwd=REPO_ROOT,
+                           command=[sys.executable, str(REPO_ROOT / "bin" / executable)])
+        time.sleep(delay)
+        node.process.send_signal(signal_number)
+        try:
+            code = node.wait_exit(timeout=15)
+        except subprocess.TimeoutExpired:
+            code = None
+        node.stop()
+        log = node.log()
+        assert code == 0, (executable, signal_number.name, delay, code, log[-3000:])
+        assert "Traceback" not in log and "KeyboardInterrupt" not in log, (executable, delay, log[-3000:])
+    time.sleep(MIN_AGE_S)
+    assert stale_segments(since=started_at) == [], "a process stopped while starting left its DDS segment behind"

@@ -22,8 +22,9 @@ Its states and transitions:
   inactive     --cleanup----> unconfigured  interfaces removed, model freed
 
 A wrong setting or weights file fails ``configure`` with the reason in the log; the node stays unconfigured and
-answers, and the settings read at configure can be set right (``ros2 param set``) before configuring again. ``ros2 launch viltrack_ros tracker.launch.py managed:=true``, then ``ros2 lifecycle set /viltrack_tracker
-configure`` and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tracker_node``.
+answers, and the settings read at configure can be set right (``ros2 param set``) before configuring again.
+``ros2 launch viltrack_ros tracker.launch.py managed:=true``, then ``ros2 lifecycle set /viltrack_tracker configure``
+and ``... activate``. Run alone: ``ros2 run viltrack_ros managed_tracker_node``.
 """
 from __future__ import annotations
 

@@ -155,10 +155,11 @@ def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[typ
 
 
 def _run_node(make_node, name, startup_errors, args, spin, on_exit, exit_when_done: bool) -> int:
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    # Before rclpy starts, so that no moment of the start is without them (startup.py covers the imports).
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _request_shutdown)
     try:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
         node = make_node()
     except startup_errors as error:
         rclpy.logging.get_logger(name).fatal(f"cannot start: {error}")

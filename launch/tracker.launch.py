@@ -74,7 +74,8 @@ def generate_launch_description():
             description="Namespace of the node: its topics and services become /<namespace>/init_target, ..."),
         DeclareLaunchArgument(
             "use_sim_time", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, *TRUE_FALSE],
-            description="Use /clock (e.g. when replaying a rosbag with --clock). Empty: the params file's (false "
+            description="Use /clock, e.g. from `ros2 bag play --clock` where rosbag2 is installed (the package's "
+                        "replay_publisher publishes no /clock). Empty: the params file's (false "
                         "unless it says otherwise)."),
         DeclareLaunchArgument(
             "publish_overlay", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, *TRUE_FALSE],

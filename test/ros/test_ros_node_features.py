@@ -216,13 +216,16 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
                 probe.spin_for(0.5)
             assert probe.arrays == [], "an inactive node published"
             assert probe.stop_target().success, "services stay while inactive"
+            refused = probe.init_target(*boxes[0])
+            assert not refused.success and "inactive" in refused.message, refused.message
             # Activated again: the images sent while it was inactive are not counted as dropped.
             reports: list[DiagnosticArray] = []
             subscription = probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
             assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
             probe.send(frame_msg(frames[3], sec=1000 * (cycle + 1) + 20, frame_id=FRAME_ID))
             inputs = lambda: [values_of(status) for report in reports for status in report.status  # noqa: E731
-                              if status.name.endswith(": image input") and values_of(status)["images received"] != "0"]
+                              if status.name == f"{MANAGED_NAMESPACE}/{NODE_NAME}: image input"
+                              and values_of(status)["images received"] != "0"]
             assert probe.spin_until(inputs, 10), "no report of the image sent after activation"
             assert all(values["images dropped"] == "0" for values in inputs()), inputs()
             probe.node.destroy_subscription(subscription)

@@ -293,6 +293,9 @@ def test_a_stamp_going_backwards_is_processed_in_arrival_order(node, ready):
     # Both stamps of the loop stay addressable for init_target.
     assert probe.init_target(*boxes[0], stamp=(850, 500)).success
     assert probe.init_target(*boxes[0], stamp=(902, 0)).success
+    # An unknown stamp: the answer names the earliest and latest kept stamps in that order, loop or not.
+    refused = probe.init_target(*boxes[0], stamp=(870, 0))
+    assert not refused.success and "kept: 850.000000000 .. 903.000000000" in refused.message, refused.message
 
 
 # --- init_target / stop_target ----------------------------------------------------------------------------------

@@ -208,6 +208,12 @@ def test_bad_images_and_a_resolution_change_do_not_kill_the_node(start_node, pro
     assert not response.success and "no recent image has stamp 123" in response.message
     response = probe.init_target(10, 10, 20, 20, target_id=-5)
     assert not response.success and "target_id" in response.message
+    # The camera has stopped: a box given on the last image is taken, and the answer says how old that image is.
+    time.sleep(1.5)
+    response = probe.init_target(10, 10, 20, 20, target_id=7)
+    assert response.success and "that image arrived " in response.message, response.message
+    age = float(response.message.split("that image arrived ")[1].split(" s ago")[0])
+    assert age >= 1.5, response.message
     assert node.alive()
 
 
@@ -270,6 +276,10 @@ def test_wrong_weights_or_settings_stop_the_node_with_a_reason(start_node, tmp_p
         log = node.log()
         assert "cannot start" in log and reason in log, log
         assert "Traceback" not in log
+    # A node in a namespace (one camera of several) says which one failed.
+    namespaced = start_node(weights=tmp_path / "missing.pt", extra_args=["-r", "__ns:=/cam3"])
+    assert namespaced.wait_exit(timeout=90) == 1
+    assert "[cam3.viltrack_tracker]: cannot start: checkpoint not found" in namespaced.log(), namespaced.log()
 
 
 def test_installed_executable_with_the_shipped_params_file(start_node, probe):

@@ -136,6 +136,27 @@ def _end_half_built(exit_now: bool, code: int) -> None:
     rclpy.try_shutdown()
 
 
+def startup_logger_name(name: str, arguments: list[str]) -> str:
+    """
+    Return the logger name the node would have, from its ``__ns``/``__node`` remappings (``cam3.viltrack_tracker``).
+
+    A node that fails to build has no logger of its own yet; with the bare name, a failure of one camera's node in a
+    launch of several could not be told from another's.
+    """
+    namespace = ""
+    remapping = False
+    for argument in arguments:
+        if remapping:
+            key, _, value = argument.partition(":=")
+            key = key.rsplit(":", 1)[-1]   # "viltrack_tracker:__ns": a rule for one node name
+            if key == "__ns":
+                namespace = value
+            elif key == "__node":
+                name = value
+        remapping = argument in ("-r", "--remap")
+    return ".".join(part for part in [*namespace.split("/"), name] if part)
+
+
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),
              args=None, spin: Callable[[Node], None] = spin_until_shutdown,
              on_exit: Callable[[Node], None] | None = None, exit_when_done: bool = True) -> int:
@@ -162,7 +183,8 @@ def _run_node(make_node, name, startup_errors, args, spin, on_exit, exit_when_do
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
         node = make_node()
     except startup_errors as error:
-        rclpy.logging.get_logger(name).fatal(f"cannot start: {error}")
+        rclpy.logging.get_logger(startup_logger_name(name, sys.argv if args is None else args)).fatal(
+            f"cannot start: {error}")
         _end_half_built(exit_when_done, 1)
         return 1
     except KeyboardInterrupt:   # stopped while starting (loading the model, say)

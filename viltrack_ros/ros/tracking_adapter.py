@@ -79,6 +79,8 @@ RECENT_FRAMES_MAX_BYTES = 512 * 2**20
 # Skipped images are logged once per kind of problem; an unbounded number of kinds (a new made-up encoding name in
 # every message) would flood the log, so after this many the rest are only counted on /diagnostics.
 MAX_LOGGED_SKIP_KINDS = 64
+# A box given on an image older than this gets a note in the init_target answer (the camera may have stopped).
+STALE_INIT_FRAME_S = 1.0
 INT32_MAX = 2**31 - 1   # target ids are int32 in the interfaces
 # The topic every diagnostic_updater publishes on, whatever the node's namespace.
 DIAGNOSTICS_TOPIC = "/diagnostics"
@@ -88,6 +90,7 @@ DIAGNOSTICS_TOPIC = "/diagnostics"
 class _Frame:
     header: Header
     rgb: np.ndarray
+    received_at: float   # time.monotonic() when it arrived: how old a box given on it is
 
 
 def release_free_heap() -> None:
@@ -451,7 +454,7 @@ class TrackingAdapter:
             self.get_logger().warning(f"{change}; dropped targets {dropped}: call init_target again")
         self._image_size = size
         self._hardware_id = header.frame_id
-        self._recent_frames.append(_Frame(header, rgb))
+        self._recent_frames.append(_Frame(header, rgb, time.monotonic()))
         while (len(self._recent_frames) > 1
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
@@ -499,6 +502,11 @@ class TrackingAdapter:
     @_never_raises("init_target")
     def _on_init_target(self, request: InitTarget.Request, response: InitTarget.Response) -> InitTarget.Response:
         response.target_id = request.target_id
+        if self._image_sub is None:
+            response.success = False
+            response.message = ("the node is inactive (not subscribed to its images): activate it, then give the "
+                                "target on a current image")
+            return response
         frame, problem = self._frame_for(request.stamp)
         if frame is None:
             response.success, response.message = False, problem
@@ -521,6 +529,10 @@ class TrackingAdapter:
         response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
                             f"{request.width:g}, {request.height:g}) on the {width}x{height} image stamped "
                             f"{frame.header.stamp.sec}.{frame.header.stamp.nanosec:09d}")
+        age = time.monotonic() - frame.received_at
+        if age > STALE_INIT_FRAME_S:
+            # Allowed (a box drawn on an older image is what a stamp asks for), but a robot should know.
+            response.message += f"; that image arrived {age:.1f} s ago (no newer image with that stamp)"
         width_factor, height_factor = self._tracker.size_correction(response.target_id)
         if (width_factor, height_factor) != (1.0, 1.0):
             # Tells a user why the reported box keeps the style of the box they drew (README, init_target).
@@ -545,9 +557,11 @@ class TrackingAdapter:
         for frame in reversed(self._recent_frames):
             if _stamp_key(frame.header.stamp) == _stamp_key(stamp):
                 return frame, ""
-        oldest, newest = self._recent_frames[0].header.stamp, self._recent_frames[-1].header.stamp
+        # The earliest and latest stamps, not the first and last kept: after a bag loop they differ.
+        stamps = sorted(_stamp_key(frame.header.stamp) for frame in self._recent_frames)
+        (first_sec, first_nanosec), (last_sec, last_nanosec) = stamps[0], stamps[-1]
         return None, (f"no recent image has stamp {stamp.sec}.{stamp.nanosec:09d}; kept: "
-                      f"{oldest.sec}.{oldest.nanosec:09d} .. {newest.sec}.{newest.nanosec:09d} "
+                      f"{first_sec}.{first_nanosec:09d} .. {last_sec}.{last_nanosec:09d} "
                       f"(zero stamp = newest image)")
 
     @_never_raises("stop_target")

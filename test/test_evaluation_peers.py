@@ -52,6 +52,19 @@ def test_nanotrack_absent_is_skipped_with_the_folder_it_looked_in(tmp_path, monk
     assert folder is None and str(tmp_path / "nowhere") in reason and "--nanotrack DIR" in reason
 
 
+def test_an_opencv_without_the_contrib_trackers_skips_them_with_the_reason(monkeypatch):
+    """Plain opencv-python (a lent GPU machine's, say) has no CSRT or KCF: skipped and said, NanoTrack still runs."""
+    import cv2
+    for module in (cv2, getattr(cv2, "legacy", None)):
+        for name in ("TrackerCSRT_create", "TrackerKCF_create"):
+            if module is not None and hasattr(module, name):
+                monkeypatch.delattr(module, name)
+    trackers, skipped = peer_trackers("CSRT,KCF")
+    assert trackers == []
+    assert [reason.split(":")[0] for reason in skipped] == ["CSRT skipped", "KCF skipped"]
+    assert all("install opencv-contrib-python" in reason for reason in skipped), skipped
+
+
 def test_unknown_peer_is_refused():
     with pytest.raises(ValueError, match="unknown peer tracker .*NanoTrack"):
         peer_trackers("MOSSE2")

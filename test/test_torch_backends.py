@@ -93,6 +93,20 @@ def test_compiled_step_gives_the_eager_boxes(shipped_model, real_frames):
         assert abs(expected.confidence - actual.confidence) < ONNX_TOLERANCE
 
 
+def test_a_compiled_backend_keeps_every_batch_size_compiled(shipped_model):
+    """
+    Raise dynamo's limit of compiled variants per function, shared by every tracker of a process.
+
+    At its default of 8, a new batch size past it ran eagerly under a compiled backend's name (a benchmark of 4
+    models x 2 sizes, then 16 targets).
+    """
+    import torch._dynamo
+    from viltrack_ros.tracking.backends import COMPILED_SHAPES_LIMIT, TorchBackend
+    torch._dynamo.config.recompile_limit = 8
+    TorchBackend(shipped_model, torch.device("cpu"), name="torch-compile")
+    assert torch._dynamo.config.recompile_limit == COMPILED_SHAPES_LIMIT >= 32
+
+
 def test_backend_names_are_checked(shipped_model):
     assert resolve_backend("torch-bf16", torch.device("cpu")) == "torch-bf16"
     with pytest.raises(ValueError, match="unknown backend 'torch-fp8'"):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -229,8 +231,13 @@ def percentile_row(name: str, seconds: list[float], params: str, flops: str, dev
 
 
 def _rss_mb() -> float:
-    import psutil
-    return psutil.Process().memory_info().rss / 2 ** 20
+    """Return the process's resident memory, from /proc (psutil is not everywhere a benchmark runs: a lent GPU)."""
+    try:
+        resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        import resource   # elsewhere: the peak, the nearest figure the standard library has (KiB on Linux)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 10
 
 
 def _step_gflops(model, template_memory: bool = False) -> str:
@@ -285,7 +292,9 @@ def cmd_bench(args) -> int:
     from .tracking import MultiTracker
     from .tracking.backends import onnxruntime_available
     if args.threads:
+        import cv2
         torch.set_num_threads(args.threads)
+        cv2.setNumThreads(args.threads)   # the peers too: ratios at equal threads (a lent GPU host has 16 cores)
     from .evaluation.benchmark_frames import benchmark_frames
     frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
@@ -297,7 +306,6 @@ def cmd_bench(args) -> int:
     cpu_backends = [b for b in args.backends if b != "onnxruntime" or onnxruntime_available()]
     if len(cpu_backends) < len(args.backends):
         print("onnxruntime is not installed: its rows are skipped")
-    rows = []
     from .model.checkpoint import CheckpointError, load_checkpoint
     from .tracking import TrackerConfig
     if args.targets and args.no_shipped:
@@ -328,82 +336,152 @@ def cmd_bench(args) -> int:
 
     def models():
         # The shipped weights first (what a user runs), then other checkpoints, then the presets and candidates
-        # (untrained: speed only).
+        # (untrained: speed only, so no ImageNet stem weights are loaded for them). Each is built when its rows
+        # come, inside their guard: one that fails to build costs its rows only.
         if not args.no_shipped:
-            model = checkpoint(args.weights)
-            yield f"shipped ({model.config.name})", model
+            yield "the shipped weights", lambda: checkpoint(args.weights), lambda m: f"shipped ({m.config.name})"
         for path in args.compare:
-            model = checkpoint(path)
-            yield f"{model.config.name} ({Path(path).parent.name or Path(path).name})", model
+            folder = Path(path).parent.name or Path(path).name
+            yield path, functools.partial(checkpoint, path), lambda m, folder=folder: f"{m.config.name} ({folder})"
         for preset, changes in variants:
             label = preset + (f" [{', '.join(f'{k}={v}' for k, v in changes.items())}]" if changes else "")
-            yield label, build_model(get_preset(preset).replace(**changes))
+            yield (label, functools.partial(build_model, get_preset(preset).replace(**changes), pretrained_stem=False),
+                   lambda m, label=label: label)
 
+    started = time.monotonic()
+    run = BenchRun(args.error_log, args.budget_s)
+    # The peers first (CPU, seconds): their times are every ratio's reference, so each row of ours can be printed
+    # the moment it is measured, and a crash or a time limit later loses nothing measured before it.
+    peer_rows = [] if args.no_peers else _peer_rows(frames, box, args)
+    csrt = next((r for r in peer_rows if r["tracker"] == "OpenCV CSRT"), None)
+    nano = next((r for r in peer_rows if r["tracker"].startswith("NanoTrack")), None)
+    print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; threads {torch.get_num_threads()} "
+          f"(torch, onnxruntime and OpenCV); batch 1; latency of a full update (crop + network + decode); RSS: the "
+          f"benchmark process after the row; GPU peak: the row's own")
+    print("| tracker | device | backend | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT | p50 vs NanoTrack "
+          "| RSS MiB | GPU peak MiB |")
+    print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+
+    def print_row(r: dict) -> None:
+        vs_csrt = f"{r['p50_ms'] / csrt['p50_ms']:.2f}x" if csrt else "-"
+        vs_nano = f"{r['p50_ms'] / nano['p50_ms']:.2f}x" if nano else "-"
+        gpu_peak = "-" if r.get("gpu_peak_mb") is None else f"{r['gpu_peak_mb']:.0f}"
+        print(f"| {r['tracker']} | {r['device']} | {r['backend']} | {r['params']} | {r['gflops']} | "
+              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['fps']:.1f} | {vs_csrt} | {vs_nano} | {r['rss_mb']:.0f} "
+              f"| {gpu_peak} |", flush=True)
+
+    for r in peer_rows:
+        print_row(r)
     shipped_trackers = {}
     for device in devices:
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        for label, model in models():
+        for name, build, label_of in models():
+            if run.out_of_time(f"{name} on {device}"):
+                break
+            try:
+                model = build()
+            except Exception as error:
+                if device == "cpu":
+                    raise
+                run.failed(f"{name} on {device}", error)
+                continue
+            label = label_of(model)
             # A model with a template memory is also timed without it (the whole sequence every frame): the saving
             # is measured in the same run.
             memory_modes = [True, False] if model.supports_template_memory else [False]
-            flops = {mode: _step_gflops(model, mode) for mode in memory_modes}
             for backend in cpu_backends if device == "cpu" else args.gpu_backends:
-                for template_memory in memory_modes:
+                if backend.startswith("torch-compile") and model.config.cell_form == "kernels":
+                    print(f"{label} on {device} with {backend}: skipped, the Triton mLSTM kernels are timed eager "
+                          f"(their rows answer whether they pay; compiling them costs minutes)", flush=True)
+                    continue
+                # Compiled: the default mode only (each mode is a compile of its own, minutes on a lent GPU).
+                modes = memory_modes[:1] if backend.startswith("torch-compile") else memory_modes
+                for template_memory in modes:
+                    mode = "" if len(memory_modes) == 1 else (" template memory" if template_memory
+                                                              else " whole sequence")
+                    what = f"{label}{mode} on {device} with {backend}"
+                    if run.out_of_time(what):
+                        break
                     try:
+                        if device == "cuda":
+                            torch.cuda.reset_peak_memory_stats()
                         tracker = MultiTracker(model, config=tracker_config, device=device, backend=backend,
                                                template_memory=template_memory)
                         tracker.init(0, frames[0], box)
                         times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
+                        backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
+                        row = percentile_row(f"{backbone} {label}{mode}", times,
+                                             f"{count_parameters(model) / 1e6:.2f}M",
+                                             _step_gflops(model, template_memory), device, backend)
+                        if device == "cuda":
+                            row["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
                     except Exception as error:
                         if device == "cpu":
                             raise
                         # A GPU run is short and rare: one backend failing (a compiler, a driver) must not cost
                         # the other rows.
-                        print(f"{label} on {device} with {backend}: skipped, {type(error).__name__}: {error}")
+                        run.failed(what, error)
                         continue
-                    backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
-                    mode = "" if len(memory_modes) == 1 else (" template memory" if template_memory
-                                                              else " whole sequence")
-                    rows.append(percentile_row(f"{backbone} {label}{mode}", times,
-                                               f"{count_parameters(model) / 1e6:.2f}M",
-                                               flops[template_memory], device, backend))
+                    print_row(row)
                     if label.startswith("shipped") and template_memory == memory_modes[0]:
                         shipped_trackers[(device, backend)] = tracker
-        if device == "cuda":
-            print(f"GPU peak memory: {torch.cuda.max_memory_allocated() / 2 ** 20:.0f} MiB")
-    if not args.no_peers:
-        from .evaluation.trackers import peer_trackers
-        peers, skipped = peer_trackers("CSRT,KCF,NanoTrack", args.nanotrack)
-        for reason in skipped:
-            print(reason)
-        for peer in peers:
-            # Peers get the same RGB frames as ours; their BGR conversion is part of their update time.
-            peer.init(frames[0], np.asarray(box, dtype=np.float64))
-            times = _timed_updates(peer.update, frames[1:], args.warmup, lambda: None)
-            label = peer.name if peer.name.startswith("NanoTrack") else f"OpenCV {peer.name}"
-            rows.append(percentile_row(label, times, "-", "-", "cpu"))
-    csrt = next((r for r in rows if r["tracker"] == "OpenCV CSRT"), None)
-    nano = next((r for r in rows if r["tracker"].startswith("NanoTrack")), None)
-    print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; threads {torch.get_num_threads()} "
-          f"(torch and onnxruntime); batch 1; latency of a full update (crop + network + decode); RSS: the "
-          f"benchmark process after the row")
-    print("| tracker | device | backend | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT | p50 vs NanoTrack "
-          "| RSS MiB |")
-    print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        vs_csrt = f"{r['p50_ms'] / csrt['p50_ms']:.2f}x" if csrt else "-"
-        vs_nano = f"{r['p50_ms'] / nano['p50_ms']:.2f}x" if nano else "-"
-        print(f"| {r['tracker']} | {r['device']} | {r['backend']} | {r['params']} | {r['gflops']} | "
-              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['fps']:.1f} | {vs_csrt} | {vs_nano} | {r['rss_mb']:.0f} |")
     if args.targets:
-        bench_batched(shipped_trackers, frames, box, args)
+        bench_batched(shipped_trackers, frames, box, args, run)
+    print(f"benchmark done in {time.monotonic() - started:.0f} s", flush=True)
     return 0
 
 
-def bench_batched(trackers: dict, frames, box, args) -> None:
-    """Target-updates per second with N targets on one camera (one batched network call per frame)."""
+class BenchRun:
+    """
+    What a benchmark run does with a row that fails or would not fit in its time.
+
+    A failed row says so in one line (the whole traceback goes to ``error_log``, opened now so that an unwritable
+    path fails before anything is measured); past ``budget_s`` seconds no new row starts, and the rows measured so
+    far stand: a lent GPU's command limit then ends nothing unprinted.
+    """
+
+    def __init__(self, error_log: str | None, budget_s: float | None):
+        self._log = open(error_log, "w") if error_log else None
+        self._budget_s = budget_s
+        self._started = time.monotonic()
+
+    def out_of_time(self, what: str) -> bool:
+        if self._budget_s is None or time.monotonic() - self._started <= self._budget_s:
+            return False
+        print(f"{what}: not started, past the time budget ({self._budget_s:g} s)", flush=True)
+        return True
+
+    def failed(self, what: str, error: BaseException) -> None:
+        import traceback
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        print(f"{what}: skipped, {type(error).__name__}: {first_line}", flush=True)
+        if self._log is not None:
+            self._log.write(f"--- {what}\n{traceback.format_exc()}\n")
+            self._log.flush()
+
+
+def _peer_rows(frames, box, args) -> list[dict]:
+    """CSRT, KCF and NanoTrack on the same frames (CPU), as table rows; the skipped ones say why."""
+    from .evaluation.trackers import peer_trackers
+    peers, skipped = peer_trackers("CSRT,KCF,NanoTrack", args.nanotrack)
+    for reason in skipped:
+        print(reason)
+    rows = []
+    for peer in peers:
+        # Peers get the same RGB frames as ours; their BGR conversion is part of their update time.
+        peer.init(frames[0], np.asarray(box, dtype=np.float64))
+        times = _timed_updates(peer.update, frames[1:], args.warmup, lambda: None)
+        label = peer.name if peer.name.startswith("NanoTrack") else f"OpenCV {peer.name}"
+        rows.append(percentile_row(label, times, "-", "-", "cpu"))
+    return rows
+
+
+def bench_batched(trackers: dict, frames, box, args, run: BenchRun) -> None:
+    """
+    Target-updates per second with N targets on one camera.
+
+    The targets go through the network together, in batches of at most ``tracking.tracker.MAX_BATCH``.
+    """
     import torch
     print("\nbatched targets (shipped weights): one update of N targets per frame")
     print("| device | backend | targets | p50 ms per frame | target-updates/s | cost vs 1 target |")
@@ -412,6 +490,8 @@ def bench_batched(trackers: dict, frames, box, args) -> None:
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
         single = None
         for count in args.targets:
+            if run.out_of_time(f"{count} targets on {device} with {backend}"):
+                return
             tracker.clear()
             x, y, w, h = box
             for target_id in range(count):   # targets spread a little so their crops differ
@@ -507,6 +587,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="tracker setting for our rows, e.g. online_template_update=false (repeatable)")
     bench.add_argument("--nanotrack", default=None, metavar="DIR",
                        help="folder with NanoTrack v2's ONNX files (default ../shared/models/nanotrack_v2)")
+    bench.add_argument("--budget-s", type=positive_number, default=None, metavar="SECONDS",
+                       help="start no new row after this many seconds (the rows measured so far stand); for a "
+                            "machine with a time limit per command")
+    bench.add_argument("--error-log", default=None, metavar="FILE",
+                       help="write the whole traceback of each skipped GPU row here (the table says one line)")
     bench.set_defaults(func=cmd_bench)
 
     train = command("train", "train a model from a YAML config")

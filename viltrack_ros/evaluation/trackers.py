@@ -156,7 +156,8 @@ def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path |
     """
     Return the reference trackers named in ``kinds`` and the printed reasons for any skipped.
 
-    A tracker is skipped when its files are absent (NanoTrack's). Unknown names raise ``ValueError``.
+    A tracker is skipped when its files are absent (NanoTrack's) or this OpenCV lacks it (CSRT and KCF are in the
+    contrib build only). Unknown names raise ``ValueError``.
     """
     trackers, skipped = [], []
     for kind in (k.strip() for k in kinds.split(",") if k.strip()):
@@ -170,6 +171,11 @@ def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path |
         if kind.upper() not in _OPENCV_FACTORIES:
             raise ValueError(f"unknown peer tracker {kind!r}; expected one of "
                              f"{', '.join([*_OPENCV_FACTORIES, 'NanoTrack'])}")
+        try:
+            opencv_tracker_factory(kind)
+        except RuntimeError as error:
+            skipped.append(f"{kind.upper()} skipped: {error}")
+            continue
         trackers.append(OpenCVTracker(kind))
         if hold_last_box:
             trackers.append(OpenCVTracker(kind, hold_last_box=True))

@@ -49,6 +49,8 @@ from ..model.network import ViLTrackNet
 
 TORCH_BACKENDS = ("torch", "torch-bf16", "torch-compile", "torch-compile-bf16")
 BACKENDS = ("auto", *TORCH_BACKENDS, "onnxruntime")
+# torch.compile's variants of one function (one per batch size) before it falls back to eager code (see TorchBackend).
+COMPILED_SHAPES_LIMIT = 64
 # Largest absolute difference between the backends' head outputs (logits, offsets, sizes) measured on real
 # frames by the tests: float32 rounding in a different operator order.
 ONNX_TOLERANCE = 1e-3
@@ -104,7 +106,11 @@ class TorchBackend:
             self.memory_module, self.cached_step_module = TemplateMemory(model), CachedTrackingStep(model)
         if name.startswith("torch-compile"):
             # dynamic=False: one graph per batch size, each as fast as a fixed-shape graph can be; the graph of a
-            # new target count is compiled on its first frame.
+            # new target count is compiled on its first frame. Each batch size is one more compiled variant of the
+            # same forward(), and every tracker in the process shares dynamo's limit on those (8 by default): past
+            # it, a new size would run eagerly without a word. A tracker meets a handful of sizes (init's views,
+            # 1 to MAX_BATCH targets), so the limit is raised well above what a process of trackers needs.
+            torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, COMPILED_SHAPES_LIMIT)
             mode = "reduce-overhead" if device.type == "cuda" else None
             self.step_module = torch.compile(self.step_module, mode=mode, dynamic=False)
             if self.uses_template_memory:

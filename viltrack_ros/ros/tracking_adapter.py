@@ -225,10 +225,18 @@ class TrackingAdapter:
         self.add_post_set_parameters_callback(self._apply_parameters)
 
     def _choice(self, name: str) -> str:
-        value, choices = self.get_parameter(name).value, self.CHOICES[name]
-        if value not in choices:
-            raise ValueError(f"parameter {name}={value!r} must be one of {', '.join(choices)}")
+        value = self.get_parameter(name).value
+        problem = self._choice_problem(name, value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+    def _choice_problem(self, name: str, value) -> str | None:
+        """Say why ``value`` is not one of parameter ``name``'s choices, or None (also for a free parameter)."""
+        choices = self.CHOICES.get(name)
+        if choices and value not in choices:
+            return f"parameter {name}={value!r} must be one of {', '.join(choices)}"
+        return None
 
     def _tracker_config_from_parameters(self, changes: dict | None = None) -> TrackerConfig:
         settings = {name: self.get_parameter(TRACKER_PREFIX + name).value for name in TrackerConfig.describe()}
@@ -248,10 +256,9 @@ class TrackingAdapter:
             if self._tracker is not None:
                 return SetParametersResult(successful=False, reason=(
                     f"{parameter.name} is read at configure: set it while the node is unconfigured (cleanup first)"))
-            choices = self.CHOICES.get(parameter.name)
-            if choices and parameter.value not in choices:
-                return SetParametersResult(successful=False, reason=(
-                    f"{parameter.name} must be one of {', '.join(choices)}, got {parameter.value!r}"))
+            problem = self._choice_problem(parameter.name, parameter.value)
+            if problem:
+                return SetParametersResult(successful=False, reason=problem)
         tracker_changes = {p.name[len(TRACKER_PREFIX):]: p.value for p in parameters
                            if p.name.startswith(TRACKER_PREFIX)}
         if tracker_changes:

@@ -38,14 +38,16 @@ def launch(arguments: list[str], log_path) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C to the launch's process group, as a terminal sends it."""
-    if process.poll() is None:
+    """Ctrl-C to the launch's process group, as a terminal sends it (also to a node left by a launch that ended)."""
+    try:
         os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    except ProcessLookupError:   # the group is empty: nothing left running
+        return
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(probe, test_weights, tmp_path):
@@ -73,7 +75,10 @@ def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(
 
 def test_a_launch_argument_that_is_not_a_value_stops_the_launch_before_anything_starts(tmp_path):
     process = launch(["threads:=many"], tmp_path / "launch.log")
-    assert process.wait(timeout=60) != 0
+    try:
+        assert process.wait(timeout=60) != 0
+    finally:
+        stop(process)   # a launch that did start something must not outlive the test
     output = (tmp_path / "launch.log").read_text()
     assert "launch argument threads:='many' is not a valid value. Nothing was started." in output, output[-3000:]
     assert "process started" not in output, output[-3000:]

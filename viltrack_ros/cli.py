@@ -348,7 +348,6 @@ def cmd_bench(args) -> int:
             yield (label, functools.partial(build_model, get_preset(preset).replace(**changes), pretrained_stem=False),
                    lambda m, label=label: label)
 
-    started = time.monotonic()
     run = BenchRun(args.error_log, args.budget_s)
     # The peers first (CPU, seconds): their times are every ratio's reference, so each row of ours can be printed
     # the moment it is measured, and a crash or a time limit later loses nothing measured before it.
@@ -389,6 +388,7 @@ def cmd_bench(args) -> int:
             # A model with a template memory is also timed without it (the whole sequence every frame): the saving
             # is measured in the same run.
             memory_modes = [True, False] if model.supports_template_memory else [False]
+            flops = {}   # per mode, counted once for the model (a copy of it and a forward pass), not once per row
             for backend in cpu_backends if device == "cpu" else args.gpu_backends:
                 if backend.startswith("torch-compile") and model.config.cell_form == "kernels":
                     print(f"{label} on {device} with {backend}: skipped, the Triton mLSTM kernels are timed eager "
@@ -409,10 +409,12 @@ def cmd_bench(args) -> int:
                                                template_memory=template_memory)
                         tracker.init(0, frames[0], box)
                         times = _timed_updates(tracker.update, frames[1:], args.warmup, sync)
+                        if template_memory not in flops:
+                            flops[template_memory] = _step_gflops(model, template_memory)
                         backbone = "MixFormer" if model.config.backbone == "mixformer" else "ViL"
                         row = percentile_row(f"{backbone} {label}{mode}", times,
-                                             f"{count_parameters(model) / 1e6:.2f}M",
-                                             _step_gflops(model, template_memory), device, backend)
+                                             f"{count_parameters(model) / 1e6:.2f}M", flops[template_memory],
+                                             device, backend)
                         if device == "cuda":
                             row["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
                     except Exception as error:
@@ -427,7 +429,7 @@ def cmd_bench(args) -> int:
                         shipped_trackers[(device, backend)] = tracker
     if args.targets:
         bench_batched(shipped_trackers, frames, box, args, run)
-    print(f"benchmark done in {time.monotonic() - started:.0f} s", flush=True)
+    print(f"benchmark done in {run.elapsed_s():.0f} s", flush=True)
     return 0
 
 
@@ -445,8 +447,11 @@ class BenchRun:
         self._budget_s = budget_s
         self._started = time.monotonic()
 
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._started
+
     def out_of_time(self, what: str) -> bool:
-        if self._budget_s is None or time.monotonic() - self._started <= self._budget_s:
+        if self._budget_s is None or self.elapsed_s() <= self._budget_s:
             return False
         print(f"{what}: not started, past the time budget ({self._budget_s:g} s)", flush=True)
         return True

@@ -41,8 +41,8 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from .shm_segments import remove_own_segments
+from .startup import STOP_SIGNALS
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How often the spin loop returns to Python, where a signal is handled: the longest wait after a signal while idle.
 SPIN_PERIOD_S = 0.1
 # While not None, a stop signal is recorded here instead of raised (``stop_signals_deferred``).

@@ -23,6 +23,9 @@ handlers in place before it starts rclpy. Only standard-library imports here.
 import os
 import signal
 
+# The signals that stop every node of the package (node_main's handlers take the same ones over).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 def _leave(signal_number, frame) -> None:
     os._exit(0)
@@ -30,5 +33,5 @@ def _leave(signal_number, frame) -> None:
 
 def leave_quietly_on_stop_signals() -> None:
     """Until ``run_node`` takes over: SIGINT or SIGTERM ends the process at once with exit code 0."""
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+    for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _leave)

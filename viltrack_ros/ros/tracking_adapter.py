@@ -566,8 +566,8 @@ class TrackingAdapter:
             if _stamp_key(frame.header.stamp) == _stamp_key(stamp):
                 return frame, ""
         # The earliest and latest stamps, not the first and last kept: after a bag loop they differ.
-        stamps = sorted(_stamp_key(frame.header.stamp) for frame in self._recent_frames)
-        (first_sec, first_nanosec), (last_sec, last_nanosec) = stamps[0], stamps[-1]
+        stamps = [_stamp_key(frame.header.stamp) for frame in self._recent_frames]
+        (first_sec, first_nanosec), (last_sec, last_nanosec) = min(stamps), max(stamps)
         return None, (f"no recent image has stamp {stamp.sec}.{stamp.nanosec:09d}; kept: "
                       f"{first_sec}.{first_nanosec:09d} .. {last_sec}.{last_nanosec:09d} "
                       f"(zero stamp = newest image)")

@@ -222,7 +222,9 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
             reports: list[DiagnosticArray] = []
             subscription = probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
             assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
-            probe.send(frame_msg(frames[3], sec=1000 * (cycle + 1) + 20, frame_id=FRAME_ID))
+            # Activation makes a new image subscription: a frame sent before DDS matched it with this publisher is
+            # lost (CI saw that once), so the frame is repeated until answered, as every first frame is.
+            probe.handshake(frame_msg(frames[3], sec=1000 * (cycle + 1) + 20, frame_id=FRAME_ID))
             inputs = lambda: [values_of(status) for report in reports for status in report.status  # noqa: E731
                               if status.name == f"{MANAGED_NAMESPACE}/{NODE_NAME}: image input"
                               and values_of(status)["images received"] != "0"]

@@ -122,7 +122,7 @@ def _nodes(context):
     tracker = Node(
         package="viltrack_ros",
         executable="managed_tracker_node" if config["managed"] == "true" else "tracker_node",
-        name="viltrack_tracker",
+        # No name here: the node's own (viltrack_tracker), written once in the node.
         namespace=config["namespace"],
         output="screen",
         emulate_tty=True,

@@ -222,3 +222,20 @@ def test_backend_choice_is_checked():
         resolve_backend("tensorrt", cpu)
     with pytest.raises(ValueError, match="runs on the CPU"):
         resolve_backend("onnxruntime", torch.device("cuda"))
+
+
+def test_the_thread_count_given_to_the_tracker_reaches_both_runtimes(shipped_model):
+    before = torch.get_num_threads()
+    try:
+        tracker = MultiTracker(shipped_model, backend="onnxruntime", threads=1)
+        assert torch.get_num_threads() == 1
+        sessions = (tracker.backend.encoder, tracker.backend.session)
+        assert [s.get_session_options().intra_op_num_threads for s in sessions] == [1, 1]
+        torch.set_num_threads(2)   # None keeps PyTorch's count, which onnxruntime then takes
+        tracker = MultiTracker(shipped_model, backend="onnxruntime")
+        assert tracker.backend.session.get_session_options().intra_op_num_threads == 2
+        for wrong in (0, -1, 1.5, True, "2", 10_000):
+            with pytest.raises(ValueError, match="threads must be a whole number from 1 to"):
+                MultiTracker(shipped_model, backend="torch", threads=wrong)
+    finally:
+        torch.set_num_threads(before)

@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 import torch
 
-from viltrack_ros.data.sampler import (IMAGENET_MEAN, IMAGENET_STD, Clip, SampleConfig, SequenceSource,
+from viltrack_ros.data.sampler import (Clip, SampleConfig, SequenceSource,
                                        StaticImageSource, SyntheticSource, TrackingSampleDataset,
                                        build_default_sources, choose_clip_indices, make_training_sample)
 from viltrack_ros.data.sequences import InMemorySequence, load_sequence_folders
 from viltrack_ros.data.synthetic import PhotoLibrary, SyntheticConfig, procedural_texture
 from viltrack_ros.evaluation.cli import DEFAULT_SEQUENCES
+from viltrack_ros.model.inputs import IMAGENET_MEAN_01, IMAGENET_STD_01
 
 cv2.setNumThreads(1)
 torch.set_num_threads(1)
@@ -65,8 +66,8 @@ def test_sample_shapes_dtypes_and_ranges():
         boxes = item["search_boxes"][item["search_visible"]]
         assert ((boxes >= 0) & (boxes <= 1)).all() and (boxes[:, 2:] > 0).all()
         # Normalised pixels stay within what ImageNet normalisation of [0, 1] can produce.
-        low = float(((0 - IMAGENET_MEAN) / IMAGENET_STD).min())
-        high = float(((1 - IMAGENET_MEAN) / IMAGENET_STD).max())
+        low = float(((0 - IMAGENET_MEAN_01) / IMAGENET_STD_01).min())
+        high = float(((1 - IMAGENET_MEAN_01) / IMAGENET_STD_01).max())
         assert low - 1e-4 <= item["search_images"].min() and item["search_images"].max() <= high + 1e-4
     batch = next(iter(torch.utils.data.DataLoader(dataset, batch_size=3)))
     assert batch["search_images"].shape == (3, 3, 3, 64, 64) and len(batch["source"]) == 3
@@ -125,7 +126,7 @@ def test_crop_shows_the_target_under_its_box():
     for index in range(5):
         sample = dataset.sample(index)
         for image, (cx, cy, w, h) in zip(sample.search_images, sample.search_boxes):
-            rgb = (image.transpose(1, 2, 0) * IMAGENET_STD + IMAGENET_MEAN) * 255
+            rgb = (image.transpose(1, 2, 0) * IMAGENET_STD_01 + IMAGENET_MEAN_01) * 255
             rows = slice(int((cy - h / 4) * 128), int((cy + h / 4) * 128))
             inner = rgb[rows, int((cx - w / 4) * 128):int((cx + w / 4) * 128)]
             np.testing.assert_allclose(inner.reshape(-1, 3).mean(axis=0), [255, 255, 0], atol=3)

@@ -12,10 +12,13 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Box sanity: hand-made score maps through the tracker's peak and size selection (tracking.decode)."""
+from dataclasses import replace
+
 import numpy as np
 import torch
 
-from viltrack_ros.tracking.decode import SizePrior, select_boxes, size_penalty
+from viltrack_ros.tracking import TrackerConfig
+from viltrack_ros.tracking.decode import SizeChangeLimits, select_boxes, size_penalty
 
 G = 8
 
@@ -33,31 +36,33 @@ def maps(peaks: dict, sizes: dict, default_size=(0.25, 0.25)):
 
 FLAT_WINDOW = torch.ones(G, G)
 PREVIOUS = torch.tensor([[0.25, 0.25]])
+SHIPPED_LIMITS = SizeChangeLimits.from_config(TrackerConfig())
 
 
 def test_a_swollen_box_loses_to_a_slightly_weaker_plausible_one():
     score, offset, size = maps({(1, 1): 0.8, (5, 5): 0.7}, {(1, 1): (0.95, 0.95)})
-    boxes, confidence, cells = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, SizePrior(penalty_k=0.3))
+    penalised = replace(SHIPPED_LIMITS, penalty_k=0.3)
+    boxes, confidence, cells = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, penalised)
     assert np.allclose(boxes[0, :2], [5.5 / G, 5.5 / G])
     assert abs(float(confidence[0]) - 0.7) < 1e-6
     assert cells.tolist() == [5 * G + 5]
     # Without the penalty the swollen cell would have won.
-    boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, SizePrior(penalty_k=0.0))
+    boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, replace(SHIPPED_LIMITS, penalty_k=0.0))
     assert np.allclose(boxes[0, :2], [1.5 / G, 1.5 / G])
 
 
 def test_size_change_per_frame_is_bounded_and_damped():
     score, offset, size = maps({(4, 4): 1.0}, {(4, 4): (1.0, 1.0)})
-    prior = SizePrior(penalty_k=0.0, damping=1.0, max_step=1.25)
+    prior = SizeChangeLimits(penalty_k=0.0, damping=1.0, max_step=1.25)
     boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, prior)
     assert np.allclose(boxes[0, 2:], PREVIOUS[0].numpy() * 1.25)        # wanted 4x, got the one-frame bound
-    prior = SizePrior(penalty_k=0.0, damping=0.5, max_step=4.0)
+    prior = SizeChangeLimits(penalty_k=0.0, damping=0.5, max_step=4.0)
     boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, prior)
     assert np.allclose(boxes[0, 2:], [0.625, 0.625])   # halfway: 0.25 + 0.5 * 0.75
 
 
 def test_low_confidence_moves_the_size_less():
-    prior = SizePrior(penalty_k=0.0, damping=1.0, max_step=4.0)
+    prior = SizeChangeLimits(penalty_k=0.0, damping=1.0, max_step=4.0)
     score, offset, size = maps({(4, 4): 0.2}, {(4, 4): (0.5, 0.5)})
     boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, prior)
     assert np.allclose(boxes[0, 2:], [0.30, 0.30])     # 0.25 + 0.2 * 0.25
@@ -66,7 +71,7 @@ def test_low_confidence_moves_the_size_less():
 def test_window_prefers_the_centre_between_equal_peaks():
     score, offset, size = maps({(0, 0): 0.6, (3, 4): 0.6}, {})
     window = torch.outer(torch.hann_window(G + 2, periodic=False)[1:-1], torch.hann_window(G + 2, periodic=False)[1:-1])
-    boxes, _, _ = select_boxes(score, offset, size, window, 0.5, PREVIOUS, SizePrior())
+    boxes, _, _ = select_boxes(score, offset, size, window, 0.5, PREVIOUS, SHIPPED_LIMITS)
     assert np.allclose(boxes[0, :2], [4.5 / G, 3.5 / G])
 
 

@@ -56,6 +56,8 @@ def test_eval_cli_applies_tracker_settings_and_refuses_unknown_ones(sequences_ro
     assert '"window_influence": 0.1' in report and '"online_template_update": false' in report
     assert main(common + ["--tracker-set", "window_influense=0.1"]) == 2
     assert "unknown tracker settings: window_influense" in capsys.readouterr().err
+    assert main(common + ["--tracker-set", "window_influence"]) == 2
+    assert "--tracker-set: 'window_influence' is not KEY=VALUE" in capsys.readouterr().err
 
 
 def test_eval_cli_tracks_every_nth_frame_with_frame_step(sequences_root, small_checkpoint, tmp_path):

@@ -16,7 +16,6 @@ import pytest
 import torch
 
 from viltrack_ros.model import PRESETS, ModelConfig, build_model, count_parameters, get_preset
-from viltrack_ros.model.head import decode_boxes
 from viltrack_ros.model.tmoe import TMoE
 from viltrack_ros.model.vil import ViLBackbone
 
@@ -99,7 +98,7 @@ def test_tmoe_output_and_freeze_shared_experts():
     assert all(p.requires_grad for n, p in model.named_parameters() if "experts." in n and "shared" not in n)
 
 
-def test_head_outputs_and_decode():
+def test_head_outputs_have_the_grid_shape_and_range():
     torch.manual_seed(0)
     model = build_model(TINY).eval()
     t, s = inputs(TINY)
@@ -108,13 +107,9 @@ def test_head_outputs_and_decode():
     g = TINY.search_grid
     assert out["score_logits"].shape == (2, 1, g, g)
     assert out["offset"].shape == (2, 2, g, g) and out["size"].shape == (2, 2, g, g)
-    score = torch.zeros(1, 1, 4, 4)
-    score[0, 0, 2, 1] = 0.9
-    offset = torch.full((1, 2, 4, 4), 0.5)
-    size = torch.full((1, 2, 4, 4), 0.25)
-    boxes, confidence = decode_boxes(score, offset, size)
-    assert torch.allclose(boxes, torch.tensor([[1.5 / 4, 2.5 / 4, 0.25, 0.25]]))
-    assert confidence.item() == pytest.approx(0.9)
+    # Offsets within their cell and sizes as fractions of the crop (decoded in tracking.decode, test_decode.py).
+    assert 0.0 <= out["offset"].min() and out["offset"].max() <= 1.0
+    assert 0.0 < out["size"].min() and out["size"].max() <= 1.0
 
 
 def test_presets_and_parameter_counts():

@@ -158,6 +158,7 @@ def test_nan_or_inf_network_output_reports_lost_never_a_nan(tmp_path, value, par
             assert result.confidence == 0.0
             assert_valid(result, image.shape)
         assert results[0].box == pytest.approx(box), "a faulty output keeps the last box, it does not jump"
+        assert tracker.last_invalid_ids == [0, 1], "the faulted targets are named"
     assert tracker.invalid_outputs == 6
 
 
@@ -172,9 +173,10 @@ def test_a_target_recovers_after_a_transient_fault(tmp_path):
     broken._targets = good._targets
     assert broken.update(image)[0].status == TrackStatus.LOST
     assert good._targets[0].film_context is None
+    assert broken.last_invalid_ids == [0]
     result = good.update(image)[0]
     assert_valid(result, image.shape)
-    assert result.confidence > 0.0
+    assert result.confidence > 0.0 and good.last_invalid_ids == []
 
 
 def test_device_cuda_without_cuda_is_a_clear_error():

@@ -25,19 +25,9 @@ from pathlib import Path
 
 import numpy as np
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import at_least, positive_number, thread_count
+from viltrack_ros.settings import assignments_dict, at_least, parse_box, positive_number, thread_count
 
 log = get_logger("viltrack")
-
-
-def parse_box(text: str) -> tuple[float, float, float, float]:
-    try:
-        values = tuple(float(v) for v in text.replace(" ", "").split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"box must be x,y,w,h numbers, got {text!r}") from None
-    if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"box must have 4 values x,y,w,h, got {len(values)}")
-    return values
 
 
 def weights_description(info: dict) -> str:
@@ -54,12 +44,9 @@ def cmd_track(args) -> int:
     from .tracking.visualize import draw_tracks
 
     overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
-    if args.threads:
-        import torch
-        torch.set_num_threads(args.threads)   # onnxruntime takes the same count
     try:
         tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
-                                             backend=args.backend)
+                                             backend=args.backend, threads=args.threads or None)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -272,18 +259,6 @@ def _timed_updates(update, frames, warmup: int, synchronize) -> list[float]:
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return times
-
-
-def assignments_dict(items: list[str], what: str) -> dict:
-    """Parse ``KEY=VALUE`` items (values as YAML: numbers, booleans, strings) into a dict; ``what`` names the option."""
-    import yaml
-    parsed = {}
-    for item in (i for i in items if i):
-        key, equals, value = item.partition("=")
-        if not equals or not key:
-            raise ValueError(f"{what}: {item!r} is not KEY=VALUE")
-        parsed[key] = yaml.safe_load(value)
-    return parsed
 
 
 def cmd_bench(args) -> int:

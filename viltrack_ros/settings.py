@@ -70,3 +70,26 @@ def positive_number(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """Parse a command-line box ``x,y,w,h``, or raise argparse's error naming the text."""
+    try:
+        values = tuple(float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"box must be x,y,w,h numbers, got {text!r}") from None
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"box must have 4 values x,y,w,h, got {len(values)}")
+    return values
+
+
+def assignments_dict(items: list[str], what: str) -> dict:
+    """Parse ``KEY=VALUE`` items (values as YAML: numbers, booleans, strings) into a dict; ``what`` names the option."""
+    import yaml   # only the commands that take such options need it
+    parsed = {}
+    for item in (i for i in items if i):
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise ValueError(f"{what}: {item!r} is not KEY=VALUE")
+        parsed[key] = yaml.safe_load(value)
+    return parsed

@@ -33,8 +33,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
-
-NODE_NAME = "viltrack_tracker"
+from viltrack_ros.ros.tracking_adapter import NODE_NAME
 RELIABLE = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 

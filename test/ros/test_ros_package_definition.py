@@ -67,8 +67,34 @@ def test_shipped_params_file_lists_every_tracker_setting_without_copying_default
     text = (ROOT / "config" / "tracker.yaml").read_text()
     parameters = yaml.safe_load(text)["/**"]["ros__parameters"]
     assert "tracker" not in parameters, "tracker defaults have one home: TrackerConfig"
-    documented = re.findall(r"^\s*#\s+(\w+): ", text.split("# tracker:")[1], flags=re.MULTILINE)
-    assert documented == list(TrackerConfig.describe())
+    documented = re.findall(r"^\s*#\s+(\w+): (\S+)", text.split("# tracker:")[1], flags=re.MULTILINE)
+    assert [name for name, _ in documented] == list(TrackerConfig.describe())
+    # The values shown for uncommenting are today's defaults, not a second home that drifts from them.
+    assert {name: yaml.safe_load(value) for name, value in documented} == {
+        name: spec["default"] for name, spec in TrackerConfig.describe().items()}
+
+
+def test_shipped_params_file_values_are_the_node_defaults():
+    """The node parameters the file sets are those the node declares (a file that changed one would hide it)."""
+    import rclpy
+    from viltrack_ros.ros.managed_tracker_node import ManagedTrackerNode
+
+    def flattened(tree: dict, prefix: str = "") -> dict:
+        items = {}
+        for key, value in tree.items():
+            items.update(flattened(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
+        return items
+
+    in_file = flattened(yaml.safe_load((ROOT / "config" / "tracker.yaml").read_text())["/**"]["ros__parameters"])
+    context = rclpy.Context()
+    rclpy.init(args=[], context=context)
+    try:
+        node = ManagedTrackerNode(context=context)   # unconfigured: declares its parameters, loads no model
+        declared = {name: node.get_parameter(name).value for name in in_file}
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+    assert in_file == declared
 
 
 def test_launch_file_declares_described_arguments():

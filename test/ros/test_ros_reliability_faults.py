@@ -132,7 +132,7 @@ def test_nan_network_output_reports_lost_and_no_nan_in_any_message(start_node, p
             assert "nan" not in " ".join([status.message] + [kv.value for kv in status.values]).lower().replace(
                 "nan/inf", ""), status
     assert all(finite_object(obj) for obj in probe.objects)
-    assert "the network gave NaN/inf for 2 target(s)" in node.log()
+    assert "the network gave NaN/inf for 2 target(s)" in node.log() and "reported LOST (targets [0, 1])" in node.log()
     assert node.alive()
 
 

@@ -43,14 +43,12 @@ from viltrack_ros.data.static_pairs import StaticImageClips
 from viltrack_ros.data.synthetic import (PhotoLibrary, SyntheticConfig, default_photo_library,
                                          find_background_images, generate_synthetic_sequence,
                                          sequence_frame_paths)
+from viltrack_ros.model.inputs import IMAGENET_MEAN_01, IMAGENET_STD_01, SEARCH_FACTOR, TEMPLATE_FACTOR
 from viltrack_ros.settings import dataclass_from_dict
 from viltrack_ros.tracking.crop import CropTransform, crop_and_resize
-from viltrack_ros.tracking.tracker import IMAGENET_MEAN_01, IMAGENET_STD_01
 from viltrack_ros.log import get_logger
 
 LOGGER = get_logger(__name__)
-
-IMAGENET_MEAN, IMAGENET_STD = IMAGENET_MEAN_01, IMAGENET_STD_01   # images in [0, 1] here
 
 
 @dataclass(frozen=True)
@@ -59,8 +57,8 @@ class SampleConfig:
 
     template_size: int = 128
     search_size: int = 256
-    template_factor: float = 2.0
-    search_factor: float = 4.0
+    template_factor: float = TEMPLATE_FACTOR
+    search_factor: float = SEARCH_FACTOR
     num_templates: int = 1
     num_search_frames: int = 1          # K: 1 = pairs, > 1 = clips
     max_gap: int = 100                  # frames between a template and the clip's first search frame
@@ -295,7 +293,7 @@ def _photometric(rng: np.random.Generator, crop: np.ndarray, config: SampleConfi
 
 def normalise(image01: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` float in [0, 1] -> ``(3, H, W)`` float32 with ImageNet mean/std."""
-    return np.ascontiguousarray(((image01 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1), dtype=np.float32)
+    return np.ascontiguousarray(((image01 - IMAGENET_MEAN_01) / IMAGENET_STD_01).transpose(2, 0, 1), dtype=np.float32)
 
 
 def make_training_sample(clip: Clip, rng: np.random.Generator, config: SampleConfig) -> TrainingSample:

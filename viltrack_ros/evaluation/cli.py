@@ -28,7 +28,7 @@ from pathlib import Path
 from viltrack_ros.data.sequences import frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import at_least, thread_count
+from viltrack_ros.settings import assignments_dict, at_least, thread_count
 from viltrack_ros.tracking.backends import BACKENDS
 
 LOGGER = get_logger("viltrack.eval")
@@ -112,9 +112,7 @@ def run_eval(args) -> int:
                               "frame_step": args.frame_step}
     if not args.no_ours:
         try:
-            import yaml
-            settings = {key: yaml.safe_load(value)
-                        for key, _, value in (item.partition("=") for item in args.tracker_set)}
+            settings = assignments_dict(args.tracker_set, "--tracker-set")
             ours = ViLTrackerAdapter.from_checkpoint(args.weights, device=args.device, settings=settings,
                                                      backend=args.backend)
         except (ImportError, OSError, ValueError) as exc:

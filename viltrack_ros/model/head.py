@@ -59,7 +59,7 @@ class CenterHead(nn.Module):
         nn.init.constant_(self.score[-1].bias, -4.6)
         if relative_size:
             # Start at the given box's shape: the search crop's side is twice the template crop's in training and
-            # tracking (search_factor 4 / template_factor 2), so the box is half as large a fraction there.
+            # tracking (model.inputs: SEARCH_FACTOR / TEMPLATE_FACTOR), so the box is half as large a fraction there.
             nn.init.zeros_(self.size[-1].weight)
             nn.init.constant_(self.size[-1].bias, -math.log(2.0))
 
@@ -77,24 +77,3 @@ class CenterHead(nn.Module):
         if self.offset_reach:
             offset = offset * (1.0 + 2.0 * self.offset_reach) - self.offset_reach
         return {"score_logits": self.score(grid), "offset": offset, "size": size}
-
-
-def decode_boxes(score_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,
-                 window: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """
-    Pick the peak cell (of ``score_map * window`` when a window is given) and read its box.
-
-    ``score_map`` are probabilities ``(B, 1, g, g)``. Returns ``boxes (B, 4)`` as normalised
-    ``(cx, cy, w, h)`` in the search crop and ``confidence (B,)``: the unwindowed score at the chosen cell.
-    """
-    B, _, g, _ = score_map.shape
-    flat = score_map.flatten(1)
-    ranked = flat if window is None else flat * window.flatten()
-    index = ranked.argmax(dim=1)
-    row, col = index // g, index % g
-    batch = torch.arange(B, device=score_map.device)
-    off = offset[batch, :, row, col]
-    wh = size[batch, :, row, col]
-    cx = (col.to(off.dtype) + off[:, 0]) / g
-    cy = (row.to(off.dtype) + off[:, 1]) / g
-    return torch.stack([cx, cy, wh[:, 0], wh[:, 1]], dim=1), flat[batch, index]

@@ -18,12 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The tracker feeds images normalised with the ImageNet mean/std (tracking.tracker.normalised_chw, the one home of
-# input normalisation); a pretrained stem converts them back to its own input scaling with these (0-255 units). The
-# model layer does not import the tracker, hence the constants here.
-IMAGENET_MEAN_255 = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
-IMAGENET_STD_255 = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
-
 
 def layer_norm(dim: int) -> nn.LayerNorm:
     """Bias-free LayerNorm, as the ViL design uses everywhere."""

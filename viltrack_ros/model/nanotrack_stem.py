@@ -35,7 +35,8 @@ import torch
 from torch import nn
 
 from ..paths import shared_root
-from .layers import IMAGENET_MEAN_255, IMAGENET_STD_255, layer_norm
+from .inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
+from .layers import layer_norm
 from .onnx_graph import OnnxGraphModule
 
 NANOTRACK_FILES = ("nanotrack_backbone_sim.onnx", "nanotrack_head_sim.onnx")
@@ -86,9 +87,9 @@ class NanoTrackStem(nn.Module):
         self.channels = NANOTRACK_CHANNELS
         # ImageNet-normalised RGB -> BGR 0-255 (NanoTrack reads pysot's BGR pixels): x * std + mean per channel,
         # with the channel order reversed.
-        self.register_buffer("input_scale", torch.tensor(IMAGENET_STD_255[::-1]).view(1, 3, 1, 1),
+        self.register_buffer("input_scale", torch.tensor(IMAGENET_STD_255[::-1].copy()).view(1, 3, 1, 1),
                              persistent=False)
-        self.register_buffer("input_shift", torch.tensor(IMAGENET_MEAN_255[::-1]).view(1, 3, 1, 1),
+        self.register_buffer("input_shift", torch.tensor(IMAGENET_MEAN_255[::-1].copy()).view(1, 3, 1, 1),
                              persistent=False)
         self.proj = nn.Conv2d(NANOTRACK_CHANNELS, dim, 1)
         self.norm = layer_norm(dim)

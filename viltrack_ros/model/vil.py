@@ -21,7 +21,8 @@ from .config import ModelConfig
 from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, fold_batch_norm,
                                 load_imagenet_weights)
 from .film import TemporalFiLM
-from .layers import IMAGENET_MEAN_255, IMAGENET_STD_255, DropPath, SwiGLU, layer_norm
+from .inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
+from .layers import DropPath, SwiGLU, layer_norm
 from .mixed_attention import MixFormerBlock
 from .mlstm_layer import MLSTMLayer, MLSTMLayerState
 from .nanotrack_stem import NanoTrackStem

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import rclpy
-import torch
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -62,9 +61,7 @@ def load_frames(count: int, size: tuple[int, int]) -> tuple[list[np.ndarray], tu
 
 def bare_tracker(weights: Path, frames, box, threads: int) -> tuple[list[float], str]:
     """Return the bare tracker's update durations (seconds) on ``frames``, and the name of its backend."""
-    if threads > 0:
-        torch.set_num_threads(threads)
-    tracker = MultiTracker.from_checkpoint(weights, device="cpu")
+    tracker = MultiTracker.from_checkpoint(weights, device="cpu", threads=threads or None)
     rgb_frames = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
     tracker.init(0, rgb_frames[0], box)
     for frame in rgb_frames[1:6]:   # warm-up

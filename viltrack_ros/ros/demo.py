@@ -49,7 +49,7 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
-from viltrack_ros.settings import thread_count
+from viltrack_ros.settings import parse_box, thread_count
 from viltrack_ros.tracking import TrackResult, TrackStatus
 from viltrack_ros.tracking.visualize import draw_tracks
 
@@ -70,14 +70,11 @@ def default_source() -> Path:
                      "(scripts/setup.sh does, as root) or give --source VIDEO_OR_FOLDER --box x,y,w,h")
 
 
-def first_box(source: Path, box_text: str | None) -> tuple[float, float, float, float]:
+def first_box(source: Path, box: tuple[float, float, float, float] | None) -> tuple[float, float, float, float]:
     if not source.exists():
         raise SystemExit(f"cannot start: no video, folder of images or rosbag2 bag at {source}")
-    if box_text:
-        values = [float(v) for v in box_text.split(",")]
-        if len(values) != 4:
-            raise SystemExit(f"--box needs x,y,w,h, got {box_text!r}")
-        return tuple(values)
+    if box:
+        return box
     groundtruth = source / "groundtruth.txt" if source.is_dir() else None
     if groundtruth and groundtruth.is_file():   # the shared sequences' layout: first line is the first box
         return tuple(float(v) for v in groundtruth.read_text().splitlines()[0].split(","))
@@ -359,8 +356,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                          "rosbag2 bag folder")
     parser.add_argument("--record-storage", choices=["mcap", "sqlite3"], default="mcap",
                         help="storage of the recorded bag: mcap (default) or sqlite3 (.db3)")
-    parser.add_argument("--box", help="target box on the first frame: x,y,w,h (top-left, pixels); a folder with "
-                                      "groundtruth.txt gives its first line")
+    parser.add_argument("--box", type=parse_box,
+                        help="target box on the first frame: x,y,w,h (top-left, pixels); a folder with "
+                             "groundtruth.txt gives its first line")
     parser.add_argument("--weights", help="checkpoint (.pt); default: the weights shipped with the package")
     parser.add_argument("--max-frames", type=int, default=300, help="frames to stream, 0 = all (default 300)")
     parser.add_argument("--fps", type=float, default=0.0,

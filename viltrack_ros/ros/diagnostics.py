@@ -19,9 +19,10 @@ It reports image input and processing rates, latency, dropped images and the sta
 ``FrameStatistics`` and ``assess_input`` are plain Python (unit-tested without ROS); ``diagnostic_array`` turns
 their result into ``diagnostic_msgs/DiagnosticArray``, the message rqt_runtime_monitor and diagnostic_aggregator read.
 
-Dropped images: the image subscription keeps only the newest image (depth 1), so images the tracker is too slow for
-are overwritten before the node ever sees them. DDS numbers every sample a publisher sends; a gap between the
-publication sequence numbers of two images the node took is the count of images it never processed.
+Dropped images: the image subscription keeps only the newest ``qos.depth`` images (1 by default), so images the
+tracker is too slow for are overwritten before the node ever sees them. DDS numbers every sample a publisher sends;
+a gap between the publication sequence numbers of two images the node took is the count of images it never
+processed.
 """
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def assess_input(summary: InputSummary, topic: str, min_rate_hz: float, subscrib
     if summary.dropped:
         published = summary.received + summary.dropped
         problems.append((Level.WARN, f"dropped {summary.dropped} of {published} images (the tracker is slower "
-                                     f"than the camera; the newest image is always the one processed)"))
+                                     f"than the camera; the queue keeps the newest qos.depth images)"))
     if min_rate_hz > 0 and summary.processing_rate_hz < min_rate_hz:
         problems.append((Level.WARN, f"processing {summary.processing_rate_hz:.1f} Hz, below diagnostics.min_rate "
                                      f"{min_rate_hz:g} Hz"))

@@ -51,7 +51,6 @@ from rclpy.subscription import MessageInfo
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
-from viltrack_ros.model.checkpoint import default_weights_path
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
 from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
@@ -59,7 +58,7 @@ from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
-from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult, TrackStatus
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
 from viltrack_ros.tracking.backends import BACKENDS
 
 NODE_NAME = "viltrack_tracker"
@@ -243,11 +242,12 @@ class TrackingAdapter:
         settings.update(changes or {})
         return TrackerConfig.from_dict(settings)
 
-    def _check_preset(self, weights: str) -> None:
+    def _check_preset(self) -> None:
         expected = self.get_parameter("preset").value
         actual = self._tracker.model_info["model_config"]["name"]
         if expected and expected != actual:
-            raise ValueError(f"{weights} holds preset '{actual}', but parameter preset is '{expected}'")
+            raise ValueError(f"{self._tracker.model_info['path']} holds preset '{actual}', but parameter preset is "
+                             f"'{expected}'")
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         for parameter in parameters:
@@ -292,13 +292,11 @@ class TrackingAdapter:
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
         self._publish_overlay = self.get_parameter("publish_overlay").value
 
-        threads = self.get_parameter("threads").value
-        if threads > 0:
-            torch.set_num_threads(threads)
-        weights = self.get_parameter("weights").value or str(default_weights_path())
-        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config, backend=backend)
+        weights = self.get_parameter("weights").value or None   # None: the weights shipped with the package
+        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config, backend=backend,
+                                                     threads=self.get_parameter("threads").value or None)
         try:
-            self._check_preset(weights)
+            self._check_preset()
         except ValueError:
             self._tracker = None
             raise
@@ -477,11 +475,10 @@ class TrackingAdapter:
         if invalid:
             self._invalid_outputs_seen = self._tracker.invalid_outputs
             self._statistics.invalid_outputs(invalid)
-            lost = [target_id for target_id, result in results.items() if result.confidence == 0.0
-                    and result.status == TrackStatus.LOST]
             self.get_logger().error(
                 f"the network gave NaN/inf for {invalid} target(s) on the image stamped {stamp[0]}.{stamp[1]:09d}: "
-                f"reported LOST (targets {lost}), last boxes kept; a broken checkpoint or a numerical fault",
+                f"reported LOST (targets {self._tracker.last_invalid_ids}), last boxes kept; a broken checkpoint or "
+                "a numerical fault",
                 throttle_duration_sec=30.0)
         latency = time.perf_counter() - received
         objects = [tracked_object_msg(header, target_id, result, latency) for target_id, result in results.items()]

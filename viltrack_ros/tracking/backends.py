@@ -253,8 +253,9 @@ def _contiguous(array) -> np.ndarray:
     return array if array.dtype == np.bool_ else np.ascontiguousarray(array, dtype=np.float32)
 
 
-def create_backend(name: str, model: ViLTrackNet, device: torch.device, template_memory: bool = True):
+def create_backend(name: str, model: ViLTrackNet, device: torch.device, template_memory: bool = True,
+                   threads: int | None = None):
     name = resolve_backend(name, device)
     if name == "onnxruntime":
-        return OnnxRuntimeBackend(model, template_memory=template_memory)
+        return OnnxRuntimeBackend(model, threads=threads, template_memory=template_memory)
     return TorchBackend(model, device, template_memory=template_memory, name=name)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from ..model.inputs import SEARCH_FACTOR, TEMPLATE_FACTOR
 from ..settings import dataclass_from_dict
 
 
@@ -29,9 +30,11 @@ def _setting(default, description: str, low=None, high=None):
 
 @dataclass(frozen=True)
 class TrackerConfig:
-    template_factor: float = _setting(2.0, "template crop side as a multiple of sqrt(w*h) of the target box",
-                                      1.0, 8.0)
-    search_factor: float = _setting(4.0, "search crop side as a multiple of sqrt(w*h) of the previous box", 1.5, 10.0)
+    # Defaults: the crop geometry the network was trained with (model.inputs).
+    template_factor: float = _setting(TEMPLATE_FACTOR, "template crop side as a multiple of sqrt(w*h) of the target "
+                                      "box", 1.0, 8.0)
+    search_factor: float = _setting(SEARCH_FACTOR, "search crop side as a multiple of sqrt(w*h) of the previous box",
+                                    1.5, 10.0)
     window_influence: float = _setting(
         0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
         0.0, 1.0)

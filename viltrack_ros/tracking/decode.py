@@ -30,10 +30,17 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class SizePrior:
-    penalty_k: float = 0.1        # strength of the score penalty on size/aspect change (0 = none)
-    damping: float = 0.4          # how much of a confident new size is taken in one frame (1 = all of it)
-    max_step: float = 1.25        # largest size change in one frame, as a factor (>= 1)
+class SizeChangeLimits:
+    """How much a box's size may change from one frame to the next (values and defaults: TrackerConfig)."""
+
+    penalty_k: float              # strength of the score penalty on size/aspect change (0 = none)
+    damping: float                # how much of a confident new size is taken in one frame (1 = all of it)
+    max_step: float               # largest size change in one frame, as a factor (>= 1)
+
+    @classmethod
+    def from_config(cls, config) -> "SizeChangeLimits":
+        """Take the limits from a TrackerConfig (its scale_penalty, size_damping and max_scale_step)."""
+        return cls(penalty_k=config.scale_penalty, damping=config.size_damping, max_step=config.max_scale_step)
 
 
 def _change(ratio: np.ndarray) -> np.ndarray:
@@ -66,7 +73,7 @@ def size_penalty(size, previous_wh, penalty_k: float) -> np.ndarray:
     return np.exp(-(scale_change * aspect_change - 1.0) * penalty_k)
 
 
-def select_boxes(score, offset, size, window, window_influence: float, previous_wh, prior: SizePrior,
+def select_boxes(score, offset, size, window, window_influence: float, previous_wh, limits: SizeChangeLimits,
                  ranking=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     Pick each target's cell and box.
@@ -81,16 +88,16 @@ def select_boxes(score, offset, size, window, window_influence: float, previous_
     score, offset, size = (np.asarray(a, dtype=np.float32) for a in (score, offset, size))
     window, previous_wh = np.asarray(window, dtype=np.float32), np.asarray(previous_wh, dtype=np.float32)
     B = score.shape[0]
-    penalty = size_penalty(size, previous_wh, prior.penalty_k)
+    penalty = size_penalty(size, previous_wh, limits.penalty_k)
     rank = score[:, 0] if ranking is None else np.asarray(ranking, dtype=np.float32)[:, 0]
     ranked = (1.0 - window_influence) * rank * penalty + window_influence * window
     index = ranked.reshape(B, -1).argmax(axis=1)
-    boxes, confidence = boxes_at_cells(index, score, offset, size, penalty, previous_wh, prior)
+    boxes, confidence = boxes_at_cells(index, score, offset, size, penalty, previous_wh, limits)
     return boxes, confidence, index
 
 
 def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, size: np.ndarray, penalty: np.ndarray,
-                   previous_wh: np.ndarray, prior: SizePrior) -> tuple[np.ndarray, np.ndarray]:
+                   previous_wh: np.ndarray, limits: SizeChangeLimits) -> tuple[np.ndarray, np.ndarray]:
     """
     Return the box read at each target's chosen cell, its size damped and bounded against ``previous_wh``.
 
@@ -105,9 +112,9 @@ def boxes_at_cells(index: np.ndarray, score: np.ndarray, offset: np.ndarray, siz
     predicted_wh = size[batch, :, row, col]
     confidence = score[batch, 0, row, col]
     # Damping: a confident, plausible size moves the box further; then one frame's change is bounded.
-    rate = (prior.damping * penalty[batch, row, col] * confidence)[:, None]
+    rate = (limits.damping * penalty[batch, row, col] * confidence)[:, None]
     wh = previous_wh * (1.0 - rate) + predicted_wh * rate
-    wh = np.minimum(np.maximum(wh, previous_wh / prior.max_step), previous_wh * prior.max_step)
+    wh = np.minimum(np.maximum(wh, previous_wh / limits.max_step), previous_wh * limits.max_step)
     cx = (col + off[:, 0]) / g
     cy = (row + off[:, 1]) / g
     return np.stack([cx, cy, wh[:, 0], wh[:, 1]], axis=1), confidence

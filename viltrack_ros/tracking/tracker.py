@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import enum
+import numbers
 import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -23,18 +24,14 @@ import numpy as np
 import torch
 
 from ..model.checkpoint import load_checkpoint
+from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..model.network import ViLTrackNet
+from ..settings import MAX_THREADS
 from .backends import create_backend
 from .config import TrackerConfig
 from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, validate_box
-from .decode import SizePrior, select_boxes, sigmoid
+from .decode import SizeChangeLimits, select_boxes, sigmoid
 from .discriminative import TargetClassifier
-
-# The one home of input normalisation: training crops (data.sampler) use the same constants.
-IMAGENET_MEAN_01 = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-IMAGENET_STD_01 = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-IMAGENET_MEAN = IMAGENET_MEAN_01 * 255.0
-IMAGENET_STD = IMAGENET_STD_01 * 255.0
 
 
 class TrackStatus(enum.IntEnum):
@@ -66,7 +63,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 def normalised_chw(crop: np.ndarray) -> np.ndarray:
     """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)``, the network's input layout."""
-    return np.ascontiguousarray(((crop.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1))
+    return np.ascontiguousarray(((crop.astype(np.float32) - IMAGENET_MEAN_255) / IMAGENET_STD_255).transpose(2, 0, 1))
 
 
 def to_tensor(crop: np.ndarray) -> torch.Tensor:
@@ -112,15 +109,23 @@ class MultiTracker:
     """Tracks several targets on one camera; every ``update`` runs all of them in one batched forward pass."""
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
-                 backend: str = "auto", template_memory: bool = True):
+                 backend: str = "auto", template_memory: bool = True, threads: int | None = None):
         """
         Create a tracker running ``model`` on ``device``.
 
         ``backend``: who runs the network (``tracking.backends``): ``torch``, ``onnxruntime`` (CPU) or
         ``auto`` (onnxruntime on CPU when installed). ``template_memory``: for a model that supports it, compute
         the templates' per-block states once per template and only the search tokens per frame (the same boxes
-        within float rounding; False runs the whole sequence every frame, the reference).
+        within float rounding; False runs the whole sequence every frame, the reference). ``threads``: CPU
+        threads of the network; it sets PyTorch's count, which is process-wide, and onnxruntime's session.
+        ``None`` keeps PyTorch's current count (``torch.get_num_threads()``), which onnxruntime then takes too.
         """
+        if threads is not None:
+            whole = isinstance(threads, numbers.Integral) and not isinstance(threads, bool)
+            if not (whole and 1 <= threads <= MAX_THREADS):
+                raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS}, or None; got {threads!r}")
+            threads = int(threads)
+            torch.set_num_threads(threads)
         if isinstance(config, dict):   # the settings as a mapping, as read from YAML or JSON
             config = TrackerConfig.from_dict(config)
         if not isinstance(config, (TrackerConfig, type(None))):
@@ -129,21 +134,26 @@ class MultiTracker:
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.model_config = model.config
-        self.backend = create_backend(backend, self.model, self.device, template_memory=template_memory)
+        self.backend = create_backend(backend, self.model, self.device, template_memory=template_memory,
+                                      threads=threads)
         self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
         # Target updates whose network output held NaN or inf (each set its target LOST); a running count, so a
         # caller can tell a broken model (or a numerical fault) from a target that merely left the view.
         self.invalid_outputs = 0
+        # The targets whose output held NaN or inf in the last update, so a caller can name them.
+        self.last_invalid_ids: list[int] = []
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
-                        config: TrackerConfig | None = None, backend: str = "auto", template_memory: bool = True):
+                        config: TrackerConfig | None = None, backend: str = "auto", template_memory: bool = True,
+                        threads: int | None = None):
         """Load weights (``None``: the package's default checkpoint). Raises ``CheckpointError``."""
         resolved = resolve_device(device)
         model, info = load_checkpoint(weights, device=resolved)
-        tracker = cls(model, config, device=str(resolved), backend=backend, template_memory=template_memory)
+        tracker = cls(model, config, device=str(resolved), backend=backend, template_memory=template_memory,
+                      threads=threads)
         tracker.model_info = info
         return tracker
 
@@ -195,6 +205,7 @@ class MultiTracker:
     # --- tracking --------------------------------------------------------------------------------------
     def update(self, image: np.ndarray) -> dict[int, TrackResult]:
         """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
+        self.last_invalid_ids = []
         if not self._targets:
             return {}
         image = as_rgb(image)
@@ -231,11 +242,11 @@ class MultiTracker:
         previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
                                 for t, tr in zip(targets, transforms)], dtype=np.float32)
         cfg = self.config
-        prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
+        limits = SizeChangeLimits.from_config(cfg)
         scores = sigmoid(score_logits)
         ranking = self._ranking(targets, scores, appearance, finite)
         boxes, network_scores, cells = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
-                                                    previous_wh, prior, ranking=ranking)
+                                                    previous_wh, limits, ranking=ranking)
         # The target confidence is what picked the cell: the network's score there, mixed with the target's own
         # classifier where it has one. On val and dev it tells on-target frames from off-target ones better than
         # the network's score alone (AUROC 0.94 against 0.88 on dev): a look-alike can match the template well, but
@@ -247,10 +258,14 @@ class MultiTracker:
                 ids, targets, transforms, boxes, confidences.tolist(), network_scores.tolist(), finite):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
-            if not valid:
+            faults_before = self.invalid_outputs
+            if valid:
+                results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))
+            else:
                 results[target_id] = self._fault(target, image.shape)
+            if self.invalid_outputs != faults_before:   # here, or in _advance (a non-finite box or confidence)
+                self.last_invalid_ids.append(target_id)
                 continue
-            results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))
             # A frame teaches the classifier when it is TRACKING and the network's own score reaches the threshold:
             # the classifier's answer alone never admits a frame (a classifier that taught itself from frames only
             # it vouched for would lock onto its own mistakes).
@@ -467,15 +482,15 @@ class ViLTracker:
     TARGET_ID = 0
 
     def __init__(self, model: ViLTrackNet, config: TrackerConfig | None = None, device: str = "cpu",
-                 backend: str = "auto", template_memory: bool = True):
-        self._multi = MultiTracker(model, config, device, backend, template_memory)
+                 backend: str = "auto", template_memory: bool = True, threads: int | None = None):
+        self._multi = MultiTracker(model, config, device, backend, template_memory, threads)
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
                         config: TrackerConfig | None = None, backend: str = "auto",
-                        template_memory: bool = True) -> "ViLTracker":
+                        template_memory: bool = True, threads: int | None = None) -> "ViLTracker":
         tracker = cls.__new__(cls)
-        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend, template_memory)
+        tracker._multi = MultiTracker.from_checkpoint(weights, device, config, backend, template_memory, threads)
         return tracker
 
     @property

@@ -388,8 +388,7 @@ def _warped(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 class ArmInputs:
     """Network inputs of sampled rows: cached stem features (frozen pretrained stem) or resized pixel crops."""
 
-    def __init__(self, model: ViLTrackNet, cache: PairCache, cache_dir: Path, spec_key: str,
-                 template_factor: float = 2.0):
+    def __init__(self, model: ViLTrackNet, cache: PairCache, cache_dir: Path, spec_key: str, template_factor: float):
         cfg = model.config
         self.cache = cache
         self.cfg = cfg
@@ -559,7 +558,7 @@ class ArmInputs:
 
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,
-              data_record: dict, template_factor: float = 2.0, device: str = "cpu") -> Path:
+              data_record: dict, template_factor: float, device: str = "cpu") -> Path:
     """
     Train one arm (resuming from ``out_dir/state.pt`` when present) and return the checkpoint path.
 

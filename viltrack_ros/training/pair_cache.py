@@ -38,7 +38,7 @@ from tqdm import tqdm
 from ..data.precropped import load_precropped, source_video
 from ..data.sequences import read_image_rgb
 from ..tracking.crop import crop_and_resize
-from ..tracking.tracker import IMAGENET_MEAN, IMAGENET_STD
+from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255, SEARCH_FACTOR, TEMPLATE_FACTOR
 from viltrack_ros.log import get_logger
 
 log = get_logger("viltrack.pairs")
@@ -54,8 +54,8 @@ class PairCacheSpec:
     split: str = "train"
     template_size: int = 96
     search_size: int = 192
-    template_factor: float = 2.0
-    search_factor: float = 4.0
+    template_factor: float = TEMPLATE_FACTOR
+    search_factor: float = SEARCH_FACTOR
     jitters: int = 2
     shift_jitter: float = 0.6      # largest centre shift per axis, in units of sqrt(w*h)
     scale_jitter: float = 0.25     # log-scale jitter of the search crop side
@@ -260,8 +260,8 @@ def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> to
     x = torch.from_numpy(np.ascontiguousarray(crops_uint8)).permute(0, 3, 1, 2).float()
     if size is not None and size != x.shape[-1]:
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN_255, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD_255, dtype=torch.float32).view(1, 3, 1, 1)
     return (x - mean) / std
 
 

@@ -45,7 +45,8 @@ def main() -> None:
     spec = dataclass_from_dict(PairCacheSpec, config["pairs"], "pair cache settings")
     cache = build_pair_cache(default_train_root(), spec, REPO / config["cache_dir"])
     arm = dataclass_from_dict(ArmConfig, config["arms"][0], "arm settings")
-    inputs = ArmInputs(ViLTrackNet(arm.model_config()), cache, REPO / config["cache_dir"], spec.key())
+    inputs = ArmInputs(ViLTrackNet(arm.model_config()), cache, REPO / config["cache_dir"], spec.key(),
+                       spec.template_factor)
     pooled = F.normalize(inputs.templates.float().mean((2, 3)), dim=1)
     names = np.asarray(cache.sequence_names)[cache.sequence_index]
     rows = np.random.default_rng(0).integers(len(cache), size=2000)

@@ -137,7 +137,7 @@ def test_both_backends_give_the_same_box_for_the_same_state(model_name, real_fra
     assert candidate.backend.name == "onnxruntime"
     reference.init(0, frames[0], boxes[0])
     for frame in frames[1:]:
-        candidate._targets = copy.deepcopy(reference._targets)
+        candidate._targets, candidate._image_size = copy.deepcopy(reference._targets), reference.image_size
         expected, actual = reference.update(frame)[0], candidate.update(frame)[0]
         assert np.abs(np.subtract(expected.box, actual.box)).max() < 0.05
         assert abs(expected.confidence - actual.confidence) < ONNX_TOLERANCE

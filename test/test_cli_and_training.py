@@ -16,6 +16,7 @@ import csv
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import pytest
@@ -382,6 +383,16 @@ def test_trainer_runs_stages_resumes_and_exports(tmp_path, sequences_root):
     assert continued.training_record()["initialised_from"]["steps"] == 5    # earlier training is counted
     start, _ = load_checkpoint(path)
     assert all(torch.equal(a, b) for a, b in zip(continued.model.state_dict().values(), start.state_dict().values()))
+
+
+def test_train_config_finds_the_sequences_from_any_working_directory(tmp_path, monkeypatch):
+    from viltrack_ros.paths import default_sequences_root, project_root
+    monkeypatch.chdir(tmp_path)   # training started from elsewhere than the checkout
+    assert TrainConfig().sequences_folder() == default_sequences_root()
+    monkeypatch.setenv("VILTRACK_SEQUENCES", str(tmp_path / "mine"))
+    assert TrainConfig().sequences_folder() == tmp_path / "mine"
+    assert TrainConfig(sequences_root="../other").sequences_folder() == project_root() / "../other"
+    assert TrainConfig(sequences_root="/data/seq").sequences_folder() == Path("/data/seq")
 
 
 def test_train_config_refuses_heldout_and_unknown_keys(tmp_path):

@@ -26,7 +26,7 @@ from viltrack_ros.model import ModelConfig
 from viltrack_ros.model.nanotrack_stem import NANOTRACK_CHANNELS, nanotrack_backbone_file
 from viltrack_ros.model.network import ViLTrackNet
 from viltrack_ros.model.onnx_graph import OnnxGraphModule
-from viltrack_ros.tracking.tracker import to_tensor
+from viltrack_ros.tracking.tracker import normalised_chw
 
 NANO_HYBRID = ModelConfig(name="nano_hybrid_test", dim=32, depth=2, stem="nanotrack_v2", patch_size=16,
                           template_size=48, search_size=96, film_interval=2, tmoe_blocks=1, num_experts=2,
@@ -79,7 +79,7 @@ def test_the_stem_reads_tracker_normalised_rgb_as_nanotrack_s_bgr_pixels(backbon
     frames, _ = sequence_frames("Crossing", 1)
     crop = np.ascontiguousarray(frames[0][:96, :96])
     with torch.no_grad():
-        ours = stem.stem_features(to_tensor(crop).unsqueeze(0))
+        ours = stem.stem_features(torch.from_numpy(normalised_chw(crop)).unsqueeze(0))
         reference = stem.body(torch.from_numpy(crop[:, :, ::-1].astype(np.float32).copy()).permute(2, 0, 1)[None])
     assert ours.shape == (1, NANOTRACK_CHANNELS, 6, 6)
     torch.testing.assert_close(ours, reference, rtol=1e-4, atol=1e-3)

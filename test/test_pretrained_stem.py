@@ -21,7 +21,7 @@ import torch
 from viltrack_ros.model import ModelConfig
 from viltrack_ros.model.efficientnet_lite import EfficientNetLite0, load_imagenet_weights
 from viltrack_ros.model.network import ViLTrackNet
-from viltrack_ros.tracking.tracker import to_tensor
+from viltrack_ros.tracking.tracker import normalised_chw
 
 OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
 # ImageNet-1k class indices of the OpenCV sample photos (Debian's opencv-doc, installed by scripts/setup.sh).
@@ -64,7 +64,7 @@ def test_hybrid_stem_reads_tracker_normalised_images_like_the_reference_scaling(
     rng = np.random.default_rng(0)
     crop = rng.integers(0, 256, size=(96, 96, 3), dtype=np.uint8)
     with torch.no_grad():
-        ours = stem.stem_features(to_tensor(crop).unsqueeze(0))
+        ours = stem.stem_features(torch.from_numpy(normalised_chw(crop)).unsqueeze(0))
         reference = stem.body.features(torch.from_numpy(crop.astype(np.float32) / 127.5 - 1.0)
                                        .permute(2, 0, 1).unsqueeze(0))
     assert ours.shape == (1, 112, 6, 6)

@@ -170,7 +170,7 @@ def test_a_target_recovers_after_a_transient_fault(tmp_path):
     good.init(0, image, (100.0, 80.0, 40.0, 60.0))
     # The same target object through the broken network for one frame (its stem features are identical: the
     # NaN is only in the head), then the good one again.
-    broken._targets = good._targets
+    broken._targets, broken._image_size = good._targets, good.image_size
     assert broken.update(image)[0].status == TrackStatus.LOST
     assert good._targets[0].film_context is None
     assert broken.last_invalid_ids == [0]
@@ -207,3 +207,24 @@ def test_settings_as_a_dict_or_numpy_scalars_are_taken_and_a_wrong_config_is_ref
         [float, int, bool]
     with pytest.raises(ValueError, match="lost_patience must be an integer"):
         TrackerConfig(lost_patience=np.float64(3.0))
+
+
+def test_an_image_of_another_size_drops_the_targets_given_on_the_old_size():
+    """A camera that changes mode: boxes in pixels of the old size mean nothing in the new one."""
+    tracker = MultiTracker.from_checkpoint(None)
+    small, large = textured(240, 320), textured(480, 640, 2)
+    tracker.init(0, small, (100.0, 80.0, 40.0, 60.0))
+    tracker.init(1, small, (10.0, 10.0, 30.0, 30.0))
+    assert sorted(tracker.update(textured(240, 320, 1))) == [0, 1] and tracker.last_dropped_ids == []
+    assert tracker.update(large) == {} and tracker.last_dropped_ids == [0, 1] and tracker.target_ids == []
+    tracker.init(0, large, (200.0, 160.0, 80.0, 120.0))   # given again at the new size: tracked
+    assert tracker.last_dropped_ids == [] and tracker.image_size == (480, 640)
+    assert list(tracker.update(textured(480, 640, 3))) == [0]
+    tracker.init(5, small, (10.0, 10.0, 30.0, 30.0))      # a target given at another size replaces the others
+    assert tracker.last_dropped_ids == [0] and tracker.target_ids == [5]
+
+    single = ViLTracker.from_checkpoint(None)
+    single.init(small, (100.0, 80.0, 40.0, 60.0))
+    with pytest.raises(ValueError, match="the image is 640x480, the target was given on 320x240 images"):
+        single.update(large)
+    assert not single.initialized

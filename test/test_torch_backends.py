@@ -45,7 +45,7 @@ def _teacher_forced(model, backend, frames, boxes, config=None):
     assert candidate.backend.name == backend
     reference.init(0, frames[0], boxes[0])
     for frame in frames[1:]:
-        candidate._targets = copy.deepcopy(reference._targets)
+        candidate._targets, candidate._image_size = copy.deepcopy(reference._targets), reference.image_size
         expected, actual = reference.update(frame)[0], candidate.update(frame)[0]
         yield expected, actual, candidate._targets[0].film_context
 

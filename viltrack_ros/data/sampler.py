@@ -361,18 +361,15 @@ class TrackingSampleDataset(torch.utils.data.Dataset):
         self.probabilities = weights / weights.sum()
         self.config, self.samples_per_epoch, self.seed = config, samples_per_epoch, seed
         self.max_attempts = max_attempts
-        self.epoch = 0
 
     def __len__(self) -> int:
         return self.samples_per_epoch
 
-    def set_epoch(self, epoch: int) -> None:
-        """Draw different samples in each epoch (call before each epoch, in every process)."""
-        self.epoch = int(epoch)
-
     def sample(self, index: int) -> TrainingSample:
         """Return the sample at ``index`` with its crop transforms (for inspection and tests)."""
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        # New samples come from a new seed (the trainer makes a dataset per stage, seeded by its step); the 0 keeps
+        # the draws of earlier runs, whose datasets had an epoch counter there.
+        rng = np.random.default_rng([self.seed, 0, index])
         for _ in range(self.max_attempts):
             source = self.sources[int(rng.choice(len(self.sources), p=self.probabilities))]
             clip = source.sample_clip(rng, self.config)

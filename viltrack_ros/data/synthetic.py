@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -695,10 +695,6 @@ class SyntheticSequence(Sequence):
             raise IndexError(f"frame {index} out of range for {self.name} ({len(self)} frames)")
         return self.scene.render(index)
 
-    def render_all(self) -> list[np.ndarray]:
-        """Every frame, in order (RGB uint8)."""
-        return [self.scene.render(i) for i in range(len(self))]
-
     @property
     def visible_fraction(self) -> np.ndarray:
         return self.scene.visible_fraction
@@ -719,8 +715,3 @@ def generate_synthetic_sequence(seed: int, config: SyntheticConfig = SyntheticCo
             return SyntheticSequence(name=f"synthetic-{seed}", frame_paths=(), boxes=scene.boxes,
                                      dataset="synthetic", scene=scene)
     raise RuntimeError(f"no synthetic scene with a visible first frame after 100 attempts (seed {seed})")
-
-
-def with_frames(config: SyntheticConfig, num_frames: int) -> SyntheticConfig:
-    """``config`` with another sequence length (samplers ask for just the frames a sample needs)."""
-    return replace(config, num_frames=num_frames)

@@ -41,9 +41,9 @@ from sensor_msgs.msg import Image
 
 from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
 from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
-from viltrack_ros.ros.demo import default_threads, spin_until, start_tracker_node, stop_process
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.ros.processes import default_threads, percentile_ms, spin_until, start_tracker_node, stop_process
 from viltrack_ros.settings import thread_count
 from viltrack_ros.tracking import MultiTracker
 
@@ -167,10 +167,6 @@ def node_runs(weights: Path, frames, box, threads: int, live_fps: float, log_pat
     }
 
 
-def ms(values, q):
-    return float(np.percentile(np.asarray(values) * 1000.0, q))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     parser.add_argument("--weights", help="checkpoint (.pt); default: the package's weights")
@@ -196,15 +192,19 @@ def main(argv=None) -> int:
     log_path = Path(tempfile.gettempdir()) / f"viltrack_bench_node_{os.getpid()}.log"
     node = node_runs(weights, frames, box, threads, args.live_fps, log_path)
 
-    bare_p50 = ms(bare, 50)
+    bare_p50 = percentile_ms(bare, 50)
+
+    def p50_p99(durations):
+        return percentile_ms(durations, 50), percentile_ms(durations, 99)
+
     rows = [
-        ("bare tracker (MultiTracker.update)", ms(bare, 50), ms(bare, 99), len(bare) / sum(bare), len(bare)),
-        ("node: processing (in-node)", ms(node["lockstep_processing"], 50), ms(node["lockstep_processing"], 99),
-         float("nan"), len(node["lockstep_processing"])),
-        ("node: stamp -> TrackedObject, lock-step", ms(node["lockstep_e2e"], 50), ms(node["lockstep_e2e"], 99),
-         node["lockstep_fps"], len(node["lockstep_e2e"])),
-        (f"node: stamp -> TrackedObject, live {args.live_fps:g} fps", ms(node["live_e2e"], 50),
-         ms(node["live_e2e"], 99), node["live_fps"], node["live_answered"]),
+        ("bare tracker (MultiTracker.update)", *p50_p99(bare), len(bare) / sum(bare), len(bare)),
+        ("node: processing (in-node)", *p50_p99(node["lockstep_processing"]), float("nan"),
+         len(node["lockstep_processing"])),
+        ("node: stamp -> TrackedObject, lock-step", *p50_p99(node["lockstep_e2e"]), node["lockstep_fps"],
+         len(node["lockstep_e2e"])),
+        (f"node: stamp -> TrackedObject, live {args.live_fps:g} fps", *p50_p99(node["live_e2e"]), node["live_fps"],
+         node["live_answered"]),
     ]
     print(f"\nviltrack_ros node benchmark: {size[0]}x{size[1]} bgr8, {args.frames} frames of {source}")
     print(f"weights {weights} (preset {info['model_config'].get('name')}, "

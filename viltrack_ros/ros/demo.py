@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,6 +46,7 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
+from viltrack_ros.ros.processes import default_threads, percentile_ms, spin_until, start_tracker_node, stop_process
 from viltrack_ros.settings import parse_box, thread_count
 from viltrack_ros.tracking import TrackResult, TrackStatus
 from viltrack_ros.tracking.visualize import draw_tracks
@@ -81,14 +79,6 @@ def first_box(source: Path, box: tuple[float, float, float, float] | None) -> tu
     if source.name.startswith(DEFAULT_VIDEO):
         return DEFAULT_BOX
     raise SystemExit(f"give the target's box on the first frame of {source} with --box x,y,w,h")
-
-
-def default_threads() -> int:
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
-def percentile_ms(values_s: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values_s) * 1000.0, q)) if values_s else float("nan")
 
 
 @dataclass
@@ -156,31 +146,6 @@ def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
           "the boxes mean nothing", file=sys.stderr)
     torch.manual_seed(0)
     return save_checkpoint(out_dir / "untrained_vil_cpu.pt", build_model(get_preset("vil_cpu")), trained=False), False
-
-
-def start_tracker_node(weights: Path, threads: int, log_path: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "viltrack_ros.ros.tracker_node", "--ros-args",
-               "-p", f"weights:={weights}", "-p", f"threads:={threads}", "-p", "device:=cpu"]
-    return subprocess.Popen(command, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=dict(os.environ))
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def spin_until(executor, condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        executor.spin_once(timeout_sec=0.01)
-    return True
 
 
 def run(args: argparse.Namespace) -> int:

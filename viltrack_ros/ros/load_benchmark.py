@@ -49,9 +49,19 @@ from pathlib import Path
 
 import numpy as np
 
+from viltrack_ros.ros.processes import start_tracker_node, stop_process
+from viltrack_ros.ros.processes import spin_until as spin_executor_until
 from viltrack_ros.settings import thread_count
 
 CAMERA_NODE = "load_camera"
+# The full variant's settings (each an option of the command).
+DEFAULT_RATE_HZ = 200.0
+DEFAULT_SIZE = (1280, 720)
+DEFAULT_DURATION_S = 60.0
+DEFAULT_PAUSE_S = 3.0
+DEFAULT_SLOW_DELAY_S = 0.2
+DEFAULT_THREADS = 1
+CAMERA_FRAMES = 30   # distinct frames the camera cycles through
 
 
 @dataclass
@@ -194,18 +204,9 @@ def _start(args: list[str], log_path: Path) -> subprocess.Popen:
                             stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=dict(os.environ))
 
 
-def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 720), duration: float = 60.0,
-             pause: float = 3.0, slow_delay: float = 0.2, threads: int = 1, frames: int = 30,
+def run_load(weights: Path, rate: float = DEFAULT_RATE_HZ, size: tuple[int, int] = DEFAULT_SIZE,
+             duration: float = DEFAULT_DURATION_S, pause: float = DEFAULT_PAUSE_S,
+             slow_delay: float = DEFAULT_SLOW_DELAY_S, threads: int = DEFAULT_THREADS, frames: int = CAMERA_FRAMES,
              work_dir: Path | None = None, progress=print) -> LoadResult:
     """
     Run the three phases (module docstring) and return what was measured.
@@ -228,10 +229,7 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
     result = LoadResult(rate_hz=rate, size=size, duration_s=duration)
     camera_args = ["camera", "--rate", str(rate), "--size", f"{size[0]}x{size[1]}", "--frames", str(frames)]
     node_log = work_dir / "tracker_node.log"
-    tracker = subprocess.Popen(
-        [sys.executable, "-m", "viltrack_ros.ros.tracker_node", "--ros-args", "-p", f"weights:={weights}",
-         "-p", f"threads:={threads}", "-p", "device:=cpu", "-p", "diagnostics.period:=0.5"],
-        stdout=open(node_log, "w"), stderr=subprocess.STDOUT, env=dict(os.environ))
+    tracker = start_tracker_node(weights, threads, node_log, ("diagnostics.period:=0.5",))
     context = rclpy.Context()
     rclpy.init(context=context, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     watcher = rclpy.create_node("load_watcher", context=context)
@@ -255,12 +253,7 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
     init_client = watcher.create_client(InitTarget, "init_target")
 
     def spin_until(condition, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline or tracker.poll() is not None:
-                return condition()
-            executor.spin_once(timeout_sec=0.01)
-        return True
+        return spin_executor_until(executor, condition, timeout, alive=lambda: tracker.poll() is None)
 
     def spin_for(seconds: float) -> None:
         spin_until(lambda: False, seconds)
@@ -308,7 +301,7 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
                 slow.send_signal(signal.SIGUSR1)
                 half, subscribed = time.time(), True
         end = time.time()
-        _stop(cameras[-1])   # phase 2 begins: the publisher stops
+        stop_process(cameras[-1], timeout=15)   # phase 2 begins: the publisher stops
         camera_stats = json.loads((work_dir / "camera_1.json").read_text())
         spin_for(0.5)   # the answers to the last images
 
@@ -344,7 +337,7 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
         spin_for(1.0)
 
         # Phase 3: the camera disappears without a word, and comes back.
-        _stop(cameras[-1], signal.SIGKILL)
+        stop_process(cameras[-1], signal.SIGKILL, timeout=15)
         spin_for(pause)
         cameras.append(_start(camera_args + ["--stats", str(work_dir / "camera_3.json")], work_dir / "camera_3.log"))
         result.resume_after_disappearance_s = resumed_after(work_dir / "camera_3.json")
@@ -355,13 +348,13 @@ def run_load(weights: Path, rate: float = 200.0, size: tuple[int, int] = (1280, 
                                    (TrackedObject.LOST, "LOST"))}
     finally:
         for camera in cameras:
-            _stop(camera)
+            stop_process(camera, timeout=15)
         if slow is not None:
-            _stop(slow)
+            stop_process(slow, timeout=15)
             if (work_dir / "slow.json").exists():
                 result.slow_subscriber_received = json.loads((work_dir / "slow.json").read_text())["received"]
         result.node_alive = tracker.poll() is None
-        _stop(tracker)
+        stop_process(tracker, timeout=15)
         executor.shutdown(timeout_sec=0)
         watcher.destroy_node()
         rclpy.try_shutdown(context=context)
@@ -403,25 +396,29 @@ def report(result: LoadResult, weights: Path) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     sub = parser.add_subparsers(dest="command", help=argparse.SUPPRESS)  # its own helper processes, not for users
+    # The helper processes get every value from run_load, which takes the defaults below.
     camera = sub.add_parser("camera")
-    camera.add_argument("--rate", type=float, default=200.0)
-    camera.add_argument("--size", default="1280x720")
-    camera.add_argument("--frames", type=int, default=30)
+    camera.add_argument("--rate", type=float, required=True)
+    camera.add_argument("--size", required=True)
+    camera.add_argument("--frames", type=int, required=True)
     camera.add_argument("--stats", required=True)
     slow = sub.add_parser("slow-subscriber")
-    slow.add_argument("--delay", type=float, default=0.2)
+    slow.add_argument("--delay", type=float, required=True)
     slow.add_argument("--stats", required=True)
     parser.add_argument("--weights", help="checkpoint (.pt); default: the package's weights")
-    parser.add_argument("--rate", type=float, default=200.0, help="camera rate in Hz (default 200)")
-    parser.add_argument("--size", default="1280x720", help="image size WxH (default 1280x720)")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady phase (default 60)")
-    parser.add_argument("--pause", type=float, default=3.0,
-                        help="seconds without a camera in phases 2 and 3 (default 3)")
-    parser.add_argument("--slow-delay", type=float, default=0.2,
-                        help="seconds the slow subscriber sleeps per message (default 0.2)")
-    parser.add_argument("--threads", type=thread_count, default=1,
-                        help="the network's CPU threads in the node (onnxruntime or PyTorch; default 1: the camera "
-                             "process needs a core too)")
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE_HZ,
+                        help=f"camera rate in Hz (default {DEFAULT_RATE_HZ:g})")
+    parser.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)),
+                        help="image size WxH (default %(default)s)")
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S,
+                        help=f"seconds of the steady phase (default {DEFAULT_DURATION_S:g})")
+    parser.add_argument("--pause", type=float, default=DEFAULT_PAUSE_S,
+                        help=f"seconds without a camera in phases 2 and 3 (default {DEFAULT_PAUSE_S:g})")
+    parser.add_argument("--slow-delay", type=float, default=DEFAULT_SLOW_DELAY_S,
+                        help=f"seconds the slow subscriber sleeps per message (default {DEFAULT_SLOW_DELAY_S:g})")
+    parser.add_argument("--threads", type=thread_count, default=DEFAULT_THREADS,
+                        help=f"the network's CPU threads in the node (onnxruntime or PyTorch; default "
+                             f"{DEFAULT_THREADS}: the camera process needs a core too)")
     parser.add_argument("--json", help="also write the measurements here")
     args = parser.parse_args(argv)
     if args.command == "camera":

@@ -24,9 +24,9 @@ from rclpy.node import Node
 
 from viltrack_ros.model.checkpoint import CheckpointError
 from viltrack_ros.ros.node_main import run_node
-from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter, tracked_object_msg
+from viltrack_ros.ros.tracking_adapter import NODE_NAME, TrackingAdapter
 
-__all__ = ["TrackerNode", "main", "tracked_object_msg"]
+__all__ = ["TrackerNode", "main"]
 
 
 class TrackerNode(TrackingAdapter, Node):

@@ -383,6 +383,12 @@ class TrackingAdapter:
         release_free_heap()
         self.get_logger().info("model and interfaces released")
 
+    def _report_dropped_targets(self, dropped: list[int], given_on: tuple[int, int], size: tuple[int, int]) -> None:
+        self._latest_objects.clear()
+        change = f"image size changed from {given_on[1]}x{given_on[0]} to {size[1]}x{size[0]}"
+        self._dropped_targets.update({target_id: f"dropped: {change}; call init_target again" for target_id in dropped})
+        self.get_logger().warning(f"{change}; dropped targets {dropped}: call init_target again")
+
     def _create_output_publisher(self, msg_type, topic: str, qos: QoSProfile):
         return self.create_publisher(msg_type, topic, qos)
 
@@ -449,27 +455,24 @@ class TrackingAdapter:
         self._last_stamp = stamp
         size = rgb.shape[:2]
         if self._image_size is not None and size != self._image_size:
-            # Boxes are pixels of the old resolution: they mean nothing in the new one.
-            dropped = self._tracker.target_ids
-            self._tracker.clear()
-            self._latest_objects.clear()
-            self._recent_frames.clear()
-            change = f"image size changed from {self._image_size[1]}x{self._image_size[0]} to {size[1]}x{size[0]}"
-            self._dropped_targets.update({target_id: f"dropped: {change}; call init_target again"
-                                          for target_id in dropped})
-            self.get_logger().warning(f"{change}; dropped targets {dropped}: call init_target again")
+            self._recent_frames.clear()   # a box drawn on an image of the old size would mean nothing on this one
         self._image_size = size
         self._hardware_id = header.frame_id
         self._recent_frames.append(_Frame(header, rgb, time.monotonic()))
         while (len(self._recent_frames) > 1
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
+        given_on = self._tracker.image_size
         try:
             results = self._tracker.update(rgb)
         except Exception:   # one bad frame must not take the camera's tracker down
+            results = None
             self._statistics.tracker_failed()
             self.get_logger().error(f"tracker failed on this image, skipped:\n{traceback.format_exc()}",
                                     throttle_duration_sec=5.0)
+        if self._tracker.last_dropped_ids:   # the tracker drops targets given on images of another size
+            self._report_dropped_targets(self._tracker.last_dropped_ids, given_on, size)
+        if results is None:
             return
         invalid = self._tracker.invalid_outputs - self._invalid_outputs_seen
         if invalid:
@@ -523,11 +526,14 @@ class TrackingAdapter:
             response.message = f"target_id must be >= 0, or {InitTarget.Request.NEW_TARGET_ID} for a new id"
             return response
         box = (request.x, request.y, request.width, request.height)
+        given_on = self._tracker.image_size
         try:
             self._tracker.init(response.target_id, frame.rgb, box)
         except ValueError as error:
             response.success, response.message = False, f"invalid box: {error}"
             return response
+        if self._tracker.last_dropped_ids:   # only if the others were given on images of another size
+            self._report_dropped_targets(self._tracker.last_dropped_ids, given_on, frame.rgb.shape[:2])
         self._dropped_targets.pop(response.target_id, None)
         height, width = frame.rgb.shape[:2]
         response.success = True

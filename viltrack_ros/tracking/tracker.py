@@ -66,11 +66,6 @@ def normalised_chw(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(((crop.astype(np.float32) - IMAGENET_MEAN_255) / IMAGENET_STD_255).transpose(2, 0, 1))
 
 
-def to_tensor(crop: np.ndarray) -> torch.Tensor:
-    """``uint8 (H, W, 3)`` RGB -> normalised ``float32 (3, H, W)`` tensor."""
-    return torch.from_numpy(normalised_chw(crop))
-
-
 def hann_window(grid: int) -> np.ndarray:
     hann = np.hanning(grid + 2)[1:-1].astype(np.float32)      # strictly positive at the border
     return hann[:, None] * hann[None, :]
@@ -144,6 +139,10 @@ class MultiTracker:
         self.invalid_outputs = 0
         # The targets whose output held NaN or inf in the last update, so a caller can name them.
         self.last_invalid_ids: list[int] = []
+        # The image size (h, w) the targets' boxes are pixels of. An image of another size drops them all (their
+        # boxes mean nothing there); last_dropped_ids names those the last init or update dropped.
+        self._image_size: tuple[int, int] | None = None
+        self.last_dropped_ids: list[int] = []
 
     @classmethod
     def from_checkpoint(cls, weights: str | os.PathLike | None = None, device: str = "cpu",
@@ -162,6 +161,11 @@ class MultiTracker:
     def target_ids(self) -> list[int]:
         return list(self._targets)
 
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """Return the (height, width) of the images the targets' boxes are pixels of (None before the first init)."""
+        return self._image_size
+
     def status(self, target_id: int) -> TrackStatus:
         return self._target(target_id).status
 
@@ -169,6 +173,7 @@ class MultiTracker:
         """Start (or restart) ``target_id`` on ``image`` at ``box`` (x, y, w, h); its temporal state starts clean."""
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
+        self._drop_targets_of_another_size(image)
         self._targets[target_id] = self._new_target(image, box)
 
     def size_correction(self, target_id: int) -> tuple[float, float]:
@@ -202,13 +207,25 @@ class MultiTracker:
     def clear(self) -> None:
         self._targets.clear()
 
+    def _drop_targets_of_another_size(self, image: np.ndarray) -> None:
+        """Drop every target when ``image`` is not the size their boxes were given in (a camera changed mode)."""
+        size = image.shape[:2]
+        self.last_dropped_ids = []
+        if self._targets and size != self._image_size:
+            self.last_dropped_ids = list(self._targets)
+            self._targets.clear()
+        self._image_size = size
+
     # --- tracking --------------------------------------------------------------------------------------
     def update(self, image: np.ndarray) -> dict[int, TrackResult]:
         """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
-        self.last_invalid_ids = []
+        self.last_invalid_ids, self.last_dropped_ids = [], []
         if not self._targets:
             return {}
         image = as_rgb(image)
+        self._drop_targets_of_another_size(image)
+        if not self._targets:
+            return {}
         ids = list(self._targets)
         targets = [self._targets[i] for i in ids]
         search_crops, transforms = [], []
@@ -350,7 +367,7 @@ class MultiTracker:
         previous_centre = target.box[:2] + target.box[2:] / 2
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = predicted_box
-        target.box = clamp_box(target.box, image.shape)   # a held box too: the image may be smaller now
+        target.box = clamp_box(target.box, image.shape)   # a predicted box may reach past the image edge
         # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
         # carried on by a stale velocity would run away from where the target was last seen.
         if target.status == TrackStatus.TRACKING:
@@ -523,7 +540,13 @@ class ViLTracker:
     def update(self, image: np.ndarray) -> TrackResult:
         if not self.initialized:
             raise RuntimeError("update() called before init(): give the tracker a target box first")
-        return self._multi.update(image)[self.TARGET_ID]
+        given_on = self._multi.image_size
+        results = self._multi.update(image)
+        if self._multi.last_dropped_ids:
+            now = np.shape(image)
+            raise ValueError(f"the image is {now[1]}x{now[0]}, the target was given on {given_on[1]}x{given_on[0]} "
+                             "images: its box means nothing here; call init() again")
+        return results[self.TARGET_ID]
 
     def reset(self) -> None:
         self._multi.clear()

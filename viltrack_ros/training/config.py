@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from ..paths import default_sequences_root, project_root
 from ..settings import dataclass_from_dict
 
 
@@ -56,7 +57,7 @@ class TrainConfig:
     loss_weights: dict = field(default_factory=lambda: {"focal": 1.0, "giou": 2.0, "l1": 5.0})
     # Data: mixture weights per source, and where the real sequences are.
     data_sources: dict = field(default_factory=lambda: {"dev": 1.0, "synthetic": 2.0, "static": 1.0})
-    sequences_root: str = "../shared/data/sequences"
+    sequences_root: str | None = None       # None: paths.default_sequences_root(); relative to the project root
     sequence_split: str = "dev"             # never "heldout": those sequences only get scored
     extra_datasets: list = field(default_factory=list)   # [{kind: got10k|lasot|trackingnet, root: ..., weight: ...}]
     num_workers: int = 1
@@ -71,6 +72,12 @@ class TrainConfig:
     @property
     def total_steps(self) -> int:
         return sum(stage.steps for stage in self.stages)
+
+    def sequences_folder(self) -> Path:
+        """Return the real sequences' folder, the same from whatever directory training is started."""
+        if self.sequences_root is None:
+            return default_sequences_root()
+        return project_root() / self.sequences_root   # an absolute sequences_root stays as it is
 
     def to_dict(self) -> dict:
         return asdict(self)

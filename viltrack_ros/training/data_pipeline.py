@@ -46,7 +46,7 @@ _SOURCES_CACHE: dict = {}
 
 def make_dataset(config: TrainConfig, stage: StageConfig, model_config: ModelConfig, seed: int) -> TrainingBatchDataset:
     """Return the dataset of one stage: ``stage.search_frames * stage.temporal_steps`` search frames per sample."""
-    key = (config.sequences_root, tuple(sorted(config.data_sources.items())), repr(config.extra_datasets))
+    key = (str(config.sequences_folder()), tuple(sorted(config.data_sources.items())), repr(config.extra_datasets))
     if key not in _SOURCES_CACHE:     # loading sources reads annotation files: do it once per process
         extra = []
         for spec in config.extra_datasets:
@@ -54,7 +54,7 @@ def make_dataset(config: TrainConfig, stage: StageConfig, model_config: ModelCon
             extra.extend(load_dataset(spec.pop("kind"), spec.pop("root"), **spec))
         weights = dict(config.data_sources)
         _SOURCES_CACHE[key] = build_default_sources(
-            config.sequences_root, use_dev_sequences=weights.get("dev", 0) > 0,
+            config.sequences_folder(), use_dev_sequences=weights.get("dev", 0) > 0,
             use_synthetic=weights.get("synthetic", 0) > 0, use_static=weights.get("static", 0) > 0,
             weights=weights, extra_sequences=extra)
     sample_config = SampleConfig(template_size=model_config.template_size, search_size=model_config.search_size,

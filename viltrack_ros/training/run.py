@@ -37,7 +37,7 @@ def make_validator(config: TrainConfig):
     if not config.val_every:
         return None
     from ..evaluation.validation import dev_auc_validator
-    return dev_auc_validator(config.sequences_root, frames_per_sequence=config.val_frames_per_sequence)
+    return dev_auc_validator(config.sequences_folder(), frames_per_sequence=config.val_frames_per_sequence)
 
 
 def run_training(args) -> int:

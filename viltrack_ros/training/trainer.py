@@ -213,7 +213,7 @@ class Trainer:
         return {
             "config": self.config.to_dict(), "steps": self.step, "wall_time_s": round(self.wall_time, 1),
             "hardware": self.hardware(), "world_size": self.ctx.world_size,
-            "data": {"sources": self.config.data_sources, "sequences_root": self.config.sequences_root,
+            "data": {"sources": self.config.data_sources, "sequences_root": str(self.config.sequences_folder()),
                      "sequence_split": self.config.sequence_split, "extra_datasets": self.config.extra_datasets},
             "parameters": count_parameters(self.model), "best_dev_auc": self.best_val,
             "initialised_from": self.initialised_from,

@@ -588,6 +588,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     groups = [{"params": [p for p in params if id(p) not in stem_ids], "lr_scale": 1.0}]
     if stem_params:
         groups.append({"params": stem_params, "lr_scale": arm.stem_lr_factor})
+    # Every parameter is decayed, norms, biases and position embeddings too (the trainer of `viltrack train`
+    # exempts those): every arm of docs/MODEL.md was trained so, and an arm trained otherwise would not compare.
     optimizer = torch.optim.AdamW(groups, lr=arm.lr, weight_decay=arm.weight_decay)
     sampler = PairSampler(cache, arm.max_gap, arm.negative_fraction, arm.seed)
     # A stream of its own, so arms without mosaics draw exactly the pairs they drew before.

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """The `viltrack` command line and the training loop (loss goes down on a fixed batch)."""
+import argparse
 import csv
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from viltrack_ros.cli import main
 from viltrack_ros.model import build_model
 from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.model.head import CenterHead
+from viltrack_ros.settings import MAX_THREADS, thread_count
 from viltrack_ros.training.config import StageConfig, TrainConfig
 from viltrack_ros.training.losses import gaussian_heatmap, giou_loss, tracking_loss
 from viltrack_ros.training.trainer import Trainer, forward_sample_batch, lr_factor
@@ -420,3 +422,9 @@ def test_torchrun_ddp_on_cpu(tmp_path, sequences_root):
     _, info = load_checkpoint(tmp_path / "run" / "model.pt")
     assert info["training"]["world_size"] == 2 and info["training"]["steps"] == 3
     assert len(list(csv.DictReader(open(tmp_path / "run" / "log.csv")))) == 3   # rank 0 alone writes the log
+
+
+def test_thread_count_takes_zero_and_the_maximum():
+    assert thread_count("0") == 0 and thread_count(str(MAX_THREADS)) == MAX_THREADS
+    with pytest.raises(argparse.ArgumentTypeError):
+        thread_count(str(MAX_THREADS + 1))

@@ -15,6 +15,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from viltrack_ros.tracking import TrackerConfig
@@ -98,3 +99,18 @@ def test_tracker_box_never_grows_faster_than_the_bound(sequences_root, small_che
         box, _, _ = tracker.update(sequence.read_frame(index))
         assert box[2] <= previous[2] * 1.25 + 1e-6 and box[3] <= previous[3] * 1.25 + 1e-6
         previous = np.asarray(box)
+
+
+def test_size_change_per_frame_is_bounded_when_the_box_shrinks_too():
+    score, offset, size = maps({(4, 4): 1.0}, {(4, 4): (0.01, 0.01)})
+    limits = SizeChangeLimits(penalty_k=0.0, damping=1.0, max_step=1.25)
+    boxes, _, _ = select_boxes(score, offset, size, FLAT_WINDOW, 0.0, PREVIOUS, limits)
+    np.testing.assert_allclose(boxes[0, 2:], [0.2, 0.2], rtol=1e-6)     # wanted 1/25, got 1/1.25
+
+
+def test_an_elongated_box_is_not_penalised_for_keeping_its_shape():
+    previous = np.array([[0.4, 0.1]], np.float32)                        # 4:1
+    size = np.array([[[[0.4, 0.1]], [[0.1, 0.4]]]], np.float32)          # (1, 2, 1, 2): unchanged, turned 90 degrees
+    penalty = size_penalty(size, previous, penalty_k=0.2)[0, 0]
+    assert penalty[0] == pytest.approx(1.0, abs=1e-6)
+    assert penalty[1] < 0.1                                              # exp(-0.2 * (16 - 1)) = 0.0498

@@ -109,3 +109,22 @@ def test_status_counts_on_hand_made_frames():
     assert np.isnan(StatusCounts(on_target=4).balanced_accuracy)
     with pytest.raises(ValueError, match="statuses"):
         status_counts(boxes, truth, tracking[:-1])
+
+
+def test_mean_score_leaves_out_a_sequence_without_scored_frames():
+    perfect = score_sequence(GT, GT, "t", "a")
+    absent = GT.copy()
+    absent[1:] = np.nan                                  # the target is only in the init frame
+    empty = score_sequence(GT, absent, "t", "b")
+    assert empty.num_scored == 0
+    mean = mean_score([perfect, empty])
+    assert mean.num_sequences == 1
+    assert mean.auc == pytest.approx(20 / 21) and mean.precision == 1.0
+    np.testing.assert_allclose(mean.success, perfect.success)
+
+
+def test_centre_error_is_measured_between_centres_for_boxes_of_different_sizes():
+    predicted = np.array([[0, 0, 10, 10],      # centre (5, 5) against (8, 9): a 3-4-5 triangle
+                          [2, 2, 6, 6]], float)  # centre (5, 5) against (5, 5): corners differ, centres agree
+    truth = np.array([[0, 0, 16, 18], [0, 0, 10, 10]], float)
+    np.testing.assert_allclose(centre_error(predicted, truth), [5.0, 0.0])

@@ -31,7 +31,7 @@ from viltrack_ros.model import get_preset
 from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
 from viltrack_ros.model.export import CachedTrackingStep, TemplateMemory, TrackingStep, example_step_inputs
 from viltrack_ros.model.network import ViLTrackNet
-from viltrack_ros.tracking import MultiTracker, ViLTracker
+from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
 from viltrack_ros.tracking.backends import ONNX_TOLERANCE, TorchBackend
 
 SEQUENCE = "vot2015_bag"
@@ -263,3 +263,20 @@ def test_a_relative_size_head_starts_from_the_given_boxs_shape_and_caches_it():
     assert not torch.allclose(expected[2], size)
     with pytest.raises(ValueError, match="template_boxes"):
         model(templates, search, template_stem_given=True)
+
+
+def test_a_template_update_inside_update_rebuilds_the_template_memory(small_checkpoint):
+    config = TrackerConfig(update_interval=1, update_threshold=0.0)
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+    assert multi.backend.uses_template_memory
+    rng = np.random.default_rng(0)
+    image, later = (rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(2))
+    multi.init(0, image, (40, 40, 30, 30))
+    target = multi._targets[0]
+    before = target.templates.copy()
+    assert multi.update(later)[0].status == TrackStatus.TRACKING
+    assert not np.array_equal(target.templates[1], before[1])          # the update happened
+    fresh = copy.deepcopy(target)
+    multi._encode_memory(fresh)
+    for got, expected in zip(target.memory, fresh.memory):
+        np.testing.assert_allclose(got, expected, atol=1e-6)

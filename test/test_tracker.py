@@ -20,7 +20,8 @@ import torch
 from viltrack_ros.data.sequences import load_sequence_folder
 from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
-from viltrack_ros.tracking.crop import crop_and_resize
+from viltrack_ros.tracking.crop import as_rgb, clamp_box, crop_and_resize, validate_box
+from viltrack_ros.tracking.tracker import normalised_chw
 
 from conftest import read_rgb
 
@@ -354,3 +355,115 @@ def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequence
 def test_motion_prediction_setting_is_bounded():
     with pytest.raises(ValueError, match="motion_prediction"):
         TrackerConfig(motion_prediction=-0.5)
+
+
+def test_a_lost_target_needs_the_recover_threshold_not_the_lost_one(small_checkpoint):
+    config = TrackerConfig(lost_threshold=0.3, lost_patience=1, recover_threshold=0.6, classifier_weight=0.0)
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+    image = textured(120, 160)
+    multi.init(0, image, (40, 40, 30, 30))
+    _force_confidence(multi, -5.0)                       # 0.007
+    assert multi.update(image)[0].status == TrackStatus.LOST
+    _force_confidence(multi, 0.0)                        # 0.5: not low, but below recover_threshold
+    for _ in range(3):
+        result = multi.update(image)[0]
+        assert result.status == TrackStatus.LOST and result.confidence == pytest.approx(0.5, abs=1e-4)
+    _force_confidence(multi, 1.0)                        # 0.731 >= 0.6
+    assert multi.update(image)[0].status == TrackStatus.TRACKING
+
+
+def test_the_online_template_is_the_best_crop_since_the_last_update_every_interval(small_checkpoint):
+    config = TrackerConfig(update_interval=2, update_threshold=0.6, classifier_weight=0.0, lost_threshold=0.0,
+                           recover_threshold=0.0)
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+    frames = [textured(120, 160, seed) for seed in range(5)]
+    multi.init(0, frames[0], (40, 40, 30, 30))
+    target = multi._targets[0]
+    initial = target.templates.copy()
+
+    def template_of(frame, box):
+        crop, _ = crop_and_resize(frame, box, config.template_factor, multi.model_config.template_size)
+        return multi._template_input(normalised_chw(crop))
+
+    boxes = {}
+    for index, logit in zip(range(1, 5), (3.0, 1.0, 1.0, 0.5)):   # scores 0.953, 0.731, 0.731, 0.622
+        _force_confidence(multi, logit)
+        result = multi.update(frames[index])[0]
+        assert result.status == TrackStatus.TRACKING
+        boxes[index] = result.box
+        if index == 1:      # not yet update_interval frames: the online template is still the initial one
+            np.testing.assert_array_equal(target.templates[1], initial[1])
+        if index == 2:      # the best of frames 1-2 (frame 1), not the last or the worst
+            np.testing.assert_allclose(target.templates[1], template_of(frames[1], boxes[1]), atol=1e-6)
+        if index == 4:      # the best of frames 3-4 (frame 3): frame 1's crop was used up at frame 2
+            np.testing.assert_allclose(target.templates[1], template_of(frames[3], boxes[3]), atol=1e-6)
+    np.testing.assert_array_equal(target.templates[0], initial[0])
+
+
+def test_with_size_damping_zero_an_elongated_box_keeps_its_size(small_checkpoint):
+    config = TrackerConfig(size_damping=0.0, lost_threshold=0.0, recover_threshold=0.0)
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=config)
+    image = textured(200, 200)
+    multi.init(0, image, (80, 40, 20, 80))          # 1:4, inside the image whatever the centre does
+    for seed in range(1, 4):
+        x, y, w, h = multi.update(textured(200, 200, seed))[0].box
+        assert (w, h) == pytest.approx((20, 80), rel=1e-4)
+
+
+def test_the_classifier_learns_only_from_frames_the_network_is_confident_about(small_checkpoint):
+    config = TrackerConfig(classifier_weight=0.4, classifier_learn_threshold=0.5, lost_threshold=0.0,
+                           recover_threshold=0.0)
+    image = textured(120, 160)
+    for logit, learns in ((-5.0, False), (5.0, True)):
+        multi = MultiTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+        multi.init(0, image, (40, 40, 30, 30))
+        fitted = multi._targets[0].classifier.filter.copy()
+        _force_confidence(multi, logit)                   # network score 0.007 or 0.993
+        assert multi.update(textured(120, 160, 1))[0].status == TrackStatus.TRACKING
+        assert (not np.array_equal(multi._targets[0].classifier.filter, fitted)) == learns
+
+
+@pytest.mark.parametrize("size_bias, expected", [(-9.0, 1.5), (9.0, 1 / 1.5)])
+def test_the_size_calibration_is_bounded_by_max_size_correction(small_checkpoint, size_bias, expected):
+    config = TrackerConfig(size_calibration=1.0, max_size_correction=1.5)
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=config, backend="torch")
+    last = multi.model.head.size[-1]                 # every cell predicts a size near 0 (or near the whole crop)
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.constant_(last.bias, size_bias)
+    multi.init(0, textured(120, 160), (40, 40, 30, 30))
+    assert multi.size_correction(0) == pytest.approx((expected, expected), rel=1e-6)
+
+
+@pytest.mark.parametrize("box", [(100, 10, 20, 20), (10, 50, 20, 20), (-20, 10, 20, 20), (10, -20, 20, 20)])
+def test_a_box_that_only_touches_the_image_edge_is_refused(box):
+    with pytest.raises(ValueError, match="fully outside"):
+        validate_box(box, (50, 100, 3))
+
+
+@pytest.mark.parametrize("box, expected", [((-50, 10, 20, 20), (0, 10, 2, 20)),    # left of the image
+                                           ((10, -50, 20, 20), (10, 0, 20, 2))])  # above it
+def test_clamp_box_keeps_the_minimum_size_for_a_box_outside_the_image(box, expected):
+    np.testing.assert_allclose(clamp_box(box, (100, 100, 3)), expected)
+
+
+def test_a_float_image_in_zero_to_one_with_a_white_pixel_is_read_as_zero_to_one():
+    np.testing.assert_array_equal(as_rgb(np.array([[[0.0, 0.5, 1.0]]])), [[[0, 127, 255]]])
+
+
+@pytest.mark.parametrize("name", ["hold_box_when_lost", "online_template_update"])
+@pytest.mark.parametrize("value", ["false", "true", 1, 0.0, None])
+def test_a_switch_setting_takes_only_true_or_false(name, value):
+    with pytest.raises(ValueError, match=f"{name} must be true or false"):
+        TrackerConfig(**{name: value})
+
+
+def test_a_network_fault_forgets_the_targets_velocity(small_checkpoint):
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(motion_prediction=1.0),
+                                         backend="torch")
+    image = textured(120, 160)
+    multi.init(0, image, (40, 40, 30, 30))
+    multi._targets[0].velocity = np.array([25.0, -10.0])    # as after fast motion
+    _force_confidence(multi, float("nan"))
+    result = multi.update(image)[0]
+    assert result.status == TrackStatus.LOST and multi.invalid_outputs == 1
+    assert not multi._targets[0].velocity.any()

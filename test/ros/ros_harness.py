@@ -162,15 +162,21 @@ class RosProbe:
         raise AssertionError(f"the tracker node never answered the image stamped {stamp}")
 
     # --- services ------------------------------------------------------------------------------------------
-    def call(self, client, request, timeout: float = 15.0):
+    def settle(self, client, timeout: float = 15.0) -> None:
+        """
+        Wait for ``client``'s service, then give a new client a moment before its first request.
+
+        wait_for_service sees the server's request reader; the server's response writer still has to match this
+        client's response reader, and nothing shows that to a client. Fast DDS drops a response sent before that
+        ("failed to send response (timeout)", seen once under load on the very first call of a new client).
+        """
         assert client.wait_for_service(timeout_sec=timeout), f"service {client.srv_name} not available"
         if id(client) not in self._settled_clients:
-            # wait_for_service sees the server's request reader; the server's response writer still has to match
-            # this client's response reader, and nothing shows that to a client. Fast DDS drops a response sent
-            # before that ("failed to send response (timeout)", seen once under load on the very first call of a
-            # new client), so a new client gives discovery a moment before its first request.
             self.spin_for(1.0)
             self._settled_clients.add(id(client))
+
+    def call(self, client, request, timeout: float = 15.0):
+        self.settle(client, timeout)
         future = client.call_async(request)
         assert self.spin_until(future.done, timeout), f"no answer from {client.srv_name} within {timeout}s"
         return future.result()
@@ -208,11 +214,14 @@ class RosProbe:
 class Diagnostics:
     """The image-input reports of the tracker node on /diagnostics, summed."""
 
-    def __init__(self, probe: RosProbe):
+    def __init__(self, probe: RosProbe, timeout: float = 30.0):
         self.statuses = []
         name = f"/{NODE_NAME}: image input"
         probe.node.create_subscription(DiagnosticArray, "/diagnostics",
                                        lambda m: self.statuses.extend(s for s in m.status if s.name == name), RELIABLE)
+        # A report published before the node's writer matched this new subscription is lost to it (volatile): what
+        # a test does next could be counted in that report. The first report received shows the match.
+        assert probe.spin_until(lambda: self.statuses, timeout), f"no {name} report on /diagnostics"
 
     def total(self, key: str) -> int:
         return sum(int(next(v.value for v in s.values if v.key == key)) for s in self.statuses)

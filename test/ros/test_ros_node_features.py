@@ -221,6 +221,9 @@ def test_managed_node_configures_activates_deactivates_cleans_up_and_configures_
             # Activated again: the images sent while it was inactive are not counted as dropped.
             reports: list[DiagnosticArray] = []
             subscription = probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
+            # The report of the image below goes out once: the node's writer must have matched the new subscription
+            # (a report received shows it; the inactive node reports too).
+            assert probe.spin_until(lambda: reports, 10), "no /diagnostics report from the inactive node"
             assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
             # Activation makes a new image subscription: a frame sent before DDS matched it with this publisher is
             # lost (CI saw that once), so the frame is repeated until answered, as every first frame is.

@@ -218,7 +218,11 @@ class MultiTracker:
 
     # --- tracking --------------------------------------------------------------------------------------
     def update(self, image: np.ndarray) -> dict[int, TrackResult]:
-        """Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets)."""
+        """
+        Track every target in ``image``; returns ``{target_id: TrackResult}`` (empty with no targets).
+
+        An image of another size than the one the targets were given on drops them all (``last_dropped_ids``).
+        """
         self.last_invalid_ids, self.last_dropped_ids = [], []
         if not self._targets:
             return {}

@@ -194,8 +194,12 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"the tracker node did not come up; see {log_path}")
         if not node_alive():
             raise SystemExit(f"the tracker node exited ({node_process.returncode}); see {log_path}")
-        if recorder and not spin_until(executor, recorder.recording_all_topics, 30):
-            raise SystemExit(f"the bag recorder never saw the node's {', '.join(RECORDED_TOPICS)}")
+        if recorder:
+            if not spin_until(executor, recorder.recording_all_topics, 30):
+                raise SystemExit(f"the bag recorder never saw the node's {', '.join(RECORDED_TOPICS)}")
+            # The recorder has matched the node's writers; each writer has yet to match the recorder (DDS discovers
+            # both ways on its own, and nothing shows the writer's side here): frame 0's answer must not go before.
+            spin_until(executor, lambda: False, 1.0)
 
         def publish(msg) -> Image:
             sent = replay.publish_frame(msg)

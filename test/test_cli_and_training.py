@@ -142,7 +142,8 @@ def test_eval_says_what_is_wrong_in_one_line(sequences_root, capsys, tmp_path):
     (["--tracker-set", "window_influence"], "is not KEY=VALUE"),
     (["--tracker-set", "window_influence=5"], "window_influence=5.0 is outside"),
     (["--compare", "/nonexistent.pt"], "checkpoint not found"),
-    (["--no-shipped", "--targets", "2"], "drop --no-shipped")])
+    (["--no-shipped", "--targets", "2"], "drop --no-shipped"),
+    (["--error-log", "/nonexistent/folder/errors.log"], "No such file or directory")])
 def test_bench_checks_its_arguments_before_timing_anything(arguments, says, capsys):
     assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers"] + arguments) == 2
     captured = capsys.readouterr()

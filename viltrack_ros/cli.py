@@ -302,7 +302,8 @@ def cmd_bench(args) -> int:
         # Loaded once here; a later device loads its own copy (a tracker moves its model to its device).
         paths = ([] if args.no_shipped else [args.weights]) + args.compare
         checked = {path: load_checkpoint(path)[0] for path in paths}
-    except (CheckpointError, ValueError) as exc:
+        run = BenchRun(args.error_log, args.budget_s)   # opens --error-log: an unwritable path fails here, in one line
+    except (CheckpointError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -323,7 +324,6 @@ def cmd_bench(args) -> int:
             yield (label, functools.partial(build_model, get_preset(preset).replace(**changes), pretrained_stem=False),
                    lambda m, label=label: label)
 
-    run = BenchRun(args.error_log, args.budget_s)
     # The peers first (CPU, seconds): their times are every ratio's reference, so each row of ours can be printed
     # the moment it is measured, and a crash or a time limit later loses nothing measured before it.
     peer_rows = [] if args.no_peers else _peer_rows(frames, box, args)

@@ -23,12 +23,19 @@ from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.events import matches_action
 from launch.substitutions import PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
 from launch_ros.substitutions import FindPackageShare
+from lifecycle_msgs.msg import Transition
 
 TRUE_FALSE = ["true", "false"]
+# The node's own name (viltrack_ros.ros.tracking_adapter.NODE_NAME, which a test compares): a LifecycleNode action
+# must be given one, and the launch file does not import the package (that would load PyTorch into `ros2 launch`).
+NODE_NAME = "viltrack_tracker"
 # Launch arguments that set a node parameter only when given: left empty, the params file's value (or the node's
 # default) stands. A default of their own would silently replace what a user wrote in their params file.
 FROM_PARAMS_FILE = ""
@@ -87,7 +94,12 @@ def generate_launch_description():
         DeclareLaunchArgument(
             "managed", default_value="false", choices=TRUE_FALSE,
             description="Start the managed (lifecycle) node: it waits unconfigured for `ros2 lifecycle set "
-                        "<node> configure` (loads the model) and `activate` (subscribes)."),
+                        "<node> configure` (loads the model) and `activate` (subscribes), or for a lifecycle manager."),
+        DeclareLaunchArgument(
+            "autostart", default_value="false", choices=TRUE_FALSE,
+            description="With managed:=true: configure and activate the node at once (as a lifecycle manager "
+                        "would); it stays managed (deactivate, cleanup, ...). A failed configure leaves it "
+                        "unconfigured, saying why."),
         DeclareLaunchArgument(
             "rviz", default_value="false", choices=TRUE_FALSE,
             description="Also start rviz2 with the shipped configuration (overlay image display); needs rviz2 "
@@ -113,16 +125,21 @@ def parameter_overrides(launch_configurations: dict) -> dict:
 
 
 def _nodes(context):
-    """Return the tracker node, plain or managed (the same node; only the executable differs), and rviz if asked."""
+    """Return the tracker node, plain or managed (the same node, another executable), its autostart, and rviz."""
     config = context.launch_configurations
     overrides = parameter_overrides(config)
     # First: a missing rviz2 must stop the launch before it starts anything. Found only when rviz's own action runs,
     # it would fail the launch after the tracker had started, and leave that process running on its own.
     rviz = _rviz_if_asked(config, overrides.get("use_sim_time", False))
-    tracker = Node(
+    managed = config["managed"] == "true"
+    if config["autostart"] == "true" and not managed:
+        raise RuntimeError("autostart:=true needs managed:=true (the plain node is active from the start). "
+                           "Nothing was started.")
+    node_action = LifecycleNode if managed else Node
+    tracker = node_action(
         package="viltrack_ros",
-        executable="managed_tracker_node" if config["managed"] == "true" else "tracker_node",
-        # No name here: the node's own (viltrack_tracker), written once in the node.
+        executable="managed_tracker_node" if managed else "tracker_node",
+        name=NODE_NAME,
         namespace=config["namespace"],
         output="screen",
         emulate_tty=True,
@@ -131,7 +148,23 @@ def _nodes(context):
         remappings=[("image", config["image_topic"]), ("image/compressed", config["image_topic"] + "/compressed")],
         arguments=["--ros-args", "--log-level", config["log_level"]],
     )
-    return [tracker, *rviz]
+    return [tracker, *_autostart_if_asked(config, tracker), *rviz]
+
+
+def _autostart_if_asked(config: dict, tracker) -> list:
+    """Configure the managed node once it is up, and activate it once configured (a failed configure stops there)."""
+    if config["autostart"] != "true":
+        return []
+
+    def transition(transition_id: int) -> EmitEvent:
+        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(tracker), transition_id=transition_id))
+
+    # Once, and only from configuring: a later deactivate (active -> inactive) or a manual configure after a cleanup
+    # is the user's, and must not be answered by an activate.
+    return [RegisterEventHandler(OnStateTransition(target_lifecycle_node=tracker, start_state="configuring",
+                                                   goal_state="inactive", handle_once=True,
+                                                   entities=[transition(Transition.TRANSITION_ACTIVATE)])),
+            transition(Transition.TRANSITION_CONFIGURE)]
 
 
 def _rviz_if_asked(config: dict, use_sim_time: bool) -> list:

@@ -22,13 +22,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 
-from .ros_test_support import skip_module_unless_ros, skip_module_unless_ros_cli
+from .ros_test_support import load_sequence, skip_module_unless_ros, skip_module_unless_ros_cli
 
 skip_module_unless_ros()
 skip_module_unless_ros_cli()
 
+from lifecycle_msgs.msg import Transition  # noqa: E402
+from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
 from rcl_interfaces.srv import GetParameters  # noqa: E402
+
+from .ros_harness import NODE_NAME, frame_msg  # noqa: E402
 
 
 def launch(arguments: list[str], log_path) -> subprocess.Popen:
@@ -82,3 +87,44 @@ def test_a_launch_argument_that_is_not_a_value_stops_the_launch_before_anything_
     output = (tmp_path / "launch.log").read_text()
     assert "launch argument threads:='many' is not a valid value. Nothing was started." in output, output[-3000:]
     assert "process started" not in output, output[-3000:]
+
+
+def test_autostart_brings_the_managed_node_up_active_once_and_leaves_later_transitions_to_the_user(
+        probe, test_weights, tmp_path):
+    log = tmp_path / "launch.log"
+    process = launch(["managed:=true", "autostart:=true", f"weights:={test_weights}", "device:=cpu", "threads:=1"],
+                     log)
+    try:
+        get_state = probe.node.create_client(GetState, f"/{NODE_NAME}/get_state")
+        change_state = probe.node.create_client(ChangeState, f"/{NODE_NAME}/change_state")
+
+        def state() -> str:
+            return probe.call(get_state, GetState.Request()).current_state.label
+
+        assert probe.spin_until(lambda: process.poll() is not None or get_state.service_is_ready(), 60), \
+            f"the launched node never came up:\n{log.read_text()[-3000:]}"
+        deadline = time.monotonic() + 60
+        while state() != "active" and time.monotonic() < deadline and process.poll() is None:
+            probe.spin_for(0.5)
+        assert state() == "active", log.read_text()[-3000:]
+        frames, boxes = load_sequence("Crossing", 2)
+        probe.handshake(frame_msg(frames[0], sec=30))          # it tracks without a hand on the lifecycle
+        assert probe.init_target(*boxes[0]).success
+        assert [obj.target_id for obj in probe.send(frame_msg(frames[1], sec=31)).objects] == [0]
+        # A deactivate is the user's: autostart does not activate the node again.
+        request = ChangeState.Request(transition=Transition(id=Transition.TRANSITION_DEACTIVATE))
+        assert probe.call(change_state, request, timeout=60).success
+        probe.spin_for(2.0)
+        assert state() == "inactive"
+    finally:
+        stop(process)
+
+
+def test_autostart_without_managed_stops_the_launch_before_anything_starts(tmp_path):
+    process = launch(["autostart:=true"], tmp_path / "launch.log")
+    try:
+        assert process.wait(timeout=60) != 0
+    finally:
+        stop(process)
+    output = (tmp_path / "launch.log").read_text()
+    assert "autostart:=true needs managed:=true" in output and "process started" not in output, output[-3000:]

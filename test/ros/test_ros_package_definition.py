@@ -102,8 +102,11 @@ def test_launch_file_declares_described_arguments():
     text = (ROOT / "launch" / "tracker.launch.py").read_text()
     arguments = re.findall(r"DeclareLaunchArgument\(\s*\"(\w+)\"", text)
     assert {"image_topic", "weights", "device", "params_file", "namespace", "use_sim_time",
-            "publish_overlay"} <= set(arguments)
+            "publish_overlay", "managed", "autostart"} <= set(arguments)
     assert text.count("description=") >= len(arguments)
+    # The name the launch gives the node (a LifecycleNode action needs one) is the node's own.
+    from viltrack_ros.ros.tracking_adapter import NODE_NAME
+    assert re.findall(r'^NODE_NAME = "(\w+)"', text, flags=re.MULTILINE) == [NODE_NAME]
 
 
 def test_colcon_test_runs_the_pytest_suite(tmp_path):

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -84,3 +87,38 @@ def test_a_block_without_a_signal_raises_nothing(stop_handlers):
     with stop_signals_deferred():
         pass
     assert signal.getsignal(signal.SIGINT) == _request_shutdown
+
+
+def test_a_stop_signal_whose_exception_is_swallowed_still_ends_the_node(tmp_path):
+    """
+    The exception a stop signal raises lands wherever the main thread is, and code there may swallow it.
+
+    Seen under CPU load: a node that had just started spinning took a SIGINT and spun on for good. Here a callback
+    swallows it on purpose, once (the handlers are reset by then: a second signal would kill the process).
+    """
+    script = tmp_path / "swallower.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, sys, time
+        from rclpy.node import Node
+        from viltrack_ros.ros.node_main import run_node
+
+        class Swallower(Node):
+            def __init__(self):
+                super().__init__("swallower")
+                self.timer = self.create_timer(0.3, self.tick)
+
+            def tick(self):
+                self.timer.cancel()
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(1.0)   # the handler runs in here and raises
+                except BaseException as error:   # as an extension that clears the error it met would
+                    print("swallowed", type(error).__name__, flush=True)
+
+        sys.exit(run_node(Swallower, "swallower"))
+    """))
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert "swallowed ShutdownRequested" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert time.monotonic() - started < 30

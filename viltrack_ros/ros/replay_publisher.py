@@ -39,7 +39,7 @@ from sensor_msgs.msg import Image
 from viltrack_ros.data.frame_source import FrameSource
 from viltrack_ros.ros.bag_io import BagImageSource, is_bag
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
-from viltrack_ros.ros.node_main import run_node
+from viltrack_ros.ros.node_main import run_node, stop_requested
 
 ENCODINGS = ("bgr8", "rgb8", "mono8")
 
@@ -147,7 +147,7 @@ class ReplayPublisher(Node):
 
 
 def spin_until_finished(node: "ReplayPublisher") -> None:
-    while rclpy.ok() and not node.finished:
+    while rclpy.ok() and not node.finished and not stop_requested():
         rclpy.spin_once(node, timeout_sec=0.1)
 
 

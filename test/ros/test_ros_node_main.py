@@ -35,6 +35,7 @@ skip_module_unless_ros()   # before the ROS imports below
 import rclpy  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
+from viltrack_ros.ros import node_main  # noqa: E402
 from viltrack_ros.ros.node_main import (STOP_SIGNALS, ShutdownRequested, _request_shutdown,  # noqa: E402
                                         stop_signals_deferred)
 
@@ -48,6 +49,7 @@ def stop_handlers():
     yield
     for stop_signal, handler in previous.items():
         signal.signal(stop_signal, handler)
+    node_main._stop_signal_received = None   # the signals sent here must not count for what runs next
 
 
 def _signal_from_another_thread(signal_number: int) -> None:

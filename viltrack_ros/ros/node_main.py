@@ -73,8 +73,8 @@ def stop_requested() -> bool:
 
     The exception a stop signal raises goes wherever the main thread is at that moment, and code there may swallow
     it without a word (an extension that clears the error it met). Seen under CPU load: a node that had just started
-    spinning took a SIGINT and spun on, for good, its handlers already reset by then (2 of 7 runs of the
-    stop-signal test with a busy loop on the 2 cores).
+    spinning took a SIGINT and spun on, for good, its handlers already reset by then (3 of 12 runs of the
+    stop-signal test's file with a busy loop on the 2 cores).
     """
     return _stop_signal_received is not None
 
@@ -192,6 +192,8 @@ def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[typ
 
 
 def _run_node(make_node, name, startup_errors, args, spin, on_exit, exit_when_done: bool) -> int:
+    global _stop_signal_received
+    _stop_signal_received = None   # a node run again in the same process (exit_when_done=False) starts afresh
     # Before rclpy starts, so that no moment of the start is without them (startup.py covers the imports).
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _request_shutdown)

@@ -24,6 +24,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from .ros_test_support import load_sequence, skip_module_unless_ros, skip_module_unless_ros_cli
 
 skip_module_unless_ros()
@@ -78,14 +80,18 @@ def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(
         stop(process)
 
 
-def test_a_launch_argument_that_is_not_a_value_stops_the_launch_before_anything_starts(tmp_path):
-    process = launch(["threads:=many"], tmp_path / "launch.log")
+@pytest.mark.parametrize("arguments, says", [
+    (["threads:=many"], "launch argument threads:='many' is not a valid value. Nothing was started."),
+    (["autostart:=true"], "autostart:=true needs managed:=true (the plain node is active from the start). Nothing "
+                          "was started.")])
+def test_a_launch_that_cannot_be_carried_out_stops_before_anything_starts(arguments, says, tmp_path):
+    process = launch(arguments, tmp_path / "launch.log")
     try:
         assert process.wait(timeout=60) != 0
     finally:
         stop(process)   # a launch that did start something must not outlive the test
     output = (tmp_path / "launch.log").read_text()
-    assert "launch argument threads:='many' is not a valid value. Nothing was started." in output, output[-3000:]
+    assert says in output, output[-3000:]
     assert "process started" not in output, output[-3000:]
 
 
@@ -118,13 +124,3 @@ def test_autostart_brings_the_managed_node_up_active_once_and_leaves_later_trans
         assert state() == "inactive"
     finally:
         stop(process)
-
-
-def test_autostart_without_managed_stops_the_launch_before_anything_starts(tmp_path):
-    process = launch(["autostart:=true"], tmp_path / "launch.log")
-    try:
-        assert process.wait(timeout=60) != 0
-    finally:
-        stop(process)
-    output = (tmp_path / "launch.log").read_text()
-    assert "autostart:=true needs managed:=true" in output and "process started" not in output, output[-3000:]

@@ -64,7 +64,7 @@ def _request_shutdown(signal_number, frame) -> None:
     if _deferred_signals is not None:
         _deferred_signals.append(signal_number)
         return
-    raise ShutdownRequested(signal.Signals(signal_number).name)
+    raise ShutdownRequested(_stop_signal_received)
 
 
 def stop_requested() -> bool:

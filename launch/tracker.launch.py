@@ -178,4 +178,16 @@ def _rviz_if_asked(config: dict, use_sim_time: bool) -> list:
                            "Nothing was started.") from None
     shipped_config = str(Path(get_package_share_directory("viltrack_ros")) / "config" / "viltrack.rviz")
     return [Node(package="rviz2", executable="rviz2", namespace=config["namespace"],
-                 arguments=["-d", shipped_config], parameters=[{"use_sim_time": use_sim_time}])]
+                 arguments=["-d", shipped_config], parameters=[{"use_sim_time": use_sim_time}],
+                 remappings=rviz_remappings(config["image_topic"]))]
+
+
+def rviz_remappings(image_topic: str) -> list[tuple[str, str]]:
+    """
+    Point the shipped rviz configuration's topics at this launch's tracker.
+
+    The configuration names absolute topics (an rviz file has no namespace of its own); rviz runs in the tracker's
+    namespace, where a relative replacement resolves as the tracker's own names do, so `namespace:=front` shows
+    /front/overlay and the camera display shows the topic the tracker reads.
+    """
+    return [("/overlay", "overlay"), ("/image", image_topic)]

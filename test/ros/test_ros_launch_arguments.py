@@ -20,9 +20,11 @@ launch arguments' own defaults used to replace five of the file's settings witho
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +38,8 @@ from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
 from rcl_interfaces.srv import GetParameters  # noqa: E402
 
 from .ros_harness import NODE_NAME, frame_msg  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def launch(arguments: list[str], log_path) -> subprocess.Popen:
@@ -124,3 +128,35 @@ def test_autostart_brings_the_managed_node_up_active_once_and_leaves_later_trans
         assert state() == "inactive"
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("namespace, image_topic", [("", "image"), ("front", "/front/image_raw"), ("front", "image")])
+def test_rviz_shows_the_topics_of_the_tracker_it_was_launched_with(namespace, image_topic):
+    """Resolved by rcl as the two processes would: rviz (shipped config, launch's remaps) and the tracker."""
+    import importlib.util
+
+    import rclpy
+    from sensor_msgs.msg import Image
+
+    spec = importlib.util.spec_from_file_location("tracker_launch", ROOT / "launch" / "tracker.launch.py")
+    launch_file = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch_file)
+    rviz_topics = re.findall(r"^\s+Value: (/\w+)$", (ROOT / "config" / "viltrack.rviz").read_text(), re.MULTILINE)
+    assert sorted(rviz_topics) == ["/image", "/overlay"]   # the displays' topics, as the shipped file names them
+
+    def resolved(remappings: list[tuple[str, str]], topics: list[str]) -> list[str]:
+        rules = [arg for source, target in remappings for arg in ("-r", f"{source}:={target}")]
+        context = rclpy.Context()
+        rclpy.init(args=["--ros-args", "-r", f"__ns:=/{namespace}", *rules], context=context)
+        try:
+            node = rclpy.create_node("resolver", context=context)
+            names = [node.create_subscription(Image, topic, lambda _: None, 1).topic_name for topic in topics]
+            node.destroy_node()
+            return names
+        finally:
+            rclpy.shutdown(context=context)
+
+    rviz_sees = resolved(launch_file.rviz_remappings(image_topic), ["/overlay", "/image"])
+    # The tracker's own names ("overlay" published, "image" read) under the launch's remapping of its input.
+    tracker_uses = resolved([("image", image_topic)], ["overlay", "image"])
+    assert rviz_sees == tracker_uses

@@ -585,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "experiment", add_help=False,
-        help="the recipe experiments on the pre-cropped train/val split, and tracker-setting tuning on val "
+        help="the recipe experiments on the pre-cropped train/val split, and tracker-setting tuning on val and dev "
              "(viltrack experiment --help)")
     # main() hands "viltrack experiment ..." to training.experiment before this parser runs.
 

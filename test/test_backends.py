@@ -193,6 +193,30 @@ def test_the_export_is_cached_per_checkpoint(small_checkpoint, tmp_path, monkeyp
     assert len(list(tmp_path.glob("*/tracking_step.onnx"))) == 2
 
 
+def test_the_cache_key_follows_what_the_graph_is_traced_from(shipped_model, tmp_path, monkeypatch):
+    """A stem constant outside the checkpoint, or the model's code, changed: not the cached graph (it once was)."""
+    from viltrack_ros.model import export
+    from viltrack_ros.tracking.backends import _model_digest
+    model = shipped_model
+    key = _model_digest(model)
+    assert _model_digest(copy.deepcopy(model)) == key
+    changed = copy.deepcopy(model)
+    (name, buffer), *_ = [(n, b) for n, b in changed.named_buffers() if n not in changed.state_dict()]
+    buffer.add_(1e-6)                                   # a non-persistent buffer: the checkpoint does not hold it
+    assert _model_digest(changed) != key, name
+    code = tmp_path / "model"
+    code.mkdir()
+    for source in export.MODEL_CODE.glob("*.py"):
+        (code / source.name).write_bytes(source.read_bytes())
+    assert export.model_code_digest(code) == export.model_code_digest()
+    with open(code / "inputs.py", "a") as edited:
+        edited.write("# one more line\n")
+    edited_digest = export.model_code_digest(code)
+    assert edited_digest != export.model_code_digest()
+    monkeypatch.setattr("viltrack_ros.tracking.backends.model_code_digest", lambda: edited_digest)
+    assert _model_digest(model) != key
+
+
 @pytest.mark.parametrize("graph", ["tracking_step.onnx", "cached_step.onnx"])
 def test_a_damaged_cache_entry_is_exported_again(graph, small_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("VILTRACK_ONNX_CACHE", str(tmp_path))

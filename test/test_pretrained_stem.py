@@ -71,6 +71,15 @@ def test_hybrid_stem_reads_tracker_normalised_images_like_the_reference_scaling(
     assert torch.allclose(ours, reference, rtol=1e-4, atol=1e-3)   # features reach ~20: fp32 rounding
 
 
+def test_the_stems_input_conversion_is_the_one_the_shipped_weights_were_scored_with():
+    """Bit for bit: one float32 ulp here moves the held-out mean by 0.02 (model/inputs.py)."""
+    stem = ViLTrackNet(HYBRID).backbone.patch_embed
+    mean = torch.tensor([0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0])   # float64 products, rounded once
+    std = torch.tensor([0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0])
+    assert torch.equal(stem.input_scale.flatten(), std / 127.5)
+    assert torch.equal(stem.input_shift.flatten(), (mean - 127.5) / 127.5)
+
+
 def test_frozen_stem_stays_frozen_in_training_mode():
     model = ViLTrackNet(HYBRID).train()
     stem = model.backbone.patch_embed

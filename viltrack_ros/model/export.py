@@ -25,6 +25,7 @@ Knows tensors and the network, nothing of boxes in images or of tracking logic.
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import os
 from pathlib import Path
@@ -39,10 +40,20 @@ from .network import ViLTrackNet
 STEP_INPUTS = ("templates", "searches", "template_boxes", "context", "active")
 STEP_OUTPUTS = ("score_logits", "offset", "size", "next_context", "appearance")
 ONNX_OPSET = 17
-# Bumped whenever the exported graphs change for the same weights (cached exports are keyed by it).
-# 2: fused mLSTM projections, template memory graphs; 3: the head's reshape keeps the batch axis dynamic;
-# 4: the step also returns the search crop's appearance features; 5: outputs declare their fixed sizes.
-EXPORT_FORMAT = 5
+MODEL_CODE = Path(__file__).resolve().parent   # this package: every module the exported graphs are traced from
+
+
+def model_code_digest(folder: str | os.PathLike = MODEL_CODE) -> str:
+    """
+    Identify the code the graphs are traced from (the ``.py`` files of ``folder``), for keying cached exports.
+
+    A version number bumped by hand once missed a change: one float32 ulp in a stem constant kept a stale cached
+    graph in use, whose boxes differed from a fresh export's by pixels within ten frames.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def context_tokens(model: ViLTrackNet) -> int:

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from ..paths import shared_root
-from .inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
+from .inputs import STEM_MEAN_255, STEM_STD_255
 from .layers import layer_norm
 from .onnx_graph import OnnxGraphModule
 
@@ -87,9 +87,9 @@ class NanoTrackStem(nn.Module):
         self.channels = NANOTRACK_CHANNELS
         # ImageNet-normalised RGB -> BGR 0-255 (NanoTrack reads pysot's BGR pixels): x * std + mean per channel,
         # with the channel order reversed.
-        self.register_buffer("input_scale", torch.tensor(IMAGENET_STD_255[::-1].copy()).view(1, 3, 1, 1),
+        self.register_buffer("input_scale", torch.tensor(STEM_STD_255[::-1]).view(1, 3, 1, 1),
                              persistent=False)
-        self.register_buffer("input_shift", torch.tensor(IMAGENET_MEAN_255[::-1].copy()).view(1, 3, 1, 1),
+        self.register_buffer("input_shift", torch.tensor(STEM_MEAN_255[::-1]).view(1, 3, 1, 1),
                              persistent=False)
         self.proj = nn.Conv2d(NANOTRACK_CHANNELS, dim, 1)
         self.norm = layer_norm(dim)

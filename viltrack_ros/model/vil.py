@@ -21,7 +21,7 @@ from .config import ModelConfig
 from .efficientnet_lite import (INPUT_MEAN, INPUT_STD, STRIDE_CUTS, EfficientNetLite0, fold_batch_norm,
                                 load_imagenet_weights)
 from .film import TemporalFiLM
-from .inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
+from .inputs import STEM_MEAN_255, STEM_STD_255
 from .layers import DropPath, SwiGLU, layer_norm
 from .mixed_attention import MixFormerBlock
 from .mlstm_layer import MLSTMLayer, MLSTMLayerState
@@ -70,8 +70,8 @@ class PretrainedStem(nn.Module):
                 for module in block.modules():
                     if isinstance(module, nn.Conv2d):
                         module.requires_grad_(True)
-        scale = torch.tensor(IMAGENET_STD_255) / INPUT_STD
-        shift = (torch.tensor(IMAGENET_MEAN_255) - INPUT_MEAN) / INPUT_STD
+        scale = torch.tensor(STEM_STD_255) / INPUT_STD
+        shift = (torch.tensor(STEM_MEAN_255) - INPUT_MEAN) / INPUT_STD
         self.register_buffer("input_scale", scale.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("input_shift", shift.view(1, 3, 1, 1), persistent=False)
         self.proj = nn.Conv2d(channels, dim, 1)

@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..model.export import (EXPORT_FORMAT, STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
-                            TrackingStep, context_tokens, export_onnx, memory_names)
+from ..model.export import (STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
+                            TrackingStep, context_tokens, export_onnx, memory_names, model_code_digest)
 from ..model.network import ViLTrackNet
 
 TORCH_BACKENDS = ("torch", "torch-bf16", "torch-compile", "torch-compile-bf16")
@@ -151,9 +151,10 @@ def onnx_cache_dir() -> Path:
 
 
 def _model_digest(model: ViLTrackNet) -> str:
-    """Identify an export: the weights, the model configuration, the export format and the torch version."""
-    digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode() + bytes([EXPORT_FORMAT]))
-    for name, tensor in model.state_dict().items():
+    """Identify an export: the model's code, configuration and tensors, and the torch version that traced it."""
+    digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode() + model_code_digest().encode())
+    # Every tensor, also the buffers a checkpoint does not hold (the stems' input conversion is one).
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:20]

@@ -39,6 +39,8 @@ NODE_NAME = "viltrack_tracker"
 # Launch arguments that set a node parameter only when given: left empty, the params file's value (or the node's
 # default) stands. A default of their own would silently replace what a user wrote in their params file.
 FROM_PARAMS_FILE = ""
+# The node's backends (viltrack_ros.tracking.backends.BACKENDS, which a test compares), for the same reason.
+BACKENDS = ["auto", "torch", "torch-bf16", "torch-compile", "torch-compile-bf16", "onnxruntime"]
 PARAMETER_ARGUMENTS = {   # name: how the launch argument's text becomes the parameter's value
     "weights": str, "device": str, "backend": str, "threads": int, "image_transport": str,
     "use_sim_time": lambda text: text == "true", "publish_overlay": lambda text: text == "true",
@@ -65,13 +67,13 @@ def generate_launch_description():
             description="Where the network runs: auto picks cuda when a GPU is available. Empty: the params "
                         "file's (auto in the shipped one)."),
         DeclareLaunchArgument(
-            "backend", default_value=FROM_PARAMS_FILE,
-            description="Who runs the network (auto: onnxruntime on a CPU; config/tracker.yaml lists the others, "
-                        "the node refuses an unknown one). Empty: the params file's (auto in the shipped one)."),
+            "backend", default_value=FROM_PARAMS_FILE, choices=[FROM_PARAMS_FILE, *BACKENDS],
+            description="Who runs the network (auto: onnxruntime on a CPU; config/tracker.yaml says what each "
+                        "does). Empty: the params file's (auto in the shipped one)."),
         DeclareLaunchArgument(
             "threads", default_value=FROM_PARAMS_FILE,
-            description="CPU threads of the network, 0 for the library's default (1 where other processes share "
-                        "the cores). Empty: the params file's (0 in the shipped one)."),
+            description="CPU threads of the network; 0 keeps PyTorch's default (one per core); 1 where other "
+                        "processes share the cores. Empty: the params file's (0 in the shipped one)."),
         DeclareLaunchArgument(
             "params_file", default_value=PathJoinSubstitution([share, "config", "tracker.yaml"]),
             description="YAML parameters file (tracker settings, QoS, ...); the launch arguments that are given "
@@ -131,6 +133,8 @@ def _nodes(context):
     # First: a missing rviz2 must stop the launch before it starts anything. Found only when rviz's own action runs,
     # it would fail the launch after the tracker had started, and leave that process running on its own.
     rviz = _rviz_if_asked(config, overrides.get("use_sim_time", False))
+    if not Path(config["params_file"]).is_file():   # launch_ros would only warn, and start on the defaults
+        raise RuntimeError(f"params_file:={config['params_file']} is not a file. Nothing was started.")
     managed = config["managed"] == "true"
     if config["autostart"] == "true" and not managed:
         raise RuntimeError("autostart:=true needs managed:=true (the plain node is active from the start). "

@@ -94,6 +94,12 @@ def test_bag_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="topic /front .* is not in it"):
         BagImageSource(bag, "/front")
     assert len(BagImageSource(bag, "/right/image_raw")) == 1
+    tracks = tmp_path / "tracks_only"   # what bag_recorder writes: no image to replay, and nothing to name
+    with BagWriter(tracks) as writer:
+        writer.write("/tracked_objects", TrackedObjectArray(), 10**9)
+    with pytest.raises(ValueError, match=r"has no sensor_msgs/msg/Image topic to replay \(it holds /tracked_objects "
+                                         r"\(viltrack_ros/msg/TrackedObjectArray\)\)"):
+        BagImageSource(tracks)
     with pytest.raises(FileNotFoundError):
         BagImageSource(tmp_path / "missing.mcap")
     with pytest.raises(FileExistsError):

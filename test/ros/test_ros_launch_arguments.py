@@ -87,7 +87,10 @@ def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(
 @pytest.mark.parametrize("arguments, says", [
     (["threads:=many"], "launch argument threads:='many' is not a valid value. Nothing was started."),
     (["autostart:=true"], "autostart:=true needs managed:=true (the plain node is active from the start). Nothing "
-                          "was started.")])
+                          "was started."),
+    (["backend:=tensorflow"], 'Argument "backend" provided value "tensorflow" is not valid'),
+    (["params_file:=/nonexistent/robot.yaml"], "params_file:=/nonexistent/robot.yaml is not a file. Nothing was "
+                                               "started.")])
 def test_a_launch_that_cannot_be_carried_out_stops_before_anything_starts(arguments, says, tmp_path):
     process = launch(arguments, tmp_path / "launch.log")
     try:

@@ -13,6 +13,7 @@
 # limitations under the License.
 """The package's declarations agree with each other: package.xml, interfaces, tracker statuses, shipped config."""
 
+import ast
 import os
 import re
 import shutil
@@ -107,6 +108,9 @@ def test_launch_file_declares_described_arguments():
     # The name the launch gives the node (a LifecycleNode action needs one) is the node's own.
     from viltrack_ros.ros.tracking_adapter import NODE_NAME
     assert re.findall(r'^NODE_NAME = "(\w+)"', text, flags=re.MULTILINE) == [NODE_NAME]
+    from viltrack_ros.tracking.backends import BACKENDS
+    (backends,) = re.findall(r"^BACKENDS = (\[.*\])$", text, flags=re.MULTILINE)
+    assert ast.literal_eval(backends) == list(BACKENDS)
 
 
 def test_colcon_test_runs_the_pytest_suite(tmp_path):

@@ -94,9 +94,12 @@ class BagImageSource:
         topics = bag_topics(self.path)
         images = sorted(name for name, msgtype in topics.items() if msgtype == IMAGE_TYPE)
         if not topic:
-            if len(images) != 1:
-                raise ValueError(f"{self.path} has {len(images)} {IMAGE_TYPE} topics ({', '.join(images) or 'none'}):"
-                                 f" name the one to replay")
+            if not images:
+                held = ", ".join(f"{name} ({msgtype})" for name, msgtype in sorted(topics.items())) or "no topics"
+                raise ValueError(f"{self.path} has no {IMAGE_TYPE} topic to replay (it holds {held})")
+            if len(images) > 1:
+                raise ValueError(f"{self.path} has {len(images)} {IMAGE_TYPE} topics ({', '.join(images)}): name the "
+                                 f"one to replay (bag_topic)")
             topic = images[0]
         elif topics.get(topic) != IMAGE_TYPE:
             found = f"is {topics[topic]}" if topic in topics else "is not in it"

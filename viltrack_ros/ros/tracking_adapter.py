@@ -34,6 +34,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import ctypes.util
+import difflib
 import functools
 import gc
 import time
@@ -78,6 +79,9 @@ RECENT_FRAMES_MAX_BYTES = 512 * 2**20
 # Skipped images are logged once per kind of problem; an unbounded number of kinds (a new made-up encoding name in
 # every message) would flood the log, so after this many the rest are only counted on /diagnostics.
 MAX_LOGGED_SKIP_KINDS = 64
+# Seconds without an image before the log says so (once, until images come again): a camera's start-up or a
+# bag's pause is shorter; a wrong topic name or QoS is forever.
+INPUT_SILENCE_REPORT_S = 5.0
 # A box given on an image older than this gets a note in the init_target answer (the camera may have stopped).
 STALE_INIT_FRAME_S = 1.0
 INT32_MAX = 2**31 - 1   # target ids are int32 in the interfaces
@@ -222,6 +226,22 @@ class TrackingAdapter:
                                    _describe(spec["description"], low=spec.get("low"), high=spec.get("high")))
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
+        self._report_unknown_parameters()
+
+    def _report_unknown_parameters(self) -> None:
+        """
+        Warn about the values given (params file, ``-p``) for parameters this node does not have.
+
+        rclpy ignores them without a word, so a misspelt name in a params file left its default in force silently.
+        """
+        declared = set(self._parameters)
+        # rclpy's own overrides, and those of ROS features this node does not take (QoS overrides by parameter).
+        unknown = sorted(name for name in self._parameter_overrides
+                         if name not in declared and not name.startswith("qos_overrides."))
+        for name in unknown:
+            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]}?" if close else " (`ros2 param list` lists the node's parameters)"
+            self.get_logger().warning(f"ignoring the value given for {name}: this node has no such parameter{hint}")
 
     def _choice(self, name: str) -> str:
         value = self.get_parameter(name).value
@@ -348,6 +368,9 @@ class TrackingAdapter:
     def _activate(self) -> None:
         # The images published while the node was inactive were never meant for it: not "dropped".
         self._statistics.forget_sequence_numbers()
+        self._silent_since = time.monotonic()   # the input silence the log reports starts with listening
+        self._silence_reported = False
+        self._images_since_activation = False
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=self.get_parameter("qos.depth").value,
             reliability=(ReliabilityPolicy.BEST_EFFORT if self._reliability == "best_effort"
@@ -437,6 +460,11 @@ class TrackingAdapter:
     def _image_received(self, info: MessageInfo) -> float:
         """Count the image (and the ones dropped before it, from DDS's sequence numbers); return the time."""
         received = time.perf_counter()
+        self._silent_since = time.monotonic()
+        self._images_since_activation = True
+        if self._silence_reported:
+            self._silence_reported = False
+            self.get_logger().info(f"images arriving on {self._image_topic} again")
         publisher = info.get("publisher_gid") or {}
         self._statistics.image_received(time.monotonic(), publisher.get("data"),
                                         info.get("publication_sequence_number"))
@@ -499,12 +527,35 @@ class TrackingAdapter:
     @_never_raises("diagnostics")
     def _publish_diagnostics(self) -> None:
         summary = self._statistics.take_summary(time.monotonic())
+        self._report_input_silence()
         level, message = assess_input(summary, self._image_topic, self.get_parameter("diagnostics.min_rate").value,
                                       subscribed=self._image_sub is not None)
         self._diagnostics_pub.publish(diagnostic_array(
             self.get_clock().now().to_msg(), self.get_fully_qualified_name(), self._hardware_id, level, message,
             input_values(summary, self._image_topic), list(self._latest_objects.values()), self._dropped_targets,
             seconds_without_image=summary.seconds_since_image if summary.received == 0 else None))
+
+    def _report_input_silence(self) -> None:
+        """
+        Say once in the log when no image has come for a while (again after images resumed).
+
+        /diagnostics says it every period, but a user watching the terminal of a node remapped to a topic no camera
+        publishes on, or with a QoS no publisher offers, would otherwise see nothing after "listening on".
+        """
+        if self._image_sub is None or self._silence_reported:
+            return
+        silent_for = time.monotonic() - self._silent_since
+        if silent_for < INPUT_SILENCE_REPORT_S:
+            return
+        self._silence_reported = True
+        topic = self._image_topic
+        if self._images_since_activation:
+            self.get_logger().warning(f"no image on {topic} for {silent_for:.0f} s: has the camera stopped?")
+        else:
+            self.get_logger().warning(
+                f"no image on {topic} in {silent_for:.0f} s of listening: is a camera publishing there? "
+                f"`ros2 topic info -v {topic}` lists its publishers and their QoS (this node asks for "
+                f"{self._reliability.replace('_', ' ')}, {self._transport} images)")
 
     # --- services --------------------------------------------------------------------------------------
     @_never_raises("init_target")

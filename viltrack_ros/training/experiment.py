@@ -1001,7 +1001,7 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__.strip(),
+    parser = argparse.ArgumentParser(prog="viltrack experiment", description=__doc__.strip().replace("``", "`"),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config/train/experiments.yaml",
                         help="YAML file of arms (default config/train/experiments.yaml)")

@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--restarts", type=int, default=1, help="start frames per sequence (restarted_sequences)")
     parser.add_argument("--out", type=Path, default=None, help="default: this folder, restarts_<N> below it for N > 1")
+    parser.add_argument("--rows", default=None, help="comma-separated row numbers to run (0: as shipped; default all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -85,18 +86,25 @@ def main() -> None:
                          ("start box -0.01 px in x", (-0.01, 0, 0, 0)), ("start box 0.01 px wider", (0, 0, 0.01, 0)),
                          ("start box 0.01 px taller", (0, 0, 0, 0.01))]:
         rows[label] = lambda label=label, shift=shift: ShiftedStart(shipped(label).tracker, label, shift)
+    if args.rows is not None:
+        chosen = [int(i) for i in args.rows.split(",")]
+        rows = {label: make for i, (label, make) in enumerate(rows.items()) if i in chosen}
     val = restarted_sequences(validation_sequences(default_train_root()), args.restarts)
     dev = restarted_sequences(development_sequences(), args.restarts)
+    if args.out is None and args.weights != default_weights_path():
+        parser.error("--out is required with other weights (the default folders hold the shipped weights' tables)")
     out = args.out or (HERE if args.restarts == 1 else HERE / f"restarts_{args.restarts}")
     results = {}
     for label, make in rows.items():
         results[label] = {"val": score_trackers([make()], val)[label], "dev": score_trackers([make()], dev)[label]}
         v, d = results[label]["val"]["auc"], results[label]["dev"]["auc"]
         print(f"{label}: val {v:.3f} dev {d:.3f} mean {(v + d) / 2:.3f}", flush=True)
-    names = list(results["as shipped"]["val"]["per_sequence"]) + list(results["as shipped"]["dev"]["per_sequence"])
+    first = next(iter(results.values()))
+    names = list(first["val"]["per_sequence"]) + list(first["dev"]["per_sequence"])
     shown = names if args.restarts == 1 else []   # restarted: one column per start would be too many to read
+    weights = "shipped weights" if args.weights == default_weights_path() else f"weights `{args.weights}`"
     started = f"every sequence from {args.restarts} start frames" if args.restarts > 1 else "one start per sequence"
-    lines = [f"Shipped weights, default settings, {started}; val (canvas replay) and dev AUC.", "",
+    lines = [f"{weights[0].upper()}{weights[1:]}, default settings, {started}; val (canvas replay) and dev AUC.", "",
              "| " + " | ".join(["perturbation", "val AUC", "dev AUC", "mean", *shown]) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(shown)]
     for label, r in results.items():
@@ -107,6 +115,8 @@ def main() -> None:
         lines.append("| " + " | ".join(cells) + " |")
     table = np.array([[r["val"]["auc"], r["dev"]["auc"], (r["val"]["auc"] + r["dev"]["auc"]) / 2]
                       for r in results.values()])
+    lines += ["", f"Mean over the rows: val {table[:, 0].mean():.4f}, dev {table[:, 1].mean():.4f}, "
+              f"mean {table[:, 2].mean():.4f}."]
     per_sequence = np.array([[{**r["val"]["per_sequence"], **r["dev"]["per_sequence"]}[n] for n in names]
                              for r in results.values()])
     lines += ["", f"Spread over the {len(results)} rows (max - min; standard deviation): val "

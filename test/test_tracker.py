@@ -20,7 +20,7 @@ import torch
 from viltrack_ros.data.sequences import load_sequence_folder
 from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
-from viltrack_ros.tracking.crop import as_rgb, clamp_box, crop_and_resize, validate_box
+from viltrack_ros.tracking.crop import as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
 from viltrack_ros.tracking.tracker import normalised_chw
 
 from conftest import read_rgb
@@ -390,7 +390,7 @@ def test_the_online_template_is_the_best_crop_since_the_last_update_every_interv
         _force_confidence(multi, logit)
         result = multi.update(frames[index])[0]
         assert result.status == TrackStatus.TRACKING
-        boxes[index] = result.box
+        boxes[index] = target.box.copy()   # the track's own box (the result is its part inside the image)
         if index == 1:      # not yet update_interval frames: the online template is still the initial one
             np.testing.assert_array_equal(target.templates[1], initial[1])
         if index == 2:      # the best of frames 1-2 (frame 1), not the last or the worst
@@ -467,3 +467,20 @@ def test_a_network_fault_forgets_the_targets_velocity(small_checkpoint):
     result = multi.update(image)[0]
     assert result.status == TrackStatus.LOST and multi.invalid_outputs == 1
     assert not multi._targets[0].velocity.any()
+
+
+def test_a_target_leaving_at_the_edge_keeps_its_size_and_the_result_is_its_part_in_the_image(small_checkpoint):
+    """Clipped to its visible part, the track's box used to shrink to a 2-px sliver whose search found nothing."""
+    multi = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(classifier_weight=0.0))
+    frame = textured(120, 160, 0)
+    multi.init(0, frame, (100, 40, 30, 30))
+    target = multi._targets[0]
+    for step, x in enumerate((140, 150, 165, 180)):       # the box predicted further and further past the right edge
+        result = multi._advance(target, frame, (x, 40, 30, 30), confidence=0.9, network_score=0.9)
+        assert result.status == TrackStatus.TRACKING
+        assert tuple(target.box[2:]) == (30, 30)                        # the search region keeps the target's size
+        assert target.box[0] + 15 == min(x + 15, 160)                    # its centre stays inside the image
+        x1, y1, w, h = result.box                                         # the result: the part inside the image
+        assert (x1, y1, h) == (target.box[0], 40, 30) and x1 + w == 160 and w >= 15
+    # The centre is the given box's, moved inside; the size is bounded by the image's.
+    np.testing.assert_array_equal(keep_centre_inside((-50, -50, 400, 10), (120, 160)), [70, -5, 160, 10])

@@ -69,6 +69,20 @@ def clamp_box(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.nd
     return np.array([x1, y1, x2 - x1, y2 - y1], dtype=np.float64)
 
 
+def keep_centre_inside(box, image_shape: tuple[int, ...], min_size: float = 2.0) -> np.ndarray:
+    """
+    Move ``box``'s centre into the image, keeping its size (bounded by the image's and by ``min_size``).
+
+    A tracker's own box: clipped to the visible part instead, a target leaving at the edge shrank it frame by frame
+    to a sliver, whose search region was then too small ever to find anything again.
+    """
+    img_h, img_w = image_shape[:2]
+    x, y, w, h = (float(v) for v in box)
+    cx, cy = min(max(x + w / 2, 0.0), float(img_w)), min(max(y + h / 2, 0.0), float(img_h))
+    w, h = min(max(w, min_size), float(img_w)), min(max(h, min_size), float(img_h))
+    return np.array([cx - w / 2, cy - h / 2, w, h], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class CropTransform:
     """Affine map between image pixels and crop pixels: ``crop = (image - origin) * scale``."""

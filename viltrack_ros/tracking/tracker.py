@@ -29,7 +29,7 @@ from ..model.network import ViLTrackNet
 from ..settings import MAX_THREADS
 from .backends import create_backend
 from .config import TrackerConfig
-from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, validate_box
+from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
 from .decode import SizeChangeLimits, select_boxes, sigmoid
 from .discriminative import TargetClassifier
 
@@ -337,8 +337,8 @@ class MultiTracker:
         target.film_context = None
         target.update_candidate = None
         target.velocity = np.zeros(2)
-        target.box = clamp_box(target.box, image_shape)
-        return TrackResult(tuple(float(v) for v in target.box), 0.0, target.status)
+        target.box = keep_centre_inside(target.box, image_shape)
+        return TrackResult(tuple(float(v) for v in clamp_box(target.box, image_shape)), 0.0, target.status)
 
     def _advance(self, target: _Target, image: np.ndarray, predicted_box, confidence: float,
                  network_score: float) -> TrackResult:
@@ -371,7 +371,9 @@ class MultiTracker:
         previous_centre = target.box[:2] + target.box[2:] / 2
         if target.status == TrackStatus.TRACKING or not cfg.hold_box_when_lost:
             target.box = predicted_box
-        target.box = clamp_box(target.box, image.shape)   # a predicted box may reach past the image edge
+        # A predicted box may reach past the image edge: the track keeps its size and centre (inside the image), so
+        # its search region does not shrink with the visible part; the result is the part inside the image.
+        target.box = keep_centre_inside(target.box, image.shape)
         # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
         # carried on by a stale velocity would run away from where the target was last seen.
         if target.status == TrackStatus.TRACKING:
@@ -380,7 +382,7 @@ class MultiTracker:
             self._consider_template_update(target, image, network_score)
         else:
             target.velocity = np.zeros(2)
-        box = tuple(float(v) for v in target.box)
+        box = tuple(float(v) for v in clamp_box(target.box, image.shape))
         return TrackResult(box, confidence, target.status)
 
     def _consider_template_update(self, target: _Target, image: np.ndarray, network_score: float) -> None:

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """
-Does the network measure a target's size, or echo the search crop's scale?
+Measure whether the network measures a target's size or echoes the search crop's scale.
 
 On frames of the development sequences (every ~12th frame from the 6th), the tracker is started on the sequence's
 first frame and then given, as its previous box, the true box scaled by s (0.8 ... 1.25, same centre) before one

@@ -368,9 +368,8 @@ class TrackingAdapter:
     def _activate(self) -> None:
         # The images published while the node was inactive were never meant for it: not "dropped".
         self._statistics.forget_sequence_numbers()
-        self._silent_since = time.monotonic()   # the input silence the log reports starts with listening
+        self._listening_since = time.monotonic()   # the input silence the log reports starts with listening
         self._silence_reported = False
-        self._images_since_activation = False
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=self.get_parameter("qos.depth").value,
             reliability=(ReliabilityPolicy.BEST_EFFORT if self._reliability == "best_effort"
@@ -460,8 +459,6 @@ class TrackingAdapter:
     def _image_received(self, info: MessageInfo) -> float:
         """Count the image (and the ones dropped before it, from DDS's sequence numbers); return the time."""
         received = time.perf_counter()
-        self._silent_since = time.monotonic()
-        self._images_since_activation = True
         if self._silence_reported:
             self._silence_reported = False
             self.get_logger().info(f"images arriving on {self._image_topic} again")
@@ -526,8 +523,9 @@ class TrackingAdapter:
     # --- diagnostics -----------------------------------------------------------------------------------
     @_never_raises("diagnostics")
     def _publish_diagnostics(self) -> None:
-        summary = self._statistics.take_summary(time.monotonic())
-        self._report_input_silence()
+        now = time.monotonic()
+        summary = self._statistics.take_summary(now)
+        self._report_input_silence(summary.seconds_since_image, now)
         level, message = assess_input(summary, self._image_topic, self.get_parameter("diagnostics.min_rate").value,
                                       subscribed=self._image_sub is not None)
         self._diagnostics_pub.publish(diagnostic_array(
@@ -535,7 +533,7 @@ class TrackingAdapter:
             input_values(summary, self._image_topic), list(self._latest_objects.values()), self._dropped_targets,
             seconds_without_image=summary.seconds_since_image if summary.received == 0 else None))
 
-    def _report_input_silence(self) -> None:
+    def _report_input_silence(self, seconds_since_image: float | None, now: float) -> None:
         """
         Say once in the log when no image has come for a while (again after images resumed).
 
@@ -544,12 +542,14 @@ class TrackingAdapter:
         """
         if self._image_sub is None or self._silence_reported:
             return
-        silent_for = time.monotonic() - self._silent_since
+        listening_for = now - self._listening_since
+        heard = seconds_since_image is not None and seconds_since_image < listening_for   # since this activation
+        silent_for = seconds_since_image if heard else listening_for
         if silent_for < INPUT_SILENCE_REPORT_S:
             return
         self._silence_reported = True
         topic = self._image_topic
-        if self._images_since_activation:
+        if heard:
             self.get_logger().warning(f"no image on {topic} for {silent_for:.0f} s: has the camera stopped?")
         else:
             self.get_logger().warning(

@@ -62,6 +62,15 @@ class NodeProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def wait_for_log(self, text: str, timeout: float) -> bool:
+        """Wait until ``text`` is in the log (or the process ended); return whether it is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            if text in self.log():
+                return True
+            time.sleep(0.1)
+        return text in self.log()
+
     def wait_exit(self, timeout: float) -> int:
         return self.process.wait(timeout=timeout)
 

@@ -257,9 +257,7 @@ def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_i
         assert lifecycle.change.wait_for_service(timeout_sec=60), node.log()
         assert not lifecycle.transition(Transition.TRANSITION_CONFIGURE)
         assert lifecycle.state() == "unconfigured"
-        deadline = time.monotonic() + 5
-        while "cannot configure" not in node.log() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        node.wait_for_log("cannot configure", 5)
         assert "cannot configure: checkpoint not found" in node.log(), node.log()
         assert "Traceback" not in node.log()
         assert node.alive() and lifecycle.state() == "unconfigured"

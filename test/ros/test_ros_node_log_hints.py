@@ -32,15 +32,6 @@ from viltrack_ros.ros.tracking_adapter import INPUT_SILENCE_REPORT_S  # noqa: E4
 from .ros_harness import RELIABLE, frame_msg  # noqa: E402
 
 
-def wait_for_log(node, text: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and node.alive():
-        if text in node.log():
-            return True
-        time.sleep(0.2)
-    return text in node.log()
-
-
 def test_values_for_parameters_the_node_does_not_have_are_named_in_the_log(start_node, probe, tmp_path):
     params = tmp_path / "robot.yaml"
     params.write_text("/**:\n  ros__parameters:\n    publish_overlays: false\n    tracker:\n"
@@ -60,7 +51,7 @@ def test_values_for_parameters_the_node_does_not_have_are_named_in_the_log(start
 def test_a_topic_without_images_is_said_once_in_the_log_and_images_arriving_later_too(start_node, probe):
     topic = "/nothing_publishes_here"
     node = start_node(extra_args=["-r", f"image:={topic}"])
-    assert wait_for_log(node, "s of listening: is a camera publishing there?", 60.0), node.log()[-3000:]
+    assert node.wait_for_log("s of listening: is a camera publishing there?", 60.0), node.log()[-3000:]
     said = re.search(rf"no image on {topic} in (\d+) s of listening", node.log())
     assert said and INPUT_SILENCE_REPORT_S <= int(said.group(1)) <= INPUT_SILENCE_REPORT_S + 10, node.log()[-3000:]
     publisher = probe.node.create_publisher(Image, topic, RELIABLE)
@@ -72,4 +63,7 @@ def test_a_topic_without_images_is_said_once_in_the_log_and_images_arriving_late
     log = node.log()
     assert f"images arriving on {topic} again" in log, log[-3000:]
     assert log.count(f"no image on {topic}") == 1, log[-3000:]   # once, not every diagnostics period
+    # The camera stops after images came: said once more, in other words.
+    assert node.wait_for_log("s: has the camera stopped?", 60.0), node.log()[-3000:]
+    assert node.log().count(f"no image on {topic}") == 2
     assert node.alive()

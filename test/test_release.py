@@ -31,7 +31,7 @@ def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_p
     weights = save_checkpoint(tmp_path / "trained.pt", build_model(SMALL_CONFIG), trained=True, training=record)
     dest = tmp_path / "shipped" / "viltrack_default.pt"
     code = main(["--weights", str(weights), "--sequences", str(sequences_root), "--max-frames", "3",
-                 "--no-ablation", "--dest", str(dest), "--out", str(tmp_path / "release")])
+                 "--no-ablation", "--starts", "2", "--dest", str(dest), "--out", str(tmp_path / "release")])
     assert code == 0
     card = (dest.parent / "MODEL_CARD.md").read_text()
     peers = ["CSRT", "KCF", "Siamese EfficientNet-Lite0 (training-free)"]
@@ -42,6 +42,34 @@ def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_p
     assert "In all: 12 samples" in card
     _, info = load_checkpoint(dest)
     assert set(info["training"]["heldout_eval"]) >= {"ViLTrack", *peers}
+    # The steadier measure: every held-out sequence from a second start frame too, in the card and the record.
+    restarts = info["training"]["heldout_eval_restarts"]
+    heldout = info["training"]["heldout_sequences"]
+    assert restarts["starts"] == 2 and restarts["runs"] == 2 * len(heldout)
+    assert set(restarts) >= {"ViLTrack", *peers}
+    assert "## Held-out evaluation from 2 start frames per sequence" in card
+    for sequence in heldout:
+        assert f"| {sequence} (2) |" in card
+    assert (tmp_path / "release" / "heldout_restarts").is_dir()
+    assert (dest.parent / "heldout_restarts.png").stat().st_size > 10_000 and "(heldout_restarts.png)" in card
+
+
+def test_the_restarts_section_averages_each_video_over_its_start_frames():
+    from types import SimpleNamespace
+    from viltrack_ros.training.release import restarts_section
+    runs = ["Crossing", "Crossing@40", "Crossing@80", "Human3", "Human3@500"]
+    auc = {("A", "Crossing"): 0.9, ("A", "Crossing@40"): 0.6, ("A", "Crossing@80"): 0.3,
+           ("A", "Human3"): 0.2, ("A", "Human3@500"): 0.4,
+           ("B", "Crossing"): 0.1, ("B", "Crossing@40"): 0.1, ("B", "Crossing@80"): 0.4,
+           ("B", "Human3"): 1.0, ("B", "Human3@500"): 0.0}
+    report = SimpleNamespace(trackers=["A", "B"], sequences=runs,
+                             scores={key: SimpleNamespace(auc=value) for key, value in auc.items()},
+                             means={"A": SimpleNamespace(auc=0.48, precision=0.5),
+                                    "B": SimpleNamespace(auc=0.32, precision=0.25)})
+    text = "\n".join(restarts_section(report, 3))
+    assert "| A | 0.480 | 0.500 | 5 |" in text and "| B | 0.320 | 0.250 | 5 |" in text
+    assert "| Crossing (3) | 0.600 | 0.200 |" in text
+    assert "| Human3 (2) | 0.300 | 0.500 |" in text
 
 
 def test_release_refuses_an_untrained_checkpoint(small_checkpoint, tmp_path):

@@ -61,3 +61,32 @@ def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out_dir: str |
         plt.close(figure)
         written.append(path)
     return written
+
+
+def plot_grouped_bars(values: dict[str, dict[str, float]], path: str | Path, title: str,
+                      ylabel: str = "success AUC") -> Path:
+    """
+    Plot one group of bars per item (a video), one bar per tracker, trackers in the order given.
+
+    ``values``: tracker -> item -> value; every tracker has the same items. Writes the PNG at ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    trackers = list(values)
+    items = list(values[trackers[0]])
+    width = 0.8 / len(trackers)
+    figure, axes = plt.subplots(figsize=(max(6.0, 1.3 * len(items) + 2), 4.5), dpi=100)
+    for k, name in enumerate(trackers):
+        offsets = np.arange(len(items)) - 0.4 + width * (k + 0.5)
+        axes.bar(offsets, [values[name][item] for item in items], width, label=name)
+    axes.set_xticks(np.arange(len(items)))
+    axes.set_xticklabels(items, rotation=20, ha="right", fontsize=8)
+    axes.set_ylim(0, 1.0)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(fontsize=7, loc="upper left", ncol=2)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -34,6 +34,7 @@ from viltrack_ros.evaluation.metrics import (PRECISION_AT_PX, PRECISION_THRESHOL
                                              mean_score, score_sequence, status_counts)
 from viltrack_ros.evaluation.trackers import EvaluatedTracker
 from viltrack_ros.log import get_logger
+from viltrack_ros.machine import cpu_description
 
 LOGGER = get_logger(__name__)
 
@@ -195,7 +196,7 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
     means = {name: mean_score([scores[(name, s)] for s in sequence_names],
                               sum(runs[(name, s)].seconds for s in sequence_names)) for name in names}
     info = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.machine(),
-            "processor": platform.processor(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+            "processor": cpu_description(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
             **(metadata or {})}
     return EvaluationReport(trackers=names, sequences=sequence_names, runs=runs, scores=scores, means=means,
                             metadata=info)

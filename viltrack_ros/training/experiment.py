@@ -30,7 +30,6 @@ import argparse
 import csv
 import json
 import logging
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from tqdm import tqdm
 
 from ..data.precropped import canvas_sequence, default_train_root, load_precropped
 from ..data.sequences import frame_step_sequences, restarted_sequences
+from ..machine import cpu_description
 from ..evaluation.metrics import balanced_accuracy_text
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
@@ -731,7 +731,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         "samples": step * arm.batch_size * arm.temporal_steps, "batch_size": arm.batch_size,
         "wall_time_s": round(seconds, 1),
         "hardware": (torch.cuda.get_device_name(device) if device.type == "cuda" else
-                     f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} torch thread(s)"),
+                     f"{cpu_description()} CPU, {torch.get_num_threads()} torch thread(s)"),
         "torch": str(torch.__version__),
         "data": data_record, "trainable_parameters": sum(p.numel() for p in params),
         "parameters": count_parameters(model), "init_from": arm.init_from, "earlier_training": earlier_training,

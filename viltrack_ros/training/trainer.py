@@ -26,7 +26,6 @@ import csv
 import json
 import math
 import os
-import platform
 import random
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from ..machine import cpu_description
 from ..model.checkpoint import save_checkpoint
 from ..model.config import get_preset
 from ..model.network import ViLTrackNet, count_parameters
@@ -222,7 +222,7 @@ class Trainer:
     def hardware(self) -> str:
         if self.ctx.device.type == "cuda":
             return f"{self.ctx.world_size}x {torch.cuda.get_device_name(self.ctx.device)}"
-        return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+        return f"CPU {cpu_description()}, {torch.get_num_threads()} threads"
 
     def export(self, name: str = MODEL_FILE) -> Path:
         return save_checkpoint(self.out_dir / name, self.model, trained=True, training=self.training_record())

@@ -312,6 +312,17 @@ def test_restarted_sequences_start_at_visible_frames_and_read_the_source_frames(
         RestartedSequence(source, 10)
 
 
+def test_runs_from_later_starts_average_back_to_their_sequence():
+    from viltrack_ros.data.sequences import InMemorySequence, mean_over_starts, restart_source, restarted_sequences
+    frames = tuple(np.zeros((8, 8, 3), np.uint8) for _ in range(30))
+    clips = [InMemorySequence(name=name, frame_paths=(), boxes=np.tile([1.0, 1.0, 3.0, 3.0], (30, 1)), frames=frames)
+             for name in ("clip", "other")]
+    runs = restarted_sequences(clips, 3)
+    assert [restart_source(r.name) for r in runs] == ["clip"] * 3 + ["other"] * 3
+    values = {r.name: float(k) for k, r in enumerate(runs)}              # clip: 0, 1, 2; other: 3, 4, 5
+    assert mean_over_starts(values) == {"clip": 1.0, "other": 4.0}
+
+
 def test_frame_step_sequences_keep_every_nth_frame_with_its_box():
     from viltrack_ros.data.sequences import FrameStepSequence, InMemorySequence, frame_step_sequences, \
         restarted_sequences

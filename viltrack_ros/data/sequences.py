@@ -442,6 +442,19 @@ def frame_step_sequences(sequences, step: int) -> list[Sequence]:
     return list(sequences) if step == 1 else [FrameStepSequence(s, step) for s in sequences]
 
 
+def restart_source(name: str) -> str:
+    """Return the name of the sequence a run was started from (a later start is named ``<sequence>@<frame>``)."""
+    return name.split("@", 1)[0]
+
+
+def mean_over_starts(per_run: dict[str, float]) -> dict[str, float]:
+    """Average per-run values (keyed by run name) over each sequence's start frames, in first-seen order."""
+    grouped: dict[str, list[float]] = {}
+    for run, value in per_run.items():
+        grouped.setdefault(restart_source(run), []).append(value)
+    return {sequence: sum(values) / len(values) for sequence, values in grouped.items()}
+
+
 def restarted_sequences(sequences, starts: int) -> list[Sequence]:
     """
     Return each sequence run from ``starts`` evenly spaced start frames.

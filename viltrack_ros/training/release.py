@@ -37,15 +37,15 @@ import cv2
 import numpy
 import torch
 
-from ..data.sequences import load_sequence_folders, restarted_sequences
+from ..data.sequences import load_sequence_folders, mean_over_starts, restart_source, restarted_sequences
 from ..data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, load_data_splits
 from ..evaluation.plots import plot_grouped_bars
 from ..evaluation.runner import evaluate, write_report
 from ..evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
-from ..model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
 from ..machine import cpu_description
+from ..model.checkpoint import default_weights_path, load_checkpoint, save_checkpoint
 from ..model.network import count_parameters
-from ..settings import thread_count
+from ..settings import at_least, thread_count
 from ..tracking import TrackerConfig, ViLTracker
 
 OURS = "ViLTrack"
@@ -115,21 +115,10 @@ def onnxruntime_version() -> str:
     return onnxruntime.__version__
 
 
-def video_of_run(sequence_name: str) -> str:
-    """Name the video a run was cut from (``restarted_sequences`` names a later start ``video@frame``)."""
-    return sequence_name.split("@", 1)[0]
-
-
 def per_video_auc(report) -> dict[str, dict[str, float]]:
     """Return each tracker's success AUC per video: the mean over the video's runs (its start frames)."""
-    videos = list(dict.fromkeys(video_of_run(name) for name in report.sequences))
-    result = {}
-    for tracker in report.trackers:
-        result[tracker] = {}
-        for video in videos:
-            runs = [name for name in report.sequences if video_of_run(name) == video]
-            result[tracker][video] = sum(report.scores[(tracker, run)].auc for run in runs) / len(runs)
-    return result
+    return {tracker: mean_over_starts({run: report.scores[(tracker, run)].auc for run in report.sequences})
+            for tracker in report.trackers}
 
 
 def restarts_section(report, starts: int) -> list[str]:
@@ -153,7 +142,7 @@ def restarts_section(report, starts: int) -> list[str]:
     lines += ["", "Per sequence: success AUC, mean over its start frames (its number of runs in brackets)", "",
               "| sequence | " + " | ".join(report.trackers) + " |", "|---|" + "---:|" * len(report.trackers)]
     for video in per_video[report.trackers[0]]:
-        runs = sum(video_of_run(name) == video for name in report.sequences)
+        runs = sum(restart_source(name) == video for name in report.sequences)
         cells = [f"{per_video[t][video]:.3f}" for t in report.trackers]
         lines.append(f"| {video} ({runs}) | " + " | ".join(cells) + " |")
     lines.append("")
@@ -232,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ablation", action="store_true", help="skip the online-update on/off comparison")
     parser.add_argument("--max-frames", type=int, default=None,
                         help="score only the first frames of each sequence (a smoke test; never for a release)")
-    parser.add_argument("--starts", type=int, default=5,
+    parser.add_argument("--starts", type=at_least(1), default=5,
                         help="also score every held-out sequence from this many start frames, the steadier measure "
                              "(1: the OTB run only)")
     parser.add_argument("--nanotrack", default=None, metavar="DIR",

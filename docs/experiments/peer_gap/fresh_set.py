@@ -35,6 +35,7 @@ import torch
 import yaml
 
 from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped, source_video
+from viltrack_ros.data.sequences import mean_over_starts
 from viltrack_ros.evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
 from viltrack_ros.machine import cpu_description
 from viltrack_ros.tracking import ViLTracker
@@ -71,12 +72,8 @@ def main() -> None:
     runs = restarted_sequences([canvas_sequence(s) for s in fresh], args.restarts)
     scores = score_trackers(trackers, runs)
     names = [t.name for t in trackers]
-    per_video = {}
-    for name in names:
-        grouped: dict[str, list[float]] = {}
-        for run, auc in scores[name]["per_sequence"].items():
-            grouped.setdefault(run.split("@", 1)[0], []).append(auc)
-        per_video[name] = {video: round(sum(v) / len(v), 3) for video, v in grouped.items()}
+    per_video = {name: {video: round(auc, 3) for video, auc in mean_over_starts(scores[name]["per_sequence"]).items()}
+                 for name in names}
     result = {"config": str(args.config), "weights": str(args.weights), "threads": args.threads,
               "restarts": args.restarts, "cpu": cpu_description(), "skipped": skipped,
               "sequences": [s.name for s in fresh], "runs": len(runs),

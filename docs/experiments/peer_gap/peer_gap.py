@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from viltrack_ros.data.sequences import mean_over_starts
 from viltrack_ros.evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
 from viltrack_ros.machine import cpu_description
 from viltrack_ros.model.checkpoint import default_weights_path
@@ -42,12 +43,9 @@ OURS = "ViLTrack"
 FLOOR = "Siamese EfficientNet-Lite0 (training-free)"
 
 
-def video_mean(per_run: dict) -> dict:
-    """Average each video's runs (``video@frame`` names a later start) into one number per video."""
-    grouped: dict[str, list[float]] = {}
-    for run, auc in per_run.items():
-        grouped.setdefault(run.split("@", 1)[0], []).append(auc)
-    return {video: round(sum(values) / len(values), 3) for video, values in grouped.items()}
+def video_means(per_run: dict) -> dict:
+    """Each video's AUC, the mean over its start frames, as the tables print it."""
+    return {video: round(auc, 3) for video, auc in mean_over_starts(per_run).items()}
 
 
 def main() -> None:
@@ -71,7 +69,7 @@ def main() -> None:
     for split, sequences in splits.items():
         scores = score_trackers(trackers, restarted_sequences(sequences, args.restarts))
         results["splits"][split] = {name: {"auc": s["auc"], "precision": s["precision"],
-                                           "per_video": video_mean(s["per_sequence"])} for name, s in scores.items()}
+                                           "per_video": video_means(s["per_sequence"])} for name, s in scores.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "peer_gap.json").write_text(json.dumps(results, indent=1))
     names = [t.name for t in trackers]

@@ -185,6 +185,8 @@ def test_bench_prints_a_table_with_peers():
     p50 = float(lines[2].split("|")[6])
     assert p50 > 0
     assert "benchmark done in" in result.stdout
+    from viltrack_ros.machine import cpu_description
+    assert f"CPU: {cpu_description()}" in result.stdout          # timings mean little without the CPU's name
 
 
 def test_bench_times_untrained_presets_without_the_imagenet_stem_package(monkeypatch, capsys):

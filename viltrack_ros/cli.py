@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from viltrack_ros.log import get_logger
+from viltrack_ros.machine import cpu_description
 from viltrack_ros.settings import assignments_dict, at_least, parse_box, positive_number, thread_count
 
 log = get_logger("viltrack")
@@ -329,6 +330,7 @@ def cmd_bench(args) -> int:
     peer_rows = [] if args.no_peers else _peer_rows(frames, box, args)
     csrt = next((r for r in peer_rows if r["tracker"] == "OpenCV CSRT"), None)
     nano = next((r for r in peer_rows if r["tracker"].startswith("NanoTrack")), None)
+    print(f"CPU: {cpu_description()}, {os.cpu_count()} cores")
     print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; threads {torch.get_num_threads()} "
           f"(torch, onnxruntime and OpenCV); batch 1; latency of a full update (crop + network + decode); RSS: the "
           f"benchmark process after the row; GPU peak: the row's own")

@@ -40,6 +40,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
+from viltrack_ros.machine import cpu_description
 from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
@@ -209,8 +210,8 @@ def main(argv=None) -> int:
     print(f"\nviltrack_ros node benchmark: {size[0]}x{size[1]} bgr8, {args.frames} frames of {source}")
     print(f"weights {weights} (preset {info['model_config'].get('name')}, "
           f"{'trained' if info['trained'] else 'untrained'}), CPU, {backend} with {threads} "
-          f"thread{'s' if threads != 1 else ''}, "
-          f"{os.cpu_count()} cores, DDS {os.environ.get('RMW_IMPLEMENTATION', 'default')} on loopback\n")
+          f"thread{'s' if threads != 1 else ''}, {cpu_description()}, {os.cpu_count()} cores, "
+          f"DDS {os.environ.get('RMW_IMPLEMENTATION', 'default')} on loopback\n")
     print(f"| {'measurement':<44} | {'p50 ms':>7} | {'p99 ms':>7} | {'FPS':>6} | {'frames':>6} | {'/ bare p50':>10} |")
     print(f"|{'-' * 46}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 12}|")
     for name, p50, p99, fps, count in rows:

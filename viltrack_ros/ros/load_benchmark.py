@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viltrack_ros.machine import cpu_description
 from viltrack_ros.ros.processes import start_tracker_node, stop_process
 from viltrack_ros.ros.processes import spin_until as spin_executor_until
 from viltrack_ros.settings import thread_count
@@ -392,7 +393,8 @@ def report(result: LoadResult, weights: Path) -> str:
     lines = [
         f"viltrack_ros load benchmark: {result.size[0]}x{result.size[1]} bgr8 at {result.rate_hz:g} Hz "
         f"(camera achieved {result.published_rate_hz:g} Hz) for {result.duration_s:g} s, depth-1 sensor-data QoS",
-        f"weights {weights}, {os.cpu_count()} cores, DDS {os.environ.get('RMW_IMPLEMENTATION', 'default')} on loopback",
+        f"weights {weights}, {cpu_description()}, {os.cpu_count()} cores, "
+        f"DDS {os.environ.get('RMW_IMPLEMENTATION', 'default')} on loopback",
         "",
         "| measurement | value |",
         "|---|---|",

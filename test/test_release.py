@@ -52,6 +52,14 @@ def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_p
         assert f"| {sequence} (2) |" in card
     assert (tmp_path / "release" / "heldout_restarts").is_dir()
     assert (dest.parent / "heldout_restarts.png").stat().st_size > 10_000 and "(heldout_restarts.png)" in card
+    # The OTB run only, into the same report folder: the earlier run's bars stay out of the new card's folder.
+    only_otb = tmp_path / "only_otb" / "viltrack_default.pt"
+    assert main(["--weights", str(weights), "--sequences", str(sequences_root), "--max-frames", "3",
+                 "--no-ablation", "--starts", "1", "--dest", str(only_otb), "--out", str(tmp_path / "release")]) == 0
+    otb_card = (only_otb.parent / "MODEL_CARD.md").read_text()
+    assert "start frames per sequence" not in otb_card and "heldout_restarts" not in otb_card
+    assert not (only_otb.parent / "heldout_restarts.png").exists()
+    assert "heldout_eval_restarts" not in load_checkpoint(only_otb)[1]["training"]
 
 
 def test_the_restarts_section_averages_each_video_over_its_start_frames():

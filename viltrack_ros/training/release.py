@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         restarts_report = evaluate(trackers, restarted_sequences(sequences, args.starts), max_frames=args.max_frames,
                                    metadata={"weights": args.weights, "threads": args.threads, "starts": args.starts})
         write_report(restarts_report, args.out / "heldout_restarts")
+        plot_grouped_bars(per_video_auc(restarts_report), args.out / "heldout_restarts" / "per_video_auc.png",
+                          f"Held-out success AUC per sequence, mean over {args.starts} start frames")
     ablation = None
     if not args.no_ablation and model.config.num_templates > 1:
         off = ViLTrackerAdapter(ViLTracker(model, TrackerConfig(online_template_update=False)), name="off")
@@ -267,13 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     save_checkpoint(target, model, trained=True, training=training)
     info["training"] = training
     # Plots a person looks at, beside the card (small PNGs): held-out curves and the run's loss curve.
-    if restarts_report is not None:
-        plot_grouped_bars(per_video_auc(restarts_report), args.out / "heldout_restarts" / "per_video_auc.png",
-                          f"Held-out success AUC per sequence, mean over {args.starts} start frames")
     plots = {"heldout_success.png": args.out / "heldout" / "mean_success.png",
-             "heldout_restarts.png": args.out / "heldout_restarts" / "per_video_auc.png",
              "heldout_precision.png": args.out / "heldout" / "mean_precision.png",
              "training_loss_curve.png": Path(args.weights).parent / "loss_curve.png"}
+    if restarts_report is not None:   # only this run's: an earlier run's bars in --out must not ship with this card
+        plots["heldout_restarts.png"] = args.out / "heldout_restarts" / "per_video_auc.png"
     for name, source in plots.items():
         if source.is_file():
             shutil.copyfile(source, target.parent / name)

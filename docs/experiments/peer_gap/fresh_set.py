@@ -31,19 +31,14 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
 import yaml
+from peer_gap import OURS, trackers_in_one_run, video_means   # this folder's: the same four trackers, one way
 
 from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped, source_video
-from viltrack_ros.data.sequences import mean_over_starts
-from viltrack_ros.evaluation.trackers import SiameseStemBaseline, ViLTrackerAdapter, peer_trackers
 from viltrack_ros.machine import cpu_description
-from viltrack_ros.tracking import ViLTracker
 from viltrack_ros.training.experiment import restarted_sequences, score_trackers
 
 HERE = Path(__file__).resolve().parent
-OURS = "ViLTrack"
-FLOOR = "Siamese EfficientNet-Lite0 (training-free)"
 
 
 def fresh_sequences(config_path: Path, root: Path) -> list:
@@ -61,19 +56,13 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=5)
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    import cv2
-    cv2.setNumThreads(args.threads)
     fresh = fresh_sequences(args.config, Path(default_train_root()))
     print(f"{len(fresh)} fresh sequences: {', '.join(s.name for s in fresh)}")
-    peers, skipped = peer_trackers("NanoTrack,CSRT", None)
-    trackers = [ViLTrackerAdapter(ViLTracker.from_checkpoint(args.weights, threads=args.threads), name=OURS),
-                *peers, SiameseStemBaseline(FLOOR)]
+    trackers, skipped = trackers_in_one_run(args.weights, args.threads)
     runs = restarted_sequences([canvas_sequence(s) for s in fresh], args.restarts)
     scores = score_trackers(trackers, runs)
     names = [t.name for t in trackers]
-    per_video = {name: {video: round(auc, 3) for video, auc in mean_over_starts(scores[name]["per_sequence"]).items()}
-                 for name in names}
+    per_video = {name: video_means(scores[name]["per_sequence"]) for name in names}
     result = {"config": str(args.config), "weights": str(args.weights), "threads": args.threads,
               "restarts": args.restarts, "cpu": cpu_description(), "skipped": skipped,
               "sequences": [s.name for s in fresh], "runs": len(runs),

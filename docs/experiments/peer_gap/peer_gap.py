@@ -48,6 +48,18 @@ def video_means(per_run: dict) -> dict:
     return {video: round(auc, 3) for video, auc in mean_over_starts(per_run).items()}
 
 
+def trackers_in_one_run(weights: Path, threads: int) -> tuple[list, list[str]]:
+    """Return ours, NanoTrack v2, CSRT and the training-free floor (the peers found), and why any peer was skipped."""
+    torch.set_num_threads(threads)
+    import cv2
+    cv2.setNumThreads(threads)
+    peers, skipped = peer_trackers("NanoTrack,CSRT", None)
+    for reason in skipped:
+        print(reason)
+    ours = ViLTrackerAdapter(ViLTracker.from_checkpoint(weights, threads=threads), name=OURS)
+    return [ours, *peers, SiameseStemBaseline(FLOOR)], skipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
     parser.add_argument("--weights", type=Path, default=default_weights_path())
@@ -55,14 +67,7 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=5)
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    import cv2
-    cv2.setNumThreads(args.threads)
-    peers, skipped = peer_trackers("NanoTrack,CSRT", None)
-    for reason in skipped:
-        print(reason)
-    trackers = [ViLTrackerAdapter(ViLTracker.from_checkpoint(args.weights, threads=args.threads), name=OURS),
-                *peers, SiameseStemBaseline(FLOOR)]
+    trackers, skipped = trackers_in_one_run(args.weights, args.threads)
     splits = {"val": validation_sequences(default_train_root()), "dev": development_sequences()}
     results = {"weights": str(args.weights), "threads": args.threads, "restarts": args.restarts,
                "cpu": cpu_description(), "skipped": skipped, "splits": {}}

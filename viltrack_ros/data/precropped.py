@@ -145,3 +145,40 @@ class CanvasSequence(Sequence):
 
 def canvas_sequence(source: PrecroppedSequence) -> CanvasSequence:
     return CanvasSequence(source)
+
+
+def write_compact_copy(root: str | Path, out: str | Path, split: str = "train", frame_step: int = 2,
+                       jpeg_quality: int = 75) -> tuple[int, int]:
+    """
+    Write every ``frame_step``-th stored frame of ``split`` to ``out`` in the same layout, re-encoded as JPEG.
+
+    For a machine that the whole set cannot travel to (a lent GPU takes 64 MiB of files per call): neighbouring
+    stored frames are near-duplicates, so every second one keeps each video's appearances, and JPEG quality 75
+    (the stored frames are 88) halves the rest. ``out`` gets a ``splits.yaml`` naming only ``split``, each
+    sequence's kept frames under their own file names, and the matching lines of ``groundtruth.txt`` and
+    ``crops.txt``. Research-use frames: ``out`` must stay out of every repository. Returns (sequences, frames).
+    """
+    if frame_step < 1 or not 1 <= jpeg_quality <= 100:
+        raise ValueError(f"frame_step must be >= 1 and jpeg_quality in [1, 100], got {frame_step}, {jpeg_quality}")
+    root, out = Path(root), Path(out)
+    names = read_split(root, split)
+    written = 0
+    for name in names:
+        folder, target = root / name, out / name
+        target.mkdir(parents=True, exist_ok=True)
+        frames = list_frames(folder)
+        kept = range(0, len(frames), frame_step)
+        for label in ("groundtruth.txt", "crops.txt"):
+            lines = (folder / label).read_text().splitlines()
+            if len(lines) != len(frames):
+                raise ValueError(f"{folder / label}: {len(lines)} lines for {len(frames)} frames")
+            (target / label).write_text("".join(lines[i] + "\n" for i in kept))
+        for i in kept:
+            image = cv2.imread(str(frames[i]), cv2.IMREAD_COLOR)
+            if image is None:
+                raise ValueError(f"cannot read {frames[i]}")
+            cv2.imwrite(str(target / frames[i].with_suffix(".jpg").name), image,
+                        [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+            written += 1
+    (out / SPLITS_FILE).write_text(yaml.safe_dump({split: names}))
+    return len(names), written

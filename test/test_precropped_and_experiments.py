@@ -584,7 +584,8 @@ def test_lent_gpu_recipe_is_the_cpu_checked_one_at_a_larger_batch():
     cpu, gpu = (yaml.safe_load((root / name).read_text()) for name in ("stem_trained.yaml", "stem_trained_gpu.yaml"))
     assert cpu["pairs"] == gpu["pairs"] and gpu["train_root"] == ".gpu_train/train"
     assert gpu["cache_dir"] != cpu.get("cache_dir", "outputs/cache")   # the cache key does not know the frames
-    (cpu_arm,), (gpu_arm,) = cpu["arms"], gpu["arms"]
+    cpu_arm = next(arm for arm in cpu["arms"] if arm["name"] == "stem_trained_cpu")
+    (gpu_arm,) = gpu["arms"]
     differing = {k for k in set(cpu_arm) | set(gpu_arm) if cpu_arm.get(k) != gpu_arm.get(k)}
     assert differing == {"name", "description", "steps", "time_budget_s", "batch_size", "checkpoint_every"}
     assert ArmConfig(**gpu_arm).model_config().freeze_stem is False

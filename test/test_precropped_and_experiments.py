@@ -589,3 +589,27 @@ def test_lent_gpu_recipe_is_the_cpu_checked_one_at_a_larger_batch():
     differing = {k for k in set(cpu_arm) | set(gpu_arm) if cpu_arm.get(k) != gpu_arm.get(k)}
     assert differing == {"name", "description", "steps", "time_budget_s", "batch_size", "checkpoint_every"}
     assert ArmConfig(**gpu_arm).model_config().freeze_stem is False
+
+
+def test_an_unfrozen_stem_chooses_the_mosaics_donors_as_the_frozen_one_does(train_root, tmp_path):
+    """Without cached features the hard donors come from the starting stem's pooled features: the same choices."""
+    from viltrack_ros.model.network import ViLTrackNet
+    from viltrack_ros.training.experiment import ArmConfig, ArmInputs
+    from viltrack_ros.training.pair_cache import PairCacheSpec, build_pair_cache
+    spec = PairCacheSpec(template_size=48, search_size=96, jitters=1, sequences=("otb_Couple", "uav_truck2"))
+    cache = build_pair_cache(train_root, spec, tmp_path)
+    frozen = ViLTrackNet(ArmConfig(name="frozen", model_overrides=TINY_HYBRID).model_config())
+    unfrozen = ViLTrackNet(ArmConfig(name="unfrozen", model_overrides={**TINY_HYBRID, "freeze_stem": False})
+                           .model_config(), pretrained_stem=False)
+    unfrozen.load_state_dict(frozen.state_dict())
+    inputs = [ArmInputs(model, cache, tmp_path, spec.key(), spec.template_factor) for model in (frozen, unfrozen)]
+    assert inputs[0].donor_keys is None and inputs[1].donor_keys.shape[0] == len(cache)
+    choices = []
+    for arm_inputs in inputs:
+        rng = np.random.default_rng(5)
+        choices.append([arm_inputs._hard_donor(row, 8, rng) for row in range(0, len(cache), 7)])
+    assert choices[0] == choices[1]
+    randomly = np.random.default_rng(5)   # the first candidate, as a patch stem takes it: not the same choices
+    first = [(int(inputs[0]._other_video_rows(row, 16, randomly)[0]), int(randomly.integers(1)))
+             for row in range(0, len(cache), 7)]
+    assert first != choices[0]

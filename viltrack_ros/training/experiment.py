@@ -408,6 +408,10 @@ class ArmInputs:
             name = f"stem_{cfg.stem}_s{cfg.patch_size}{trained}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
             self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
                                                                cfg.search_size, cache_dir / name)
+        # An unfrozen stem has no cached features, but the mosaics' donors are still chosen as with a frozen one: by
+        # the pooled features of the stem it starts from, computed once (hard donors, not random ones).
+        self.donor_keys = (pooled_template_features(self.stem, cache.templates, cfg.template_size)
+                           if cfg.stem != "patch" and not self.uses_features else None)
 
     def _templates(self, rows):
         if self.uses_features:
@@ -532,17 +536,21 @@ class ArmInputs:
         """
         Pick, of ``candidates`` random rows of other videos, the one whose template looks most like this one.
 
-        Likeness is the cosine of the pooled stem features (any of them without cached features). Returns
-        ``(row, jitter)`` or None.
+        Likeness is the cosine of the pooled stem features (of the starting stem for an unfrozen one; any of them
+        with a patch stem). Returns ``(row, jitter)`` or None.
         """
         c = self.cache
         others = self._other_video_rows(template_row, candidates * 2, rng)[:candidates]
         if len(others) == 0:
             return None
         best = int(others[0])
+        rows = np.concatenate([[template_row], others])
         if self.uses_features and len(others) > 1:
-            pooled = F.normalize(self.templates[np.concatenate([[template_row], others])].float().mean((2, 3)), dim=1)
+            pooled = F.normalize(self.templates[rows].float().mean((2, 3)), dim=1)
             best = int(others[int(torch.argmax(pooled[1:] @ pooled[0]))])
+        elif self.donor_keys is not None and len(others) > 1:
+            keys = self.donor_keys[rows]
+            best = int(others[int(torch.argmax(keys[1:] @ keys[0]))])
         return best, int(rng.integers(c.searches.shape[1]))
 
     def _other_video_rows(self, template_row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -563,6 +571,18 @@ class ArmInputs:
         centre = torch.full_like(w, 0.5)
         return torch.stack([centre, centre, (aspect / self.template_factor).clamp(max=1.0),
                             (1.0 / (aspect * self.template_factor)).clamp(max=1.0)], dim=1)
+
+
+@torch.no_grad()
+def pooled_template_features(stem, templates_uint8: np.ndarray, size: int, batch: int = 256) -> torch.Tensor:
+    """Return the L2-normalised, mean-pooled stem features ``(N, C)`` of template crops, the stem in eval mode."""
+    was_training = stem.training
+    stem.eval()
+    pooled = [F.normalize(stem.stem_features(to_normalised_tensor(templates_uint8[i:i + batch], size))
+                          .float().mean((2, 3)), dim=1)
+              for i in tqdm(range(0, len(templates_uint8), batch), desc="donor keys", unit="batch", leave=False)]
+    stem.train(was_training)
+    return torch.cat(pooled)
 
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,

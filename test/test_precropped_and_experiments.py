@@ -593,6 +593,8 @@ def test_lent_gpu_recipe_is_the_cpu_checked_one_at_a_larger_batch():
 
 def test_an_unfrozen_stem_chooses_the_mosaics_donors_as_the_frozen_one_does(train_root, tmp_path):
     """Without cached features the hard donors come from the starting stem's pooled features: the same choices."""
+    import torch
+
     from viltrack_ros.model.network import ViLTrackNet
     from viltrack_ros.training.experiment import ArmConfig, ArmInputs
     from viltrack_ros.training.pair_cache import PairCacheSpec, build_pair_cache
@@ -603,7 +605,9 @@ def test_an_unfrozen_stem_chooses_the_mosaics_donors_as_the_frozen_one_does(trai
                            .model_config(), pretrained_stem=False)
     unfrozen.load_state_dict(frozen.state_dict())
     inputs = [ArmInputs(model, cache, tmp_path, spec.key(), spec.template_factor) for model in (frozen, unfrozen)]
-    assert inputs[0].donor_keys is None and inputs[1].donor_keys.shape[0] == len(cache)
+    # One key per template either way, from the cached features or the unfrozen stem run once: the same keys to
+    # within float16 rounding (the frozen stem's batch norms are folded into its convolutions, the unfrozen one's not).
+    assert inputs[0].donor_keys.shape[0] == len(cache) and torch.allclose(*(i.donor_keys for i in inputs), atol=1e-4)
     choices = []
     for arm_inputs in inputs:
         rng = np.random.default_rng(5)

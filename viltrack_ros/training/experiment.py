@@ -52,7 +52,7 @@ from ..model.network import ViLTrackNet, count_parameters
 from ..paths import project_root
 from ..settings import dataclass_from_dict, thread_count
 from .losses import SCORE_TARGETS, tracking_loss
-from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache,
+from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache, stem_features,
                          to_normalised_tensor)
 from .trainer import lr_factor, seed_everything
 from viltrack_ros.log import get_logger
@@ -408,10 +408,16 @@ class ArmInputs:
             name = f"stem_{cfg.stem}_s{cfg.patch_size}{trained}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
             self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
                                                                cfg.search_size, cache_dir / name)
-        # An unfrozen stem has no cached features, but the mosaics' donors are still chosen as with a frozen one: by
-        # the pooled features of the stem it starts from, computed once (hard donors, not random ones).
-        self.donor_keys = (pooled_template_features(self.stem, cache.templates, cfg.template_size)
-                           if cfg.stem != "patch" and not self.uses_features else None)
+            template_features = self.templates
+        elif cfg.stem != "patch":
+            # An unfrozen stem has no cached features, but the mosaics' donors are still chosen as with a frozen
+            # one: by the features of the stem it starts from (hard donors, not random ones).
+            template_features = stem_features(self.stem, cache.templates, cfg.template_size, desc="donor keys")
+        else:
+            template_features = None
+        # What a hard donor is chosen by (_hard_donor): each template's pooled stem features, L2-normalised, once.
+        self.donor_keys = (None if template_features is None
+                           else F.normalize(template_features.float().mean((2, 3)), dim=1))
 
     def _templates(self, rows):
         if self.uses_features:
@@ -544,12 +550,8 @@ class ArmInputs:
         if len(others) == 0:
             return None
         best = int(others[0])
-        rows = np.concatenate([[template_row], others])
-        if self.uses_features and len(others) > 1:
-            pooled = F.normalize(self.templates[rows].float().mean((2, 3)), dim=1)
-            best = int(others[int(torch.argmax(pooled[1:] @ pooled[0]))])
-        elif self.donor_keys is not None and len(others) > 1:
-            keys = self.donor_keys[rows]
+        if self.donor_keys is not None and len(others) > 1:
+            keys = self.donor_keys[np.concatenate([[template_row], others])]
             best = int(others[int(torch.argmax(keys[1:] @ keys[0]))])
         return best, int(rng.integers(c.searches.shape[1]))
 
@@ -571,18 +573,6 @@ class ArmInputs:
         centre = torch.full_like(w, 0.5)
         return torch.stack([centre, centre, (aspect / self.template_factor).clamp(max=1.0),
                             (1.0 / (aspect * self.template_factor)).clamp(max=1.0)], dim=1)
-
-
-@torch.no_grad()
-def pooled_template_features(stem, templates_uint8: np.ndarray, size: int, batch: int = 256) -> torch.Tensor:
-    """Return the L2-normalised, mean-pooled stem features ``(N, C)`` of template crops, the stem in eval mode."""
-    was_training = stem.training
-    stem.eval()
-    pooled = [F.normalize(stem.stem_features(to_normalised_tensor(templates_uint8[i:i + batch], size))
-                          .float().mean((2, 3)), dim=1)
-              for i in tqdm(range(0, len(templates_uint8), batch), desc="donor keys", unit="batch", leave=False)]
-    stem.train(was_training)
-    return torch.cat(pooled)
 
 
 def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, spec_key: str,

@@ -270,12 +270,14 @@ def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, des
     """
     Compute frozen-stem features of ``(N, h, w, 3)`` crops resized to ``size``: ``(N, C, g, g) float16``.
 
-    The features are taken after the frozen blocks when the stem's last blocks are trained.
+    The features are taken after the frozen blocks when the stem's last blocks are trained; an unfrozen stem gives
+    its whole output as it is now (in eval mode).
     """
     stem.eval()
+    features = stem.frozen_features if getattr(stem, "frozen", True) else stem.stem_features
     out = []
     for start in tqdm(range(0, len(crops_uint8), batch), desc=desc, unit="batch", leave=False):
-        out.append(stem.frozen_features(to_normalised_tensor(crops_uint8[start:start + batch], size)).half())
+        out.append(features(to_normalised_tensor(crops_uint8[start:start + batch], size)).half())
     return torch.cat(out)
 
 

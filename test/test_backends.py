@@ -18,6 +18,7 @@ The onnxruntime path gives the PyTorch path's outputs within ONNX_TOLERANCE on r
 """
 import copy
 import json
+import os
 
 import numpy as np
 import pytest
@@ -191,6 +192,34 @@ def test_the_export_is_cached_per_checkpoint(small_checkpoint, tmp_path, monkeyp
         changed.head.score[-1].bias.add_(1.0)
     OnnxRuntimeBackend(changed)                          # other weights: another export, not the cached one
     assert len(list(tmp_path.glob("*/tracking_step.onnx"))) == 2
+
+
+def test_the_cache_keeps_the_exports_used_last(small_checkpoint, tmp_path, monkeypatch):
+    """A new export removes the least recently used beyond ONNX_CACHE_ENTRIES; a read counts as a use."""
+    from viltrack_ros.tracking.backends import ONNX_CACHE_ENTRIES, _model_digest
+    monkeypatch.setenv("VILTRACK_ONNX_CACHE", str(tmp_path))
+    model, _ = load_checkpoint(small_checkpoint)
+    OnnxRuntimeBackend(model)
+    in_use = tmp_path / _model_digest(model)
+    stale = []
+    for age in range(ONNX_CACHE_ENTRIES + 2):               # earlier exports, each older than the last
+        folder = tmp_path / f"{age:020x}"
+        folder.mkdir()
+        (folder / "tracking_step.onnx").write_bytes(b"an old export")
+        os.utime(folder, (1e9 - age, 1e9 - age))
+        stale.append(folder)
+    os.utime(in_use, (1e9 - 100, 1e9 - 100))                 # the oldest of all, until it is read again
+    (tmp_path / "notes").mkdir()                              # not an export: never touched
+    os.utime(tmp_path / "notes", (1.0, 1.0))
+    OnnxRuntimeBackend(model)                                 # a read: now the most recent
+    assert in_use.stat().st_mtime > 1e9
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.head.score[-1].bias.add_(1.0)
+    OnnxRuntimeBackend(changed)                               # a new export: the cache is pruned
+    kept = {p.name for p in tmp_path.iterdir()}
+    assert {in_use.name, _model_digest(changed), "notes"} <= kept
+    assert kept == {in_use.name, _model_digest(changed), "notes", *(f.name for f in stale[:ONNX_CACHE_ENTRIES - 2])}
 
 
 def test_the_cache_key_follows_what_the_graph_is_traced_from(shipped_model, tmp_path, monkeypatch):

@@ -518,6 +518,25 @@ def test_compact_copy_keeps_every_second_frame_with_its_boxes_and_crops(train_ro
         write_compact_copy(train_root, tmp_path / "bad", "val", frame_step=0)
 
 
+def test_a_pair_cache_of_other_frames_is_cut_again(train_root, tmp_path, caplog):
+    """The cache's name holds its settings, not its frames: the thinned copy's pairs are not the full set's."""
+    from viltrack_ros.data.precropped import write_compact_copy
+    from viltrack_ros.training.pair_cache import PairCacheSpec, build_pair_cache
+    spec = PairCacheSpec(split="val", template_size=32, search_size=64, jitters=1, sequences=("otb_Biker",))
+    full = build_pair_cache(train_root, spec, tmp_path / "cache")
+    write_compact_copy(train_root, tmp_path / "thin", "val", frame_step=2)
+    with caplog.at_level("WARNING", logger="viltrack.pairs"):
+        thin = build_pair_cache(tmp_path / "thin", spec, tmp_path / "cache")
+    assert "cut from other frames" in caplog.text
+    (sequence,) = [s for s in load_precropped(tmp_path / "thin", split="val") if s.name == "otb_Biker"]
+    assert len(thin) == int(sequence.visible.sum()) < len(full)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="viltrack.pairs"):
+        again = build_pair_cache(tmp_path / "thin", spec, tmp_path / "cache")      # now the file's own frames
+    assert "cut from other frames" not in caplog.text
+    np.testing.assert_array_equal(again.searches, thin.searches)
+
+
 def test_schedule_over_a_time_budget_warms_up_then_decays_to_its_floor():
     from viltrack_ros.training.experiment import schedule_factor
     from viltrack_ros.training.trainer import lr_factor
@@ -576,19 +595,67 @@ def test_time_budgeted_arm_trains_the_whole_stem_from_a_checkpoint_without_the_i
         ArmConfig(name="bad", time_budget_s=-1)
 
 
-def test_lent_gpu_recipe_is_the_cpu_checked_one_at_a_larger_batch():
-    """``stem_trained_gpu.yaml`` differs from ``stem_trained.yaml`` only where a GPU's run must."""
+def test_lent_gpu_recipes_are_the_cpu_checked_ones_at_a_larger_batch():
+    """
+    The lent GPU's configs differ from the CPU-checked ones only where a GPU's run must.
+
+    ``stem_trained_gpu.yaml`` from ``stem_trained.yaml`` (val/dev half); ``stem_trained_gpu_fresh.yaml`` from
+    ``stem_trained_fresh.yaml`` (the fresh-set half: the stem-trained arm and its frozen control, same data).
+    """
     from viltrack_ros.paths import project_root
-    from viltrack_ros.training.experiment import ArmConfig
+    from viltrack_ros.training.experiment import ArmConfig, pair_settings
     root = project_root() / "config" / "train"
-    cpu, gpu = (yaml.safe_load((root / name).read_text()) for name in ("stem_trained.yaml", "stem_trained_gpu.yaml"))
+
+    def load(name):
+        return yaml.safe_load((root / name).read_text())
+
+    def differing(a, b):
+        return {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    cpu, gpu = load("stem_trained.yaml"), load("stem_trained_gpu.yaml")
     assert cpu["pairs"] == gpu["pairs"] and gpu["train_root"] == ".gpu_train/train"
-    assert gpu["cache_dir"] != cpu.get("cache_dir", "outputs/cache")   # the cache key does not know the frames
+    assert gpu["cache_dir"] != cpu.get("cache_dir", "outputs/cache")   # the same settings: not the same file
     cpu_arm = next(arm for arm in cpu["arms"] if arm["name"] == "stem_trained_cpu")
     (gpu_arm,) = gpu["arms"]
-    differing = {k for k in set(cpu_arm) | set(gpu_arm) if cpu_arm.get(k) != gpu_arm.get(k)}
-    assert differing == {"name", "description", "steps", "time_budget_s", "batch_size", "checkpoint_every"}
+    assert differing(cpu_arm, gpu_arm) == {"name", "description", "steps", "time_budget_s", "batch_size",
+                                           "checkpoint_every"}
     assert ArmConfig(**gpu_arm).model_config().freeze_stem is False
+
+    cpu, gpu = load("stem_trained_fresh.yaml"), load("stem_trained_gpu_fresh.yaml")
+    assert pair_settings(cpu) == pair_settings(gpu) and len(pair_settings(gpu)["sequences"]) == 42
+    assert gpu["train_root"] == ".gpu_train/train" and gpu["cache_dir"] == load("stem_trained_gpu.yaml")["cache_dir"]
+    (cpu_stem, cpu_control), (gpu_stem, gpu_control) = cpu["arms"], gpu["arms"]
+    assert differing(cpu_stem, gpu_stem) == {"name", "description", "steps", "time_budget_s", "batch_size",
+                                             "checkpoint_every", "init_from"}
+    assert differing(cpu_control, gpu_control) == {"name", "description", "batch_size", "checkpoint_every",
+                                                   "init_from"}
+    assert gpu_stem["init_from"] == gpu_control["init_from"] == ".gpu_train/three_quarters_start.pt"
+    assert ArmConfig(**gpu_stem).model_config().freeze_stem is False
+    assert ArmConfig(**gpu_control).model_config().freeze_stem is True
+
+
+def test_an_arm_trains_another_files_sequences_for_the_steps_given(train_root, tmp_path):
+    """``pairs.sequences_from`` takes another experiments file's list; ``--steps`` overrides every arm's steps."""
+    from viltrack_ros.model.checkpoint import load_checkpoint
+    from viltrack_ros.training.experiment import main, pair_settings
+    config = tiny_experiment(tmp_path, [{"name": "tiny", "preset": "vil_cpu", "model_overrides": TINY_HYBRID,
+                                         "steps": 1000}], max_frames=2)
+    (tmp_path / "lister.yaml").write_text(yaml.safe_dump({"pairs": {"sequences": ["uav_truck2"]}, "arms": []}))
+    config["pairs"].pop("sequences")
+    config["pairs"]["sequences_from"] = str(tmp_path / "lister.yaml")      # absolute: the checkout's root ignored
+    (tmp_path / "arms.yaml").write_text(yaml.safe_dump(config))
+    out = tmp_path / "out"
+    assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(out), "--train-only", "--steps", "2"]) == 0
+    record = load_checkpoint(out / "tiny" / "model.pt")[1]["training"]
+    assert record["steps"] == 2 and record["data"]["sequences"] == ["uav_truck2"]
+    with pytest.raises(ValueError, match="not both"):
+        pair_settings({"pairs": {"sequences": ["a"], "sequences_from": str(tmp_path / "lister.yaml")}})
+    with pytest.raises(ValueError, match="no experiments file"):
+        pair_settings({"pairs": {"sequences_from": str(tmp_path / "absent.yaml")}})
+    (tmp_path / "empty.yaml").write_text(yaml.safe_dump({"pairs": {"split": "train"}}))
+    with pytest.raises(ValueError, match="lists no pairs.sequences"):
+        pair_settings({"pairs": {"sequences_from": str(tmp_path / "empty.yaml")}})
+    with pytest.raises(SystemExit):
+        main(["--config", str(tmp_path / "arms.yaml"), "--out", str(out), "--train-only", "--steps", "0"])
 
 
 def test_an_unfrozen_stem_chooses_the_mosaics_donors_as_the_frozen_one_does(train_root, tmp_path):

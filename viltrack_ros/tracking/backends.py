@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,11 @@ class TorchBackend:
         return tuple(o.float().cpu().numpy() for o in outputs)
 
 
+# How many checkpoints' exports the cache keeps (the most recently used); see prune_onnx_cache.
+ONNX_CACHE_ENTRIES = 8
+_DIGEST_NAME = re.compile(r"[0-9a-f]{20}")
+
+
 def onnx_cache_dir() -> Path:
     """``$VILTRACK_ONNX_CACHE``, else ``$XDG_CACHE_HOME/viltrack_ros/onnx`` (``~/.cache/...``)."""
     if os.environ.get("VILTRACK_ONNX_CACHE"):
@@ -178,7 +185,9 @@ def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -
     folder = onnx_cache_dir() / _model_digest(model) if cache else None
     if folder is not None and not refresh:
         try:
-            return {name: (folder / name).read_bytes() for name in onnx_graph_names(model)}
+            graphs = {name: (folder / name).read_bytes() for name in onnx_graph_names(model)}
+            os.utime(folder)        # used now: the pruning below keeps the entries used last
+            return graphs
         except OSError:
             pass
     graphs = export_onnx(model)
@@ -189,9 +198,26 @@ def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -
                 tmp = folder / f"{name}.{os.getpid()}.tmp"   # written whole, then renamed: readers never see half
                 tmp.write_bytes(data)
                 tmp.replace(folder / name)
+            prune_onnx_cache(folder.parent)
         except OSError:
             pass
     return graphs
+
+
+def prune_onnx_cache(cache_dir: Path, keep: int = ONNX_CACHE_ENTRIES) -> list[Path]:
+    """
+    Remove all but the ``keep`` most recently used exports in ``cache_dir``; return the removed folders.
+
+    Every checkpoint (and every version of the model's code) gets its own export of about 30 MB, so without a
+    bound the cache grows with each set of weights a user ever tracked with. Only folders named as this module
+    names them are touched. A process still reading a removed export falls back to exporting in memory.
+    """
+    entries = [p for p in cache_dir.iterdir() if p.is_dir() and _DIGEST_NAME.fullmatch(p.name)]
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = entries[keep:]
+    for stale in removed:
+        shutil.rmtree(stale, ignore_errors=True)
+    return removed
 
 
 class OnnxRuntimeBackend:

@@ -926,25 +926,53 @@ def plot_tuning_curve(tuning_jsons: list[Path], chosen: float, xlabel: str, titl
     plt.close(fig)
 
 
+def pair_settings(config: dict) -> dict:
+    """
+    Return an experiments file's pair-cache settings (its ``pairs``), with ``sequences_from`` resolved.
+
+    ``sequences_from: <experiments file>`` takes that file's ``pairs.sequences``: arms that must train on another
+    experiment's subset of the split (a fresh-set check continuing its weights) name the list's one home instead
+    of copying it. A relative path is the checkout's.
+    """
+    settings = dict(config.get("pairs") or {})
+    source = settings.pop("sequences_from", None)
+    if source is not None:
+        if "sequences" in settings:
+            raise ValueError("pairs: give sequences or sequences_from, not both")
+        path = REPO_ROOT / source
+        if not path.is_file():
+            raise ValueError(f"pairs.sequences_from: no experiments file at {path}")
+        sequences = (yaml.safe_load(path.read_text()) or {}).get("pairs", {}).get("sequences")
+        if not sequences:
+            raise ValueError(f"pairs.sequences_from: {source} lists no pairs.sequences")
+        settings["sequences"] = tuple(sequences)
+    elif "sequences" in settings:
+        settings["sequences"] = tuple(settings["sequences"])
+    return settings
+
+
 def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init_from: str | None = None,
-        device: str = "cpu", restarts: int = 1, time_budget_s: float | None = None, train_only: bool = False) -> None:
+        device: str = "cpu", restarts: int = 1, time_budget_s: float | None = None, train_only: bool = False,
+        steps: int | None = None) -> None:
     """
     Train (or resume) the selected arms and score each on val and dev.
 
     Every sequence is tracked from ``restarts`` start frames (``restarted_sequences``; one run per sequence flips
-    with a single distractor). ``time_budget_s`` overrides every selected arm's (``ArmConfig.time_budget_s``);
+    with a single distractor). ``time_budget_s`` and ``steps`` override every selected arm's
+    (``ArmConfig.time_budget_s``, ``ArmConfig.steps``; a control of as many steps as a time-budgeted arm reached);
     ``train_only`` skips the scoring (a lent GPU's minutes go to training; the weights are scored elsewhere).
     """
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
-    spec = dataclass_from_dict(PairCacheSpec, config.get("pairs", {}), "pair cache settings")
+    spec = dataclass_from_dict(PairCacheSpec, pair_settings(config), "pair cache settings")
     # Relative folders are the checkout's, wherever the command runs.
     train_root = REPO_ROOT / config["train_root"] if config.get("train_root") else default_train_root()
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
     defaults = config.get("defaults", {})
     overrides = {**({"init_from": init_from} if init_from else {}),
-                 **({"time_budget_s": time_budget_s} if time_budget_s is not None else {})}
+                 **({"time_budget_s": time_budget_s} if time_budget_s is not None else {}),
+                 **({"steps": steps} if steps is not None else {})}
     all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **overrides}, "arm settings")
                 for a in config["arms"]]
     selected = [a for a in all_arms if arms is None or a.name in arms]
@@ -1091,6 +1119,9 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-s", type=float, default=None, metavar="S",
                         help="train every selected arm for S seconds of steps, its schedule over that time "
                              "(overrides the config's time_budget_s; steps stay a cap)")
+    parser.add_argument("--steps", type=int, default=None, metavar="N",
+                        help="train every selected arm for N steps (overrides the config's steps), e.g. a control "
+                             "of as many steps as a time-budgeted arm reached")
     parser.add_argument("--train-only", action="store_true",
                         help="train (or resume) the arms without scoring them on val and dev")
     parser.add_argument("--restarts", type=int, default=1, metavar="N",
@@ -1110,8 +1141,10 @@ def main(argv=None) -> int:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if args.time_budget_s is not None and args.time_budget_s <= 0:
         parser.error(f"--time-budget-s must be > 0, got {args.time_budget_s}")
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
     run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
-        restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only)
+        restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only, steps=args.steps)
     return 0
 
 

@@ -212,17 +212,22 @@ def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int 
 def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Path | None = None) -> PairCache:
     """Cut (or load from ``cache_dir``) the crops of ``spec.split`` of the pre-cropped set at ``root``."""
     path = Path(cache_dir) / f"pairs_{spec.split}_{spec.key()}.npz" if cache_dir else None
-    if path is not None and path.is_file():
-        data = np.load(path, allow_pickle=False)
-        return PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
-                         data["frame_index"], [str(n) for n in data["sequence_names"]])
-    rng = np.random.default_rng(spec.seed)
     sequences = load_precropped(root, split=spec.split)
     if spec.sequences:
         unknown = set(spec.sequences) - {s.name for s in sequences}
         if unknown:
             raise ValueError(f"not in split {spec.split!r}: {sorted(unknown)}")
         sequences = [s for s in sequences if s.name in spec.sequences]
+    if path is not None and path.is_file():
+        data = np.load(path, allow_pickle=False)
+        cache = PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
+                          data["frame_index"], [str(n) for n in data["sequence_names"]])
+        if _cut_from(cache, sequences, spec.mirror):
+            return cache
+        # The key holds the settings, not the frames: the same settings on another copy of the data (the thinned
+        # copy a lent GPU trains on) name the same file.
+        log.warning("%s was cut from other frames than %s holds: cutting it again", path, root)
+    rng = np.random.default_rng(spec.seed)
     templates, searches, boxes, seq_idx, frame_idx = [], [], [], [], []
     copies = (False, True) if spec.mirror else (False,)
     for s_index, sequence in enumerate(tqdm(sequences, desc=f"cutting {spec.split} pairs", unit="seq")):
@@ -253,6 +258,16 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
     log.info("%d frames of %d sequences, %d search crops", len(cache), len(names),
              cache.searches.shape[0] * cache.searches.shape[1])
     return cache
+
+
+def _cut_from(cache: PairCache, sequences, mirror: bool) -> bool:
+    """Whether ``cache`` holds the visible frames of ``sequences`` (and their mirrored copies), in that order."""
+    names = [s.name for s in sequences] + ([s.name + MIRROR_SUFFIX for s in sequences] if mirror else [])
+    if cache.sequence_names != names:
+        return False
+    visible = [np.flatnonzero(s.visible) for s in sequences] * (2 if mirror else 1)
+    return all(np.array_equal(cache.frame_index[cache.sequence_index == index], frames)
+               for index, frames in enumerate(visible))
 
 
 def to_normalised_tensor(crops_uint8: np.ndarray, size: int | None = None) -> torch.Tensor:

@@ -36,14 +36,14 @@ from peer_gap import OURS, trackers_in_one_run, video_means   # this folder's: t
 
 from viltrack_ros.data.precropped import canvas_sequence, default_train_root, load_precropped, source_video
 from viltrack_ros.machine import cpu_description
-from viltrack_ros.training.experiment import restarted_sequences, score_trackers
+from viltrack_ros.training.experiment import pair_settings, restarted_sequences, score_trackers
 
 HERE = Path(__file__).resolve().parent
 
 
 def fresh_sequences(config_path: Path, root: Path) -> list:
     """Return the train split's sequences whose source video the config's arms did not train on."""
-    trained = set(yaml.safe_load(config_path.read_text())["pairs"]["sequences"])
+    trained = set(pair_settings(yaml.safe_load(config_path.read_text()))["sequences"])
     trained_videos = {source_video(name) for name in trained}
     return [s for s in load_precropped(root, split="train") if source_video(s.name) not in trained_videos]
 

@@ -537,6 +537,49 @@ def test_a_pair_cache_of_other_frames_is_cut_again(train_root, tmp_path, caplog)
     np.testing.assert_array_equal(again.searches, thin.searches)
 
 
+def test_synthetic_sequences_are_cut_into_pairs_as_the_real_frames_are(tmp_path):
+    from viltrack_ros.training.pair_cache import (PairCacheSpec, SyntheticPairsSpec, build_synthetic_pair_cache,
+                                                  concatenate_pair_caches)
+    spec = PairCacheSpec(template_size=32, search_size=64, jitters=2, sequences=("otb_Couple",))
+    synthetic = SyntheticPairsSpec(sequences=3, frames=12, seed=5)
+    cache = build_synthetic_pair_cache(spec, synthetic, tmp_path)
+    assert cache.sequence_names == [f"synthetic-{5_000_000 + i}" for i in range(3)]
+    assert cache.templates.shape[1:] == (32, 32, 3) and cache.searches.shape[1:] == (2, 64, 64, 3)
+    assert len(cache) > 20 and set(np.unique(cache.sequence_index)) == {0, 1, 2}
+    # Each search crop's side is search_factor box sizes, scaled by at most exp(+-scale_jitter): the box's size in
+    # the crop says so; its centre is within shift_jitter box sizes of the crop's centre.
+    size = np.sqrt(cache.boxes[..., 2] * cache.boxes[..., 3])
+    scale = 1.0 / (spec.search_factor * size)
+    assert np.all(np.abs(np.log(scale)) <= spec.scale_jitter + 1e-3)
+    offset = np.abs(cache.boxes[..., :2] - 0.5) / size[..., None]
+    assert np.all(offset <= spec.shift_jitter + 1e-3) and offset.max() > 0.1
+    # Cut once: the crops' settings and the synthetic settings name the file, not the real sequences beside them.
+    again = build_synthetic_pair_cache(PairCacheSpec(template_size=32, search_size=64, jitters=2), synthetic, tmp_path)
+    np.testing.assert_array_equal(again.searches, cache.searches)
+    assert len(list(tmp_path.glob("pairs_synthetic_*.npz"))) == 1
+    both = concatenate_pair_caches(again, cache)
+    assert both.sequence_names == cache.sequence_names * 2 and len(both) == 2 * len(cache)
+    np.testing.assert_array_equal(both.sequence_index[len(cache):], cache.sequence_index + 3)
+    assert len(set(both.video_of_row.tolist())) == 3           # each synthetic sequence a video of its own
+    with pytest.raises(ValueError, match="plain crops"):
+        build_synthetic_pair_cache(PairCacheSpec(mirror=True), synthetic)
+
+
+def test_an_arm_trains_on_real_and_synthetic_pairs(train_root, tmp_path):
+    from viltrack_ros.model.checkpoint import load_checkpoint
+    from viltrack_ros.training.experiment import main
+    config = tiny_experiment(tmp_path, [{"name": "mixed", "preset": "vil_cpu", "model_overrides": TINY_HYBRID,
+                                         "steps": 2, "distractor_fraction": 0.5}], max_frames=2)
+    config["synthetic"] = {"sequences": 2, "frames": 10, "seed": 1}
+    (tmp_path / "arms.yaml").write_text(yaml.safe_dump(config))
+    assert main(["--config", str(tmp_path / "arms.yaml"), "--out", str(tmp_path / "out"), "--train-only"]) == 0
+    data = load_checkpoint(tmp_path / "out" / "mixed" / "model.pt")[1]["training"]["data"]
+    assert data["synthetic"]["sequences"] == 2 and data["synthetic"]["frames"] > 10
+    assert data["sequences"] == ["otb_Couple", "uav_truck2"]
+    # The stem features of the mixed rows are their own file, beside the real rows' name.
+    assert len(list((tmp_path / "cache").glob("stem_*_synthetic_*.pt"))) == 1
+
+
 def test_schedule_over_a_time_budget_warms_up_then_decays_to_its_floor():
     from viltrack_ros.training.experiment import schedule_factor
     from viltrack_ros.training.trainer import lr_factor

@@ -32,7 +32,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -52,8 +52,8 @@ from ..model.network import ViLTrackNet, count_parameters
 from ..paths import project_root
 from ..settings import dataclass_from_dict, thread_count
 from .losses import SCORE_TARGETS, tracking_loss
-from .pair_cache import (PairCache, PairCacheSpec, build_pair_cache, stem_feature_cache, stem_features,
-                         to_normalised_tensor)
+from .pair_cache import (PairCache, PairCacheSpec, SyntheticPairsSpec, build_pair_cache, build_synthetic_pair_cache,
+                         concatenate_pair_caches, stem_feature_cache, stem_features, to_normalised_tensor)
 from .trainer import lr_factor, seed_everything
 from viltrack_ros.log import get_logger
 
@@ -979,10 +979,17 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     cache = build_pair_cache(train_root, spec, cache_dir)
     data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
                    "sequences": cache.sequence_names}
+    cache_key = spec.key()
+    if config.get("synthetic"):   # synthetic sequences cut into pairs beside the real ones (SyntheticPairsSpec)
+        synthetic = dataclass_from_dict(SyntheticPairsSpec, config["synthetic"], "synthetic pairs")
+        synthetic_cache = build_synthetic_pair_cache(spec, synthetic, cache_dir)
+        cache = concatenate_pair_caches(cache, synthetic_cache)
+        cache_key = f"{cache_key}_synthetic_{synthetic.key()}"
+        data_record["synthetic"] = {**asdict(synthetic), "frames": len(synthetic_cache)}
     if train_only:
         for arm in selected:
             if not arm.training_free:
-                train_arm(arm, cache, out / arm.name, cache_dir, spec.key(), data_record, spec.template_factor, device)
+                train_arm(arm, cache, out / arm.name, cache_dir, cache_key, data_record, spec.template_factor, device)
         return
     # evaluation: {val_sequences: [names] (default: the whole val split), dev: true, max_frames: null}
     evaluation = config.get("evaluation", {})
@@ -994,7 +1001,7 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
         arm_dir = out / arm.name
         model_path = None
         if not arm.training_free:
-            model_path = train_arm(arm, cache, arm_dir, cache_dir, spec.key(), data_record, spec.template_factor,
+            model_path = train_arm(arm, cache, arm_dir, cache_dir, cache_key, data_record, spec.template_factor,
                                    device)
         arm_dir.mkdir(parents=True, exist_ok=True)
         tracker = arm_tracker(arm, model_path)

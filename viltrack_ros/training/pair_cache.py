@@ -27,7 +27,7 @@ import functools
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from ..data.precropped import load_precropped, source_video
 from ..data.sequences import read_image_rgb
+from ..data.synthetic import SyntheticConfig, default_photo_library, generate_synthetic_sequence
 from ..tracking.crop import crop_and_resize
 from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255, SEARCH_FACTOR, TEMPLATE_FACTOR
 from viltrack_ros.log import get_logger
@@ -249,15 +250,88 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
     cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
                       np.asarray(seq_idx), np.asarray(frame_idx), names)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, templates=cache.templates, searches=cache.searches, boxes=cache.boxes,
-                 sequence_index=cache.sequence_index, frame_index=cache.frame_index,
-                 sequence_names=np.asarray(cache.sequence_names))
-        tmp.replace(path)
+        _save_pair_cache(cache, path)
     log.info("%d frames of %d sequences, %d search crops", len(cache), len(names),
              cache.searches.shape[0] * cache.searches.shape[1])
     return cache
+
+
+@dataclass(frozen=True)
+class SyntheticPairsSpec:
+    """
+    Synthetic sequences (``data.synthetic``) cut into pairs as the real frames are, to train beside them.
+
+    Each is ``frames`` long, seeded from ``seed``: textured objects of any shape over real photos, with look-alike
+    distractors, occluders, blur and light change, and exact boxes; the full rendered frame gives every search crop
+    real context (no padding). ``sequences`` of them.
+    """
+
+    sequences: int = 100
+    frames: int = 50
+    seed: int = 0
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def build_synthetic_pair_cache(spec: PairCacheSpec, synthetic: SyntheticPairsSpec,
+                               cache_dir: str | Path | None = None) -> PairCache:
+    """
+    Cut (or load from ``cache_dir``) the crops of ``synthetic``'s sequences with ``spec``'s sizes and jitter.
+
+    Named ``synthetic-<seed>`` each, their own videos. Only the plain crops: the other-videos canvas, wide crops and
+    mirroring are settings for stored crops with little context.
+    """
+    if spec.context_fill != "mean" or spec.wide_jitters or spec.mirror:
+        raise ValueError("synthetic pairs take the plain crops only: context_fill 'mean', no wide_jitters, no mirror")
+    crops_key = replace(spec, sequences=()).key()    # which real sequences are beside them does not matter
+    path = Path(cache_dir) / f"pairs_synthetic_{crops_key}_{synthetic.key()}.npz" if cache_dir else None
+    if path is not None and path.is_file():
+        data = np.load(path, allow_pickle=False)
+        return PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
+                         data["frame_index"], [str(n) for n in data["sequence_names"]])
+    rng = np.random.default_rng([spec.seed, synthetic.seed])
+    photos = default_photo_library()
+    config = SyntheticConfig(num_frames=synthetic.frames)
+    templates, searches, boxes, seq_idx, frame_idx, names = [], [], [], [], [], []
+    for s_index in tqdm(range(synthetic.sequences), desc="cutting synthetic pairs", unit="seq"):
+        sequence = generate_synthetic_sequence(synthetic.seed * 1_000_000 + s_index, config, photos)
+        names.append(sequence.name)
+        for f_index in np.flatnonzero(np.isfinite(sequence.boxes).all(axis=1)):
+            image, box = sequence.read_frame(f_index), sequence.boxes[f_index]
+            template, _ = crop_and_resize(image, box, spec.template_factor, spec.template_size)
+            frame_searches, frame_boxes = _cut_searches(image, box, spec, rng, spec.jitters, spec.shift_jitter)
+            templates.append(template)
+            searches.append(frame_searches)
+            boxes.append(frame_boxes)
+            seq_idx.append(s_index)
+            frame_idx.append(f_index)
+    cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
+                      np.asarray(seq_idx), np.asarray(frame_idx), names)
+    if path is not None:
+        _save_pair_cache(cache, path)
+    log.info("%d synthetic frames of %d sequences", len(cache), len(names))
+    return cache
+
+
+def concatenate_pair_caches(first: PairCache, second: PairCache) -> PairCache:
+    """One cache of both: ``second``'s sequences numbered after ``first``'s."""
+    return PairCache(np.concatenate([first.templates, second.templates]),
+                     np.concatenate([first.searches, second.searches]),
+                     np.concatenate([first.boxes, second.boxes]),
+                     np.concatenate([first.sequence_index, second.sequence_index + len(first.sequence_names)]),
+                     np.concatenate([first.frame_index, second.frame_index]),
+                     first.sequence_names + second.sequence_names)
+
+
+def _save_pair_cache(cache: PairCache, path: Path) -> None:
+    """Write ``cache`` whole, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, templates=cache.templates, searches=cache.searches, boxes=cache.boxes,
+             sequence_index=cache.sequence_index, frame_index=cache.frame_index,
+             sequence_names=np.asarray(cache.sequence_names))
+    tmp.replace(path)
 
 
 def _cut_from(cache: PairCache, sequences, mirror: bool) -> bool:

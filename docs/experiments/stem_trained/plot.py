@@ -36,18 +36,8 @@ def read(name: str) -> dict:
     return json.loads((HERE / name).read_text())
 
 
-def main() -> None:
-    shipped = read("../peer_gap/peer_gap.json")["splits"]
-    stem, frozen = (read(f"val_dev_{arm}.json")["settings"]["defaults"] for arm in ("stem_trained", "frozen_control"))
-    fresh_base = read("../peer_gap/fresh_data_amount_three_quarters.json")["scores"]
-    fresh_stem, fresh_frozen = (read(f"fresh_{arm}.json")["scores"] for arm in ("stem_trained", "frozen_control"))
-    sets = ["val (8 videos)", "dev (5 videos)", "fresh A (15 untouched videos)"]
-    bars = {
-        "weights they start from": [shipped["val"][OURS]["auc"], shipped["dev"][OURS]["auc"], fresh_base[OURS]["auc"]],
-        "continued, stem frozen (control)": [frozen["val"]["auc"], frozen["dev"]["auc"], fresh_frozen[OURS]["auc"]],
-        "continued, whole stem trained": [stem["val"]["auc"], stem["dev"]["auc"], fresh_stem[OURS]["auc"]],
-        "NanoTrack v2": [shipped["val"][PEER]["auc"], shipped["dev"][PEER]["auc"], fresh_stem[PEER]["auc"]],
-    }
+def bar_chart(bars: dict[str, list[float]], sets: list[str], title: str, path: Path) -> None:
+    """Draw grouped bars: one group per set, one bar per weights (the peer's in grey), each with its value."""
     width = 0.8 / len(bars)
     figure, axes = plt.subplots(figsize=(8, 4.2), dpi=100)
     for k, (label, values) in enumerate(bars.items()):
@@ -59,12 +49,41 @@ def main() -> None:
     axes.set_xticklabels(sets)
     axes.set_ylim(0.4, 0.75)
     axes.set_ylabel("mean success AUC, 5 start frames")
-    axes.set_title("The whole stem trained for 45 CPU minutes (640 steps) against the stem frozen", fontsize=10)
+    axes.set_title(title, fontsize=10)
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize=7, loc="upper right")
     figure.tight_layout()
-    figure.savefig(HERE / "stem_trained.png")
-    print("wrote", HERE / "stem_trained.png")
+    figure.savefig(path)
+    print("wrote", path)
+
+
+def continuation_bars(candidate_label: str, val_dev: dict, fresh: dict) -> dict[str, list[float]]:
+    """
+    Return the bars of a continuation of the shipped weights against its frozen control (this folder's runs).
+
+    ``val_dev``: the candidate's ``settings.defaults`` of a ``--tune`` table; ``fresh``: its ``scores`` from
+    ``fresh_set.py``. The start weights, the control and NanoTrack come from this folder and ``../peer_gap/``.
+    """
+    shipped = read("../peer_gap/peer_gap.json")["splits"]
+    frozen = read("val_dev_frozen_control.json")["settings"]["defaults"]
+    fresh_base = read("../peer_gap/fresh_data_amount_three_quarters.json")["scores"]
+    fresh_frozen = read("fresh_frozen_control.json")["scores"]
+    return {
+        "weights they start from": [shipped["val"][OURS]["auc"], shipped["dev"][OURS]["auc"], fresh_base[OURS]["auc"]],
+        "continued, stem frozen (control)": [frozen["val"]["auc"], frozen["dev"]["auc"], fresh_frozen[OURS]["auc"]],
+        candidate_label: [val_dev["val"]["auc"], val_dev["dev"]["auc"], fresh[OURS]["auc"]],
+        "NanoTrack v2": [shipped["val"][PEER]["auc"], shipped["dev"][PEER]["auc"], fresh[PEER]["auc"]],
+    }
+
+
+SETS = ["val (8 videos)", "dev (5 videos)", "fresh A (15 untouched videos)"]
+
+
+def main() -> None:
+    bars = continuation_bars("continued, whole stem trained", read("val_dev_stem_trained.json")["settings"]["defaults"],
+                             read("fresh_stem_trained.json")["scores"])
+    bar_chart(bars, SETS, "The whole stem trained for 45 CPU minutes (640 steps) against the stem frozen",
+              HERE / "stem_trained.png")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,15 @@ print(f"{sys.argv[2]}: {sys.argv[1]} in float16")' "$FRESH_START" "$STAGE/three_
              "viltrack experiment --config config/train/data_amount_three_quarters.yaml --out outputs/data_amount" \
              "--threads 1 (about 70 minutes here); then stage again" >&2
     fi
-    du -sh "$STAGE"
+    # A call carries the working tree and the named ignored paths, 64 MiB in all: say what this leaves.
+    tree=$(git ls-files -z | xargs -0 cat | wc -c)
+    staged=$(find "$STAGE" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    echo "$STAGE: $((staged / 1000000)) MB; with the tracked tree ($((tree / 1000000)) MB):" \
+         "$(( (tree + staged) / 1000000 )) MB of the $((64 * 1048576 / 1000000)) MB a call carries"
+    if (( tree + staged > 64 * 1048576 )); then
+        echo "over what a call carries: thin the copy (write_compact_copy's frame_step or jpeg_quality)" >&2
+        exit 1
+    fi
     exit 0
 fi
 [[ -f "$STAGE/train/splits.yaml" ]] || {

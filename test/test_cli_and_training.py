@@ -150,6 +150,31 @@ def test_bench_checks_its_arguments_before_timing_anything(arguments, says, caps
     assert says in captured.err and "|" not in captured.out   # no table row was timed
 
 
+def test_batched_bench_counts_take_turns_in_rounds(capsys):
+    """Each round times every count on the same frames, so a machine's drift in speed does not fall on one count."""
+    from viltrack_ros.cli import BATCHED_ROUNDS, BenchRun, bench_batched
+    from viltrack_ros.evaluation.benchmark_frames import benchmark_frames
+    from viltrack_ros.tracking import MultiTracker
+    frames, box, _ = benchmark_frames(12)
+    tracker = MultiTracker.from_checkpoint(backend="torch", threads=1)
+    counts_seen = []
+    timed = tracker.update
+
+    def update(image):
+        counts_seen.append(len(tracker.target_ids))
+        return timed(image)
+    tracker.update = update
+    args = argparse.Namespace(frames=10, warmup=1, targets=[1, 3])
+    bench_batched({("cpu", "torch"): tracker}, frames, box, args, BenchRun(None, None))
+    per_round = 10 // BATCHED_ROUNDS
+    expected = [1] * (1 + per_round) + [3] * (1 + per_round)          # the first round warms up once per count
+    for _ in range(BATCHED_ROUNDS - 1):
+        expected += [1] * per_round + [3] * per_round
+    assert counts_seen == expected
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| cpu")]
+    assert [row.split("|")[3].strip() for row in rows] == ["1", "3"] and rows[0].endswith("| 1.00x |")
+
+
 def test_bench_prints_a_table_with_peers():
     result = subprocess.run([sys.executable, "-m", "viltrack_ros.cli", "bench", "--presets", "vil_cpu",
                              "--variant", "vil_cpu:depth=2,scan_order=alternate_full",

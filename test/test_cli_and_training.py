@@ -203,6 +203,8 @@ def test_bench_prints_a_table_with_peers():
     assert [(row[0], row[2]) for row in rows[len(peers):]] == expected_rows
     assert names == peers + [name for name, _ in expected_rows]
     assert all(row[-1] == "-" for row in rows)   # no GPU peak on the CPU
+    (drift,) = [line for line in latency_table.splitlines() if line.startswith("the peers timed again")]
+    assert all(f"{peer} " in drift for peer in peers) and drift.count(" ms (") == len(peers)
     batched = [[cell.strip() for cell in line.split("|")[1:-1]] for line in batched_table.splitlines()
                if line.startswith("| cpu")]
     assert [(row[1], row[2]) for row in batched] == [(b, n) for b in ("torch", "onnxruntime") for n in ("1", "4")]

@@ -404,6 +404,13 @@ def cmd_bench(args) -> int:
                     print_row(row)
                     if label.startswith("shipped") and template_memory == memory_modes[0]:
                         shipped_trackers[(device, backend)] = tracker
+    if peer_rows and not run.out_of_time("the peers' second timing"):
+        # The rows are timed one after another, the peers first; on a shared machine its speed drifts in between.
+        # Timing the peers again says how far, so a reader knows how much the ratios above can be trusted.
+        again = {r["tracker"]: r["p50_ms"] for r in _peer_rows(frames, box, args, say_skipped=False)}
+        drift = ", ".join(f"{r['tracker']} {r['p50_ms']:.1f} -> {again[r['tracker']]:.1f} ms "
+                          f"({again[r['tracker']] / r['p50_ms'] - 1:+.0%})" for r in peer_rows if r["tracker"] in again)
+        print(f"the peers timed again after our rows (the machine's drift over the run): {drift}", flush=True)
     if args.targets:
         bench_batched(shipped_trackers, frames, box, args, run)
     print(f"benchmark done in {run.elapsed_s():.0f} s", flush=True)
@@ -442,11 +449,11 @@ class BenchRun:
             self._log.flush()
 
 
-def _peer_rows(frames, box, args) -> list[dict]:
+def _peer_rows(frames, box, args, say_skipped: bool = True) -> list[dict]:
     """CSRT, KCF and NanoTrack on the same frames (CPU), as table rows; the skipped ones say why."""
     from .evaluation.trackers import peer_trackers
     peers, skipped = peer_trackers("CSRT,KCF,NanoTrack", args.nanotrack)
-    for reason in skipped:
+    for reason in skipped if say_skipped else ():
         print(reason)
     rows = []
     for peer in peers:

@@ -484,6 +484,7 @@ def bench_batched(trackers: dict, frames, box, args, run: BenchRun) -> None:
           f"{per_round} timed frames, the counts taking turns")
     print("| device | backend | targets | p50 ms per frame | target-updates/s | cost vs 1 target |")
     print("|---|---|---:|---:|---:|---:|")
+    x, y, w, h = box
     for (device, backend), tracker in trackers.items():
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
         times = {count: [] for count in args.targets}
@@ -493,7 +494,6 @@ def bench_batched(trackers: dict, frames, box, args, run: BenchRun) -> None:
             warmup = args.warmup if round_index == 0 else 0   # one-time costs come once, in the first round
             for count in args.targets:
                 tracker.clear()
-                x, y, w, h = box
                 for target_id in range(count):   # targets spread a little so their crops differ
                     dx = (target_id % 8 - 4) * 0.05 * w
                     tracker.init(target_id, frames[0], (x + dx, y, w, h))

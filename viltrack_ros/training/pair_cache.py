@@ -50,6 +50,11 @@ CONTEXT_FILLS = ("mean", "other_videos")
 KEPT_CONTEXT = (1.0, 2.5)
 
 
+def settings_digest(settings: dict, length: int) -> str:
+    """Name a cache file after the settings it was cut with: the first ``length`` hex digits of their hash."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:length]
+
+
 @dataclass(frozen=True)
 class PairCacheSpec:
     split: str = "train"
@@ -94,7 +99,7 @@ class PairCacheSpec:
             del settings["context_fill"]
         if not self.wide_jitters:         # and before the wide crops
             del settings["wide_jitters"], settings["wide_shift_jitter"]
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+        return settings_digest(settings, 12)
 
 
 @dataclass
@@ -220,9 +225,7 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
             raise ValueError(f"not in split {spec.split!r}: {sorted(unknown)}")
         sequences = [s for s in sequences if s.name in spec.sequences]
     if path is not None and path.is_file():
-        data = np.load(path, allow_pickle=False)
-        cache = PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
-                          data["frame_index"], [str(n) for n in data["sequence_names"]])
+        cache = _load_pair_cache(path)
         if _cut_from(cache, sequences, spec.mirror):
             return cache
         # The key holds the settings, not the frames: the same settings on another copy of the data (the thinned
@@ -271,7 +274,7 @@ class SyntheticPairsSpec:
     seed: int = 0
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+        return settings_digest(asdict(self), 8)
 
 
 def build_synthetic_pair_cache(spec: PairCacheSpec, synthetic: SyntheticPairsSpec,
@@ -287,9 +290,7 @@ def build_synthetic_pair_cache(spec: PairCacheSpec, synthetic: SyntheticPairsSpe
     crops_key = replace(spec, sequences=()).key()    # which real sequences are beside them does not matter
     path = Path(cache_dir) / f"pairs_synthetic_{crops_key}_{synthetic.key()}.npz" if cache_dir else None
     if path is not None and path.is_file():
-        data = np.load(path, allow_pickle=False)
-        return PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
-                         data["frame_index"], [str(n) for n in data["sequence_names"]])
+        return _load_pair_cache(path)
     rng = np.random.default_rng([spec.seed, synthetic.seed])
     photos = default_photo_library()
     config = SyntheticConfig(num_frames=synthetic.frames)
@@ -322,6 +323,13 @@ def concatenate_pair_caches(first: PairCache, second: PairCache) -> PairCache:
                      np.concatenate([first.sequence_index, second.sequence_index + len(first.sequence_names)]),
                      np.concatenate([first.frame_index, second.frame_index]),
                      first.sequence_names + second.sequence_names)
+
+
+def _load_pair_cache(path: Path) -> PairCache:
+    """Read a cache that ``_save_pair_cache`` wrote."""
+    data = np.load(path, allow_pickle=False)
+    return PairCache(data["templates"], data["searches"], data["boxes"], data["sequence_index"],
+                     data["frame_index"], [str(n) for n in data["sequence_names"]])
 
 
 def _save_pair_cache(cache: PairCache, path: Path) -> None:

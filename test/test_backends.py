@@ -290,5 +290,11 @@ def test_the_thread_count_given_to_the_tracker_reaches_both_runtimes(shipped_mod
         for wrong in (0, -1, 1.5, True, "2", 10_000):
             with pytest.raises(ValueError, match="threads must be a whole number from 1 to"):
                 MultiTracker(shipped_model, backend="torch", threads=wrong)
+        # The count is process-wide: a tracker refused for another argument leaves it as it was.
+        with pytest.raises(TypeError, match="config must be a TrackerConfig"):
+            MultiTracker(shipped_model, backend="torch", threads=1, config="fast")
+        with pytest.raises(ValueError):
+            MultiTracker(shipped_model, backend="torch", threads=1, config={"window_influence": 5})
+        assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

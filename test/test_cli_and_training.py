@@ -98,6 +98,41 @@ def test_track_fails_early_on_outputs_it_cannot_write_and_keeps_what_it_tracked(
     assert len(list(csv.DictReader(open(tmp_path / "partial.csv")))) == 3
 
 
+def test_track_says_so_when_a_video_has_no_frames_and_keeps_a_video_s_frame_rate(
+        sequences_root, small_checkpoint, tmp_path, capsys):
+    frames = sorted((sequences_root / "Dudek").glob("*.jpg"))[:3]
+    size = cv2.imread(str(frames[0])).shape[1::-1]
+    empty = tmp_path / "empty.avi"
+    cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size).release()
+    common = ["--box", "120,70,60,70", "--weights", str(small_checkpoint)]
+    assert main(["track", "--video", str(empty), "--csv", str(tmp_path / "e.csv")] + common) == 2
+    assert f"no frames in {empty}" in capsys.readouterr().err
+    # A 10-fps source gives a 10-fps annotated video (it played 2.5x too fast at the old fixed 25), unless --fps.
+    source = tmp_path / "ten_fps.avi"
+    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    for frame in frames:
+        writer.write(cv2.imread(str(frame)))
+    writer.release()
+    for extra, fps in (([], 10.0), (["--fps", "30"], 30.0)):
+        out = tmp_path / f"out_{fps:g}.mp4"
+        assert main(["track", "--video", str(source), "--out", str(out)] + extra + common) == 0
+        assert cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FPS) == pytest.approx(fps)
+
+
+def test_a_malformed_option_value_and_a_truncated_gzip_video_are_user_errors(small_checkpoint, tmp_path, capsys):
+    import gzip
+    assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers", "--tracker-set", "lost_patience=[1"]) == 2
+    assert "--tracker-set: 'lost_patience=[1': the value is not" in capsys.readouterr().err
+    assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers", "--presets", "--variant",
+                 "vil_cpu:patch_size=0"]) == 2
+    assert "patch_size must be a whole number >= 1, got 0" in capsys.readouterr().err
+    packed = gzip.compress(bytes(range(256)) * 400)
+    (tmp_path / "cut.avi.gz").write_bytes(packed[:len(packed) // 2])
+    assert main(["track", "--video", str(tmp_path / "cut.avi.gz"), "--box", "1,1,5,5",
+                 "--weights", str(small_checkpoint)]) == 2
+    assert "cannot unpack the gzip-compressed video" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("arguments", [["eval", "--max-frames", "0"], ["bench", "--frames", "0"],
                                        ["track", "--frames", ".", "--box", "1,1,5,5", "--threads", "-1"],
                                        ["bench", "--threads", "100000"], ["eval", "--threads", "x"],
@@ -133,6 +168,8 @@ def test_eval_says_what_is_wrong_in_one_line(sequences_root, capsys, tmp_path):
     (tmp_path / "a_file").write_text("")
     assert main(only + ["--no-ours", "--peers", "KCF", "--out", str(tmp_path / "a_file" / "out")]) == 2
     assert "cannot write" in capsys.readouterr().err
+    assert main(["eval", "--sequences", str(sequences_root), "--only", ",", "--no-ours", "--peers", "KCF"]) == 2
+    assert "--only ',' names no sequence" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("arguments, says", [

@@ -354,3 +354,15 @@ def test_run_names_lead_back_to_their_stored_sequence():
                                       "uav_car16_2@5/step2"]
     assert {source_sequence_name(r.name) for r in runs} == {"uav_car16_2"}
     assert source_sequence_name("otb_Human3-2") == "otb_Human3-2"    # a name's own digits are kept
+
+
+def test_frame_folders_of_any_naming_play_in_frame_order_in_the_library_the_cli_and_the_replay(tmp_path):
+    from viltrack_ros.data.frame_source import FrameSource
+    names = ["frame_10.png", "frame_2.png", "frame_1.png", "frame_11.png", "notes.txt"]
+    for index, name in enumerate(names[:4]):
+        cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), int(name[6:-4]) * 10, np.uint8))
+    (tmp_path / "notes.txt").write_text("not a frame")
+    (tmp_path / "folder.jpg").mkdir()                 # a folder with an image's name is not a frame
+    order = ["frame_1.png", "frame_2.png", "frame_10.png", "frame_11.png"]
+    assert [p.name for p in list_frames(tmp_path)] == order
+    assert [int(frame[0, 0, 0]) for frame in FrameSource(tmp_path)] == [10, 20, 100, 110]

@@ -167,3 +167,37 @@ def test_the_runner_records_our_status_and_not_a_peers(crossing, crossing_frames
     assert counts.on_target + counts.off_target == FRAMES - 1
     assert counts.on_target - counts.lost_on_target == int(ours.tracking[1:].sum()) - counts.tracking_off_target
     assert report.status_counts("CSRT") is None and report.runs[("CSRT", "Crossing")].tracking is None
+
+
+class TrackingByImage(GroundTruthByImage):
+    """The same, saying TRACKING every frame: a run with no off-target frame, whose balanced accuracy is undefined."""
+
+    name = "tracking-by-image"
+    last_tracking = True
+
+
+def test_results_json_is_strict_json_and_long_sequences_are_read_again_per_tracker(crossing, crossing_frames,
+                                                                                   tmp_path, monkeypatch):
+    from viltrack_ros.evaluation import runner
+    from viltrack_ros.evaluation.runner import LazyFrames, decoded_frames, finite_or_null
+    assert finite_or_null({"a": [1.0, float("nan")], "b": (float("inf"), 2), "c": "x"}) == {
+        "a": [1.0, None], "b": [None, 2], "c": "x"}
+    kept = decoded_frames(crossing, 5)
+    assert isinstance(kept, list) and len(kept) == 5
+    monkeypatch.setattr(runner, "FRAME_MEMORY_LIMIT", kept[0].nbytes * 4)     # room for 4 of the 5
+    lazy = decoded_frames(crossing, 5)
+    assert isinstance(lazy, LazyFrames) and len(lazy) == 5
+    assert all(np.array_equal(lazy[i], kept[i]) for i in range(5)) and np.array_equal(lazy[-1], kept[4])
+    with pytest.raises(IndexError):
+        lazy[5]
+    # Read again for each tracker, the frames still reach every tracker in order (by-image answers only the right
+    # frame), and the undefined balanced accuracy is written as null, not as a bare NaN.
+    report = evaluate([TrackingByImage(crossing_frames, crossing.boxes[:FRAMES])], [crossing], max_frames=5,
+                      progress=False)
+    assert report.means["tracking-by-image"].auc == pytest.approx(PERFECT_AUC)
+    write_report(report, tmp_path, plots=False)
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in results.json")
+    payload = json.loads((tmp_path / "results.json").read_text(), parse_constant=refuse)
+    assert payload["mean"]["tracking-by-image"]["status"]["balanced_accuracy"] is None

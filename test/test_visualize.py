@@ -26,7 +26,9 @@ def test_box_is_drawn_in_the_status_colour_on_a_copy():
     np.testing.assert_array_equal(image, original)   # the input is untouched
     colour = list(STATUS_COLOURS[TrackStatus.TRACKING])
     assert drawn[140, 100].tolist() == colour      # left edge
-    assert drawn[160, 130].tolist() == colour      # bottom edge
+    assert drawn[159, 130].tolist() == colour      # bottom edge: the box's last row, y + h - 1
+    assert drawn[160, 130].tolist() == [50, 50, 50]   # the row below the box is not the box's
+    assert drawn[140, 159].tolist() == colour and drawn[140, 160].tolist() == [50, 50, 50]   # the same at the right
     assert drawn[140, 130].tolist() == [50, 50, 50]   # inside stays the camera image
     assert drawn[10, 300].tolist() == [50, 50, 50]    # far away too
     assert np.any(np.all(drawn[100:120, 100:200] == colour, axis=2)), "label background above the box"

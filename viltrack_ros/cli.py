@@ -30,6 +30,9 @@ from viltrack_ros.settings import assignments_dict, at_least, parse_box, positiv
 
 log = get_logger("viltrack")
 
+# The annotated video's frame rate when neither --fps nor the source gives one (a folder of images).
+DEFAULT_VIDEO_FPS = 25.0
+
 
 def weights_description(info: dict) -> str:
     return "TRAINED" if info.get("trained") else "UNTRAINED (freshly initialised: it does not track)"
@@ -44,16 +47,6 @@ def cmd_track(args) -> int:
     from .tracking.crop import clamp_box
     from .tracking.visualize import draw_tracks
 
-    overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
-    try:
-        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
-                                             backend=args.backend, threads=args.threads or None)
-    except (CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
-          f"preset {tracker.model.config.name}, device {tracker.device}, backend {tracker.backend}", file=sys.stderr)
-    writer, rows, latencies = None, [], []
     from .data.frame_source import FrameSource
     # Each option its own kind of source: OpenCV would read a text file given as --frames as a one-frame "video".
     if args.frames and not Path(args.frames).is_dir():
@@ -68,6 +61,19 @@ def cmd_track(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # The model loads after the input is found: a mistyped path fails at once, not after seconds of loading.
+    overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
+    try:
+        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
+                                             backend=args.backend, threads=args.threads or None)
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
+          f"preset {tracker.model.config.name}, device {tracker.device}, backend {tracker.backend}", file=sys.stderr)
+    # The annotated video plays at the source's own rate unless --fps says otherwise (a folder of images has none).
+    fps = args.fps or source.fps or DEFAULT_VIDEO_FPS
+    writer, rows, latencies = None, [], []
     # The outputs are opened before tracking: a path that cannot be written fails now, not after the whole run.
     csv_file = None
     try:
@@ -98,7 +104,7 @@ def cmd_track(args) -> int:
             rows.append([index, *(f"{v:.2f}" for v in box), f"{confidence:.4f}", TrackStatus(status).name])
             if args.out:
                 if writer is None:
-                    writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), args.fps,
+                    writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                              (image.shape[1], image.shape[0]))
                     if not writer.isOpened():
                         failure = (f"cannot write the video {args.out}: OpenCV cannot open it (a writable path "
@@ -116,6 +122,8 @@ def cmd_track(args) -> int:
                 out = csv.writer(csv_file)
                 out.writerow(["frame", "x", "y", "w", "h", "confidence", "status"])
                 out.writerows(rows)
+    if not rows and not failure:
+        failure = f"no frames in {args.video or args.frames}: OpenCV read none (an empty or unsupported video)"
     if failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2
@@ -272,7 +280,11 @@ def cmd_bench(args) -> int:
         torch.set_num_threads(args.threads)
         cv2.setNumThreads(args.threads)   # the peers too: ratios at equal threads (a lent GPU host has 16 cores)
     from .evaluation.benchmark_frames import benchmark_frames
-    frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
+    try:
+        frames, box, source = benchmark_frames(args.frames + args.warmup + 1)
+    except (OSError, ValueError) as exc:    # no sample video or sequence on this machine (a pip install elsewhere)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     if args.gpu_only:
         if not torch.cuda.is_available():
@@ -532,7 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = track.add_mutually_exclusive_group(required=True)
     source.add_argument("--video", help="video file (anything OpenCV reads)")
     source.add_argument("--frames", help="folder of frames (00000001.jpg, ...)")
-    track.add_argument("--box", required=True, type=parse_box, help="initial box on the first frame: x,y,w,h")
+    track.add_argument("--box", required=True, type=parse_box,
+                       help="initial box on the first frame: x,y,w,h (one that starts with a minus sign as "
+                       "--box=-5,10,40,60)")
     track.add_argument("--weights", help="checkpoint file (default: the package's shipped weights)")
     track.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     track.add_argument("--threads", type=thread_count, default=0,
@@ -541,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="who runs the network (auto: onnxruntime on CPU when installed)")
     track.add_argument("--out", help="annotated video to write (.mp4)")
     track.add_argument("--csv", help="CSV of per-frame boxes to write")
-    track.add_argument("--fps", type=positive_number, default=25.0, help="frame rate of the annotated video")
+    track.add_argument("--fps", type=positive_number, default=None,
+                       help=f"frame rate of the annotated video (default: the source video's, else "
+                       f"{DEFAULT_VIDEO_FPS:g})")
     online = track.add_mutually_exclusive_group()
     online.add_argument("--online-update", dest="online_update", action="store_true", default=None,
                         help="force the online template update on")

@@ -91,5 +91,8 @@ def assignments_dict(items: list[str], what: str) -> dict:
         key, equals, value = item.partition("=")
         if not equals or not key:
             raise ValueError(f"{what}: {item!r} is not KEY=VALUE")
-        parsed[key] = yaml.safe_load(value)
+        try:
+            parsed[key] = yaml.safe_load(value)
+        except yaml.YAMLError as error:    # "[1" or "{": the caller reports a ValueError as a user error
+            raise ValueError(f"{what}: {item!r}: the value is not a number, boolean or string ({error})") from None
     return parsed

@@ -21,17 +21,23 @@ from __future__ import annotations
 import gzip
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+from .sequences import IMAGE_SUFFIXES, list_frames
 
 
 class FrameSource:
-    """Frames (BGR ``uint8``) of a video file or of the images in a folder, in name order. No ROS here."""
+    """
+    Frames (BGR ``uint8``) of a video file or of the images in a folder, in frame order.
+
+    A folder's images are in the order of the numbers in their names (``frame_2.png`` before ``frame_10.png``), as
+    the evaluation reads sequences. No ROS here.
+    """
 
     def __init__(self, path: str | Path, max_frames: int = 0):
         self.path = Path(path)
@@ -40,9 +46,9 @@ class FrameSource:
             raise FileNotFoundError(f"no video or frame folder at {self.path}")
         self._decompressed_dir = None
         if self.path.is_dir():
-            self._images = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            self._images = list_frames(self.path)
             if not self._images:
-                raise ValueError(f"{self.path} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+                raise ValueError(f"{self.path} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
             self.fps = None
         else:
             self._images = None
@@ -60,8 +66,12 @@ class FrameSource:
         # OpenCV reads files only: unpack once into a private temporary folder.
         self._decompressed_dir = tempfile.TemporaryDirectory(prefix="viltrack_video_")
         target = Path(self._decompressed_dir.name) / path.stem
-        with gzip.open(path, "rb") as packed, open(target, "wb") as unpacked:
-            shutil.copyfileobj(packed, unpacked)
+        try:
+            with gzip.open(path, "rb") as packed, open(target, "wb") as unpacked:
+                shutil.copyfileobj(packed, unpacked)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:   # truncated, corrupt, or not gzip at all
+            self._decompressed_dir.cleanup()
+            raise ValueError(f"cannot unpack the gzip-compressed video {path}: {error}") from error
         return target
 
     def __iter__(self) -> Iterator[np.ndarray]:

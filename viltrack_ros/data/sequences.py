@@ -29,7 +29,6 @@ Layouts:
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,9 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+# Every still-image format OpenCV reads here: a frame folder from another tool (ffmpeg, a camera driver) should not
+# come back empty for its choice of format.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 # OTB files mix commas, tabs and spaces between the four numbers; all are accepted.
 _BOX_SEPARATOR = re.compile(r"[,\s]+")
 
@@ -192,10 +193,12 @@ def read_flags(path: str | Path, expected_count: int) -> np.ndarray:
     return np.array(flags, dtype=bool)
 
 
-def _frame_sort_key(path: Path) -> tuple[int, str]:
-    # TrackingNet numbers frames 0.jpg, 1.jpg, ..., 10.jpg without padding: sort by number, not by text.
-    stem = path.stem
-    return (int(stem), stem) if stem.isdigit() else (math.inf, stem)  # type: ignore[return-value]
+def _frame_sort_key(path: Path) -> tuple:
+    # Numbers inside names sort as numbers: TrackingNet's 0.jpg, 1.jpg, ..., 10.jpg and ffmpeg's frame_%d.png carry
+    # no padding, and in text order frame 10 would come before frame 2. re.split with a group alternates text and
+    # digit runs, so keys compare text with text and number with number.
+    parts = re.split(r"(\d+)", path.stem)
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts)), path.name
 
 
 def list_frames(folder: str | Path) -> list[Path]:

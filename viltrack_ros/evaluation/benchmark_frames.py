@@ -51,6 +51,8 @@ def benchmark_frames(count: int, size: tuple[int, int] = (640, 480)) -> tuple[li
         box, origin = OPENCV_VIDEO_BOX, str(OPENCV_VIDEO)
     else:
         raise FileNotFoundError(f"no real frames: neither {folder} nor {OPENCV_VIDEO} exists")
+    if not frames:
+        raise ValueError(f"no real frames: {origin} gave none")
     width, height = size
     sx, sy = width / frames[0].shape[1], height / frames[0].shape[0]
     frames = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in frames]

@@ -81,8 +81,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 def select_sequence_names(args) -> list[str] | None:
     """Names to load, from ``--only`` or ``--split``; None means every sequence in the folder."""
-    if args.only:
-        return [name.strip() for name in args.only.split(",") if name.strip()]
+    if args.only is not None:
+        # Each name once, in the order given: a name given twice would be run twice and weigh twice in the means.
+        names = list(dict.fromkeys(name.strip() for name in args.only.split(",") if name.strip()))
+        if not names:
+            raise ValueError(f"--only {args.only!r} names no sequence")
+        return names
     if args.split == "all":
         return None
     return load_data_splits().names(args.split)

@@ -14,8 +14,10 @@
 """Run trackers over sequences on the same frames, score them (OTB protocol) and write tables and plots."""
 from __future__ import annotations
 
+import collections.abc
 import csv
 import json
+import math
 import os
 import platform
 import time
@@ -56,6 +58,40 @@ class TrackerRun:
     errors: list[str] = field(default_factory=list)
     tracking: np.ndarray | None = None
     status: StatusCounts | None = None        # set by evaluate() from ``tracking`` and the ground truth
+
+
+# Decoded frames kept in memory for all trackers of one sequence, at most (bytes): the shared sequences take 0.3 GB at
+# most, while a 3000-frame 1080p folder would take 18 GB. Longer ones are decoded again for each tracker instead.
+FRAME_MEMORY_LIMIT = 2 * 1024 ** 3
+
+
+class LazyFrames(collections.abc.Sequence):
+    """A sequence's first ``count`` frames, each read when indexed (for one too long to hold decoded)."""
+
+    def __init__(self, sequence: Sequence, count: int):
+        self.sequence, self.count = sequence, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not -self.count <= index < self.count:
+            raise IndexError(f"frame {index} of {self.count}")
+        return self.sequence.read_frame(index % self.count)
+
+
+def decoded_frames(sequence: Sequence, count: int) -> SequenceType[np.ndarray]:
+    """
+    Return the sequence's first ``count`` frames, decoded once for every tracker when they fit in memory.
+
+    Otherwise (more than ``FRAME_MEMORY_LIMIT`` bytes as estimated from the first frame) return a ``LazyFrames``.
+    """
+    first = sequence.read_frame(0)
+    if first.nbytes * count <= FRAME_MEMORY_LIMIT:
+        return [first] + [sequence.read_frame(i) for i in range(1, count)]
+    LOGGER.info("%s: %d frames of %s would take %.1f GB decoded; each tracker reads them again", sequence.name,
+                count, "x".join(map(str, first.shape)), first.nbytes * count / 1e9)
+    return LazyFrames(sequence, count)
 
 
 def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
@@ -177,7 +213,7 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
                dynamic_ncols=True)
     for sequence in sequences:
         count = min(len(sequence), max_frames or len(sequence))
-        frames = [sequence.read_frame(i) for i in range(count)]
+        frames = decoded_frames(sequence, count)
         groundtruth = sequence.boxes[:count]
         for tracker in trackers:
             bar.set_postfix_str(f"{tracker.name} on {sequence.name}")
@@ -257,7 +293,7 @@ def write_report(report: EvaluationReport, out_dir: str | Path, plots: bool = Tr
                           "precision_curve": score.precision_curve.tolist(),
                           "errors": report.runs[key].errors[:20]} for key, score in report.scores.items()],
     }
-    results_json.write_text(json.dumps(payload, indent=1, allow_nan=True))
+    results_json.write_text(json.dumps(finite_or_null(payload), indent=1, allow_nan=False))
     written.append(results_json)
 
     for (name, sequence), run in report.runs.items():
@@ -287,3 +323,20 @@ def _safe(name: str) -> str:
 
 
 TrackerFactory = Callable[[], EvaluatedTracker]
+
+
+def finite_or_null(value):
+    """
+    Return ``value`` with every NaN or infinite float replaced by ``None``, through dicts, lists and tuples.
+
+    JSON has no NaN: Python writes it as a bare ``NaN`` that strict parsers (jq, JavaScript, ``parse_constant``)
+    reject. An undefined figure (a balanced accuracy without off-target frames, the FPS of a run with no update)
+    becomes ``null``.
+    """
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

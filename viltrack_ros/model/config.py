@@ -14,7 +14,8 @@
 """Model configuration and named presets: the one home of network hyper-parameters."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import numbers
+from dataclasses import asdict, dataclass, fields, replace
 
 from ..settings import dataclass_from_dict
 from .efficientnet_lite import STRIDE_CUTS
@@ -114,7 +115,16 @@ class ModelConfig:
     depthwise_correlation: int = 0
 
     def __post_init__(self):
-        problems = []
+        # Kinds and signs first: the checks below do arithmetic with these (a patch_size of 0 or "abc" would end in
+        # a ZeroDivisionError or TypeError instead of saying what is wrong).
+        problems = [f"{f.name} must be a whole number >= {low}, got {getattr(self, f.name)!r}"
+                    for f, low in _INTEGER_FIELDS_LOW.items() if not _is_integer_at_least(getattr(self, f.name), low)]
+        problems += [f"{f.name} must be a number >= 0, got {getattr(self, f.name)!r}"
+                     for f in fields(self) if isinstance(f.default, float)
+                     and not (isinstance(getattr(self, f.name), numbers.Real)
+                              and not isinstance(getattr(self, f.name), bool) and getattr(self, f.name) >= 0)]
+        if problems:
+            raise ValueError("invalid model config: " + "; ".join(problems))
         for size_name in ("template_size", "search_size"):
             if getattr(self, size_name) % self.patch_size:
                 problems.append(f"{size_name}={getattr(self, size_name)} is not a multiple of "
@@ -201,6 +211,18 @@ class ModelConfig:
 
     def replace(self, **changes) -> "ModelConfig":
         return replace(self, **changes)
+
+
+# Integer settings that may be 0 (a feature turned off); every other integer setting counts something and is
+# >= 1.
+_INTEGER_FIELDS_MAY_BE_ZERO = {"film_interval", "tmoe_blocks", "stem_trained_blocks", "correlation_cells",
+                               "depthwise_correlation", "mixed_attention_every"}
+_INTEGER_FIELDS_LOW = {f: 0 if f.name in _INTEGER_FIELDS_MAY_BE_ZERO else 1
+                       for f in fields(ModelConfig) if isinstance(f.default, int) and not isinstance(f.default, bool)}
+
+
+def _is_integer_at_least(value, low: int) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
 PRESETS: dict[str, ModelConfig] = {

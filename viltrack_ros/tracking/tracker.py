@@ -120,13 +120,14 @@ class MultiTracker:
             if not (whole and 1 <= threads <= MAX_THREADS):
                 raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS}, or None; got {threads!r}")
             threads = int(threads)
-            torch.set_num_threads(threads)
         if isinstance(config, dict):   # the settings as a mapping, as read from YAML or JSON
             config = TrackerConfig.from_dict(config)
         if not isinstance(config, (TrackerConfig, type(None))):
             raise TypeError(f"config must be a TrackerConfig or a dict of its settings, got {type(config).__name__}")
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
+        if threads is not None:     # process-wide: only once the arguments above were found valid
+            torch.set_num_threads(threads)
         self.model = model.to(self.device).eval()
         self.model_config = model.config
         self.backend = create_backend(backend, self.model, self.device, template_memory=template_memory,

@@ -46,7 +46,8 @@ def draw_tracks(rgb: np.ndarray, tracks: Iterable[tuple[int, TrackResult]]) -> n
         status = TrackStatus(result.status)
         colour = STATUS_COLOURS[status]
         top_left = (int(round(x)), int(round(y)))
-        bottom_right = (int(round(x + w)), int(round(y + h)))
+        # A box of width w covers the pixel columns x .. x + w - 1, and cv2.rectangle draws both corners it is given.
+        bottom_right = (max(top_left[0], int(round(x + w)) - 1), max(top_left[1], int(round(y + h)) - 1))
         cv2.rectangle(canvas, top_left, bottom_right, colour, thickness, cv2.LINE_8)
         label = f"#{target_id} {status.name.lower()} {result.confidence:.2f}"
         (text_w, text_h), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)

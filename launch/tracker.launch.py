@@ -31,6 +31,9 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from launch_ros.substitutions import FindPackageShare
 from lifecycle_msgs.msg import Transition
+from rclpy.exceptions import InvalidTopicNameException
+from rclpy.expand_topic_name import expand_topic_name
+from rclpy.validate_full_topic_name import validate_full_topic_name
 
 TRUE_FALSE = ["true", "false"]
 # The node's own name (viltrack_ros.ros.tracking_adapter.NODE_NAME, which a test compares): a LifecycleNode action
@@ -135,6 +138,7 @@ def _nodes(context):
     rviz = _rviz_if_asked(config, overrides.get("use_sim_time", False))
     if not Path(config["params_file"]).is_file():   # launch_ros would only warn, and start on the defaults
         raise RuntimeError(f"params_file:={config['params_file']} is not a file. Nothing was started.")
+    _check_image_topic(config["image_topic"], config["namespace"])
     managed = config["managed"] == "true"
     if config["autostart"] == "true" and not managed:
         raise RuntimeError("autostart:=true needs managed:=true (the plain node is active from the start). "
@@ -153,6 +157,21 @@ def _nodes(context):
         arguments=["--ros-args", "--log-level", config["log_level"]],
     )
     return [tracker, *_autostart_if_asked(config, tracker), *rviz]
+
+
+def _check_image_topic(topic: str, namespace: str) -> None:
+    """
+    Refuse an image topic that is no topic name (``/cam/``, ``bad name``, ``1cam``, ``cam//image``).
+
+    Given to the node as a remapping, rcl would refuse it only in the started process, with a traceback and "Error:
+    error not set", while the launch itself carried on.
+    """
+    try:
+        validate_full_topic_name(expand_topic_name(topic, NODE_NAME, "/" + namespace.strip("/")))
+    except (ValueError, InvalidTopicNameException) as error:
+        reason = str(error).splitlines()[0].split(", at ")[0]
+        raise RuntimeError(f"image_topic:={topic!r} is not a valid topic name ({reason}). Nothing was started.") \
+            from None
 
 
 def _autostart_if_asked(config: dict, tracker) -> list:

@@ -344,8 +344,8 @@ def cmd_bench(args) -> int:
     nano = next((r for r in peer_rows if r["tracker"].startswith("NanoTrack")), None)
     print(f"CPU: {cpu_description()}, {os.cpu_count()} cores")
     print(f"frames: {args.frames} timed after {args.warmup} warm-up, {source}; threads {torch.get_num_threads()} "
-          f"(torch, onnxruntime and OpenCV); batch 1; latency of a full update (crop + network + decode); RSS: the "
-          f"benchmark process after the row; GPU peak: the row's own")
+          f"(torch, onnxruntime and OpenCV); batch 1; latency of a full update (crop + network + decode + the "
+          f"target's classifier); RSS: the benchmark process after the row; GPU peak: the row's own")
     print("| tracker | device | backend | params | GFLOPs | p50 ms | p99 ms | FPS | p50 vs CSRT | p50 vs NanoTrack "
           "| RSS MiB | GPU peak MiB |")
     print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)

@@ -90,7 +90,10 @@ def test_given_arguments_override_the_params_file_and_the_others_leave_it_alone(
                           "was started."),
     (["backend:=tensorflow"], 'Argument "backend" provided value "tensorflow" is not valid'),
     (["params_file:=/nonexistent/robot.yaml"], "params_file:=/nonexistent/robot.yaml is not a file. Nothing was "
-                                               "started.")])
+                                               "started."),
+    (["image_topic:=/cam/"], "image_topic:='/cam/' is not a valid topic name (topic name '/cam/' is invalid: topic "
+                             "name must not end with a forward slash). Nothing was started."),
+    (["image_topic:=cam//image"], "image_topic:='cam//image' is not a valid topic name (")])
 def test_a_launch_that_cannot_be_carried_out_stops_before_anything_starts(arguments, says, tmp_path):
     process = launch(arguments, tmp_path / "launch.log")
     try:

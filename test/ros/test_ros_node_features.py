@@ -23,6 +23,7 @@ import time
 
 import cv2
 import pytest
+import torch
 
 from .ros_test_support import REPO_ROOT, load_sequence, skip_module_unless_ros
 
@@ -155,6 +156,21 @@ def test_diagnostics_report_rates_drops_slow_processing_and_targets(tracker_node
 
 
 # --- managed (lifecycle) node ---------------------------------------------------------------------------------
+def test_diagnostics_go_on_with_sim_time_and_no_clock(start_node, probe):
+    """With use_sim_time and no /clock (a paused bag, a simulator not started) a timer on the node's clock stops."""
+    # In a namespace of its own: the module's tracker node reports on /diagnostics too.
+    node = start_node("use_sim_time:=true", "diagnostics.period:=0.5", extra_args=["-r", "__ns:=/sim_time"])
+    reports: list[DiagnosticArray] = []
+    probe.node.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RELIABLE)
+
+    def own_input_statuses():
+        return [status for report in reports for status in report.status
+                if status.name == f"/sim_time/{NODE_NAME}: image input"]
+    assert probe.spin_until(lambda: len(own_input_statuses()) >= 3, 90), node.log()[-3000:]
+    assert all("no image" in status.message for status in own_input_statuses())
+    assert node.alive()
+
+
 @pytest.fixture
 def managed_probe(ros_context):
     probe = RosProbe("managed_probe", namespace=MANAGED_NAMESPACE)
@@ -261,6 +277,14 @@ def test_managed_node_with_missing_weights_fails_configure_with_the_reason_and_i
         assert "cannot configure: checkpoint not found" in node.log(), node.log()
         assert "Traceback" not in node.log()
         assert node.alive() and lifecycle.state() == "unconfigured"
+        # A file whose weights are not tensors failed with no line at all (an AttributeError, which rclpy swallows).
+        payload = torch.load(test_weights, weights_only=True)
+        payload["state_dict"] = {key: "abc" for key in payload["state_dict"]}
+        torch.save(payload, tmp_path / "not_tensors.pt")
+        assert lifecycle.set_parameter("weights", str(tmp_path / "not_tensors.pt")).successful
+        assert not lifecycle.transition(Transition.TRANSITION_CONFIGURE)
+        node.wait_for_log("weights are not tensors", 5)
+        assert lifecycle.state() == "unconfigured"
 
         # Mended without a restart: the settings read at configure are settable while unconfigured (checked).
         assert lifecycle.set_parameter("weights", str(test_weights)).successful

@@ -66,6 +66,9 @@ def test_broken_checkpoints_and_impossible_settings_stop_the_node_at_start(start
     payload["state_dict"][name] = torch.zeros(3, 3)
     mismatched = tmp_path / "mismatched.pt"
     torch.save(payload, mismatched)
+    payload["state_dict"] = {key: "abc" for key in payload["state_dict"]}   # loaded, then .shape: AttributeError
+    not_tensors = tmp_path / "not_tensors.pt"
+    torch.save(payload, not_tensors)
 
     started_at = time.time()
     cases = [   # (node, what its one log line must say)
@@ -73,7 +76,11 @@ def test_broken_checkpoints_and_impossible_settings_stop_the_node_at_start(start
         (start_node(weights=text), "is corrupt or not a PyTorch file"),
         (start_node(weights=mismatched), f"weights do not match the config 'vil_cpu': 1 with other shapes (e.g. "
                                          f"['{name}"),
+        (start_node(weights=not_tensors), "weights are not tensors (e.g. ["),
         (start_node("init_frame_buffer_size:=many"), "expecting type 'INTEGER'"),
+        # rcl refuses these in rclpy.init, before any node exists (before: a traceback ending "Error: error not set").
+        (start_node(extra_args=["-r", "image:=/cam/"]), "the ROS arguments are invalid: Couldn't parse remap rule"),
+        (start_node(extra_args=["-p", "threads:=[1"]), "Couldn't parse parameter override rule: '-p threads:=[1'"),
         (start_node("qos.depth:=0"), "qos.depth"),
         (start_node("tracker.window_influence:=2.0"), "tracker.window_influence"),
         (start_node(command=MANAGED_NODE, extra_args=["-p", "diagnostics.period:=often"]), "expecting type 'DOUBLE'"),
@@ -166,6 +173,7 @@ PARAMETERS = {
     "init_frame_buffer_size": (2.5, 0, 10, True),
     "diagnostics.period": ("fast", 0.0, 2.0, True),
     "diagnostics.min_rate": ("slow", -1.0, 5.0, False),
+    "max_targets": (2.5, 0, 8, False),
     "use_sim_time": ("no", None, False, False),
     **{name: (*case, False) for name, case in tracker_cases().items()},
 }

@@ -40,7 +40,7 @@ from sensor_msgs.msg import Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS  # noqa: E402
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
-from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS  # noqa: E402
+from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS, _stamp_text  # noqa: E402
 from .ros_harness import Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly, stamp_of  # noqa: E402
 
 FRAME_ID = "camera_optical_frame"
@@ -353,6 +353,28 @@ def test_new_ids_and_unknown_ids(ready):
     assert probe.stop_target(StopTarget.Request.ALL_TARGETS).success
     assert probe.stop_target(StopTarget.Request.ALL_TARGETS).success   # stopping nothing is fine
     assert probe.send(frame_msg(np.zeros((48, 64, 3), np.uint8), sec=1100)).objects == []
+
+
+def test_stamps_are_written_as_seconds_also_when_nanosec_overflows():
+    assert _stamp_text((12, 5)) == "12.000000005"
+    assert _stamp_text((9000, 2_000_000_000)) == "9002.000000000"   # before: "9000.2000000000"
+
+
+def test_targets_past_max_targets_are_refused_and_the_limit_is_settable(ready):
+    probe = ready
+    assert probe.set_parameter("max_targets", 2).successful
+    try:
+        assert probe.init_target(10, 10, 20, 20, target_id=0).success
+        assert probe.init_target(30, 10, 20, 20, target_id=1).success
+        refused = probe.init_target(10, 25, 20, 20, target_id=InitTarget.Request.NEW_TARGET_ID)
+        assert not refused.success and "already tracking 2 targets (max_targets)" in refused.message, refused.message
+        assert probe.init_target(12, 12, 20, 20, target_id=1).success, "a tracked target may be given again"
+        answer = probe.send(frame_msg(RNG.integers(0, 256, (48, 64, 3), dtype=np.uint8), sec=1200))
+        assert sorted(obj.target_id for obj in answer.objects) == [0, 1]
+        assert probe.stop_target(0).success and probe.init_target(10, 25, 20, 20, target_id=5).success
+        assert not probe.set_parameter("max_targets", 0).successful
+    finally:
+        assert probe.set_parameter("max_targets", 64).successful
 
 
 def test_100_interleaved_init_and_stop_calls_from_two_clients_while_frames_flow(node, ready, ros_context):

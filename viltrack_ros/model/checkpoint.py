@@ -125,6 +125,11 @@ def load_checkpoint(path: str | os.PathLike | None = None, device: str | torch.d
     model = ViLTrackNet(config, pretrained_stem=False)   # the file holds the stem's weights too
     expected = model.state_dict()
     state = payload["state_dict"]
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: 'state_dict' is a {type(state).__name__}, not a mapping of names to tensors")
+    not_tensors = sorted(k for k, v in state.items() if not isinstance(v, torch.Tensor))
+    if not_tensors:
+        raise CheckpointError(f"{path}: {len(not_tensors)} weights are not tensors (e.g. {not_tensors[:3]})")
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     mismatched = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}"

@@ -55,27 +55,53 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self._configure()
-        except ValueError as error:   # CheckpointError is a ValueError
-            self.get_logger().error(f"cannot configure: {error}")
+        except Exception as error:   # noqa: BLE001 - rclpy swallows a transition's exception without a word
+            self.get_logger().error(f"cannot configure: {_reason(error)}")
+            self._discard_partial_configuration()
             return TransitionCallbackReturn.FAILURE
         self._configured = True
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._activate()
+        try:
+            self._activate()
+        except Exception as error:   # noqa: BLE001 - as in on_configure: say why, stay inactive
+            self.get_logger().error(f"cannot activate: {_reason(error)}")
+            return TransitionCallbackReturn.FAILURE
         return super().on_activate(state)   # activates the lifecycle publishers
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._deactivate()
+        try:
+            self._deactivate()
+        except Exception as error:   # noqa: BLE001
+            self.get_logger().error(f"cannot deactivate: {_reason(error)}")
+            return TransitionCallbackReturn.FAILURE
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
+        try:
+            self._release()
+        except Exception as error:   # noqa: BLE001
+            self.get_logger().error(f"cannot clean up: {_reason(error)}")
+            return TransitionCallbackReturn.FAILURE
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
         return super().on_shutdown(state)
+
+    def _discard_partial_configuration(self) -> None:
+        """
+        Undo what a failed configure created, so the node is unconfigured in fact and may be configured again.
+
+        A tracker left behind would make every configure-time parameter refuse to change ("cleanup first") in a
+        state from which there is no cleanup.
+        """
+        try:
+            self._cleanup()
+        except Exception as error:   # noqa: BLE001 - the failure being reported matters more
+            self.get_logger().warning(f"after the failed configure, releasing its parts failed too: {_reason(error)}")
+        self._tracker = None
 
     def _release(self) -> None:
         if self._configured:
@@ -103,6 +129,11 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
 
     def _destroy_output_publisher(self, publisher) -> None:
         self.destroy_lifecycle_publisher(publisher)
+
+
+def _reason(error: Exception) -> str:
+    """Give the message of an expected error (a wrong setting or file), with the kind for anything else."""
+    return str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
 
 
 def main(args=None) -> int:

@@ -184,6 +184,17 @@ def startup_logger_name(name: str, arguments: list[str]) -> str:
     return ".".join(part for part in [*namespace.split("/"), name] if part)
 
 
+def ros_argument_problem(error: Exception) -> str:
+    """
+    Return rcl's complaint about the command line without its source locations.
+
+    "Couldn't parse remap rule: '-r image:=/cam/'. Error: error not set, at .../arguments.c:380" becomes
+    "Couldn't parse remap rule: '-r image:=/cam/'", and the same for parameter overrides and params files.
+    """
+    text = str(error).removeprefix("failed to initialize rcl: ")
+    return text.split(". Error:", 1)[0]
+
+
 def run_node(make_node: Callable[[], Node], name: str, startup_errors: tuple[type[BaseException], ...] = (),
              args=None, spin: Callable[[Node], None] = spin_until_shutdown,
              on_exit: Callable[[Node], None] | None = None, exit_when_done: bool = True) -> int:
@@ -210,6 +221,11 @@ def _run_node(make_node, name, startup_errors, args, spin, on_exit, exit_when_do
         signal.signal(stop_signal, _request_shutdown)
     try:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except RuntimeError as error:   # rclpy's RCLError: a remap rule, parameter override or params file rcl refused
+        rclpy.logging.get_logger(startup_logger_name(name, sys.argv if args is None else args)).fatal(
+            f"cannot start: the ROS arguments are invalid: {ros_argument_problem(error)}")
+        return 1   # nothing was created: no node or participant to release
+    try:
         node = make_node()
         if stop_requested():   # its exception was swallowed while the node was built: the node is whole, though
             raise ShutdownRequested(_stop_signal_received)

@@ -46,6 +46,7 @@ import torch
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import MessageInfo
@@ -87,6 +88,16 @@ STALE_INIT_FRAME_S = 1.0
 INT32_MAX = 2**31 - 1   # target ids are int32 in the interfaces
 # The topic every diagnostic_updater publishes on, whatever the node's namespace.
 DIAGNOSTICS_TOPIC = "/diagnostics"
+# Targets at once: the default is the largest count the batched benchmark measures (viltrack bench --targets); a
+# client that starts targets in a loop would otherwise grow every frame's time and the memory (about 1.4 MB a
+# target) without bound.
+DEFAULT_MAX_TARGETS = 64
+MAX_TARGETS_LIMIT = 10_000
+# /diagnostics' hardware_id is the camera's frame_id, at most this long (REP-105 frame names are far shorter).
+HARDWARE_ID_CHARS = 200
+# PyTorch's own thread count in this process, before any configure set one: what threads 0 means. The count is
+# process-wide, so after a configure with threads 2, a cleanup and a configure with threads 0 would otherwise keep 2.
+DEFAULT_TORCH_THREADS = torch.get_num_threads()
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,18 @@ def release_free_heap() -> None:
 
 def _stamp_key(stamp) -> tuple[int, int]:
     return int(stamp.sec), int(stamp.nanosec)
+
+
+def _stamp_text(stamp) -> str:
+    """
+    Write a stamp (``builtin_interfaces/Time``, or a ``(sec, nanosec)`` pair) as seconds with 9 decimals.
+
+    A nanosec field of 1e9 or more (malformed, but a message may carry it) carries into the seconds instead of
+    printing as ten or more digits after the point.
+    """
+    sec, nanosec = stamp if isinstance(stamp, tuple) else (stamp.sec, stamp.nanosec)
+    extra, nanosec = divmod(nanosec, 1_000_000_000)
+    return f"{sec + extra}.{nanosec:09d}"
 
 
 def _duration(seconds: float) -> Duration:
@@ -202,8 +225,8 @@ class TrackingAdapter:
                        "torch), torch, onnxruntime (CPU only; same outputs within float rounding, faster), or for a "
                        "GPU torch-bf16 (bfloat16), torch-compile (CUDA graphs; each new target count compiles on its "
                        "first frame) or torch-compile-bf16.")
-        configure_time("threads", 0, "CPU threads of the network (PyTorch or onnxruntime); 0 keeps PyTorch's "
-                       "default.", low=0, high=MAX_THREADS)
+        configure_time("threads", 0, "CPU threads of the network (PyTorch or onnxruntime); 0: PyTorch's default "
+                       f"in this process ({DEFAULT_TORCH_THREADS}).", low=0, high=MAX_THREADS)
         configure_time("image_transport", "raw", "raw: subscribe to image (sensor_msgs/Image); compressed: "
                        "image/compressed (JPEG/PNG).")
         configure_time("qos.reliability", "best_effort", "Reliability of the image subscription. best_effort "
@@ -217,6 +240,9 @@ class TrackingAdapter:
                        f"{RECENT_FRAMES_MAX_BYTES // 2**20} MB of them: large images keep fewer).", low=1, high=1000)
         configure_time("diagnostics.period", 1.0, "Seconds between two /diagnostics reports; rates and counts are "
                        "over this period.", low=0.1, high=60.0)
+        self.declare_parameter("max_targets", DEFAULT_MAX_TARGETS, _describe(
+            "Most targets tracked at once; init_target for one more is refused. Each target adds its own network "
+            "pass to every frame (64 take about 0.5 s a frame on 2 CPU cores).", low=1, high=MAX_TARGETS_LIMIT))
         self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
             "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
             low=0.0, high=1000.0))
@@ -262,11 +288,11 @@ class TrackingAdapter:
         settings.update(changes or {})
         return TrackerConfig.from_dict(settings)
 
-    def _check_preset(self) -> None:
+    def _check_preset(self, tracker: MultiTracker) -> None:
         expected = self.get_parameter("preset").value
-        actual = self._tracker.model_info["model_config"]["name"]
+        actual = tracker.model_info["model_config"]["name"]
         if expected and expected != actual:
-            raise ValueError(f"{self._tracker.model_info['path']} holds preset '{actual}', but parameter preset is "
+            raise ValueError(f"{tracker.model_info['path']} holds preset '{actual}', but parameter preset is "
                              f"'{expected}'")
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
@@ -313,17 +339,16 @@ class TrackingAdapter:
         self._publish_overlay = self.get_parameter("publish_overlay").value
 
         weights = self.get_parameter("weights").value or None   # None: the weights shipped with the package
-        self._tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config, backend=backend,
-                                                     threads=self.get_parameter("threads").value or None)
-        try:
-            self._check_preset()
-        except ValueError:
-            self._tracker = None
-            raise
+        tracker = MultiTracker.from_checkpoint(weights, device=device, config=tracker_config, backend=backend,
+                                               threads=self.get_parameter("threads").value or DEFAULT_TORCH_THREADS)
+        self._check_preset(tracker)
         if backend.startswith("torch-compile"):
             self.get_logger().info(f"backend {backend}: compiling the tracking step (about a minute)")
         # One-off costs at start-up, not on the first tracked frame.
-        self._tracker.warm_up()
+        tracker.warm_up()
+        # Kept only once it loaded, matched and ran: a node whose configure failed holds no tracker, so its
+        # configure-time parameters can be mended.
+        self._tracker = tracker
 
         self._recent_frames: collections.deque[_Frame] = collections.deque(
             maxlen=self.get_parameter("init_frame_buffer_size").value)
@@ -348,8 +373,11 @@ class TrackingAdapter:
             from vision_msgs.msg import Detection2DArray
             self._detections_pub = self._create_output_publisher(Detection2DArray, "detections", OUTPUT_QOS)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, OUTPUT_QOS)
+        # On the steady clock: with use_sim_time and no /clock (a paused bag, a simulator not started) a timer on
+        # the node's clock never fires, and the watchdog would fall silent exactly when the input has stopped.
         self._diagnostics_timer = self.create_timer(self.get_parameter("diagnostics.period").value,
-                                                    self._publish_diagnostics)
+                                                    self._publish_diagnostics,
+                                                    clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._target_services = [
             self.create_service(InitTarget, "init_target", self._on_init_target, qos_profile=SERVICE_QOS),
             self.create_service(StopTarget, "stop_target", self._on_stop_target, qos_profile=SERVICE_QOS)]
@@ -388,18 +416,24 @@ class TrackingAdapter:
             self.get_logger().info(f"stopped listening on {self._image_topic}")
 
     def _cleanup(self) -> None:
+        """Release the model and every interface configure created; also after a configure that failed half-way."""
         self._deactivate()
-        for service in self._target_services:
+        for service in getattr(self, "_target_services", []):
             self.destroy_service(service)
         self._target_services = []
-        self.destroy_timer(self._diagnostics_timer)
-        self.destroy_publisher(self._diagnostics_pub)
-        for publisher in (self._object_pub, self._array_pub, self._overlay_pub, self._detections_pub):
-            if publisher is not None:
-                self._destroy_output_publisher(publisher)
-        self._recent_frames.clear()
-        self._latest_objects.clear()
-        self._dropped_targets.clear()
+        if getattr(self, "_diagnostics_timer", None) is not None:
+            self.destroy_timer(self._diagnostics_timer)
+            self._diagnostics_timer = None
+        if getattr(self, "_diagnostics_pub", None) is not None:
+            self.destroy_publisher(self._diagnostics_pub)
+            self._diagnostics_pub = None
+        for name in ("_object_pub", "_array_pub", "_overlay_pub", "_detections_pub"):
+            if getattr(self, name, None) is not None:
+                self._destroy_output_publisher(getattr(self, name))
+                setattr(self, name, None)
+        for name in ("_recent_frames", "_latest_objects", "_dropped_targets"):
+            if hasattr(self, name):
+                getattr(self, name).clear()
         self._tracker = None
         gc.collect()   # the network's tensors go now, not at some later collection
         release_free_heap()
@@ -482,7 +516,9 @@ class TrackingAdapter:
         if self._image_size is not None and size != self._image_size:
             self._recent_frames.clear()   # a box drawn on an image of the old size would mean nothing on this one
         self._image_size = size
-        self._hardware_id = header.frame_id
+        # A sender's string, copied into every status of each /diagnostics report: cut (a 1 MB frame_id made 2 MB
+        # reports). The tracked objects keep the header as it came.
+        self._hardware_id = shortened(header.frame_id, HARDWARE_ID_CHARS)
         self._recent_frames.append(_Frame(header, rgb, time.monotonic()))
         while (len(self._recent_frames) > 1
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
@@ -576,6 +612,12 @@ class TrackingAdapter:
             response.success = False
             response.message = f"target_id must be >= 0, or {InitTarget.Request.NEW_TARGET_ID} for a new id"
             return response
+        limit = self.get_parameter("max_targets").value
+        if response.target_id not in self._tracker.target_ids and len(self._tracker.target_ids) >= limit:
+            response.success = False
+            response.message = (f"already tracking {limit} targets (max_targets): stop one (stop_target), or "
+                                "raise max_targets; each target adds its own network pass to every frame")
+            return response
         box = (request.x, request.y, request.width, request.height)
         given_on = self._tracker.image_size
         try:
@@ -590,7 +632,7 @@ class TrackingAdapter:
         response.success = True
         response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
                             f"{request.width:g}, {request.height:g}) on the {width}x{height} image stamped "
-                            f"{frame.header.stamp.sec}.{frame.header.stamp.nanosec:09d}")
+                            f"{_stamp_text(frame.header.stamp)}")
         age = time.monotonic() - frame.received_at
         if age > STALE_INIT_FRAME_S:
             # Allowed (a box drawn on an older image is what a stamp asks for), but a robot should know.
@@ -621,10 +663,8 @@ class TrackingAdapter:
                 return frame, ""
         # The earliest and latest stamps, not the first and last kept: after a bag loop they differ.
         stamps = [_stamp_key(frame.header.stamp) for frame in self._recent_frames]
-        (first_sec, first_nanosec), (last_sec, last_nanosec) = min(stamps), max(stamps)
-        return None, (f"no recent image has stamp {stamp.sec}.{stamp.nanosec:09d}; kept: "
-                      f"{first_sec}.{first_nanosec:09d} .. {last_sec}.{last_nanosec:09d} "
-                      f"(zero stamp = newest image)")
+        return None, (f"no recent image has stamp {_stamp_text(stamp)}; kept: {_stamp_text(min(stamps))} .. "
+                      f"{_stamp_text(max(stamps))} (zero stamp = newest image)")
 
     @_never_raises("stop_target")
     def _on_stop_target(self, request: StopTarget.Request, response: StopTarget.Response) -> StopTarget.Response:

@@ -31,10 +31,13 @@ def _setting(default, description: str, low=None, high=None):
 @dataclass(frozen=True)
 class TrackerConfig:
     # Defaults: the crop geometry the network was trained with (model.inputs).
+    # Bounded near the geometry the network was trained on (search crops of 4 box sizes times e^+-0.25, so 3.1-5.1;
+    # templates of exactly 2): a target filling much more of its crop than ever in training is sized smaller every
+    # frame, and at search_factor 1.5 or 2 a box shrank to a few pixels and never recovered (measured on vtest.avi).
     template_factor: float = _setting(TEMPLATE_FACTOR, "template crop side as a multiple of sqrt(w*h) of the target "
-                                      "box", 1.0, 8.0)
-    search_factor: float = _setting(SEARCH_FACTOR, "search crop side as a multiple of sqrt(w*h) of the previous box",
-                                    1.5, 10.0)
+                                      "box (the network was trained at 2)", 1.5, 3.0)
+    search_factor: float = _setting(SEARCH_FACTOR, "search crop side as a multiple of sqrt(w*h) of the previous box "
+                                    "(the network was trained at 4, scaled by up to e^0.25 either way)", 3.0, 6.0)
     window_influence: float = _setting(
         0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
         0.0, 1.0)

@@ -14,6 +14,7 @@
 """The `viltrack` command line and the training loop (loss goes down on a fixed batch)."""
 import argparse
 import csv
+import re
 import subprocess
 import sys
 import time
@@ -452,6 +453,55 @@ def test_trainer_runs_stages_resumes_and_exports(tmp_path, sequences_root):
     assert continued.training_record()["initialised_from"]["steps"] == 5    # earlier training is counted
     start, _ = load_checkpoint(path)
     assert all(torch.equal(a, b) for a, b in zip(continued.model.state_dict().values(), start.state_dict().values()))
+
+
+def test_a_resumed_run_trains_as_the_uninterrupted_one_and_keeps_its_best(tmp_path, sequences_root):
+    config = TrainConfig(name="r", preset="vil_cpu", model_overrides={
+        "dim": 32, "depth": 2, "film_interval": 2, "tmoe_blocks": 1, "num_experts": 2, "head_channels": 16},
+        batch_size=2, num_workers=0, log_every=1, checkpoint_every=2, val_every=1,
+        sequences_root=str(sequences_root), stages=[StageConfig("pairs", 5)])
+
+    class Killed(Exception):
+        pass
+
+    # Validation at step 3 is the best; the run is killed at step 4, before that step's save.
+    scores = {1: 0.1, 2: 0.2, 3: 0.9}
+
+    def validate_then_die(model):
+        if cut.step not in scores:
+            raise Killed
+        return scores[cut.step]
+    whole = Trainer(config, tmp_path / "whole", device="cpu")
+    whole.train(validate=lambda model: 0.5)
+    cut = Trainer(config, tmp_path / "cut", device="cpu")
+    with pytest.raises(Killed):
+        cut.train(validate=validate_then_die)
+    resumed = Trainer(config, tmp_path / "cut", device="cpu", resume=True)
+    assert resumed.step == 3 and resumed.best_val == 0.9     # saved with best.pt, not at the next checkpoint
+    resumed.train(validate=lambda model: 0.5)                 # worse than 0.9: best.pt stays the step-3 weights
+    assert load_checkpoint(tmp_path / "cut" / "best.pt")[1]["training"]["steps"] == 3
+    # The samples after the resume are those the uninterrupted run drew: the same weights at the end.
+    ends = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(ends[0][k], ends[1][k]) for k in ends[0])
+    steps = [int(row["step"]) for row in csv.DictReader(open(tmp_path / "cut" / "log.csv"))]
+    assert steps == sorted(set(steps)), steps                 # no step logged twice
+
+
+@pytest.mark.parametrize("text, says", [
+    ("lr: 5e-4\n", None),                                    # YAML 1.1 reads this as a string: taken as a number
+    ("stages: [{steps: ten}]\n", "steps must be a whole number, got 'ten'"),
+    ("batch_size: 2.5\n", "batch_size must be a whole number"),
+    ("log_every: 0\n", "log_every must be >= 1"),
+    ("stages: [{steps: 0}]\n", "steps must be >= 1"),
+    ("sequence_split: all\n", "sequence_split must be 'dev'"),
+    ("stages: [\n", "is not valid YAML")])
+def test_training_settings_are_checked_when_read(tmp_path, text, says):
+    (tmp_path / "config.yaml").write_text(text)
+    if says is None:
+        assert TrainConfig.from_yaml(tmp_path / "config.yaml").lr == 5e-4
+        return
+    with pytest.raises(ValueError, match=re.escape(says)):
+        TrainConfig.from_yaml(tmp_path / "config.yaml")
 
 
 def test_train_config_finds_the_sequences_from_any_working_directory(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@
 # limitations under the License.
 """The pre-cropped training set (loader, canvas replay) and the recipe-experiment harness, on the real data."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -129,6 +130,61 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     assert any(name.startswith("otb_Biker@") for name in scores["val"]["per_sequence"])
     steps_logged = [int(line.split(",")[0]) for line in (arm_dir / "log.csv").read_text().splitlines()[1:]]
     assert steps_logged == [2, 3]      # every 25 steps and at the end of each run
+    # Other training settings make another run: refused, not resumed (before: the old model, scored anew).
+    config["arms"][0]["lr"] = 0.5
+    config_path.write_text(yaml.safe_dump(config))
+    before = (arm_dir / "model.pt").read_bytes()
+    assert main(["--config", str(config_path), "--out", str(out), "--train-only"]) == 2
+    assert (arm_dir / "model.pt").read_bytes() == before
+    # Nor may pairs cut from val train an arm: val chooses them.
+    config["arms"][0]["lr"] = 5e-4
+    config["pairs"]["split"] = "val"
+    config_path.write_text(yaml.safe_dump(config))
+    assert main(["--config", str(config_path), "--out", str(tmp_path / "other"), "--train-only"]) == 2
+
+
+def test_another_run_resumed_and_logs_trimmed_to_the_resumed_step(tmp_path, capsys):
+    from viltrack_ros.training.experiment import ArmConfig, arm_identity, check_same_run
+    from viltrack_ros.training.trainer import drop_log_rows_after
+    arm = ArmConfig(name="a", lr=5e-4)
+    identity = arm_identity(arm, "pairs1")
+    check_same_run(None, identity, tmp_path)                                  # a state saved before the check
+    check_same_run(identity, arm_identity(replace(arm, steps=9, time_budget_s=5.0, description="x"), "pairs1"),
+                   tmp_path)                                                  # longer, or described anew: the same run
+    for changed in (arm_identity(replace(arm, lr=0.5), "pairs1"), arm_identity(arm, "pairs2")):
+        with pytest.raises(ValueError, match="holds a run of arm a with other settings"):
+            check_same_run(identity, changed, tmp_path)
+    log = tmp_path / "log.csv"
+    log.write_text("step,loss\n25,1.0\n50,0.9\n75,0.8\n")
+    drop_log_rows_after(log, 50)
+    assert log.read_text().splitlines() == ["step,loss", "25,1.0", "50,0.9"]
+
+
+def test_stem_features_are_named_by_their_rows_and_stem_and_recomputed_for_other_rows(tmp_path, caplog):
+    import torch
+
+    from viltrack_ros.model.network import ViLTrackNet
+    from viltrack_ros.training.experiment import ArmConfig
+    from viltrack_ros.training.pair_cache import PairCache, stem_feature_cache, stem_weights_digest
+    stem = ViLTrackNet(ArmConfig(name="t", model_overrides=TINY_HYBRID).model_config()).backbone.patch_embed
+    rng = np.random.default_rng(0)
+
+    def cache(rows, frame_offset=0):
+        return PairCache(rng.integers(0, 256, (rows, 48, 48, 3), dtype=np.uint8),
+                         rng.integers(0, 256, (rows, 1, 96, 96, 3), dtype=np.uint8), np.full((rows, 1, 4), 0.5),
+                         np.zeros(rows, int), np.arange(rows) + frame_offset, ["otb_Couple"])
+    three, two = cache(3), cache(2)
+    assert three.fingerprint() != cache(3, frame_offset=1).fingerprint() and three.fingerprint() == three.fingerprint()
+    before = stem_weights_digest(stem.body)
+    with torch.no_grad():
+        next(stem.body.parameters()).add_(1.0)
+    assert stem_weights_digest(stem.body) != before
+    path = tmp_path / "features.pt"
+    templates, searches = stem_feature_cache(stem, three, 48, 96, path)
+    assert path.is_file() and not list(tmp_path.glob("*.partial")) and len(templates) == 3
+    templates, searches = stem_feature_cache(stem, two, 48, 96, path)     # the same name, other rows
+    assert len(templates) == 2 and searches.shape[:2] == (2, 1)
+    assert "holds features of 3 rows, the pair cache has 2" in caplog.text
 
 
 def test_weight_average_is_the_moving_average_of_the_steps_and_survives_a_resume(train_root, tmp_path):

@@ -620,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda when there is one)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's last state")
     train.add_argument("--init-weights", help="start from these weights (fine-tuning)")
-    train.add_argument("--steps", type=int, help="override: scale every stage to this many steps in total")
+    train.add_argument("--steps", type=at_least(1), help="override: scale every stage to this many steps in total")
     train.set_defaults(func=cmd_train)
 
     sub.add_parser(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Mapping
+import numbers
 from dataclasses import fields
 
 # The most CPU threads the network may be given (the node's `threads` parameter and the CLI's --threads): far past any
@@ -28,11 +29,46 @@ def dataclass_from_dict(cls, data: dict, what: str):
     """``cls(**data)``, refusing unknown keys by name (a typo in a YAML file must not be silently ignored)."""
     if not isinstance(data, Mapping):   # e.g. an empty YAML section, which reads as None
         raise ValueError(f"{what} must be a mapping of names to values, got {type(data).__name__}")
-    known = {f.name for f in fields(cls)}
-    unknown = set(data) - known
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(known)
     if unknown:
         raise ValueError(f"unknown {what}: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-    return cls(**data)
+    return cls(**{name: _of_declared_kind(value, known[name], what) for name, value in data.items()})
+
+
+def _of_declared_kind(value, declared, what: str):
+    """
+    Return ``value`` as the field's plain kind (float, int, bool, str) says, or raise a ValueError naming it.
+
+    YAML 1.1 reads ``5e-4`` as a string (it wants ``5.0e-4``): such a number is taken as the float it means; any
+    other mismatch (``steps: ten``, ``batch_size: 2.5``) is refused here instead of failing later, deep in training.
+    Fields of other kinds (dicts, lists, optional values) are left to the class.
+    """
+    kind = declared.type if isinstance(declared.type, str) else getattr(declared.type, "__name__", "")
+    is_bool = isinstance(value, bool)
+    if kind == "float":
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        elif isinstance(value, numbers.Real) and not is_bool:
+            return float(value)
+    elif kind == "int":
+        if isinstance(value, numbers.Integral) and not is_bool:
+            return int(value)
+    elif kind == "bool":
+        if is_bool:
+            return value
+    elif kind == "str":
+        if isinstance(value, str):
+            return value
+    else:
+        return value
+    raise ValueError(f"{what}: {declared.name} must be {_KIND_WORDS[kind]}, got {value!r}")
+
+
+_KIND_WORDS = {"float": "a number", "int": "a whole number", "bool": "true or false", "str": "a string"}
 
 
 def _whole_number(text: str) -> int:

@@ -39,6 +39,11 @@ class StageConfig:
     temporal_steps: int = 1
     freeze_shared_experts: bool = False     # phase 2 of the TMoE recipe
 
+    def __post_init__(self):
+        for name in ("steps", "search_frames", "temporal_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"stage {self.name}: {name} must be >= 1, got {getattr(self, name)}")
+
 
 @dataclass
 class TrainConfig:
@@ -58,7 +63,8 @@ class TrainConfig:
     # Data: mixture weights per source, and where the real sequences are.
     data_sources: dict = field(default_factory=lambda: {"dev": 1.0, "synthetic": 2.0, "static": 1.0})
     sequences_root: str | None = None       # None: paths.default_sequences_root(); relative to the project root
-    sequence_split: str = "dev"             # never "heldout": those sequences only get scored
+    # The shared sequences' split that the "dev" source trains on: only "dev" (held-out sequences are only scored).
+    sequence_split: str = "dev"
     extra_datasets: list = field(default_factory=list)   # [{kind: got10k|lasot|trackingnet, root: ..., weight: ...}]
     num_workers: int = 1
     log_every: int = 20
@@ -68,6 +74,22 @@ class TrainConfig:
     threads: int = 0                        # torch intra-op threads; 0 = torch's default
     # torch.compile the model: about 3x faster steps on CPU after a few minutes of compilation per sample layout.
     compile: bool = False
+
+    def __post_init__(self):
+        # Checked here, not at the step they would divide by: a zero log_every failed after the first step.
+        for name in ("batch_size", "log_every", "checkpoint_every", "val_frames_per_sequence"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("val_every", "num_workers", "threads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.stages:
+            raise ValueError("stages must name at least one stage")
+        if self.sequence_split != "dev":
+            # It was read nowhere: the dev source trains on the development sequences whatever it said, and a
+            # held-out-like name ("Heldout", "all") passed unnoticed.
+            raise ValueError(f"sequence_split must be 'dev' (the development sequences; held-out sequences are "
+                             f"never trained on), got {self.sequence_split!r}")
 
     @property
     def total_steps(self) -> int:
@@ -88,16 +110,16 @@ class TrainConfig:
         if "stages" in data:
             data["stages"] = [dataclass_from_dict(StageConfig, stage, f"settings in stage {i}")
                               for i, stage in enumerate(data["stages"])]
-        config = dataclass_from_dict(cls, data, "training settings")
-        if config.sequence_split == "heldout":
-            raise ValueError("sequence_split 'heldout' is not allowed: held-out sequences are never trained on")
-        return config
+        return dataclass_from_dict(cls, data, "training settings")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
         path = Path(path)
-        with open(path) as f:
-            data = yaml.safe_load(f) or {}
+        try:
+            with open(path) as f:
+                data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path} is not valid YAML: {exc}") from None
         try:
             return cls.from_dict(data)
         except (TypeError, ValueError) as exc:

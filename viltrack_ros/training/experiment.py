@@ -31,6 +31,7 @@ import csv
 import json
 import logging
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,11 +51,12 @@ from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
 from ..paths import project_root
-from ..settings import dataclass_from_dict, thread_count
+from ..settings import at_least, dataclass_from_dict, thread_count
 from .losses import SCORE_TARGETS, tracking_loss
 from .pair_cache import (PairCache, PairCacheSpec, SyntheticPairsSpec, build_pair_cache, build_synthetic_pair_cache,
-                         concatenate_pair_caches, stem_feature_cache, stem_features, to_normalised_tensor)
-from .trainer import lr_factor, seed_everything
+                         concatenate_pair_caches, stem_feature_cache, stem_features, stem_weights_digest,
+                         to_normalised_tensor)
+from .trainer import drop_log_rows_after, lr_factor, seed_everything
 from viltrack_ros.log import get_logger
 
 log = get_logger("viltrack.experiment")
@@ -405,7 +407,12 @@ class ArmInputs:
         self.uses_features = cfg.stem != "patch" and cfg.freeze_stem
         if self.uses_features:
             trained = f"_t{cfg.stem_trained_blocks}" if cfg.stem_trained_blocks else ""   # cut before those blocks
-            name = f"stem_{cfg.stem}_s{cfg.patch_size}{trained}_{cfg.template_size}_{cfg.search_size}_{spec_key}.pt"
+            # Named by the rows they were cut from and the stem's own weights as well as by the settings: the pair
+            # cache is cut again under its name from other frames (a thinned copy), and a run from a checkpoint
+            # has that checkpoint's stem (a trained or float16 one), whose features are not the ImageNet stem's.
+            stem_body = getattr(self.stem, "body", self.stem)
+            name = (f"stem_{cfg.stem}_s{cfg.patch_size}{trained}_{cfg.template_size}_{cfg.search_size}_{spec_key}_"
+                    f"{cache.fingerprint()}_{stem_weights_digest(stem_body)}.pt")
             self.templates, self.searches = stem_feature_cache(model.backbone.patch_embed, cache, cfg.template_size,
                                                                cfg.search_size, cache_dir / name)
             template_features = self.templates
@@ -629,8 +636,10 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         teacher = NanoTrackTeacher()
     averaged = None      # the averaged weights (weight_average_decay), set below once the weights are resumed
     step, seconds = 0, 0.0
+    identity = arm_identity(arm, cache.fingerprint())
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False, map_location="cpu")   # saved on either kind of machine
+        check_same_run(state.get("identity"), identity, out_dir)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
@@ -661,11 +670,13 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                     "photometric_rng": photometric_rng.bit_generator.state,
                     "occlusion_rng": occlusion_rng.bit_generator.state,
                     "rotation_rng": rotation_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "averaged": averaged, "step": step, "seconds": seconds}, tmp)
+                    "averaged": averaged, "step": step, "seconds": seconds, "identity": identity}, tmp)
         tmp.replace(state_path)
 
     log_path = out_dir / "log.csv"
     new_log = not log_path.is_file() or step == 0
+    if not new_log:
+        drop_log_rows_after(log_path, step)
     log_file = log_path.open("w" if new_log else "a", newline="")
     writer = csv.writer(log_file)
     if new_log:
@@ -777,6 +788,34 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     plot_loss_curve(log_path, out_dir / "loss_curve.png", arm.name)
     save_checkpoint(model_path, model, trained=True, training=record)
     return model_path
+
+
+# The arm's settings a resumed run may change: how long it trains, how often it saves, and what scoring and the
+# record read. Any other change makes another run, which must not continue (or silently reuse) this one's state.
+RESUMABLE_CHANGES = ("description", "steps", "time_budget_s", "checkpoint_every", "tracker_settings")
+
+
+def arm_identity(arm: ArmConfig, pairs_fingerprint: str) -> dict:
+    """Return what makes a run the same run: the arm's training settings and the rows of its pair cache."""
+    settings = {key: value for key, value in asdict(arm).items() if key not in RESUMABLE_CHANGES}
+    return {**settings, "pairs": pairs_fingerprint}
+
+
+def check_same_run(saved: dict | None, identity: dict, out_dir: Path) -> None:
+    """
+    Refuse to resume (or reuse the model of) a run trained with other settings or pairs than ``identity``.
+
+    Before this check, an arm whose learning rate was changed in its experiments file returned the old model
+    without training, and scored it under the new description. A state saved before the check (no identity) is
+    taken as it is.
+    """
+    if saved is None or saved == identity:
+        return
+    changed = sorted(key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key))
+    details = ", ".join(f"{key} {saved.get(key)!r} -> {identity.get(key)!r}" for key in changed[:4])
+    raise ValueError(f"{out_dir} holds a run of arm {identity['name']} with other settings ({details}"
+                     f"{', ...' if len(changed) > 4 else ''}): give the experiment another --out, or delete "
+                     f"{out_dir} to train it afresh")
 
 
 def arm_finished(arm: ArmConfig, step: int, seconds: float) -> bool:
@@ -966,6 +1005,10 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
     spec = dataclass_from_dict(PairCacheSpec, pair_settings(config), "pair cache settings")
+    if spec.split != "train":
+        # val chooses arms, checkpoints and settings: pairs cut from it would train on what chooses.
+        raise ValueError(f"{config_path}: pairs.split must be 'train' (val is what arms are chosen on), "
+                         f"got {spec.split!r}")
     # Relative folders are the checkout's, wherever the command runs.
     train_root = REPO_ROOT / config["train_root"] if config.get("train_root") else default_train_root()
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
@@ -1126,7 +1169,7 @@ def main(argv=None) -> int:
     parser.add_argument("--time-budget-s", type=float, default=None, metavar="S",
                         help="train every selected arm for S seconds of steps, its schedule over that time "
                              "(overrides the config's time_budget_s; steps stay a cap)")
-    parser.add_argument("--steps", type=int, default=None, metavar="N",
+    parser.add_argument("--steps", type=at_least(1), default=None, metavar="N",
                         help="train every selected arm for N steps (overrides the config's steps), e.g. a control "
                              "of as many steps as a time-budgeted arm reached")
     parser.add_argument("--train-only", action="store_true",
@@ -1148,10 +1191,12 @@ def main(argv=None) -> int:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if args.time_budget_s is not None and args.time_budget_s <= 0:
         parser.error(f"--time-budget-s must be > 0, got {args.time_budget_s}")
-    if args.steps is not None and args.steps < 1:
-        parser.error(f"--steps must be >= 1, got {args.steps}")
-    run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
-        restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only, steps=args.steps)
+    try:
+        run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
+            restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only, steps=args.steps)
+    except ValueError as error:   # a setting, a split, or an --out that holds another run: one line, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -121,6 +121,19 @@ class PairCache:
     def __len__(self) -> int:
         return len(self.templates)
 
+    def fingerprint(self, length: int = 10) -> str:
+        """
+        Digest of what the rows are: each row's sequence, frame and boxes (not the pixels: cheap, and the same).
+
+        A cache named by its settings alone is cut again from other frames under the same name (a thinned copy of
+        the train split, say); whatever is derived from its rows must be named by this too.
+        """
+        digest = hashlib.sha256()
+        digest.update(json.dumps(self.sequence_names).encode())
+        for array in (self.sequence_index, self.frame_index, self.boxes):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:length]
+
     @functools.cached_property
     def video_of_row(self) -> np.ndarray:
         """
@@ -380,16 +393,38 @@ def stem_features(stem, crops_uint8: np.ndarray, size: int, batch: int = 64, des
 
 def stem_feature_cache(stem, cache: PairCache, template_size: int, search_size: int,
                        cache_file: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(templates (F, C, gt, gt), searches (F, J, C, g, g))`` float16, loaded from ``cache_file`` if there."""
+    """
+    ``(templates (F, C, gt, gt), searches (F, J, C, g, g))`` float16, loaded from ``cache_file`` if there.
+
+    A file whose row counts are not the pair cache's is computed again (its name should already tell them apart:
+    ``stem_weights_digest`` and ``PairCache.fingerprint``).
+    """
     if cache_file is not None and Path(cache_file).is_file():
         data = torch.load(cache_file, weights_only=True)
-        return data["templates"], data["searches"]
+        if len(data["templates"]) == len(cache) and tuple(data["searches"].shape[:2]) == cache.searches.shape[:2]:
+            return data["templates"], data["searches"]
+        log.warning("%s holds features of %d rows, the pair cache has %d: computing them again", cache_file,
+                    len(data["templates"]), len(cache))
     templates = stem_features(stem, cache.templates, template_size, desc="template features")
     F_, J = cache.searches.shape[:2]
     searches = stem_features(stem, cache.searches.reshape(F_ * J, *cache.searches.shape[2:]), search_size,
                              desc="search features")
     searches = searches.unflatten(0, (F_, J))
     if cache_file is not None:
-        Path(cache_file).parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"templates": templates, "searches": searches}, cache_file)
+        # Written under another name and renamed: a run killed while writing leaves no truncated file that every
+        # later run would fail to load.
+        cache_file = Path(cache_file)
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_file.with_name(cache_file.name + ".partial")
+        torch.save({"templates": templates, "searches": searches}, partial)
+        partial.replace(cache_file)
     return templates, searches
+
+
+def stem_weights_digest(stem: torch.nn.Module, length: int = 8) -> str:
+    """Digest of a stem's weights and buffers: features cut by one stem are not another's (a trained or fp16 one)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(stem.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:length]

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from ..machine import cpu_description
@@ -236,12 +236,16 @@ class Trainer:
             start += stage.steps
         return self.config.stages[-1], start
 
-    def _loader(self, stage: StageConfig) -> DataLoader:
+    def _loader(self, stage: StageConfig, stage_start: int) -> DataLoader:
         from ..data.sampler import seed_worker
         from .data_pipeline import make_dataset
-        # The seed depends on the step so that a resumed run draws new samples rather than replaying old ones.
-        dataset = make_dataset(self.config, stage, self.model.config,
-                               seed=self.config.seed * 1000 + self.step + 7919 * self.ctx.rank)
+        # One stream per stage and rank (SeedSequence mixes the three: a sum let seed 1 at step 1000 draw what seed 2
+        # drew at step 0), read from the sample the run has reached: a run resumed mid-stage draws the samples the
+        # uninterrupted run would have drawn, not a new stream.
+        seed = int(np.random.SeedSequence([self.config.seed, stage_start, self.ctx.rank]).generate_state(1)[0])
+        dataset = make_dataset(self.config, stage, self.model.config, seed=seed)
+        done = (self.step - stage_start) * self.config.batch_size
+        dataset = Subset(dataset, range(done, len(dataset)))
         return DataLoader(dataset, batch_size=self.config.batch_size, num_workers=self.config.num_workers,
                           worker_init_fn=seed_worker, persistent_workers=False,
                           pin_memory=self.ctx.device.type == "cuda")
@@ -261,13 +265,15 @@ class Trainer:
         if self.ctx.is_main and not csv_path.exists():
             with open(csv_path, "w", newline="") as f:
                 csv.writer(f).writerow(columns)
+        elif self.ctx.is_main:
+            drop_log_rows_after(csv_path, self.step)
         while self.step < total:
             stage, stage_start = self._stage_at(self.step)
             if stage.freeze_shared_experts:
                 self.model.freeze_shared_experts()
             self.model.train()
             window, window_start = {}, time.time()
-            for batch in self._loader(stage):
+            for batch in self._loader(stage, stage_start):
                 step_start = time.time()
                 batch = {k: v.to(self.ctx.device, non_blocking=True) for k, v in batch.items()}
                 for group in self.optimizer.param_groups:
@@ -295,6 +301,9 @@ class Trainer:
                     if val_auc > self.best_val:
                         self.best_val = val_auc
                         self.export(BEST_FILE)
+                        # The record of the best goes with it: resumed from an older state, a worse checkpoint
+                        # would otherwise count as the best and overwrite best.pt.
+                        self._save_state()
                     log.info("step %d: dev AUC %.3f (best %.3f)", self.step, val_auc, self.best_val)
                 if self.ctx.is_main and (self.step % cfg.log_every == 0 or val_auc is not None):
                     elapsed = max(time.time() - window_start, 1e-6)
@@ -320,3 +329,18 @@ class Trainer:
             plot_losses(csv_path, self.out_dir / "loss_curve.png")
             return path
         return self.out_dir / MODEL_FILE
+
+
+def drop_log_rows_after(log_path: Path, step: int) -> None:
+    """
+    Keep the rows of a training log up to ``step``, the step a run resumes from.
+
+    Rows written after the last saved state are trained again on resume: kept, the log would hold two rows (with
+    other values) for those steps, and a curve drawn from it would zig-zag.
+    """
+    with log_path.open(newline="") as file:
+        rows = list(csv.reader(file))
+    kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) <= step]
+    if len(kept) < len(rows):
+        with log_path.open("w", newline="") as file:
+            csv.writer(file).writerows(kept)

@@ -654,6 +654,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         if arm.weight_average_decay > 0 and state.get("averaged") is not None:
             averaged = {k: v.to(device) for k, v in state["averaged"].items()}
         torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:   # a GPU run resumed on a GPU
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         step, seconds = state["step"], state["seconds"]
         log.info("%s: resuming at step %d", arm.name, step)
     if arm_finished(arm, step, seconds) and model_path.is_file():
@@ -670,6 +672,7 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
                     "photometric_rng": photometric_rng.bit_generator.state,
                     "occlusion_rng": occlusion_rng.bit_generator.state,
                     "rotation_rng": rotation_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                     "averaged": averaged, "step": step, "seconds": seconds, "identity": identity}, tmp)
         tmp.replace(state_path)
 

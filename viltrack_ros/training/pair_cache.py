@@ -224,6 +224,9 @@ def _donor_frames(sequences, s_index: int, rng: np.random.Generator, count: int 
     """
     video = sequences[s_index].name
     others = [s for s in sequences if s.name != video]
+    if not others:
+        raise ValueError(f"context_fill 'other_videos' (and wide_jitters) needs frames of other sequences than "
+                         f"{video}: give pairs more than one sequence")
     picks = rng.integers(0, len(others), count)
     return [read_image_rgb(others[i].frame_paths[rng.integers(0, len(others[i]))]) for i in picks]
 
@@ -263,6 +266,9 @@ def build_pair_cache(root: str | Path, spec: PairCacheSpec, cache_dir: str | Pat
                 seq_idx.append(s_index + (len(sequences) if mirrored else 0))
                 frame_idx.append(f_index)
     names = [s.name for s in sequences] + ([s.name + MIRROR_SUFFIX for s in sequences] if spec.mirror else [])
+    if not templates:
+        raise ValueError(f"no visible target in the {len(sequences)} sequences of split {spec.split!r} at {root}"
+                         f"{' (pairs.sequences: ' + ', '.join(spec.sequences) + ')' if spec.sequences else ''}")
     cache = PairCache(np.stack(templates), np.stack(searches), np.asarray(boxes, dtype=np.float32),
                       np.asarray(seq_idx), np.asarray(frame_idx), names)
     if path is not None:

@@ -298,3 +298,44 @@ def test_the_thread_count_given_to_the_tracker_reaches_both_runtimes(shipped_mod
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_trackers_sharing_one_model_in_two_threads_track_as_one_at_a_time(shipped_model, sequence_frames):
+    """The torch step hands the FiLM context over as module state: two threads on one model read each other's."""
+    import threading
+    frames, boxes = sequence_frames("Crossing", 14)
+    starts = {"a": 0, "b": 5}
+
+    def run(tracker, start):
+        tracker.init(frames[start], boxes[start])
+        return [tracker.update(frame).box for frame in frames[start + 1:start + 9]]
+    alone = {key: run(ViLTracker(shipped_model, backend="torch", threads=1), start) for key, start in starts.items()}
+    together, errors = {}, []
+
+    def worker(key):
+        try:
+            together[key] = run(ViLTracker(shipped_model, backend="torch", threads=1), starts[key])
+        except Exception as error:   # noqa: BLE001 - reported below, with the thread's result missing
+            errors.append(error)
+    threads = [threading.Thread(target=worker, args=(key,)) for key in starts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    for key in starts:
+        np.testing.assert_allclose(together[key], alone[key], atol=1e-3)
+
+
+def test_the_export_cache_key_takes_any_precision_and_stale_partial_files_go(tmp_path, shipped_model):
+    import time
+    from viltrack_ros.tracking.backends import STALE_PARTIAL_S, _model_digest, remove_stale_partial_files
+    as_bf16 = copy.deepcopy(shipped_model).to(torch.bfloat16)       # numpy has no bfloat16: the key failed
+    assert _model_digest(as_bf16) != _model_digest(shipped_model)
+    old, fresh = tmp_path / "tracking_step.onnx.1234.tmp", tmp_path / "tracking_step.onnx.5678.tmp"
+    for partial in (old, fresh):
+        partial.write_bytes(b"half")
+    long_ago = time.time() - 2 * STALE_PARTIAL_S
+    os.utime(old, (long_ago, long_ago))
+    remove_stale_partial_files(tmp_path)
+    assert not old.exists() and fresh.exists()      # a live writer's file is left alone

@@ -227,6 +227,18 @@ def test_onnx_export_writes_the_memory_graphs_and_the_cli_describes_them(tmp_pat
             assert [3, *declared.shape[1:]] == list(result.shape), (name, declared.name)
 
 
+def test_an_export_into_an_older_export_s_folder_leaves_none_of_its_graphs(tmp_path):
+    from viltrack_ros.model.export import export_onnx
+    pytest.importorskip("onnx")
+    for name in ("template_memory.onnx", "cached_step.onnx"):
+        (tmp_path / name).write_bytes(b"from a model with template memory")
+    model = _model(scan_order="alternate_full")          # no template memory: the whole sequence every frame
+    assert not model.supports_template_memory
+    graphs = export_onnx(model, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(graphs) == ["template_encoder.onnx",
+                                                                            "tracking_step.onnx"]
+
+
 def test_torch_backend_refuses_nothing_and_runs_both_paths():
     model = _search_film_model()
     backend = TorchBackend(model, torch.device("cpu"))

@@ -484,3 +484,16 @@ def test_a_target_leaving_at_the_edge_keeps_its_size_and_the_result_is_its_part_
         assert (x1, y1, h) == (target.box[0], 40, 30) and x1 + w == 160 and w >= 15
     # The centre is the given box's, moved inside; the size is bounded by the image's.
     np.testing.assert_array_equal(keep_centre_inside((-50, -50, 400, 10), (120, 160)), [70, -5, 160, 10])
+
+
+def test_the_frame_that_recovers_a_lost_target_teaches_no_velocity(shipped_model, sequence_frames):
+    frames, boxes = sequence_frames("Crossing", 2)
+    multi = MultiTracker(shipped_model, TrackerConfig(motion_prediction=1.0), backend="torch", threads=1)
+    multi.init(0, frames[0], boxes[0])
+    target = multi._targets[0]
+    target.status = TrackStatus.LOST
+    found_again = np.asarray(boxes[0], dtype=float) + [60, 0, 0, 0]   # found 60 px from where it was searched
+    result = multi._advance(target, frames[1], found_again, confidence=0.9, network_score=0.9)
+    assert result.status == TrackStatus.TRACKING and np.allclose(target.velocity, 0.0)
+    multi._advance(target, frames[1], found_again + [4, 0, 0, 0], confidence=0.9, network_score=0.9)
+    assert 0.0 < target.velocity[0] <= 4.0               # the next TRACKING step is a motion again

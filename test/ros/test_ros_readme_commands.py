@@ -244,7 +244,7 @@ CHECKS: dict[str, Check] = {
         Check([r"Setting parameter failed: .*recover_threshold \(0\.4\) must be >= lost_threshold \(0\.5\)"]),
     "ros2 param describe /viltrack_tracker tracker.window_influence":
         Check([r"Parameter name: tracker\.window_influence", r"Type: double", r"Description: \w+",
-               r"Min value: 0\.0", r"Max value: 1\.0"]),
+               r"Min value: 0\.0", r"Max value: 0\.95"]),
     'ros2 service call /stop_target viltrack_ros/srv/StopTarget "{target_id: -1}"':
         Check([r"success=True", r"stopped targets \[0, 1\]"]),
     "ros2 interface show viltrack_ros/msg/TrackedObject":

@@ -197,6 +197,10 @@ def _export_copy(model: ViLTrackNet) -> ViLTrackNet:
     return clone
 
 
+# Every graph file an export may write (the memory graphs only for models that support template memory).
+EXPORT_GRAPH_NAMES = ("template_encoder.onnx", "tracking_step.onnx", "template_memory.onnx", "cached_step.onnx")
+
+
 def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) -> dict[str, bytes]:
     """
     Export ``TemplateEncoder`` and ``TrackingStep`` to ONNX (batch axes dynamic).
@@ -230,6 +234,10 @@ def export_onnx(model: ViLTrackNet, directory: str | os.PathLike | None = None) 
         directory.mkdir(parents=True, exist_ok=True)
         for name, data in graphs.items():
             (directory / name).write_bytes(data)
+        # A graph an earlier export left that this model has none of (a model without template memory after one
+        # with it) would sit beside the new ones as if it belonged to them.
+        for name in set(EXPORT_GRAPH_NAMES) - set(graphs):
+            (directory / name).unlink(missing_ok=True)
     return graphs
 
 

@@ -40,12 +40,16 @@ import hashlib
 import os
 import re
 import shutil
+import threading
+import time
+import uuid
+import weakref
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..model.export import (STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
+from ..model.export import (EXPORT_GRAPH_NAMES, STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
                             TrackingStep, context_tokens, export_onnx, memory_names, model_code_digest)
 from ..model.network import ViLTrackNet
 
@@ -102,6 +106,7 @@ class TorchBackend:
         self.name = name
         self.device = device
         self._bfloat16 = name.endswith("-bf16")
+        self._lock = _model_lock(model)
         self.encoder = TemplateEncoder(model)
         self.step_module = TrackingStep(model)
         self.context_tokens = context_tokens(model)
@@ -139,11 +144,24 @@ class TorchBackend:
         Inputs and outputs are float32 numpy whatever the precision inside, so the tracker and the carried FiLM
         context never see bfloat16.
         """
-        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bfloat16):
+        # One pass at a time per model: the step modules hand the FiLM context to the network as its modules' state
+        # (set, run, reset), so two trackers sharing a model in two threads read each other's context.
+        with self._lock, torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                                                enabled=self._bfloat16):
             outputs = module(*(torch.from_numpy(np.asarray(a)).to(self.device) for a in arrays))
         if isinstance(outputs, torch.Tensor):
             outputs = (outputs,)
         return tuple(o.float().cpu().numpy() for o in outputs)
+
+
+_MODEL_LOCKS: "weakref.WeakKeyDictionary[torch.nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
+_MODEL_LOCKS_GUARD = threading.Lock()
+
+
+def _model_lock(model: torch.nn.Module) -> threading.Lock:
+    """Return the one lock of ``model``, shared by every backend that runs it (dropped with the model)."""
+    with _MODEL_LOCKS_GUARD:
+        return _MODEL_LOCKS.setdefault(model, threading.Lock())
 
 
 # How many checkpoints' exports the cache keeps (the most recently used); see prune_onnx_cache.
@@ -165,13 +183,15 @@ def _model_digest(model: ViLTrackNet) -> str:
     # Every tensor, also the buffers a checkpoint does not hold (the stems' input conversion is one).
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        # As bytes, whatever the dtype (numpy has no bfloat16): a model cast to another precision is another export.
+        digest.update(str(tensor.dtype).encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:20]
 
 
 def onnx_graph_names(model: ViLTrackNet) -> tuple[str, ...]:
-    names = ("template_encoder.onnx", "tracking_step.onnx")
-    return names + (("template_memory.onnx", "cached_step.onnx") if model.supports_template_memory else ())
+    """Name the graphs an export of ``model`` holds: the memory graphs (the last two) only with template memory."""
+    return EXPORT_GRAPH_NAMES if model.supports_template_memory else EXPORT_GRAPH_NAMES[:2]
 
 
 def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -> dict[str, bytes]:
@@ -194,14 +214,32 @@ def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_partial_files(folder)
             for name, data in graphs.items():
-                tmp = folder / f"{name}.{os.getpid()}.tmp"   # written whole, then renamed: readers never see half
+                # Written whole, then renamed: readers never see half. A random name, not the pid: processes in
+                # containers that share a cache volume may have the same pid.
+                tmp = folder / f"{name}.{uuid.uuid4().hex}.tmp"
                 tmp.write_bytes(data)
                 tmp.replace(folder / name)
             prune_onnx_cache(folder.parent)
         except OSError:
             pass
     return graphs
+
+
+# A partial file older than this is a killed writer's (an export is written in seconds).
+STALE_PARTIAL_S = 3600.0
+
+
+def remove_stale_partial_files(folder: Path, older_than_s: float = STALE_PARTIAL_S) -> None:
+    """Remove the ``*.tmp`` files a killed writer left in a cache entry (a live writer's are seconds old)."""
+    now = time.time()
+    for partial in folder.glob("*.tmp"):
+        try:
+            if now - partial.stat().st_mtime > older_than_s:
+                partial.unlink()
+        except OSError:
+            pass
 
 
 def prune_onnx_cache(cache_dir: Path, keep: int = ONNX_CACHE_ENTRIES) -> list[Path]:

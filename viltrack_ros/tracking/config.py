@@ -38,9 +38,11 @@ class TrackerConfig:
                                       "box (the network was trained at 2)", 1.5, 3.0)
     search_factor: float = _setting(SEARCH_FACTOR, "search crop side as a multiple of sqrt(w*h) of the previous box "
                                     "(the network was trained at 4, scaled by up to e^0.25 either way)", 3.0, 6.0)
+    # Mixed additively, (1 - w) x score + w x window, so w = 1 would leave the window alone to pick the cell (always
+    # the centre, whatever the network says): bounded below 1.
     window_influence: float = _setting(
-        0.5, "weight of the Hann-window motion prior when picking the peak (0 = none, 1 = score * window)",
-        0.0, 1.0)
+        0.5, "weight of the Hann-window motion prior when picking the peak: (1 - w) x score + w x window (0 = none)",
+        0.0, 0.95)
     motion_prediction: float = _setting(
         0.0, "share of the target's smoothed velocity (image pixels per update, learnt while TRACKING, forgotten "
         "when LOST) by which the search region and its window are moved ahead of the last box (0 = centred on the "

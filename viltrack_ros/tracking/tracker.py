@@ -258,8 +258,10 @@ class MultiTracker:
         box_size = box_size * np.stack([t.size_correction for t in targets])[:, :, None, None]
         for index, target in enumerate(targets):
             target.film_context = next_context[index]
+        # The carried FiLM context too: a NaN only there would fault the target a frame late, on the next update.
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
-                         for output in (score_logits, offset, box_size, appearance)], axis=0).tolist()
+                         for output in (score_logits, offset, box_size, appearance, next_context)],
+                        axis=0).tolist()
         size = self.model_config.search_size
         previous_wh = np.array([[t.box[2] * tr.scale / size, t.box[3] * tr.scale / size]
                                 for t, tr in zip(targets, transforms)], dtype=np.float32)
@@ -359,6 +361,7 @@ class MultiTracker:
             target.low_confidence_frames += 1
         else:
             target.low_confidence_frames = 0
+        was_lost = target.status == TrackStatus.LOST
         if target.status == TrackStatus.LOST:
             if confidence >= cfg.recover_threshold:
                 target.status = TrackStatus.TRACKING
@@ -377,9 +380,12 @@ class MultiTracker:
         target.box = keep_centre_inside(target.box, image.shape)
         # The velocity is learnt from TRACKING frames only; a LOST target's peak may be anywhere, and a search
         # carried on by a stale velocity would run away from where the target was last seen.
+        # Nor from the frame that recovers a lost target: its step is the jump from where the search was to where
+        # the target was found again, not a motion, and it would throw the next search region ahead by half of it.
         if target.status == TrackStatus.TRACKING:
-            moved = target.box[:2] + target.box[2:] / 2 - previous_centre
-            target.velocity = (1 - VELOCITY_SMOOTHING) * target.velocity + VELOCITY_SMOOTHING * moved
+            if not was_lost:
+                moved = target.box[:2] + target.box[2:] / 2 - previous_centre
+                target.velocity = (1 - VELOCITY_SMOOTHING) * target.velocity + VELOCITY_SMOOTHING * moved
             self._consider_template_update(target, image, network_score)
         else:
             target.velocity = np.zeros(2)

@@ -21,15 +21,17 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SEQUENCE="${1:-$REPO_ROOT/../shared/data/sequences/vot2015_bag}"
 [[ -f "$SEQUENCE/groundtruth.txt" ]] || { echo "no sequence at $SEQUENCE (a folder of frames with groundtruth.txt); see --help" >&2; exit 2; }
 BOX="${2:-$(head -1 "$SEQUENCE/groundtruth.txt")}"
-VILTRACK="$REPO_ROOT/.venv/bin/viltrack"
+VILTRACK="${VILTRACK_VENV:-$REPO_ROOT/.venv}/bin/viltrack"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 
 fps_of() { grep -o '[0-9.]* FPS' "$1" | tail -1 | cut -d' ' -f1; }
-run_one() {   # backend threads logfile
-  "$VILTRACK" track --frames "$SEQUENCE" --box "$BOX" --backend "$1" --threads "$2" >/dev/null 2>"$3"
+run_one() {   # backend threads logfile; a failed run shows its log (the EXIT trap removes it next)
+  "$VILTRACK" track --frames "$SEQUENCE" --box "$BOX" --backend "$1" --threads "$2" >/dev/null 2>"$3" || {
+    echo "viltrack track --backend $1 --threads $2 failed:" >&2; tail -5 "$3" >&2; return 1; }
 }
-echo "sequence: $SEQUENCE ($(ls "$SEQUENCE"/*.jpg | wc -l) frames), $(nproc) cores"
+frames="$(find "$SEQUENCE" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) | wc -l)"
+echo "sequence: $SEQUENCE ($frames frames), $(nproc) cores"
 echo "| backend | threads per process | solo FPS | side by side FPS (each) | kept of solo |"
 echo "|---|---:|---:|---:|---:|"
 for backend in torch onnxruntime; do

@@ -25,5 +25,6 @@ bash "$REPO_ROOT/scripts/setup.sh"
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( $$ % 100 + 1 ))}"
 # shellcheck source=scripts/env.sh
 source "$REPO_ROOT/scripts/env.sh"
-cd "$REPO_ROOT"
+# No cd: paths given on the command line (--source, --out, --record, --weights) are the caller's, relative to where
+# the demo was started. The package runs from the colcon-built copy that env.sh put on the path.
 exec python -m viltrack_ros.ros.demo "$@"

@@ -26,6 +26,12 @@ VILTRACK_VENV="${VILTRACK_VENV:-$_viltrack_root/.venv}"
 _viltrack_had_nounset=0
 case $- in *u*) _viltrack_had_nounset=1; set +u ;; esac
 
+if [ ! -f "$VILTRACK_VENV/bin/activate" ]; then
+  echo "viltrack_ros: no virtual environment at $VILTRACK_VENV: run scripts/setup.sh first" >&2
+  [ "$_viltrack_had_nounset" = 1 ] && set -u
+  unset _viltrack_had_nounset _viltrack_root
+  return 1 2>/dev/null || exit 1
+fi
 # shellcheck source=/dev/null
 source "$VILTRACK_VENV/bin/activate"
 if [ -f "$_viltrack_root/install/setup.bash" ]; then

@@ -33,7 +33,7 @@ skip_module_unless_ros()   # before the ROS imports below
 
 from sensor_msgs.msg import Image  # noqa: E402
 
-from viltrack_ros.ros.bag_io import BagImageSource, BagWriter, bag_messages, bag_topics  # noqa: E402
+from viltrack_ros.ros.bag_io import BagImageSource, BagWriter, bag_messages, bag_topics, is_bag  # noqa: E402
 from viltrack_ros.ros.interfaces import TrackedObject, TrackedObjectArray  # noqa: E402
 from .ros_harness import RELIABLE, NodeProcess, frame_msg, stamp_of  # noqa: E402
 
@@ -87,7 +87,7 @@ def test_bag_errors_name_the_problem(tmp_path):
         writer.write("/left/image_raw", frame_msg(frames[0], sec=1), 10**9)
         writer.write("/right/image_raw", frame_msg(frames[0], sec=1), 10**9)
         writer.write("/tracked_objects", TrackedObjectArray(), 10**9)
-    with pytest.raises(ValueError, match="2 sensor_msgs/msg/Image topics .*/left/image_raw, /right/image_raw"):
+    with pytest.raises(ValueError, match="2 image topics .*/left/image_raw, /right/image_raw"):
         BagImageSource(bag)
     with pytest.raises(ValueError, match="topic /tracked_objects .* is viltrack_ros/msg/TrackedObjectArray"):
         BagImageSource(bag, "/tracked_objects")
@@ -97,8 +97,8 @@ def test_bag_errors_name_the_problem(tmp_path):
     tracks = tmp_path / "tracks_only"   # what bag_recorder writes: no image to replay, and nothing to name
     with BagWriter(tracks) as writer:
         writer.write("/tracked_objects", TrackedObjectArray(), 10**9)
-    with pytest.raises(ValueError, match=r"has no sensor_msgs/msg/Image topic to replay \(it holds /tracked_objects "
-                                         r"\(viltrack_ros/msg/TrackedObjectArray\)\)"):
+    with pytest.raises(ValueError, match=r"has no sensor_msgs/msg/Image or CompressedImage topic to replay \(it "
+                                         r"holds /tracked_objects \(viltrack_ros/msg/TrackedObjectArray\)\)"):
         BagImageSource(tracks)
     with pytest.raises(FileNotFoundError):
         BagImageSource(tmp_path / "missing.mcap")
@@ -106,6 +106,45 @@ def test_bag_errors_name_the_problem(tmp_path):
         BagWriter(bag)
     with pytest.raises(ValueError, match="storage must be one of mcap, sqlite3"):
         BagWriter(tmp_path / "new", storage="rosbag1")
+    # A bag cut short (a recorder killed mid-write), and a file that is no bag: one error each, not a traceback.
+    storage_file = bag / "two_cameras.mcap"
+    (tmp_path / "cut.mcap").write_bytes(storage_file.read_bytes()[:200])
+    (tmp_path / "notes.mcap").write_text("not a bag")
+    for broken in (tmp_path / "cut.mcap", tmp_path / "notes.mcap"):
+        with pytest.raises(ValueError, match=f"cannot read the bag {broken}"):
+            BagImageSource(broken)
+
+
+def test_compressed_mixed_and_interrupted_bags_replay(tmp_path):
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+    frames, _ = load_sequence("Crossing", 3)
+
+    def compressed(frame, sec):
+        msg = CompressedImage(format="jpeg", data=cv2.imencode(".png", frame)[1].tobytes())   # lossless
+        msg.header.stamp.sec, msg.header.frame_id = sec, FRAME_ID
+        return msg
+    bag = tmp_path / "camera"
+    with BagWriter(bag) as writer:
+        # The driver restarted in another mode: one topic, compressed then raw; a broken frame; and a message of
+        # another topic 100 s later, which must not set the images' rate.
+        writer.write(CAMERA_TOPIC, compressed(frames[0], 1), 1 * 10**9)
+        bad = compressed(frames[0], 2)
+        bad.data = b"\xff\xd8\xff" + bytes(16)
+        writer.write(CAMERA_TOPIC, bad, 2 * 10**9)
+        writer.write(CAMERA_TOPIC, frame_msg(frames[1], sec=3, frame_id=FRAME_ID), 3 * 10**9)
+        writer.write(CAMERA_TOPIC, compressed(frames[2], 4), 4 * 10**9)
+        writer.write("/tracked_objects", TrackedObjectArray(), 104 * 10**9)
+    source = BagImageSource(bag)
+    assert source.topic == CAMERA_TOPIC and len(source) == 4 and source.fps == pytest.approx(1.0)
+    images = list(source)
+    assert [stamp_of(m) for m in images] == [(1, 0), (3, 0), (4, 0)] and source.skipped == 1
+    for msg, frame in zip(images, frames):
+        assert msg.encoding == "bgr8"
+        np.testing.assert_array_equal(np.frombuffer(msg.data, np.uint8).reshape(frame.shape), frame)
+    # A recording killed before it wrote metadata.yaml: the folder's one storage file is the bag.
+    (bag / "metadata.yaml").unlink()
+    assert is_bag(bag) and len(list(BagImageSource(bag))) == 3
 
 
 def test_replay_publisher_plays_a_bag_with_its_recorded_headers(tmp_path, probe):
@@ -155,3 +194,13 @@ def test_demo_replays_a_bag_into_the_node_and_records_its_outputs_into_another(t
         rows = list(csv.DictReader(handle))
     assert [int(row["frame"]) for row in rows] == [1, 2, 3, 4, 5]
     assert all(float(row["end_to_end_latency_ms"]) > 0 for row in rows)
+
+
+def test_the_recorder_refuses_a_bad_topic_before_it_creates_the_bag(tmp_path, ros_context):
+    import rclpy.parameter
+    from viltrack_ros.ros.bag_recorder import BagRecorder
+    output = tmp_path / "tracks"
+    with pytest.raises(ValueError, match="'bad topic' is not a valid topic name"):
+        BagRecorder(parameter_overrides=[rclpy.parameter.Parameter("output", value=str(output)),
+                                         rclpy.parameter.Parameter("topics", value=["bad topic", "/ok"])])
+    assert not output.exists()          # nothing half-made that the next run would find "exists already"

@@ -36,11 +36,14 @@ def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):
     source = SEQUENCES / "Crossing"
     if not source.is_dir():
         pytest.skip(f"real sequence {source} is absent")
+    # Relative paths are the caller's, wherever the demo is started (it once resolved them in the checkout).
+    (tmp_path / "clip").symlink_to(source)
     out = tmp_path / "demo"
+    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     result = subprocess.run(
-        [sys.executable, "-m", "viltrack_ros.ros.demo", "--source", str(source), "--max-frames", "8",
-         "--weights", str(test_weights), "--threads", "1", "--out", str(out)],
-        cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "viltrack_ros.ros.demo", "--source", "clip", "--max-frames", "8",
+         "--weights", str(test_weights), "--threads", "1", "--out", "demo"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "frames processed      8" in result.stdout, result.stdout
 
@@ -60,6 +63,48 @@ def test_demo_writes_the_annotated_video_and_the_csv(tmp_path, test_weights):
     assert all(0.0 <= float(row["confidence"]) <= 1.0 for row in rows)
     assert all(row["frame_id"] == "camera_optical_frame" for row in rows)
     assert (out / "tracker_node.log").read_text().count("tracking target 0") == 1
+
+
+def test_a_demo_stopped_with_ctrl_c_writes_what_it_tracked(tmp_path, test_weights):
+    import signal
+    import time
+    source = SEQUENCES / "Crossing"
+    if not source.is_dir():
+        pytest.skip(f"real sequence {source} is absent")
+    out = tmp_path / "demo"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viltrack_ros.ros.demo", "--source", str(source), "--max-frames", "0", "--fps", "10",
+         "--weights", str(test_weights), "--threads", "1", "--out", str(out)],     # live: 12 s for 120 frames
+        cwd=REPO_ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in process.stdout:      # the target is given: frames are flowing
+            if line.startswith("init"):
+                break
+        time.sleep(2.0)
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "stopped after" in output and "Traceback" not in output, output
+    with open(out / "tracked_objects.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert 0 < len(rows) < 100, len(rows)          # some of Crossing's 120 frames, not all
+    assert (out / "annotated.mp4").is_file()
+
+
+def test_the_demo_reads_any_groundtruth_first_line_and_checks_its_options(tmp_path):
+    from viltrack_ros.ros.demo import groundtruth_first_box, parse_args
+    for text, box in (("205,151,17,50", (205, 151, 17, 50)), ("205\t151\t17\t50", (205, 151, 17, 50)),
+                      ("10 20 30 20 30 40 10 40", (10, 20, 20, 20))):   # VOT's polygon: the box around it
+        (tmp_path / "groundtruth.txt").write_text(text + "\n")
+        assert groundtruth_first_box(tmp_path / "groundtruth.txt") == pytest.approx(box)
+    (tmp_path / "groundtruth.txt").write_text("nan,nan\n")
+    with pytest.raises(SystemExit, match="is not a box"):
+        groundtruth_first_box(tmp_path / "groundtruth.txt")
+    for wrong in (["--fps", "-1"], ["--fps", "5000"], ["--max-frames", "-1"]):
+        with pytest.raises(SystemExit):
+            parse_args(wrong)
 
 
 def test_frame_source_reads_folders_videos_and_gzip_videos(tmp_path):
@@ -83,3 +128,19 @@ def test_frame_source_reads_folders_videos_and_gzip_videos(tmp_path):
     assert len(list(FrameSource(folder, max_frames=2))) == 2
     with pytest.raises(FileNotFoundError):
         FrameSource(tmp_path / "missing.avi")
+
+
+def test_a_replayed_folder_skips_an_unreadable_frame_with_a_warning(tmp_path, ros_context):
+    import rclpy.parameter
+    from viltrack_ros.ros.replay_publisher import ReplayPublisher
+    for index, value in enumerate((20, 120, 220)):
+        cv2.imwrite(str(tmp_path / f"{index + 1:08d}.png"), np.full((16, 16, 3), value, np.uint8))
+    (tmp_path / "00000002.png").write_text("not a picture")
+    replay = ReplayPublisher(use_timer=False, parameter_overrides=[
+        rclpy.parameter.Parameter("source", value=str(tmp_path))])
+    try:
+        frames = [replay.next_frame() for _ in range(3)]
+        assert [np.frombuffer(f.data, np.uint8)[0] for f in frames[:2]] == [20, 220] and frames[2] is None
+        assert replay.frames_skipped == 1
+    finally:
+        replay.destroy_node()

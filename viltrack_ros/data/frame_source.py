@@ -39,9 +39,16 @@ class FrameSource:
     the evaluation reads sequences. No ROS here.
     """
 
-    def __init__(self, path: str | Path, max_frames: int = 0):
+    def __init__(self, path: str | Path, max_frames: int = 0, on_unreadable=None):
+        """
+        Open a video or a frame folder; ``max_frames`` 0 means all.
+
+        ``on_unreadable(path, message)``: called for a folder's image that cannot be read, which is then skipped
+        (a stream goes on past one bad file); without it such an image ends the iteration with a ValueError.
+        """
         self.path = Path(path)
         self.max_frames = max_frames
+        self.on_unreadable = on_unreadable
         if not self.path.exists():
             raise FileNotFoundError(f"no video or frame folder at {self.path}")
         self._decompressed_dir = None
@@ -82,7 +89,10 @@ class FrameSource:
                     return
                 frame = cv2.imread(str(image_path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
                 if frame is None:
-                    raise ValueError(f"cannot read image {image_path}")
+                    if self.on_unreadable is None:
+                        raise ValueError(f"cannot read image {image_path}")
+                    self.on_unreadable(image_path, f"cannot read image {image_path}: skipped")
+                    continue
                 count += 1
                 yield frame
             return

@@ -20,15 +20,22 @@ storage file) or a bare ``.mcap`` / ``.db3`` file; ``BagWriter`` writes folders,
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 from pathlib import Path
 from typing import Iterator
+
+import cv2
+import numpy as np
 
 from rclpy.serialization import deserialize_message, serialize_message
 
 import viltrack_ros.ros.interfaces  # noqa: F401  (makes viltrack_ros.msg importable from a source checkout too)
 
 IMAGE_TYPE = "sensor_msgs/msg/Image"
+COMPRESSED_IMAGE_TYPE = "sensor_msgs/msg/CompressedImage"
+# What a bag's camera topic may hold: most camera bags record the compressed stream, replayed here decoded.
+IMAGE_TYPES = (IMAGE_TYPE, COMPRESSED_IMAGE_TYPE)
 STORAGES = ("mcap", "sqlite3")
 BAG_SUFFIXES = (".mcap", ".db3")
 
@@ -42,10 +49,35 @@ def _rosbags():
     return rosbags
 
 
-def is_bag(path: str | Path) -> bool:
-    """Tell whether ``path`` is a rosbag2 folder (with metadata.yaml) or a .mcap/.db3 file."""
+def resolve_bag_path(path: str | Path) -> Path:
+    """
+    Return ``path``, or the one storage file of a bag folder that has no metadata.yaml.
+
+    A recording that was killed leaves its folder without metadata.yaml; its .mcap or .db3 alone still reads.
+    """
     path = Path(path)
+    if path.is_dir() and not (path / "metadata.yaml").is_file():
+        storage = sorted(p for p in path.iterdir() if p.suffix in BAG_SUFFIXES and p.is_file())
+        if len(storage) == 1:
+            return storage[0]
+    return path
+
+
+def is_bag(path: str | Path) -> bool:
+    """Tell whether ``path`` is a rosbag2 folder (with metadata.yaml, or one storage file) or a .mcap/.db3 file."""
+    path = resolve_bag_path(path)
     return (path / "metadata.yaml").is_file() if path.is_dir() else path.suffix in BAG_SUFFIXES
+
+
+@contextlib.contextmanager
+def _reader(path: Path):
+    """rosbags' reader, its errors (a truncated bag from a killed recorder, a file that is no bag) as ValueError."""
+    rosbags = _rosbags()
+    try:
+        with rosbags.rosbag2.Reader(resolve_bag_path(path)) as reader:
+            yield reader
+    except rosbags.rosbag2.ReaderError as error:
+        raise ValueError(f"cannot read the bag {path}: {error}") from None
 
 
 def message_class(type_name: str):
@@ -65,14 +97,13 @@ def type_name_of(message_or_class) -> str:
 
 def bag_topics(path: str | Path) -> dict[str, str]:
     """Topic name -> message type of every topic in the bag."""
-    rosbags = _rosbags()
-    with rosbags.rosbag2.Reader(Path(path)) as reader:
+    with _reader(Path(path)) as reader:
         return {connection.topic: connection.msgtype for connection in reader.connections}
 
 
 def bag_messages(path: str | Path, topics: list[str] | None = None) -> Iterator[tuple[str, int, object]]:
     """(topic, receive timestamp in ns, rclpy message) of every message on ``topics`` (all when None)."""
-    with _rosbags().rosbag2.Reader(Path(path)) as reader:
+    with _reader(Path(path)) as reader:
         connections = [c for c in reader.connections if topics is None or c.topic in topics]
         classes = {c.id: message_class(c.msgtype) for c in connections}
         for connection, timestamp, raw in reader.messages(connections=connections):
@@ -81,50 +112,97 @@ def bag_messages(path: str | Path, topics: list[str] | None = None) -> Iterator[
 
 class BagImageSource:
     """
-    The sensor_msgs/Image messages of one topic of a bag, in recorded order, with their recorded headers.
+    The image messages of one topic of a bag, in recorded order, with their recorded headers, as sensor_msgs/Image.
 
-    ``topic`` may be omitted when the bag has exactly one image topic. Raises ``FileNotFoundError`` for a missing
-    path and ``ValueError`` naming the bag's image topics when the topic is absent or ambiguous.
+    A topic of sensor_msgs/CompressedImage (JPEG, PNG) is decoded to bgr8 Images (one that does not decode is
+    skipped and counted in ``skipped``). ``topic`` may be omitted when the bag has exactly one image topic. Raises
+    ``FileNotFoundError`` for a missing path and ``ValueError`` for a bag that cannot be read or whose topic is
+    absent or ambiguous.
     """
 
     def __init__(self, path: str | Path, topic: str = "", max_frames: int = 0):
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"bag {self.path} not found")
-        topics = bag_topics(self.path)
-        images = sorted(name for name, msgtype in topics.items() if msgtype == IMAGE_TYPE)
-        if not topic:
-            if not images:
-                held = ", ".join(f"{name} ({msgtype})" for name, msgtype in sorted(topics.items())) or "no topics"
-                raise ValueError(f"{self.path} has no {IMAGE_TYPE} topic to replay (it holds {held})")
-            if len(images) > 1:
-                raise ValueError(f"{self.path} has {len(images)} {IMAGE_TYPE} topics ({', '.join(images)}): name the "
-                                 f"one to replay (bag_topic)")
-            topic = images[0]
-        elif topics.get(topic) != IMAGE_TYPE:
-            found = f"is {topics[topic]}" if topic in topics else "is not in it"
-            raise ValueError(f"topic {topic} of {self.path} {found}; its {IMAGE_TYPE} topics: "
-                             f"{', '.join(images) or 'none'}")
+        with _reader(self.path) as reader:
+            connections = list(reader.connections)
+            # A topic may have been recorded with several types (a driver restarted in another mode): the image
+            # connections are told by their own type, not by the topic's name.
+            images = sorted({c.topic for c in connections if c.msgtype in IMAGE_TYPES})
+            if not topic:
+                if not images:
+                    held = ", ".join(f"{c.topic} ({c.msgtype})" for c in connections) or "no topics"
+                    raise ValueError(f"{self.path} has no {IMAGE_TYPE} or CompressedImage topic to replay (it holds "
+                                     f"{held})")
+                if len(images) > 1:
+                    raise ValueError(f"{self.path} has {len(images)} image topics ({', '.join(images)}): name the "
+                                     f"one to replay (bag_topic)")
+                topic = images[0]
+            elif topic not in images:
+                types = sorted({c.msgtype for c in connections if c.topic == topic})
+                found = f"is {', '.join(types)}" if types else "is not in it"
+                raise ValueError(f"topic {topic} of {self.path} {found}; its image topics: "
+                                 f"{', '.join(images) or 'none'}")
+            self._connections = [c for c in connections if c.topic == topic and c.msgtype in IMAGE_TYPES]
+            self._count = sum(c.msgcount for c in self._connections)
+            self.fps = self._recorded_rate(reader, connections)
         self.topic = topic
         self.max_frames = max_frames
-        with _rosbags().rosbag2.Reader(self.path) as reader:
-            self._count = sum(c.msgcount for c in reader.connections if c.topic == topic)
-            span_s = reader.duration * 1e-9
-        # The recorded rate (from the bag's metadata, without reading the images): "the bag's own speed".
-        self.fps = (self._count - 1) / span_s if self._count > 1 and span_s > 0 else 0.0
+        self.skipped = 0
+
+    def _recorded_rate(self, reader, connections) -> float:
+        """
+        Return the topic's recorded rate: messages over the time from its first to its last (0: unknown).
+
+        From the bag's metadata when the topic is all the bag holds; else from its own timestamps, so that one
+        message of another topic a minute later does not slow the replay a hundred times.
+        """
+        if self._count < 2:
+            return 0.0
+        if len(self._connections) == len(connections):
+            span_ns = reader.duration
+        else:
+            stamps = [timestamp for _, timestamp, _ in reader.messages(connections=self._connections)]
+            span_ns = max(stamps) - min(stamps)
+        return (self._count - 1) / (span_ns * 1e-9) if span_ns > 0 else 0.0
 
     def __len__(self) -> int:
         return min(self._count, self.max_frames) if self.max_frames else self._count
 
     def __iter__(self) -> Iterator:
-        from sensor_msgs.msg import Image
+        from sensor_msgs.msg import CompressedImage, Image
 
-        with _rosbags().rosbag2.Reader(self.path) as reader:
-            connections = [c for c in reader.connections if c.topic == self.topic]
-            for index, (_, _, raw) in enumerate(reader.messages(connections=connections)):
-                if self.max_frames and index >= self.max_frames:
+        with _reader(self.path) as reader:
+            wanted = {(c.topic, c.msgtype) for c in self._connections}
+            connections = [c for c in reader.connections if (c.topic, c.msgtype) in wanted]
+            given = 0
+            for connection, _, raw in reader.messages(connections=connections):
+                if self.max_frames and given >= self.max_frames:
                     return
-                yield deserialize_message(bytes(raw), Image)
+                if connection.msgtype == IMAGE_TYPE:
+                    message = deserialize_message(bytes(raw), Image)
+                else:
+                    message = decoded_image(deserialize_message(bytes(raw), CompressedImage))
+                    if message is None:
+                        self.skipped += 1
+                        continue
+                given += 1
+                yield message
+
+
+def decoded_image(compressed) -> object | None:
+    """Return a CompressedImage as a bgr8 sensor_msgs/Image with its header, or None when it does not decode."""
+    from sensor_msgs.msg import Image
+
+    try:
+        bgr = cv2.imdecode(np.frombuffer(bytes(compressed.data), np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:    # a header claiming a huge image raises instead of returning nothing
+        bgr = None
+    if bgr is None:
+        return None
+    height, width = bgr.shape[:2]
+    return Image(header=compressed.header, height=height, width=width, encoding="bgr8", is_bigendian=0,
+                 step=width * 3, data=bgr.tobytes())
 
 
 class BagWriter:
@@ -147,15 +225,18 @@ class BagWriter:
                   else rosbags.rosbag2.StoragePlugin.SQLITE3)
         self._writer = rosbags.rosbag2.Writer(self.path, version=9, storage_plugin=plugin)
         self._writer.open()
-        self._connections: dict[str, object] = {}
+        self._connections: dict[tuple[str, str], object] = {}
         self.counts: dict[str, int] = {}
 
     def add_topic(self, topic: str, type_name: str) -> None:
-        if topic in self._connections:
+        # One connection per topic and type, as rosbag2 records a topic that changes type (a driver restarted in
+        # another mode): a message must never be filed under another type's connection.
+        if (topic, type_name) in self._connections:
             return
         self._ensure_type(type_name)
-        self._connections[topic] = self._writer.add_connection(topic, type_name, typestore=self._typestore)
-        self.counts[topic] = 0
+        self._connections[(topic, type_name)] = self._writer.add_connection(topic, type_name,
+                                                                            typestore=self._typestore)
+        self.counts.setdefault(topic, 0)
 
     def write(self, topic: str, message, timestamp_ns: int) -> None:
         """One message, serialised by rclpy, at ``timestamp_ns`` (the receive time, in rosbag2's convention)."""
@@ -163,7 +244,7 @@ class BagWriter:
 
     def write_serialized(self, topic: str, type_name: str, data: bytes, timestamp_ns: int) -> None:
         self.add_topic(topic, type_name)
-        self._writer.write(self._connections[topic], int(timestamp_ns), data)
+        self._writer.write(self._connections[(topic, type_name)], int(timestamp_ns), data)
         self.counts[topic] += 1
 
     def close(self) -> None:

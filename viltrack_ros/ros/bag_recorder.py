@@ -44,8 +44,16 @@ class BagRecorder(Node):
         output = self.get_parameter("output").value
         if not output:
             raise ValueError("parameter output is empty: give the bag folder to create")
+        # The names are resolved before the bag is created: a bad name must not leave a half-made bag that blocks
+        # the next run ("exists already").
+        pending = []
+        for topic in self.get_parameter("topics").value:
+            try:
+                pending.append(self.resolve_topic_name(topic))
+            except Exception as error:   # noqa: BLE001 - rclpy raises its RCLError for a name it cannot resolve
+                raise ValueError(f"topics: {topic!r} is not a valid topic name ({error})") from None
         self.writer = BagWriter(output, self.get_parameter("storage").value)
-        self._pending = [self.resolve_topic_name(topic) for topic in self.get_parameter("topics").value]
+        self._pending = pending
         self._subscriptions_by_topic = {}
         self.get_logger().info(f"recording {', '.join(self._pending)} into {output} (each once it is published)")
         self._subscribe_to_published_topics()
@@ -82,7 +90,8 @@ class BagRecorder(Node):
 
 
 def main(args=None) -> int:
-    return run_node(BagRecorder, "bag_recorder", (ValueError, FileExistsError, ImportError), args=args,
+    # OSError: an output that cannot be written (FileExistsError is one: a bag is never overwritten).
+    return run_node(BagRecorder, "bag_recorder", (ValueError, OSError, ImportError), args=args,
                     on_exit=BagRecorder.close)
 
 

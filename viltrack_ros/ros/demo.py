@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,7 +49,8 @@ from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
 from viltrack_ros.ros.processes import default_threads, percentile_ms, spin_until, start_tracker_node, stop_process
-from viltrack_ros.settings import parse_box, thread_count
+from viltrack_ros.paths import is_checkout, project_root
+from viltrack_ros.settings import at_least, parse_box, thread_count
 from viltrack_ros.tracking import TrackResult, TrackStatus
 from viltrack_ros.tracking.visualize import draw_tracks
 
@@ -58,6 +61,8 @@ DEFAULT_VIDEO = "vtest.avi"
 DEFAULT_BOX = (638.0, 238.0, 48.0, 84.0)
 RECORD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
 RECORDED_TOPICS = ["tracked_objects", "tracked_object"]
+# The replay publisher's own limit for its fps parameter.
+MAX_FPS = 1000.0
 
 
 def default_source() -> Path:
@@ -75,10 +80,31 @@ def first_box(source: Path, box: tuple[float, float, float, float] | None) -> tu
         return box
     groundtruth = source / "groundtruth.txt" if source.is_dir() else None
     if groundtruth and groundtruth.is_file():   # the shared sequences' layout: first line is the first box
-        return tuple(float(v) for v in groundtruth.read_text().splitlines()[0].split(","))
+        return groundtruth_first_box(groundtruth)
     if source.name.startswith(DEFAULT_VIDEO):
         return DEFAULT_BOX
     raise SystemExit(f"give the target's box on the first frame of {source} with --box x,y,w,h")
+
+
+def groundtruth_first_box(path: Path) -> tuple[float, float, float, float]:
+    """
+    Read the first box of a ``groundtruth.txt``: ``x,y,w,h`` (commas, tabs or spaces), or VOT's 8-value polygon.
+
+    A polygon becomes the box around its corners; anything else stops the demo with what was found.
+    """
+    lines = path.read_text().splitlines()
+    text = lines[0].strip() if lines else ""
+    try:
+        values = [float(v) for v in re.split(r"[,\s]+", text) if v]
+    except ValueError:
+        values = []
+    if len(values) == 8:
+        xs, ys = values[0::2], values[1::2]
+        values = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+    if len(values) != 4:
+        raise SystemExit(f"cannot start: the first line of {path} is not a box (x,y,w,h or an 8-value polygon): "
+                         f"{text[:80]!r}; give --box x,y,w,h")
+    return tuple(values)
 
 
 @dataclass
@@ -149,14 +175,19 @@ def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    out_dir = Path(args.out).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     source = Path(args.source) if args.source else default_source()
-    box = first_box(source, args.box)
+    box = first_box(source, args.box)      # before anything is created: a wrong source leaves no empty --out behind
+    out_dir = Path(args.out).resolve() if args.out else default_out_dir()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"cannot start: cannot create the output folder {out_dir} ({error.strerror})") from None
     weights, trained = prepare_weights(args.weights, out_dir)
     log_path = out_dir / "tracker_node.log"
 
-    rclpy.init()
+    # Ctrl-C and SIGTERM end the streaming, not the program: what was tracked until then is still written.
+    rclpy.init(signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     recording = Recording()
     client = DemoClient(recording)
     recorder = None
@@ -167,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             rclpy.parameter.Parameter("bag_topic", value=args.bag_topic),
             rclpy.parameter.Parameter("max_frames", value=args.max_frames),
             rclpy.parameter.Parameter("fps", value=float(args.fps)),
+            rclpy.parameter.Parameter("restamp", value=args.restamp),
         ])
         if args.record:
             recorder = BagRecorder(parameter_overrides=[
@@ -174,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
                 rclpy.parameter.Parameter("storage", value=args.record_storage),
                 rclpy.parameter.Parameter("topics", value=RECORDED_TOPICS),
             ])
-    except (ValueError, FileNotFoundError, FileExistsError, ImportError) as error:
+    except (ValueError, OSError, ImportError) as error:   # OSError: a --record path that cannot be written
         rclpy.try_shutdown()
         raise SystemExit(f"cannot start: {error}") from None
     node_process = start_tracker_node(weights, args.threads, log_path)
@@ -185,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
         if node is not None:
             executor.add_node(node)
     sent: list[tuple[int, int]] = []
+    given = None     # the target's id and box, once init_target answered
     started = time.monotonic()
     try:
         node_alive = lambda: node_process.poll() is None  # noqa: E731
@@ -215,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
             if spin_until(executor, lambda: stamp_key(first_msg) in recording.arrays, 1.0):
                 break
         else:
-            raise SystemExit(f"the tracker node never answered; see {log_path}")
+            raise SystemExit(f"the tracker node never answered; see {log_path}{last_warning(log_path)}")
         sent.append(stamp_key(first_msg))
         request = InitTarget.Request(x=box[0], y=box[1], width=box[2], height=box[3])
         request.stamp = first_msg.header.stamp   # the box was drawn on exactly this frame
@@ -235,13 +268,20 @@ def run(args: argparse.Namespace) -> int:
             msg = replay.next_frame()
             if msg is None:
                 break
+            if stamp_key(msg) in recording.sent_at:
+                # Answers are matched to images by stamp: a repeated stamp would take an earlier image's answer.
+                raise SystemExit(f"frame {len(sent)} of {source} has the stamp of an earlier one "
+                                 f"({stamp_seconds(stamp_key(msg)):.9f}): give --restamp")
             publish(msg)
             sent.append(stamp_key(msg))
             if not period and not spin_until(executor, lambda: stamp_key(msg) in recording.arrays, 60):
-                raise SystemExit(f"no answer for frame {len(sent) - 1} within 60 s; see {log_path}")
+                raise SystemExit(f"no answer for frame {len(sent) - 1} within 60 s; see {log_path}"
+                                 f"{last_warning(log_path)}")
             if len(sent) % 50 == 0:
                 print(f"  {len(sent)} frames", flush=True)
         spin_until(executor, lambda: False, 1.0)   # late answers and overlays
+    except KeyboardInterrupt:
+        print(f"\nstopped after {len(sent)} frames: writing what was tracked", flush=True)
     finally:
         elapsed = time.monotonic() - started
         stop_process(node_process)
@@ -257,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapsed: float, trained: bool,
-           source_fps: float, given: tuple[int, tuple[float, ...]]) -> int:
+           source_fps: float, given: tuple[int, tuple[float, ...]] | None) -> int:
     """
     Write the CSV and the annotated video, print the summary; return the exit status.
 
@@ -284,10 +324,13 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     overlays = [recording.overlays[stamp] for stamp in sent if stamp in recording.overlays]
     if overlays:
         width, height = overlays[0].width, overlays[0].height
-        writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps, (width, height))
+        writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps or 25.0,
+                                 (width, height))
         for overlay in overlays:
             rgb = np.frombuffer(overlay.data, np.uint8).reshape(overlay.height, overlay.width, 3)
-            if overlay is recording.overlays.get(sent[0]):
+            if (overlay.width, overlay.height) != (width, height):   # a video holds one size: OpenCV drops others
+                rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+            if given is not None and overlay is recording.overlays.get(sent[0]):
                 target_id, box = given
                 rgb = draw_tracks(rgb, [(target_id, TrackResult(box, 1.0, TrackStatus.INITIALIZING))])
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -312,6 +355,9 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     if args.record:
         print(f"recorded bag          {Path(args.record).resolve()}")
     ok = len(answered) > 1 and len(recording.objects) > 0 and overlays
+    if len(sent) == 1:
+        print(f"{source} has a single frame: the target was given on it, and no frame was left to track",
+              file=sys.stderr)
     return 0 if ok else 1
 
 
@@ -329,16 +375,46 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="target box on the first frame: x,y,w,h (top-left, pixels); a folder with "
                              "groundtruth.txt gives its first line")
     parser.add_argument("--weights", help="checkpoint (.pt); default: the weights shipped with the package")
-    parser.add_argument("--max-frames", type=int, default=300, help="frames to stream, 0 = all (default 300)")
-    parser.add_argument("--fps", type=float, default=0.0,
+    parser.add_argument("--max-frames", type=at_least(0), default=300, help="frames to stream, 0 = all (default 300)")
+    parser.add_argument("--fps", type=frame_rate, default=0.0,
                         help="0 (default): lock-step, every frame is processed; >0: stream live at this rate and "
                              "let the node drop what it cannot keep up with")
     parser.add_argument("--threads", type=thread_count, default=default_threads(),
                         help="the network's CPU threads in the node (onnxruntime or PyTorch; default: half the "
                              "cores, leaving the rest to the video publisher and recorder; oversubscribed cores make "
                              "the latency tail much longer)")
-    parser.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
+    parser.add_argument("--restamp", action="store_true",
+                        help="stamp a bag's images with the time they are sent (for a bag whose stamps repeat); "
+                             "by default they keep their recorded headers")
+    parser.add_argument("--out", help="output folder (default: outputs/demo in the checkout)")
     return parser.parse_args(argv)
+
+
+def frame_rate(text: str) -> float:
+    """Parse --fps: 0 (lock-step) or a rate up to MAX_FPS."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be 0 (lock-step) or up to {MAX_FPS:g} frames per second, got {value:g}")
+    return value
+
+
+def default_out_dir() -> Path:
+    """Return ``outputs/demo`` in the checkout (wherever the demo is started), else in the working directory."""
+    root = project_root()
+    return (root if is_checkout(root) else Path.cwd()) / "outputs" / "demo"
+
+
+def last_warning(log_path: Path) -> str:
+    """Return the node log's last warning or error line, as a sentence's end (why it did not answer), or ''."""
+    try:
+        lines = [line for line in log_path.read_text(errors="replace").splitlines()
+                 if "[WARN]" in line or "[ERROR]" in line or "[FATAL]" in line]
+    except OSError:
+        return ""
+    return f"; its last warning: {lines[-1].strip()[-300:]}" if lines else ""
 
 
 def main(argv=None) -> int:

@@ -18,6 +18,7 @@ Each runs the node as its own process over real DDS, as a user would, and watche
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -34,6 +35,20 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+# Linux's prctl, looked up here: the child calls it between fork and exec, where loading a library could deadlock
+# on a lock another thread of this (DDS-threaded) process held at the fork.
+_PR_SET_PDEATHSIG = 1
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):   # not Linux: the node is then only stopped by stop_process
+    _PRCTL = None
+
+
+def _end_with_parent() -> None:
+    """Ask the kernel to send the child SIGTERM when its parent dies (a demo killed with SIGKILL leaves no node)."""
+    _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+
+
 def start_tracker_node(weights: Path, threads: int, log_path: Path,
                        extra_parameters: tuple[str, ...] = ()) -> subprocess.Popen:
     """Start the tracker node on the CPU with ``weights``, logging to ``log_path``; extra_parameters: NAME:=VALUE."""
@@ -41,7 +56,8 @@ def start_tracker_node(weights: Path, threads: int, log_path: Path,
     command = [sys.executable, "-m", "viltrack_ros.ros.tracker_node", "--ros-args"]
     for parameter in parameters:
         command += ["-p", parameter]
-    return subprocess.Popen(command, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=dict(os.environ))
+    return subprocess.Popen(command, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=dict(os.environ),
+                            preexec_fn=_end_with_parent if _PRCTL is not None else None)
 
 
 def stop_process(process: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 10.0) -> None:

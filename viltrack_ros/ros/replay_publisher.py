@@ -95,10 +95,11 @@ class ReplayPublisher(Node):
         self.frame_id = self.get_parameter("frame_id").value
         self.loop = self.get_parameter("loop").value
         max_frames = self.get_parameter("max_frames").value
+        self.frames_skipped = 0     # unreadable images of a frame folder, skipped with a warning each
         self.from_bag = is_bag(source)
         self.restamp = self.get_parameter("restamp").value or not self.from_bag
         self.source = (BagImageSource(source, self.get_parameter("bag_topic").value, max_frames) if self.from_bag
-                       else FrameSource(source, max_frames))
+                       else FrameSource(source, max_frames, on_unreadable=self._skip_unreadable))
         self.fps = self.get_parameter("fps").value or self.source.fps or 10.0
         self.frames_published = 0
         self._frames = iter(self.source)
@@ -113,6 +114,11 @@ class ReplayPublisher(Node):
         # Without the timer its owner publishes (the demo's lock-step): the source's rate is then not the pace.
         pace = f"at {self.fps:g} fps" if use_timer else "one image at a time, as its owner asks"
         self.get_logger().info(f"streaming {what} {pace} on {self.publisher.topic_name}")
+
+    def _skip_unreadable(self, path, message: str) -> None:
+        # One bad file in a folder of frames must not end the stream: said, skipped.
+        self.frames_skipped += 1
+        self.get_logger().warning(message)
 
     def next_frame(self) -> Image | None:
         """Return the next image of the source (not yet published), None at its end."""
@@ -152,7 +158,7 @@ def spin_until_finished(node: "ReplayPublisher") -> None:
 
 
 def main(args=None) -> int:
-    return run_node(ReplayPublisher, "replay_publisher", (ValueError, FileNotFoundError, ImportError), args=args,
+    return run_node(ReplayPublisher, "replay_publisher", (ValueError, OSError, ImportError), args=args,
                     spin=spin_until_finished)
 
 

@@ -36,6 +36,10 @@ def make_validator(config: TrainConfig):
     """Dev-sequence AUC (never held-out sequences) for checkpoint choice, or None where it cannot run."""
     if not config.val_every:
         return None
+    if config.data_sources.get("dev", 0) > 0:
+        log.warning("best.pt is chosen by AUC on the development sequences this run also trains on: an optimistic "
+                    "choice (model.pt, the last step's weights, is not chosen at all); the experiment harness "
+                    "(viltrack experiment) chooses on the pre-cropped val split, which no arm trains on")
     from ..evaluation.validation import dev_auc_validator
     return dev_auc_validator(config.sequences_folder(), frames_per_sequence=config.val_frames_per_sequence)
 

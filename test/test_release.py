@@ -34,13 +34,17 @@ def test_release_writes_weights_and_a_card_with_every_peer(sequences_root, tmp_p
                  "--no-ablation", "--starts", "2", "--dest", str(dest), "--out", str(tmp_path / "release")])
     assert code == 0
     card = (dest.parent / "MODEL_CARD.md").read_text()
-    peers = ["CSRT", "KCF", "Siamese EfficientNet-Lite0 (training-free)"]
+    peers = ["CSRT", "KCF", "CSRT+hold", "KCF+hold", "Siamese EfficientNet-Lite0 (training-free)"]
     if find_nanotrack()[0] is not None:
         peers.append("NanoTrack v2")
     for name in peers:
         assert f"| {name} |" in card
     assert "In all: 12 samples" in card
+    assert "- Against CSRT+hold: success AUC" in card        # the like-for-like peer: it keeps its last box too
+    # The single run's sensitivity to the arithmetic: ours at another thread count (1, the run being at 2).
+    assert "- The same weights and settings at 1 thread instead of 2: success AUC" in card
     _, info = load_checkpoint(dest)
+    assert info["training"]["heldout_eval_other_threads"]["threads"] == 1
     assert set(info["training"]["heldout_eval"]) >= {"ViLTrack", *peers}
     # The steadier measure: every held-out sequence from a second start frame too, in the card and the record.
     restarts = info["training"]["heldout_eval_restarts"]

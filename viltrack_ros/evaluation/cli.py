@@ -45,9 +45,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--weights", default=None, help="our checkpoint (default: the package's default weights)")
     parser.add_argument("--only", default=None,
                         help="comma-separated sequence names (overrides --split)")
-    parser.add_argument("--split", choices=SPLIT_NAMES, default="all",
-                        help="sequences of config/data_splits.yaml to use: heldout (the model card's numbers), "
-                             "dev, or all sequences found in the folder (default)")
+    parser.add_argument("--split", choices=SPLIT_NAMES, default="dev",
+                        help="sequences of config/data_splits.yaml to use: dev (default; what settings are chosen "
+                             "on), heldout (the model card's numbers: score them, never choose with them), or all "
+                             "sequences found in the folder")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default {DEFAULT_OUT}/<date-time>)")
     parser.add_argument("--no-peers", action="store_true",

@@ -14,7 +14,8 @@
 """
 OTB-protocol scores: IoU, success curve and its AUC, centre-error precision.
 
-Conventions (those of the OTB toolkit and pysot, so that numbers compare with published ones):
+Conventions (the OTB toolkit's thresholds and rules, with two differences from it and pysot, which score frame 1 and
+count absent-target frames as misses; about +0.004 AUC per sequence against theirs):
 
 * frame 1 initialises the tracker and is not scored; frames whose ground truth is NaN (target absent) are not
   scored; a frame where the tracker gave no box (NaN prediction) is scored as IoU 0 and infinite centre error;
@@ -154,7 +155,12 @@ def score_sequence(predicted, groundtruth, tracker: str = "", sequence: str = ""
 
 @dataclass(frozen=True)
 class MeanScore:
-    """A tracker's scores averaged over sequences, each sequence weighing the same (as OTB averages)."""
+    """
+    A tracker's scores averaged over sequences, each sequence weighing the same (as OTB averages).
+
+    With restarted sequences every run (a start frame) is a sequence here: a video with fewer usable start frames
+    weighs less (``mean_over_starts`` gives each video's own mean).
+    """
 
     tracker: str
     num_sequences: int

@@ -71,7 +71,7 @@ def is_bag(path: str | Path) -> bool:
 
 @contextlib.contextmanager
 def _reader(path: Path):
-    """Open rosbags' reader, its errors (a truncated bag from a killed recorder, a file that is no bag) as ValueError."""
+    """Open rosbags' reader; its errors (a bag cut short by a killed recorder, a file that is no bag) as ValueError."""
     rosbags = _rosbags()
     try:
         with rosbags.rosbag2.Reader(resolve_bag_path(path)) as reader:

@@ -295,6 +295,8 @@ def test_the_thread_count_given_to_the_tracker_reaches_both_runtimes(shipped_mod
             MultiTracker(shipped_model, backend="torch", threads=1, config="fast")
         with pytest.raises(ValueError):
             MultiTracker(shipped_model, backend="torch", threads=1, config={"window_influence": 5})
+        with pytest.raises(ValueError, match="unknown backend"):
+            MultiTracker(shipped_model, backend="nope", threads=1)
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

@@ -123,7 +123,7 @@ def test_track_says_so_when_a_video_has_no_frames_and_keeps_a_video_s_frame_rate
 def test_a_malformed_option_value_and_a_truncated_gzip_video_are_user_errors(small_checkpoint, tmp_path, capsys):
     import gzip
     assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers", "--tracker-set", "lost_patience=[1"]) == 2
-    assert "--tracker-set: 'lost_patience=[1': the value is not" in capsys.readouterr().err
+    assert "--tracker-set: 'lost_patience=[1': the value cannot be read as YAML" in capsys.readouterr().err
     assert main(["bench", "--frames", "1", "--warmup", "0", "--no-peers", "--presets", "--variant",
                  "vil_cpu:patch_size=0"]) == 2
     assert "patch_size must be a whole number >= 1, got 0" in capsys.readouterr().err
@@ -489,6 +489,8 @@ def test_a_resumed_run_trains_as_the_uninterrupted_one_and_keeps_its_best(tmp_pa
 
 @pytest.mark.parametrize("text, says", [
     ("lr: 5e-4\n", None),                                    # YAML 1.1 reads this as a string: taken as a number
+    ("lr: nan\n", "lr must be a finite number, got 'nan'"),
+    ("lr: .inf\n", "lr must be a finite number, got inf"),
     ("stages: [{steps: ten}]\n", "steps must be a whole number, got 'ten'"),
     ("batch_size: 2.5\n", "batch_size must be a whole number"),
     ("log_every: 0\n", "log_every must be >= 1"),

@@ -98,7 +98,7 @@ def tiny_experiment(tmp_path, arms: list[dict], max_frames: int) -> dict:
             "arms": arms}
 
 
-def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
+def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path, capsys):
     from viltrack_ros.model.checkpoint import load_checkpoint
     from viltrack_ros.training.experiment import main
     config = tiny_experiment(tmp_path, [{"name": "tiny_hybrid", "description": "test", "preset": "vil_cpu",
@@ -135,25 +135,33 @@ def test_experiment_arm_trains_resumes_and_scores(train_root, tmp_path):
     config_path.write_text(yaml.safe_dump(config))
     before = (arm_dir / "model.pt").read_bytes()
     assert main(["--config", str(config_path), "--out", str(out), "--train-only"]) == 2
+    assert "holds a run of arm tiny_hybrid with other settings (lr 0.0005 -> 0.5)" in capsys.readouterr().err
     assert (arm_dir / "model.pt").read_bytes() == before
     # Nor may pairs cut from val train an arm: val chooses them.
     config["arms"][0]["lr"] = 5e-4
     config["pairs"]["split"] = "val"
     config_path.write_text(yaml.safe_dump(config))
     assert main(["--config", str(config_path), "--out", str(tmp_path / "other"), "--train-only"]) == 2
+    assert "pairs.split must be 'train'" in capsys.readouterr().err
 
 
-def test_another_run_resumed_and_logs_trimmed_to_the_resumed_step(tmp_path, capsys):
-    from viltrack_ros.training.experiment import ArmConfig, arm_identity, check_same_run
+def test_another_run_is_refused_and_logs_are_trimmed_to_the_resumed_step(tmp_path):
+    from viltrack_ros.training.experiment import ArmConfig, RunSetupError, arm_identity, check_same_run
     from viltrack_ros.training.trainer import drop_log_rows_after
     arm = ArmConfig(name="a", lr=5e-4)
     identity = arm_identity(arm, "pairs1")
     check_same_run(None, identity, tmp_path)                                  # a state saved before the check
     check_same_run(identity, arm_identity(replace(arm, steps=9, time_budget_s=5.0, description="x"), "pairs1"),
-                   tmp_path)                                                  # longer, or described anew: the same run
-    for changed in (arm_identity(replace(arm, lr=0.5), "pairs1"), arm_identity(arm, "pairs2")):
-        with pytest.raises(ValueError, match="holds a run of arm a with other settings"):
-            check_same_run(identity, changed, tmp_path)
+                   tmp_path, saved_step=4, steps=9)                          # longer, or described anew: the same run
+    older = {key: value for key, value in identity.items() if key != "occlusion_fraction"}
+    check_same_run(older, identity, tmp_path)          # a setting added since, at its default: the same run
+    for saved, changed in ((identity, arm_identity(replace(arm, lr=0.5), "pairs1")),
+                           (identity, arm_identity(arm, "pairs2")),
+                           (older, arm_identity(replace(arm, occlusion_fraction=0.3), "pairs1"))):   # not its default
+        with pytest.raises(RunSetupError, match="holds a run of arm a with other settings"):
+            check_same_run(saved, changed, tmp_path)
+    with pytest.raises(RunSetupError, match="made 1000 steps, more than the 500 asked"):
+        check_same_run(identity, identity, tmp_path, saved_step=1000, steps=500)
     log = tmp_path / "log.csv"
     log.write_text("step,loss\n25,1.0\n50,0.9\n75,0.8\n")
     drop_log_rows_after(log, 50)

@@ -18,6 +18,7 @@ import argparse
 import math
 from collections.abc import Mapping
 import numbers
+import re
 from dataclasses import fields
 
 # The most CPU threads the network may be given (the node's `threads` parameter and the CLI's --threads): far past any
@@ -47,12 +48,9 @@ def _of_declared_kind(value, declared, what: str):
     kind = declared.type if isinstance(declared.type, str) else getattr(declared.type, "__name__", "")
     is_bool = isinstance(value, bool)
     if kind == "float":
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        elif isinstance(value, numbers.Real) and not is_bool:
+        if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+            return float(value)
+        if isinstance(value, numbers.Real) and not is_bool and math.isfinite(value):
             return float(value)
     elif kind == "int":
         if isinstance(value, numbers.Integral) and not is_bool:
@@ -68,7 +66,9 @@ def _of_declared_kind(value, declared, what: str):
     raise ValueError(f"{what}: {declared.name} must be {_KIND_WORDS[kind]}, got {value!r}")
 
 
-_KIND_WORDS = {"float": "a number", "int": "a whole number", "bool": "true or false", "str": "a string"}
+_KIND_WORDS = {"float": "a finite number", "int": "a whole number", "bool": "true or false", "str": "a string"}
+# A number as written in a file (5e-4, -0.5, .25): not "nan", "inf" or "1_0", which Python's float() also takes.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _whole_number(text: str) -> int:
@@ -130,5 +130,5 @@ def assignments_dict(items: list[str], what: str) -> dict:
         try:
             parsed[key] = yaml.safe_load(value)
         except yaml.YAMLError as error:    # "[1" or "{": the caller reports a ValueError as a user error
-            raise ValueError(f"{what}: {item!r}: the value is not a number, boolean or string ({error})") from None
+            raise ValueError(f"{what}: {item!r}: the value cannot be read as YAML ({error})") from None
     return parsed

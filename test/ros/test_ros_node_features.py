@@ -155,7 +155,6 @@ def test_diagnostics_report_rates_drops_slow_processing_and_targets(tracker_node
     assert tracker_node.alive()
 
 
-# --- managed (lifecycle) node ---------------------------------------------------------------------------------
 def test_diagnostics_go_on_with_sim_time_and_no_clock(start_node, probe):
     """With use_sim_time and no /clock (a paused bag, a simulator not started) a timer on the node's clock stops."""
     # In a namespace of its own: the module's tracker node reports on /diagnostics too.
@@ -171,6 +170,7 @@ def test_diagnostics_go_on_with_sim_time_and_no_clock(start_node, probe):
     assert node.alive()
 
 
+# --- managed (lifecycle) node ---------------------------------------------------------------------------------
 @pytest.fixture
 def managed_probe(ros_context):
     probe = RosProbe("managed_probe", namespace=MANAGED_NAMESPACE)

@@ -367,8 +367,8 @@ class TrackingSampleDataset(torch.utils.data.Dataset):
 
     def sample(self, index: int) -> TrainingSample:
         """Return the sample at ``index`` with its crop transforms (for inspection and tests)."""
-        # New samples come from a new seed (the trainer makes a dataset per stage, seeded by its step); the 0 keeps
-        # the draws of earlier runs, whose datasets had an epoch counter there.
+        # Each stage's dataset has its own seed (the trainer's SeedSequence of seed, stage start and rank; a resumed
+        # run reads on from the sample it reached); the 0 keeps the layout of earlier datasets' epoch counter.
         rng = np.random.default_rng([self.seed, 0, index])
         for _ in range(self.max_attempts):
             source = self.sources[int(rng.choice(len(self.sources), p=self.probabilities))]

@@ -109,7 +109,9 @@ def run_eval(args) -> int:
         sequences = frame_step_sequences(load_sequence_folders(args.sequences, select_sequence_names(args)),
                                          args.frame_step)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        hint = ("; --split dev (the default) names the shared development sequences: give --split all for every "
+                "sequence of another folder" if args.only is None and args.split == "dev" else "")
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return 2
 
     trackers, metadata = [], {"sequences_root": str(args.sequences), "split": "only" if args.only else args.split,

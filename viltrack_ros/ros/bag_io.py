@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +39,8 @@ COMPRESSED_IMAGE_TYPE = "sensor_msgs/msg/CompressedImage"
 IMAGE_TYPES = (IMAGE_TYPE, COMPRESSED_IMAGE_TYPE)
 STORAGES = ("mcap", "sqlite3")
 BAG_SUFFIXES = (".mcap", ".db3")
+# Messages whose timestamps give a topic's rate when other topics share the bag.
+RATE_SAMPLE = 100
 
 
 def _rosbags():
@@ -154,17 +157,18 @@ class BagImageSource:
         """
         Return the topic's recorded rate: messages over the time from its first to its last (0: unknown).
 
-        From the bag's metadata when the topic is all the bag holds; else from its own timestamps, so that one
-        message of another topic a minute later does not slow the replay a hundred times.
+        From the bag's metadata when the topic is all the bag holds; else from the timestamps of its first
+        ``RATE_SAMPLE`` messages (read, not the whole topic: a camera bag is gigabytes), so that one message of
+        another topic a minute later does not slow the replay a hundred times.
         """
         if self._count < 2:
             return 0.0
         if len(self._connections) == len(connections):
-            span_ns = reader.duration
-        else:
-            stamps = [timestamp for _, timestamp, _ in reader.messages(connections=self._connections)]
-            span_ns = max(stamps) - min(stamps)
-        return (self._count - 1) / (span_ns * 1e-9) if span_ns > 0 else 0.0
+            return (self._count - 1) / (reader.duration * 1e-9) if reader.duration > 0 else 0.0
+        stamps = [timestamp for _, timestamp, _ in
+                  itertools.islice(reader.messages(connections=self._connections), RATE_SAMPLE)]
+        span_ns = max(stamps) - min(stamps)
+        return (len(stamps) - 1) / (span_ns * 1e-9) if span_ns > 0 else 0.0
 
     def __len__(self) -> int:
         return min(self._count, self.max_frames) if self.max_frames else self._count

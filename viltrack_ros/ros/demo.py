@@ -63,6 +63,8 @@ RECORD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=
 RECORDED_TOPICS = ["tracked_objects", "tracked_object"]
 # The replay publisher's own limit for its fps parameter.
 MAX_FPS = 1000.0
+# A run stopped with Ctrl-C or SIGTERM ends as shells report an interrupted command (128 + SIGINT), its files written.
+INTERRUPTED_EXIT = 130
 
 
 def default_source() -> Path:
@@ -218,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
             executor.add_node(node)
     sent: list[tuple[int, int]] = []
     given = None     # the target's id and box, once init_target answered
+    interrupted = exhausted = False
     started = time.monotonic()
     try:
         node_alive = lambda: node_process.poll() is None  # noqa: E731
@@ -267,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
                 next_time += period
             msg = replay.next_frame()
             if msg is None:
+                exhausted = True
                 break
             if stamp_key(msg) in recording.sent_at:
                 # Answers are matched to images by stamp: a repeated stamp would take an earlier image's answer.
@@ -281,6 +285,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {len(sent)} frames", flush=True)
         spin_until(executor, lambda: False, 1.0)   # late answers and overlays
     except KeyboardInterrupt:
+        interrupted = True
         print(f"\nstopped after {len(sent)} frames: writing what was tracked", flush=True)
     finally:
         elapsed = time.monotonic() - started
@@ -293,11 +298,13 @@ def run(args: argparse.Namespace) -> int:
         replay.destroy_node()
         rclpy.try_shutdown()
 
-    return report(args, out_dir, source, sent, recording, elapsed, trained, replay.fps, given)
+    status = report(args, out_dir, source, sent, recording, elapsed, trained, replay.fps, given,
+                    single_frame=exhausted and len(sent) == 1)
+    return INTERRUPTED_EXIT if interrupted else status
 
 
 def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapsed: float, trained: bool,
-           source_fps: float, given: tuple[int, tuple[float, ...]] | None) -> int:
+           source_fps: float, given: tuple[int, tuple[float, ...]] | None, single_frame: bool = False) -> int:
     """
     Write the CSV and the annotated video, print the summary; return the exit status.
 
@@ -324,8 +331,7 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     overlays = [recording.overlays[stamp] for stamp in sent if stamp in recording.overlays]
     if overlays:
         width, height = overlays[0].width, overlays[0].height
-        writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps or 25.0,
-                                 (width, height))
+        writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), source_fps, (width, height))
         for overlay in overlays:
             rgb = np.frombuffer(overlay.data, np.uint8).reshape(overlay.height, overlay.width, 3)
             if (overlay.width, overlay.height) != (width, height):   # a video holds one size: OpenCV drops others
@@ -355,7 +361,7 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
     if args.record:
         print(f"recorded bag          {Path(args.record).resolve()}")
     ok = len(answered) > 1 and len(recording.objects) > 0 and overlays
-    if len(sent) == 1:
+    if single_frame:
         print(f"{source} has a single frame: the target was given on it, and no frame was left to track",
               file=sys.stderr)
     return 0 if ok else 1

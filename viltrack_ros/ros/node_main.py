@@ -39,6 +39,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy   # rcl's own error class: RCLError
 
 from .shm_segments import remove_own_segments
 from .startup import STOP_SIGNALS
@@ -221,7 +222,7 @@ def _run_node(make_node, name, startup_errors, args, spin, on_exit, exit_when_do
         signal.signal(stop_signal, _request_shutdown)
     try:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    except RuntimeError as error:   # rclpy's RCLError: a remap rule, parameter override or params file rcl refused
+    except _rclpy.RCLError as error:   # a remap rule, parameter override or params file that rcl refused
         rclpy.logging.get_logger(startup_logger_name(name, sys.argv if args is None else args)).fatal(
             f"cannot start: the ROS arguments are invalid: {ros_argument_problem(error)}")
         return 1   # nothing was created: no node or participant to release

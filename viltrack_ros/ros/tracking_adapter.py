@@ -97,7 +97,7 @@ MAX_TARGETS_LIMIT = 10_000
 HARDWARE_ID_CHARS = 200
 # PyTorch's own thread count in this process, before any configure set one: what threads 0 means. The count is
 # process-wide, so after a configure with threads 2, a cleanup and a configure with threads 0 would otherwise keep 2.
-DEFAULT_TORCH_THREADS = torch.get_num_threads()
+DEFAULT_TORCH_THREADS = min(torch.get_num_threads(), MAX_THREADS)   # a 512-core host must not fail on threads 0
 
 
 @dataclass(frozen=True)
@@ -241,8 +241,9 @@ class TrackingAdapter:
         configure_time("diagnostics.period", 1.0, "Seconds between two /diagnostics reports; rates and counts are "
                        "over this period.", low=0.1, high=60.0)
         self.declare_parameter("max_targets", DEFAULT_MAX_TARGETS, _describe(
-            "Most targets tracked at once; init_target for one more is refused. Each target adds its own network "
-            "pass to every frame (64 take about 0.5 s a frame on 2 CPU cores).", low=1, high=MAX_TARGETS_LIMIT))
+            "Most targets tracked at once; init_target for one more is refused. Each target adds its crop to every "
+            "frame's batched network pass (64 take about 0.5 s a frame on 2 CPU cores).", low=1,
+            high=MAX_TARGETS_LIMIT))
         self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
             "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
             low=0.0, high=1000.0))
@@ -327,8 +328,8 @@ class TrackingAdapter:
         """
         Check every setting, load the model, then create the outputs and services.
 
-        Raises ValueError or CheckpointError (a ValueError) on a wrong setting or file; nothing is left half-created
-        then.
+        Raises ValueError or CheckpointError (a ValueError) on a wrong setting or file, before anything is created;
+        a later failure (anything) leaves interfaces for ``_cleanup`` to release (the managed node calls it).
         """
         # Every setting is checked before the (slow) model load, so a typo fails at once.
         device = self._choice("device")
@@ -616,7 +617,7 @@ class TrackingAdapter:
         if response.target_id not in self._tracker.target_ids and len(self._tracker.target_ids) >= limit:
             response.success = False
             response.message = (f"already tracking {limit} targets (max_targets): stop one (stop_target), or "
-                                "raise max_targets; each target adds its own network pass to every frame")
+                                "raise max_targets; each target adds its crop to every frame's network pass")
             return response
         box = (request.x, request.y, request.width, request.height)
         given_on = self._tracker.image_size

@@ -27,7 +27,7 @@ from ..model.checkpoint import load_checkpoint
 from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..model.network import ViLTrackNet
 from ..settings import MAX_THREADS
-from .backends import create_backend
+from .backends import create_backend, resolve_backend
 from .config import TrackerConfig
 from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
 from .decode import SizeChangeLimits, select_boxes, sigmoid
@@ -126,6 +126,7 @@ class MultiTracker:
             raise TypeError(f"config must be a TrackerConfig or a dict of its settings, got {type(config).__name__}")
         self.config = config or TrackerConfig()
         self.device = resolve_device(device)
+        resolve_backend(backend, self.device)   # an unknown or impossible backend fails here, before any change
         if threads is not None:     # process-wide: only once the arguments above were found valid
             torch.set_num_threads(threads)
         self.model = model.to(self.device).eval()

@@ -33,7 +33,7 @@ import logging
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import cv2
@@ -639,7 +639,8 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
     identity = arm_identity(arm, cache.fingerprint())
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False, map_location="cpu")   # saved on either kind of machine
-        check_same_run(state.get("identity"), identity, out_dir)
+        check_same_run(state.get("identity"), identity, out_dir, state["step"],
+                       None if arm.time_budget_s > 0 else arm.steps)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.set_state(state["sampler"])
@@ -804,21 +805,35 @@ def arm_identity(arm: ArmConfig, pairs_fingerprint: str) -> dict:
     return {**settings, "pairs": pairs_fingerprint}
 
 
-def check_same_run(saved: dict | None, identity: dict, out_dir: Path) -> None:
+class RunSetupError(ValueError):
+    """An experiment that cannot run as asked: its settings, its split, or an --out holding another run."""
+
+
+def check_same_run(saved: dict | None, identity: dict, out_dir: Path, saved_step: int = 0, steps: int | None = None
+                   ) -> None:
     """
     Refuse to resume (or reuse the model of) a run trained with other settings or pairs than ``identity``.
 
     Before this check, an arm whose learning rate was changed in its experiments file returned the old model
     without training, and scored it under the new description. A state saved before the check (no identity) is
-    taken as it is.
+    taken as it is; a setting added to the arms since a state was saved counts as the same when it has its default
+    (an older run was trained without it). Fewer ``steps`` than the run already made are refused too: its model
+    would be returned under the shorter run's name.
     """
-    if saved is None or saved == identity:
+    if steps is not None and saved is not None and steps < saved_step:
+        raise RunSetupError(f"{out_dir} holds a run of arm {identity['name']} that made {saved_step} steps, more "
+                            f"than the {steps} asked: give the experiment another --out")
+    if saved is None:
         return
-    changed = sorted(key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key))
+    defaults = {f.name: f.default for f in fields(ArmConfig)}
+    changed = sorted(key for key in set(saved) | set(identity)
+                     if (saved[key] if key in saved else defaults.get(key)) != identity.get(key))
+    if not changed:
+        return
     details = ", ".join(f"{key} {saved.get(key)!r} -> {identity.get(key)!r}" for key in changed[:4])
-    raise ValueError(f"{out_dir} holds a run of arm {identity['name']} with other settings ({details}"
-                     f"{', ...' if len(changed) > 4 else ''}): give the experiment another --out, or delete "
-                     f"{out_dir} to train it afresh")
+    raise RunSetupError(f"{out_dir} holds a run of arm {identity['name']} with other settings ({details}"
+                        f"{', ...' if len(changed) > 4 else ''}): give the experiment another --out, or delete "
+                        f"{out_dir} to train it afresh")
 
 
 def arm_finished(arm: ArmConfig, step: int, seconds: float) -> bool:
@@ -1007,11 +1022,14 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
-    spec = dataclass_from_dict(PairCacheSpec, pair_settings(config), "pair cache settings")
+    try:
+        spec = dataclass_from_dict(PairCacheSpec, pair_settings(config), "pair cache settings")
+    except (TypeError, ValueError) as error:
+        raise RunSetupError(f"{config_path}: {error}") from None
     if spec.split != "train":
         # val chooses arms, checkpoints and settings: pairs cut from it would train on what chooses.
-        raise ValueError(f"{config_path}: pairs.split must be 'train' (val is what arms are chosen on), "
-                         f"got {spec.split!r}")
+        raise RunSetupError(f"{config_path}: pairs.split must be 'train' (val is what arms are chosen on), "
+                            f"got {spec.split!r}")
     # Relative folders are the checkout's, wherever the command runs.
     train_root = REPO_ROOT / config["train_root"] if config.get("train_root") else default_train_root()
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
@@ -1019,8 +1037,11 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     overrides = {**({"init_from": init_from} if init_from else {}),
                  **({"time_budget_s": time_budget_s} if time_budget_s is not None else {}),
                  **({"steps": steps} if steps is not None else {})}
-    all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **overrides}, "arm settings")
-                for a in config["arms"]]
+    try:
+        all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **overrides}, "arm settings")
+                    for a in config["arms"]]
+    except (TypeError, ValueError) as error:
+        raise RunSetupError(f"{config_path}: {error}") from None
     selected = [a for a in all_arms if arms is None or a.name in arms]
     cache = build_pair_cache(train_root, spec, cache_dir)
     data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
@@ -1197,7 +1218,7 @@ def main(argv=None) -> int:
     try:
         run(args.config, args.arms.split(",") if args.arms else None, args.out, args.threads, args.init_from, device,
             restarts=args.restarts, time_budget_s=args.time_budget_s, train_only=args.train_only, steps=args.steps)
-    except ValueError as error:   # a setting, a split, or an --out that holds another run: one line, not a traceback
+    except RunSetupError as error:   # a split, or an --out that holds another run: one line, not a traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

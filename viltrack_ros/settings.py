@@ -37,6 +37,11 @@ def dataclass_from_dict(cls, data: dict, what: str):
     return cls(**{name: _of_declared_kind(value, known[name], what) for name, value in data.items()})
 
 
+def is_whole_number(value) -> bool:
+    """Tell whether ``value`` is an integer of any kind, and not a bool (which Python counts as one)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _of_declared_kind(value, declared, what: str):
     """
     Return ``value`` as the field's plain kind (float, int, bool, str) says, or raise a ValueError naming it.
@@ -53,7 +58,7 @@ def _of_declared_kind(value, declared, what: str):
         if isinstance(value, numbers.Real) and not is_bool and math.isfinite(value):
             return float(value)
     elif kind == "int":
-        if isinstance(value, numbers.Integral) and not is_bool:
+        if is_whole_number(value):
             return int(value)
     elif kind == "bool":
         if is_bool:

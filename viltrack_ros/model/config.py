@@ -17,7 +17,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
-from ..settings import dataclass_from_dict
+from ..settings import dataclass_from_dict, is_whole_number
 from .efficientnet_lite import STRIDE_CUTS
 from .mlstm_layer import CELL_FORMS as CELL_FUNCTIONS
 
@@ -118,7 +118,8 @@ class ModelConfig:
         # Kinds and signs first: the checks below do arithmetic with these (a patch_size of 0 or "abc" would end in
         # a ZeroDivisionError or TypeError instead of saying what is wrong).
         problems = [f"{f.name} must be a whole number >= {low}, got {getattr(self, f.name)!r}"
-                    for f, low in _INTEGER_FIELDS_LOW.items() if not _is_integer_at_least(getattr(self, f.name), low)]
+                    for f, low in _INTEGER_FIELDS_LOW.items()
+                    if not (is_whole_number(getattr(self, f.name)) and getattr(self, f.name) >= low)]
         problems += [f"{f.name} must be a number >= 0, got {getattr(self, f.name)!r}"
                      for f in fields(self) if isinstance(f.default, float)
                      and not (isinstance(getattr(self, f.name), numbers.Real)
@@ -219,10 +220,6 @@ _INTEGER_FIELDS_MAY_BE_ZERO = {"film_interval", "tmoe_blocks", "stem_trained_blo
                                "depthwise_correlation", "mixed_attention_every"}
 _INTEGER_FIELDS_LOW = {f: 0 if f.name in _INTEGER_FIELDS_MAY_BE_ZERO else 1
                        for f in fields(ModelConfig) if isinstance(f.default, int) and not isinstance(f.default, bool)}
-
-
-def _is_integer_at_least(value, low: int) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
 PRESETS: dict[str, ModelConfig] = {

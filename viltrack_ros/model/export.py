@@ -56,6 +56,18 @@ def model_code_digest(folder: str | os.PathLike = MODEL_CODE) -> str:
     return digest.hexdigest()
 
 
+def update_with_tensors(digest, named_tensors) -> None:
+    """
+    Feed each ``(name, tensor)`` into ``digest``: its name, dtype and bytes.
+
+    As bytes whatever the dtype (numpy has no bfloat16), so weights cast to another precision identify otherwise.
+    """
+    for name, tensor in named_tensors:
+        digest.update(name.encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+
+
 def context_tokens(model: ViLTrackNet) -> int:
     """
     Token count of the FiLM context.

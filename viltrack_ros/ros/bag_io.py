@@ -26,12 +26,10 @@ import itertools
 from pathlib import Path
 from typing import Iterator
 
-import cv2
-import numpy as np
-
 from rclpy.serialization import deserialize_message, serialize_message
 
 import viltrack_ros.ros.interfaces  # noqa: F401  (makes viltrack_ros.msg importable from a source checkout too)
+from viltrack_ros.ros.image_conversion import ImageConversionError, compressed_msg_to_bgr, numpy_to_image_msg
 
 IMAGE_TYPE = "sensor_msgs/msg/Image"
 COMPRESSED_IMAGE_TYPE = "sensor_msgs/msg/CompressedImage"
@@ -196,17 +194,11 @@ class BagImageSource:
 
 def decoded_image(compressed) -> object | None:
     """Return a CompressedImage as a bgr8 sensor_msgs/Image with its header, or None when it does not decode."""
-    from sensor_msgs.msg import Image
-
     try:
-        bgr = cv2.imdecode(np.frombuffer(bytes(compressed.data), np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error:    # a header claiming a huge image raises instead of returning nothing
-        bgr = None
-    if bgr is None:
+        bgr = compressed_msg_to_bgr(compressed)    # the node's own decoder, with its refusals
+    except ImageConversionError:
         return None
-    height, width = bgr.shape[:2]
-    return Image(header=compressed.header, height=height, width=width, encoding="bgr8", is_bigendian=0,
-                 step=width * 3, data=bgr.tobytes())
+    return numpy_to_image_msg(bgr, "bgr8", compressed.header)
 
 
 class BagWriter:

@@ -298,6 +298,13 @@ def rgb_to_image_msg(rgb: np.ndarray, header=None) -> Image:
 
 def compressed_msg_to_rgb(msg: CompressedImage) -> np.ndarray:
     """``sensor_msgs/CompressedImage`` (JPEG/PNG, as image_transport's compressed plugin sends) -> RGB."""
+    # OpenCV's conversion, not numpy's strided copy bgr[:, :, ::-1]: 0.07 against 1.0 ms at 640x480, 0.35 against
+    # 6.9 ms at 1920x1080.
+    return cv2.cvtColor(compressed_msg_to_bgr(msg), cv2.COLOR_BGR2RGB)
+
+
+def compressed_msg_to_bgr(msg: CompressedImage) -> np.ndarray:
+    """``sensor_msgs/CompressedImage`` -> BGR as OpenCV decodes it; ``ImageConversionError`` when it does not."""
     encoded = np.frombuffer(msg.data if not isinstance(msg.data, list) else bytes(msg.data), dtype=np.uint8)
     what = f"compressed image (format '{shortened(msg.format)}', {encoded.size} bytes)"
     try:
@@ -307,6 +314,4 @@ def compressed_msg_to_rgb(msg: CompressedImage) -> np.ndarray:
                                    kind="undecodable") from error
     if bgr is None:
         raise ImageConversionError(f"cannot decode {what}", kind="undecodable")
-    # OpenCV's conversion, not numpy's strided copy bgr[:, :, ::-1]: 0.07 against 1.0 ms at 640x480, 0.35 against
-    # 6.9 ms at 1920x1080.
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return bgr

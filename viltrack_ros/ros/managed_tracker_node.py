@@ -52,43 +52,41 @@ class ManagedTrackerNode(TrackingAdapter, LifecycleNode):
         self.get_logger().info(f"unconfigured: waiting for configure (ros2 lifecycle set "
                                f"{self.get_fully_qualified_name()} configure)")
 
+    # Each transition says why it failed and returns FAILURE: rclpy swallows a transition's exception without a word.
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._configure()
-        except Exception as error:   # noqa: BLE001 - rclpy swallows a transition's exception without a word
-            self.get_logger().error(f"cannot configure: {_reason(error)}")
+        if not self._attempt("configure", self._configure):
             self._discard_partial_configuration()
             return TransitionCallbackReturn.FAILURE
         self._configured = True
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._activate()
-        except Exception as error:   # noqa: BLE001 - as in on_configure: say why, stay inactive
-            self.get_logger().error(f"cannot activate: {_reason(error)}")
+        if not self._attempt("activate", self._activate):
             return TransitionCallbackReturn.FAILURE
         return super().on_activate(state)   # activates the lifecycle publishers
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._deactivate()
-        except Exception as error:   # noqa: BLE001
-            self.get_logger().error(f"cannot deactivate: {_reason(error)}")
+        if not self._attempt("deactivate", self._deactivate):
             return TransitionCallbackReturn.FAILURE
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._release()
-        except Exception as error:   # noqa: BLE001
-            self.get_logger().error(f"cannot clean up: {_reason(error)}")
+        if not self._attempt("clean up", self._release):
             return TransitionCallbackReturn.FAILURE
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
         return super().on_shutdown(state)
+
+    def _attempt(self, transition: str, step) -> bool:
+        """Run a transition's ``step``; on any error log "cannot <transition>: <why>" and return False."""
+        try:
+            step()
+        except Exception as error:   # noqa: BLE001 - any failure of a transition is reported, not swallowed
+            self.get_logger().error(f"cannot {transition}: {_reason(error)}")
+            return False
+        return True
 
     def _discard_partial_configuration(self) -> None:
         """

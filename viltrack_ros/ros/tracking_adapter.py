@@ -198,6 +198,10 @@ class TrackingAdapter:
 
     _tracker: MultiTracker | None = None
     _image_sub = None
+    # What configure creates, absent until then: _cleanup releases whatever exists, also after a failed configure.
+    _diagnostics_timer = _diagnostics_pub = None
+    _object_pub = _array_pub = _overlay_pub = _detections_pub = None
+    _target_services: tuple | list = ()
     # The settings read once, at configure. The plain node configures in its constructor, so for it they are
     # read-only; a managed node takes them while unconfigured (a failed configure can be mended, a cleanup followed
     # by configure can change them, as Nav2's nodes do) and refuses them once configured.
@@ -419,17 +423,17 @@ class TrackingAdapter:
     def _cleanup(self) -> None:
         """Release the model and every interface configure created; also after a configure that failed half-way."""
         self._deactivate()
-        for service in getattr(self, "_target_services", []):
+        for service in self._target_services:
             self.destroy_service(service)
         self._target_services = []
-        if getattr(self, "_diagnostics_timer", None) is not None:
+        if self._diagnostics_timer is not None:
             self.destroy_timer(self._diagnostics_timer)
             self._diagnostics_timer = None
-        if getattr(self, "_diagnostics_pub", None) is not None:
+        if self._diagnostics_pub is not None:
             self.destroy_publisher(self._diagnostics_pub)
             self._diagnostics_pub = None
         for name in ("_object_pub", "_array_pub", "_overlay_pub", "_detections_pub"):
-            if getattr(self, name, None) is not None:
+            if getattr(self, name) is not None:
                 self._destroy_output_publisher(getattr(self, name))
                 setattr(self, name, None)
         for name in ("_recent_frames", "_latest_objects", "_dropped_targets"):

@@ -50,7 +50,8 @@ import numpy as np
 import torch
 
 from ..model.export import (EXPORT_GRAPH_NAMES, STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
-                            TrackingStep, context_tokens, export_onnx, memory_names, model_code_digest)
+                            TrackingStep, context_tokens, export_onnx, memory_names, model_code_digest,
+                            update_with_tensors)
 from ..model.network import ViLTrackNet
 
 TORCH_BACKENDS = ("torch", "torch-bf16", "torch-compile", "torch-compile-bf16")
@@ -181,11 +182,7 @@ def _model_digest(model: ViLTrackNet) -> str:
     """Identify an export: the model's code, configuration and tensors, and the torch version that traced it."""
     digest = hashlib.sha256(repr(model.config).encode() + torch.__version__.encode() + model_code_digest().encode())
     # Every tensor, also the buffers a checkpoint does not hold (the stems' input conversion is one).
-    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        digest.update(name.encode())
-        # As bytes, whatever the dtype (numpy has no bfloat16): a model cast to another precision is another export.
-        digest.update(str(tensor.dtype).encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    update_with_tensors(digest, [*model.named_parameters(), *model.named_buffers()])
     return digest.hexdigest()[:20]
 
 

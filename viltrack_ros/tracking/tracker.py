@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import enum
-import numbers
 import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -26,7 +25,7 @@ import torch
 from ..model.checkpoint import load_checkpoint
 from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..model.network import ViLTrackNet
-from ..settings import MAX_THREADS
+from ..settings import MAX_THREADS, is_whole_number
 from .backends import create_backend, resolve_backend
 from .config import TrackerConfig
 from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
@@ -116,8 +115,7 @@ class MultiTracker:
         ``None`` keeps PyTorch's current count (``torch.get_num_threads()``), which onnxruntime then takes too.
         """
         if threads is not None:
-            whole = isinstance(threads, numbers.Integral) and not isinstance(threads, bool)
-            if not (whole and 1 <= threads <= MAX_THREADS):
+            if not (is_whole_number(threads) and 1 <= threads <= MAX_THREADS):
                 raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS}, or None; got {threads!r}")
             threads = int(threads)
         if isinstance(config, dict):   # the settings as a mapping, as read from YAML or JSON

@@ -1022,8 +1022,17 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     torch.set_num_threads(threads)
     cv2.setNumThreads(1)
     config = yaml.safe_load(config_path.read_text())
+    overrides = {**({"init_from": init_from} if init_from else {}),
+                 **({"time_budget_s": time_budget_s} if time_budget_s is not None else {}),
+                 **({"steps": steps} if steps is not None else {})}
+    # Every setting is read before any pair is cut: a wrong one is one line, not a traceback after minutes.
     try:
         spec = dataclass_from_dict(PairCacheSpec, pair_settings(config), "pair cache settings")
+        all_arms = [dataclass_from_dict(ArmConfig, {**config.get("defaults", {}), **a, **overrides}, "arm settings")
+                    for a in config["arms"]]
+        # synthetic sequences cut into pairs beside the real ones
+        synthetic = (dataclass_from_dict(SyntheticPairsSpec, config["synthetic"], "synthetic pairs")
+                     if config.get("synthetic") else None)
     except (TypeError, ValueError) as error:
         raise RunSetupError(f"{config_path}: {error}") from None
     if spec.split != "train":
@@ -1033,22 +1042,12 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
     # Relative folders are the checkout's, wherever the command runs.
     train_root = REPO_ROOT / config["train_root"] if config.get("train_root") else default_train_root()
     cache_dir = REPO_ROOT / config.get("cache_dir", "outputs/cache")
-    defaults = config.get("defaults", {})
-    overrides = {**({"init_from": init_from} if init_from else {}),
-                 **({"time_budget_s": time_budget_s} if time_budget_s is not None else {}),
-                 **({"steps": steps} if steps is not None else {})}
-    try:
-        all_arms = [dataclass_from_dict(ArmConfig, {**defaults, **a, **overrides}, "arm settings")
-                    for a in config["arms"]]
-    except (TypeError, ValueError) as error:
-        raise RunSetupError(f"{config_path}: {error}") from None
     selected = [a for a in all_arms if arms is None or a.name in arms]
     cache = build_pair_cache(train_root, spec, cache_dir)
     data_record = {"pairs": spec.__dict__, "train_root": str(train_root), "frames": len(cache),
                    "sequences": cache.sequence_names}
     cache_key = spec.key()
-    if config.get("synthetic"):   # synthetic sequences cut into pairs beside the real ones (SyntheticPairsSpec)
-        synthetic = dataclass_from_dict(SyntheticPairsSpec, config["synthetic"], "synthetic pairs")
+    if synthetic is not None:
         synthetic_cache = build_synthetic_pair_cache(spec, synthetic, cache_dir)
         cache = concatenate_pair_caches(cache, synthetic_cache)
         cache_key = f"{cache_key}_synthetic_{synthetic.key()}"

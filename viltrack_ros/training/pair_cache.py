@@ -39,6 +39,7 @@ from ..data.precropped import load_precropped, source_video
 from ..data.sequences import read_image_rgb
 from ..data.synthetic import SyntheticConfig, default_photo_library, generate_synthetic_sequence
 from ..tracking.crop import crop_and_resize
+from ..model.export import update_with_tensors
 from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255, SEARCH_FACTOR, TEMPLATE_FACTOR
 from viltrack_ros.log import get_logger
 
@@ -430,7 +431,5 @@ def stem_feature_cache(stem, cache: PairCache, template_size: int, search_size: 
 def stem_weights_digest(stem: torch.nn.Module, length: int = 8) -> str:
     """Digest of a stem's weights and buffers: features cut by one stem are not another's (a trained or fp16 one)."""
     digest = hashlib.sha256()
-    for name, tensor in sorted(stem.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    update_with_tensors(digest, sorted(stem.state_dict().items()))
     return digest.hexdigest()[:length]

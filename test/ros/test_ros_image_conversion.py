@@ -32,8 +32,8 @@ skip_module_unless_ros()   # before the ROS imports below
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import (  # noqa: E402
-    SUPPORTED_ENCODINGS, ImageConversionError, compressed_msg_to_rgb, decode_image_msg, image_msg_to_rgb,
-    numpy_to_image_msg, rgb_to_image_msg)
+    RANGED_ENCODINGS, SUPPORTED_ENCODINGS, ImageConversionError, ValueScaling, compressed_msg_to_rgb,
+    decode_image_msg, image_msg_to_rgb, numpy_to_image_msg, rgb_to_image_msg)
 
 RNG = np.random.default_rng(7)
 HEIGHT, WIDTH = 5, 7   # odd sizes catch row/column mix-ups
@@ -42,8 +42,8 @@ HEIGHT, WIDTH = 5, 7   # odd sizes catch row/column mix-ups
 def raw_msg(pixels: np.ndarray, encoding: str, padding: int = 0, big_endian: bool = False) -> Image:
     """Build a message by hand: rows of ``pixels`` bytes, each followed by ``padding`` junk bytes."""
     pixels = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
-    if pixels.dtype == np.uint16:
-        pixels = pixels.astype(">u2" if big_endian else "<u2")
+    if pixels.dtype.itemsize > 1:
+        pixels = pixels.astype(pixels.dtype.newbyteorder(">" if big_endian else "<"))
     rows = pixels.reshape(pixels.shape[0], -1).view(np.uint8)
     junk = np.full((rows.shape[0], padding), 0xAB, np.uint8)
     data = np.concatenate([rows, junk], axis=1)
@@ -200,3 +200,96 @@ def test_compressed_jpeg_and_png():
     broken.data = array.array("B", b"not an image")
     with pytest.raises(ImageConversionError, match="cannot decode"):
         compressed_msg_to_rgb(broken)
+
+
+# --- values wider than 8 bits through a range (thermal counts, depth) -----------------------------------------------
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """Return the one grey channel of a converted single-channel image (its three RGB channels must be equal)."""
+    assert rgb.dtype == np.uint8 and np.all(rgb == rgb[:, :, :1])
+    return rgb[:, :, 0].astype(np.float64)
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_a_value_range_spreads_thermal_counts_over_the_grey_levels(big_endian):
+    # A 14-bit thermal camera's raw counts of a room: 7000-9000 of 65535. Over the whole 16-bit range they are
+    # 27-35 of 255, nearly uniform grey; over their own range, the full contrast.
+    counts = np.array([[6500, 7000, 7400, 8000], [8600, 9000, 9500, 65535], [0, 7200, 8800, 7100]], np.uint16)
+    msg = raw_msg(counts, "mono16", padding=2, big_endian=big_endian)
+    whole = grey(decode_image_msg(msg))
+    assert whole[1, 1] - whole[0, 1] <= 8   # 7000 -> 27, 9000 -> 35 over the whole range
+    ranged = grey(decode_image_msg(msg, ValueScaling((7000, 9000))))
+    expected = np.clip((counts - 7000.0) * 255 / 2000, 0, 255)
+    np.testing.assert_allclose(ranged, expected, atol=1)   # float32 arithmetic may round a .5 the other way
+    assert ranged[0, 0] == 0 and ranged[0, 1] == 0 and ranged[1, 1] == 255 and ranged[2, 0] == 0
+
+
+def test_depth_in_metres_with_no_readings_needs_a_range_and_gets_nan_as_black():
+    depth = np.array([[0.5, 1.0, 2.5, np.nan], [4.5, 6.0, np.inf, -np.inf], [0.2, 3.7, 1.25, 2.0]], np.float32)
+    msg = raw_msg(depth, "32FC1", padding=4)
+    with pytest.raises(ImageConversionError, match=r"'32FC1'.*image\.value_range") as refused:
+        decode_image_msg(msg)
+    assert refused.value.kind == "unsupported encoding '32FC1'"
+    ranged = grey(decode_image_msg(msg, ValueScaling((0.5, 4.5))))
+    expected = np.clip((np.nan_to_num(depth, nan=0.5, posinf=1e9, neginf=-1e9) - 0.5) * 255 / 4.0, 0, 255)
+    np.testing.assert_allclose(ranged, expected, atol=1)
+    assert ranged[0, 3] == 0 and ranged[1, 2] == 255 and ranged[1, 3] == 0   # NaN, +inf, -inf
+
+
+@pytest.mark.parametrize("encoding", RANGED_ENCODINGS)
+def test_every_signed_and_floating_point_encoding_reads_through_a_range(encoding):
+    dtype = {"8S": np.int8, "16S": np.int16, "32S": np.int32, "32F": np.float32, "64F": np.float64}[encoding[:-2]]
+    channels = int(encoding[-1])
+    values = RNG.integers(-100, 101, (HEIGHT, WIDTH, channels)).astype(dtype)
+    rgb = decode_image_msg(raw_msg(values, encoding, padding=1, big_endian=encoding.startswith("16")),
+                           ValueScaling((-100, 100)))
+    levels = np.rint((values.astype(np.float64) + 100) * 255 / 200)
+    expected = np.repeat(levels, 3, axis=2) if channels == 1 else levels[:, :, [2, 1, 0]]   # BGR(A), as 8UC3/4
+    np.testing.assert_allclose(rgb, expected, atol=1, err_msg=encoding)
+
+
+def test_an_automatic_range_follows_the_scene_without_jumping():
+    # Half the scene at 100, half at 200: the 1st and 99th percentiles are 100 and 200.
+    scene = np.full((16, 32), 100, np.uint16)
+    scene[:, 16:] = 200
+    scaling = ValueScaling(auto=True)
+    first = grey(decode_image_msg(raw_msg(scene, "mono16"), scaling))
+    assert first[0, 0] == 0 and first[0, 31] == 255
+    # The whole scene warms by 100 counts: the range moves a tenth of the way (100-200 -> 110-210), so the image
+    # brightens instead of the range jumping to 200-300 (which would show the same image as before).
+    warmer = grey(decode_image_msg(raw_msg(scene + 100, "mono16"), scaling))
+    assert warmer[0, 0] == pytest.approx((200 - 110) * 255 / 100, abs=1) and warmer[0, 31] == 255
+    fresh = grey(decode_image_msg(raw_msg(scene + 100, "mono16"), ValueScaling(auto=True)))
+    assert fresh[0, 0] == 0 and fresh[0, 31] == 255
+    # A uniform scene (a lens cap) is one grey level, with no division by zero; no finite value at all is black.
+    cap = grey(decode_image_msg(raw_msg(np.full((8, 8), 5000, np.uint16), "mono16"), ValueScaling(auto=True)))
+    assert np.all(cap == cap[0, 0])
+    blank = grey(decode_image_msg(raw_msg(np.full((8, 8), np.nan, np.float32), "32FC1"), ValueScaling(auto=True)))
+    assert np.all(blank == 0)
+
+
+def test_eight_bit_images_are_never_scaled():
+    pixels = RNG.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    for scaling in (ValueScaling((50, 60)), ValueScaling(auto=True)):
+        np.testing.assert_array_equal(decode_image_msg(raw_msg(pixels, "rgb8"), scaling), pixels)
+        np.testing.assert_array_equal(image_msg_to_rgb(raw_msg(pixels, "rgb8"), scaling), pixels)
+
+
+@pytest.mark.parametrize("value,message", [
+    ([1.0], "two numbers"), ([1.0, 2.0, 3.0], "two numbers"), (["a", "b"], "two numbers"), ([True, False], "two"),
+    ("7000,9000", "two numbers"), ([5.0, 1.0], "low < high"), ([3.0, 3.0], "low < high"),
+    ([float("nan"), 1.0], "finite"), ([0.0, float("inf")], "finite"),
+])
+def test_the_node_parameter_value_range_is_checked(value, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        ValueScaling.from_parameters(value, False)
+    assert "image.value_range" in str(refused.value)
+
+
+def test_the_node_parameter_value_range_takes_any_numbers_and_zero_zero_for_none():
+    assert ValueScaling.from_parameters([0.0, 0.0], False).is_default
+    assert ValueScaling.from_parameters([0, 0], True).auto
+    assert ValueScaling.from_parameters([7000, 9000], False).value_range == (7000.0, 9000.0)
+    assert ValueScaling.from_parameters((0.3, 5), False).value_range == (0.3, 5.0)
+    # What rclpy hands over for an array parameter: array.array, of doubles or (dynamic typing) of integers.
+    assert ValueScaling.from_parameters(array.array("q", [7000, 9000]), False).value_range == (7000.0, 9000.0)
+    assert ValueScaling.from_parameters(array.array("d", [0.0, 0.0]), False).is_default

@@ -13,6 +13,7 @@
 # limitations under the License.
 """The package's declarations agree with each other: package.xml, interfaces, tracker statuses, shipped config."""
 
+import array
 import ast
 import os
 import re
@@ -91,7 +92,9 @@ def test_shipped_params_file_values_are_the_node_defaults():
     rclpy.init(args=[], context=context)
     try:
         node = ManagedTrackerNode(context=context)   # unconfigured: declares its parameters, loads no model
+        # An array parameter's value is an array.array: compared as the list the YAML file holds.
         declared = {name: node.get_parameter(name).value for name in in_file}
+        declared = {name: list(value) if isinstance(value, array.array) else value for name, value in declared.items()}
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)

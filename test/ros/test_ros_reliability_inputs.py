@@ -38,7 +38,8 @@ skip_module_unless_ros()   # before the ROS imports below
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
-from viltrack_ros.ros.image_conversion import SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS  # noqa: E402
+from viltrack_ros.ros.image_conversion import (  # noqa: E402
+    RANGED_ENCODINGS, SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
 from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS, _stamp_text  # noqa: E402
 from .ros_harness import Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly, stamp_of  # noqa: E402
@@ -183,8 +184,10 @@ def overlay_for(probe: RosProbe, msg, timeout: float = 20.0) -> np.ndarray:
 
 
 def test_every_encoding_of_sensor_msgs_is_supported_or_refused_with_a_reason():
+    # Supported as they are, supported through a value range (signed and floating point), or refused: one of these.
     for encoding in ROS_ENCODINGS:
-        assert (encoding in SUPPORTED_ENCODINGS) != (encoding in UNSUPPORTED_REASONS), encoding
+        homes = (SUPPORTED_ENCODINGS, RANGED_ENCODINGS, UNSUPPORTED_REASONS)
+        assert sum(encoding in home for home in homes) == 1, encoding
 
 
 @pytest.mark.parametrize("encoding", [e for e in ROS_ENCODINGS if e in SUPPORTED_ENCODINGS])
@@ -249,7 +252,7 @@ def test_unsupported_and_malformed_images_are_said_once_and_skipped(node, ready)
         assert len(lines) == 1, (encoding, lines)   # one line per topic and problem, not per frame
     for case, (_, text) in malformed(sec=0).items():
         assert sum(text in line for line in log.splitlines()) == 1, case
-    assert "32FC1" in log and "convert them to mono8/mono16" in log
+    assert "32FC1" in log and "give one (the node's image.value_range, or image.auto_range: true)" in log
     skipped = [s for s in diagnostics.statuses if "skipped" in s.message]
     assert skipped and all(s.level == b"\x01" for s in skipped) and "(last: " in skipped[-1].message
 
@@ -467,3 +470,52 @@ def test_a_burst_of_300_calls_in_flight_at_once_is_answered_in_full(ready):
         assert all(not a.success and str(5000 + i) in a.message for i, a in enumerate(answers))
     finally:
         probe.node.destroy_client(client)
+
+
+def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time(node, ready):
+    """
+    A 14-bit thermal camera (mono16 counts 7000-9000) and a depth camera (32FC1 metres, NaN for no reading).
+
+    Over the whole 16-bit range the thermal image is near-uniform grey; ``image.value_range`` (given as integers: the
+    parameter takes any numbers) spreads it over the grey levels, ``image.auto_range`` finds the range itself, and
+    the depth image, skipped without a range, is read through one. A wrong range is refused with the reason.
+    """
+    probe = ready
+    height, width = 8, 12
+    counts = RNG.integers(7000, 9001, (height, width)).astype(np.uint16)
+    thermal = raw_msg(counts.astype("<u2").view(np.uint8), "mono16", width, height, width * 2, sec=900)
+    whole_range = overlay_for(probe, thermal)[:, :, 0].astype(np.float64)
+    assert whole_range.max() - whole_range.min() <= 8
+    try:
+        assert probe.set_parameter("image.value_range", [7000, 9000]).successful
+        thermal.header.stamp.sec = 901
+        ranged = overlay_for(probe, thermal).astype(np.float64)
+        expected = np.clip((counts - 7000.0) * 255 / 2000, 0, 255)
+        np.testing.assert_allclose(ranged, np.repeat(expected[:, :, None], 3, axis=2), atol=1)
+        assert "image value range now 7000 (black) to 9000 (white)" in node.log()
+
+        depth = RNG.uniform(0.3, 5.0, (height, width)).astype(np.float32)
+        depth[0, :4] = np.nan
+        depth_msg = raw_msg(depth.view(np.uint8), "32FC1", width, height, width * 4, sec=910)
+        assert probe.set_parameter("image.value_range", [0.5, 4.5]).successful
+        read = overlay_for(probe, depth_msg)[:, :, 0].astype(np.float64)
+        expected = np.clip((np.nan_to_num(depth, nan=0.5) - 0.5) * 255 / 4.0, 0, 255)
+        np.testing.assert_allclose(read, expected, atol=1)
+
+        for wrong, reason in (([4.5, 0.5], "low < high"), ([1.0], "two numbers"), ("near", "two numbers")):
+            result = probe.set_parameter("image.value_range", wrong)
+            assert not result.successful and reason in result.reason, (wrong, result.reason)
+        assert probe.get_parameters(["image.value_range"])["image.value_range"] == [0.5, 4.5]
+
+        assert probe.set_parameter("image.auto_range", True).successful
+        thermal.header.stamp.sec = 920
+        automatic = overlay_for(probe, thermal)[:, :, 0].astype(np.float64)
+        assert automatic.min() <= 5 and automatic.max() >= 250, "the image's own 1st-99th percentile"
+    finally:
+        probe.set_parameter("image.auto_range", False)
+        probe.set_parameter("image.value_range", [0.0, 0.0])
+    depth_msg.header.stamp.sec = 930
+    probe.image_pub.publish(depth_msg)
+    answer = probe.send(frame_msg(np.zeros((48, 64, 3), np.uint8), sec=931))
+    assert answer.header.frame_id == FRAME_ID and probe.array_for(stamp_of(depth_msg)) is None, \
+        "back to the default, the depth image is skipped again"

@@ -18,7 +18,9 @@ The real ROS 2 ``cv_bridge`` is used when a ROS installation provides it. Where 
 none, and the pip package named ``cv-bridge`` is a broken ROS 1 copy), a small conversion of our own does the job:
 it honours ``step`` (row padding) and ``is_bigendian``, reads ``data`` as ``array.array``, ``bytes`` or a list,
 and works with numpy 1 and 2. An unsupported encoding or an inconsistent message raises
-:class:`ImageConversionError`, so the node can log it and skip the frame.
+:class:`ImageConversionError`, so the node can log it and skip the frame. Values wider than 8 bits become grey levels
+through a :class:`ValueScaling` (the encoding's own range, one given, or one that follows the images), which is also
+what reads signed and floating-point images (depth, temperatures).
 """
 from __future__ import annotations
 
@@ -90,15 +92,121 @@ _LAYOUTS: dict[str, _Layout] = {
     "nv24": _Layout(np.uint8, 1, "nv24"),
 }
 SUPPORTED_ENCODINGS = tuple(_LAYOUTS)
+# Signed and floating-point values (depth, disparity, a thermal camera's temperatures) have no colour range of their
+# own: they are read only through the range a user gives (ValueScaling). One channel is grey, 3 and 4 are BGR(A) as
+# for the OpenCV-style unsigned names.
+_RANGED_TYPES = {"8S": np.int8, "16S": np.int16, "32S": np.int32, "32F": np.float32, "64F": np.float64}
+RANGED_LAYOUTS: dict[str, _Layout] = {
+    f"{depth}C{channels}": _Layout(dtype, channels, {1: "mono", 3: "bgr", 4: "bgra"}[channels])
+    for depth, dtype in _RANGED_TYPES.items() for channels in (1, 3, 4)}
+RANGED_ENCODINGS = tuple(RANGED_LAYOUTS)
+NO_VALUE_RANGE = ("signed or floating-point values (depth, disparity, temperatures, ...) have no colour range of "
+                  "their own: give one (the node's image.value_range, or image.auto_range: true) or convert them to "
+                  "mono8/mono16 before tracking")
 # Encodings of sensor_msgs/image_encodings.hpp this conversion refuses, and why (said in the node's log line).
-_NO_COLOUR_RANGE = ("signed or floating-point values (depth, disparity, ...) have no fixed colour range: convert them "
-                    "to mono8/mono16 before tracking")
 UNSUPPORTED_REASONS = {
-    **{f"{depth}{sign}C{channels}": _NO_COLOUR_RANGE
-       for depth, sign in (("8", "S"), ("16", "S"), ("32", "S"), ("32", "F"), ("64", "F"))
-       for channels in (1, 2, 3, 4)},
-    "8UC2": "two channels carry no colour order", "16UC2": "two channels carry no colour order",
+    **{f"{depth}C2": "two channels carry no colour order" for depth in ("8U", "16U", *_RANGED_TYPES)},
 }
+
+# A thermal camera's 14-bit counts or a depth image's metres fill a small part of their type's range: the range that
+# matters is the scene's. The automatic range follows each image's 1st and 99th percentile (so that a hot lamp or a
+# depth dropout does not set it) and moves a tenth of the way there per image: brightness follows the scene without
+# jumping from frame to frame, which the tracker would take for a change of the target's appearance.
+AUTO_RANGE_PERCENTILES = (1.0, 99.0)
+AUTO_RANGE_SMOOTHING = 0.1
+_AUTO_RANGE_SAMPLE_STRIDE = 4   # every 4th pixel each way: a 640x480 image's percentiles in well under a millisecond
+_SIXTEEN_BIT_MAX = 65535
+
+
+class ValueScaling:
+    """
+    How values wider than 8 bits (16-bit, signed, floating point) become the tracker's 8-bit grey levels.
+
+    The default, ``ValueScaling()``, is the encoding's own range: 16-bit values over 0-65535, as cv_bridge converts
+    them; signed and floating-point images are refused, having none. ``value_range=(low, high)``: ``low`` and below
+    black, ``high`` and above white, linear between. ``auto=True``: a range that follows the images (see
+    ``AUTO_RANGE_PERCENTILES``). NaN (a depth camera's "no reading") is black. 8-bit images are never scaled. An
+    automatic range keeps state from image to image: use one object per image stream.
+    """
+
+    def __init__(self, value_range: tuple[float, float] | None = None, auto: bool = False):
+        if value_range is not None:
+            low, high = (float(value) for value in value_range)
+            if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                raise ValueError(f"a value range needs finite low < high, got [{low}, {high}]")
+            value_range = (low, high)
+        self.value_range = value_range
+        self.auto = bool(auto)
+        self._auto_bounds: tuple[float, float] | None = None
+
+    @classmethod
+    def from_parameters(cls, value_range, auto: bool) -> ValueScaling:
+        """
+        Build it from the node's parameters: ``image.value_range`` ([0, 0]: none) and ``image.auto_range``.
+
+        Raises ValueError, with the parameter's name, on anything but two finite numbers with low < high.
+        """
+        # rclpy gives an array parameter as array.array ('d' or, with dynamic typing, 'q' for integers).
+        values = list(value_range) if isinstance(value_range, (list, tuple, array.array)) else None
+        if (values is None or len(values) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
+            raise ValueError(f"image.value_range takes two numbers [low, high] (both 0: the encoding's own range), "
+                             f"got {value_range!r}")
+        if values == [0, 0]:
+            return cls(None, auto)
+        try:
+            return cls((values[0], values[1]), auto)
+        except ValueError as error:
+            raise ValueError(f"image.value_range: {error}") from None
+
+    @property
+    def has_range(self) -> bool:
+        """Whether a range was given (or is automatic): signed and floating-point images are read only then."""
+        return self.auto or self.value_range is not None
+
+    @property
+    def is_default(self) -> bool:
+        return not self.has_range
+
+    def describe(self) -> str:
+        if self.auto:
+            low, high = AUTO_RANGE_PERCENTILES
+            return f"automatic (each image's {low:g}th-{high:g}th percentile, followed smoothly)"
+        if self.value_range is not None:
+            return f"{self.value_range[0]:g} (black) to {self.value_range[1]:g} (white)"
+        return f"the encoding's own (16-bit: 0-{_SIXTEEN_BIT_MAX})"
+
+    def to_uint8(self, values: np.ndarray) -> np.ndarray:
+        """Return ``values`` as uint8 grey levels (8-bit values unchanged)."""
+        if values.dtype == np.uint8:
+            return values
+        if not self.has_range:
+            if values.dtype != np.uint16:
+                raise ImageConversionError(NO_VALUE_RANGE, kind="no value range")
+            # Rounded integer arithmetic: the same for every frame, so brightness does not flicker.
+            return ((values.astype(np.uint32) * 255 + _SIXTEEN_BIT_MAX // 2) // _SIXTEEN_BIT_MAX).astype(np.uint8)
+        low, high = self._automatic_range(values) if self.auto else self.value_range
+        scaled = values.astype(np.float32)
+        scaled -= np.float32(low)
+        scaled *= np.float32(255.0 / (high - low))
+        np.nan_to_num(scaled, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+        np.clip(scaled, 0.0, 255.0, out=scaled)
+        return np.rint(scaled, out=scaled).astype(np.uint8)
+
+    def _automatic_range(self, values: np.ndarray) -> tuple[float, float]:
+        sample = values[::_AUTO_RANGE_SAMPLE_STRIDE, ::_AUTO_RANGE_SAMPLE_STRIDE].ravel().astype(np.float64)
+        sample = sample[np.isfinite(sample)]
+        if sample.size:
+            low, high = (float(p) for p in np.percentile(sample, AUTO_RANGE_PERCENTILES))
+            if self._auto_bounds is not None:
+                previous_low, previous_high = self._auto_bounds
+                low = previous_low + AUTO_RANGE_SMOOTHING * (low - previous_low)
+                high = previous_high + AUTO_RANGE_SMOOTHING * (high - previous_high)
+            self._auto_bounds = (low, high)
+        low, high = self._auto_bounds or (0.0, 1.0)   # an image with no finite value yet: all black
+        # A uniform scene (a lens cap) must not stretch its noise to full contrast, nor divide by zero.
+        return low, max(high, low + 1e-6 + 1e-3 * max(abs(low), abs(high)))
+
 
 # OpenCV names a Bayer pattern after the second row's first two pixels, ROS after the first row's (as cv_bridge maps).
 _BAYER_TO_RGB = {
@@ -127,15 +235,24 @@ def using_cv_bridge() -> bool:
     return _CV_BRIDGE is not None
 
 
-def image_msg_to_rgb(msg: Image) -> np.ndarray:
-    """``sensor_msgs/Image`` -> contiguous ``uint8`` array ``(H, W, 3)`` in RGB order."""
-    if _CV_BRIDGE is not None and msg.encoding in _LAYOUTS:
+def image_msg_to_rgb(msg: Image, scaling: ValueScaling | None = None) -> np.ndarray:
+    """
+    ``sensor_msgs/Image`` -> contiguous ``uint8`` array ``(H, W, 3)`` in RGB order.
+
+    ``scaling`` says how values wider than 8 bits become grey levels (None: the encoding's own range; signed and
+    floating-point images then raise, having none).
+    """
+    scaling = scaling or ValueScaling()
+    layout = _LAYOUTS.get(msg.encoding)
+    # cv_bridge converts 16-bit values over their whole range, as ValueScaling's default does; a range of the user's
+    # own and the signed and floating-point encodings are ours alone.
+    if _CV_BRIDGE is not None and layout is not None and (layout.dtype == np.uint8 or scaling.is_default):
         bridge, bridge_error = _CV_BRIDGE
         try:
             return np.ascontiguousarray(bridge.imgmsg_to_cv2(msg, desired_encoding="rgb8"))
         except bridge_error as error:
             raise ImageConversionError(str(error)) from error
-    return decode_image_msg(msg)
+    return decode_image_msg(msg, scaling)
 
 
 def shortened(text: str, limit: int = 40) -> str:
@@ -147,19 +264,23 @@ def shortened(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def decode_image_msg(msg: Image) -> np.ndarray:
+def decode_image_msg(msg: Image, scaling: ValueScaling | None = None) -> np.ndarray:
     """Convert the image as is done without cv_bridge (public so that it is tested on every machine)."""
+    scaling = scaling or ValueScaling()
     layout = _LAYOUTS.get(msg.encoding)
+    if layout is None and msg.encoding in RANGED_LAYOUTS and scaling.has_range:
+        layout = RANGED_LAYOUTS[msg.encoding]
     if layout is None:
-        why = UNSUPPORTED_REASONS.get(msg.encoding, "not an encoding of sensor_msgs/image_encodings")
+        why = (NO_VALUE_RANGE if msg.encoding in RANGED_LAYOUTS
+               else UNSUPPORTED_REASONS.get(msg.encoding, "not an encoding of sensor_msgs/image_encodings"))
         shown = shortened(msg.encoding)
         raise ImageConversionError(
-            f"unsupported image encoding '{shown}' ({why}); supported: {', '.join(SUPPORTED_ENCODINGS)}",
-            kind=f"unsupported encoding '{shown}'")
+            f"unsupported image encoding '{shown}' ({why}); supported: {', '.join(SUPPORTED_ENCODINGS)}, and with a "
+            f"value range {', '.join(RANGED_ENCODINGS)}", kind=f"unsupported encoding '{shown}'")
     try:
         if layout.to_rgb in _PLANAR_YUV:
             return _planar_yuv_to_rgb(msg, layout.to_rgb)
-        return _to_rgb(_message_pixels(msg, layout), layout)
+        return _to_rgb(scaling.to_uint8(_message_pixels(msg, layout)), layout)
     except cv2.error as error:   # a size OpenCV's colour conversion refuses
         raise ImageConversionError(f"cannot convert {msg.width}x{msg.height} '{msg.encoding}': {error}",
                                    kind=f"'{msg.encoding}' refused by OpenCV") from error
@@ -202,6 +323,8 @@ def _message_pixels(msg: Image, layout: _Layout) -> np.ndarray:
         byte_order = ">" if msg.is_bigendian else "<"
         rows = np.ascontiguousarray(rows).view(np.dtype(layout.dtype).newbyteorder(byte_order))
         rows = rows.astype(layout.dtype)   # native order from here on
+    else:
+        rows = rows.view(layout.dtype)   # bytes as they are (int8 for 8SC)
     return rows.reshape(height, width, layout.channels)
 
 
@@ -236,9 +359,7 @@ def _planar_yuv_to_rgb(msg: Image, kind: str) -> np.ndarray:
 
 
 def _to_rgb(pixels: np.ndarray, layout: _Layout) -> np.ndarray:
-    if pixels.dtype == np.uint16:
-        # Full-range linear scaling (65535 -> 255), the same for every frame so brightness does not flicker.
-        pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    """Turn ``(H, W, C)`` uint8 pixels of ``layout`` into RGB."""
     kind = layout.to_rgb
     # Channel reordering and dropping go through OpenCV: numpy's strided copies (pixels[:, :, ::-1]) took 2-3 ms
     # for a 640x480 image, OpenCV's SIMD conversions 0.05 ms (rows padded by `step` are read in place by both).

@@ -55,8 +55,8 @@ from std_msgs.msg import Header
 
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
-from viltrack_ros.ros.image_conversion import (ImageConversionError, compressed_msg_to_rgb, image_msg_to_rgb,
-                                               rgb_to_image_msg, shortened, using_cv_bridge)
+from viltrack_ros.ros.image_conversion import (ImageConversionError, ValueScaling, compressed_msg_to_rgb,
+                                               image_msg_to_rgb, rgb_to_image_msg, shortened, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
@@ -65,6 +65,8 @@ from viltrack_ros.tracking.backends import BACKENDS
 
 NODE_NAME = "viltrack_tracker"
 TRACKER_PREFIX = "tracker."   # node parameter tracker.<name> <-> TrackerConfig.<name>
+VALUE_RANGE_PARAMETER = "image.value_range"   # their meaning: image_conversion.ValueScaling
+AUTO_RANGE_PARAMETER = "image.auto_range"
 DEVICES = ("auto", "cpu", "cuda")
 TRANSPORTS = ("raw", "compressed")
 RELIABILITIES = ("best_effort", "reliable")
@@ -143,8 +145,8 @@ def _duration(seconds: float) -> Duration:
 
 
 def _describe(description: str, read_only: bool = False, low=None, high=None,
-              choices: tuple[str, ...] = ()) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(description=description, read_only=read_only)
+              choices: tuple[str, ...] = (), dynamic_typing: bool = False) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=description, read_only=read_only, dynamic_typing=dynamic_typing)
     if choices:
         descriptor.additional_constraints = "one of: " + ", ".join(choices)
     if isinstance(low, float) or isinstance(high, float):
@@ -248,6 +250,16 @@ class TrackingAdapter:
             "Most targets tracked at once; init_target for one more is refused. Each target adds its crop to every "
             "frame's batched network pass (64 take about 0.5 s a frame on 2 CPU cores).", low=1,
             high=MAX_TARGETS_LIMIT))
+        # Any number type: [7000, 9000] is as meant as [7000.0, 9000.0] (rclpy would refuse an integer array).
+        self.declare_parameter(VALUE_RANGE_PARAMETER, [0.0, 0.0], _describe(
+            "For 16-bit, signed and floating-point images (thermal, depth): [low, high], the values drawn black and "
+            "white, linear between (e.g. [7000, 9000] for a thermal camera's raw counts, [0.3, 5.0] for depth in "
+            "metres); [0, 0]: the encoding's own range (16-bit: 0-65535; signed and floating-point images are then "
+            "skipped). 8-bit images are never scaled.", dynamic_typing=True))
+        self.declare_parameter(AUTO_RANGE_PARAMETER, False, _describe(
+            "Take the range of 16-bit, signed and floating-point images from the images themselves (each one's "
+            "1st-99th percentile, followed smoothly from image to image, as a thermal camera's automatic gain); "
+            "overrides image.value_range."))
         self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
             "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
             low=0.0, high=1000.0))
@@ -300,7 +312,19 @@ class TrackingAdapter:
             raise ValueError(f"{tracker.model_info['path']} holds preset '{actual}', but parameter preset is "
                              f"'{expected}'")
 
+    def _value_scaling_from_parameters(self, changes: dict | None = None) -> ValueScaling:
+        settings = {name: self.get_parameter(name).value for name in (VALUE_RANGE_PARAMETER, AUTO_RANGE_PARAMETER)}
+        settings.update(changes or {})
+        return ValueScaling.from_parameters(settings[VALUE_RANGE_PARAMETER], settings[AUTO_RANGE_PARAMETER])
+
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        scaling_changes = {p.name: p.value for p in parameters
+                           if p.name in (VALUE_RANGE_PARAMETER, AUTO_RANGE_PARAMETER)}
+        if scaling_changes:
+            try:
+                self._value_scaling_from_parameters(scaling_changes)
+            except ValueError as error:
+                return SetParametersResult(successful=False, reason=str(error))
         for parameter in parameters:
             if parameter.name not in self._configure_time_parameters:
                 continue
@@ -326,6 +350,10 @@ class TrackingAdapter:
             self.get_logger().info(f"tracker settings now {self._tracker.config.to_dict()}")
         if "publish_overlay" in names:
             self._publish_overlay = self.get_parameter("publish_overlay").value
+        if names & {VALUE_RANGE_PARAMETER, AUTO_RANGE_PARAMETER}:
+            # A new object: an automatic range starts again from the next image.
+            self._value_scaling = self._value_scaling_from_parameters()
+            self.get_logger().info(f"image value range now {self._value_scaling.describe()}")
 
     # --- lifecycle steps -------------------------------------------------------------------------------
     def _configure(self) -> None:
@@ -341,6 +369,7 @@ class TrackingAdapter:
         self._transport = self._choice("image_transport")
         self._reliability = self._choice("qos.reliability")
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
+        self._value_scaling = self._value_scaling_from_parameters()   # a params file's value is not validated on set
         self._publish_overlay = self.get_parameter("publish_overlay").value
 
         weights = self.get_parameter("weights").value or None   # None: the weights shipped with the package
@@ -460,7 +489,8 @@ class TrackingAdapter:
     @_never_raises("image callback")
     def _on_image(self, msg: Image, info: MessageInfo) -> None:
         received = self._image_received(info)
-        rgb = self._convert(image_msg_to_rgb, msg, f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
+        rgb = self._convert(functools.partial(image_msg_to_rgb, scaling=self._value_scaling), msg,
+                            f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
         if rgb is not None:
             self._track(msg.header, rgb, received)
 

@@ -17,6 +17,7 @@ End-to-end demo without a camera: tracker node process + replay publisher + a cl
   python -m viltrack_ros.ros.demo                                  # Debian opencv-doc's vtest.avi, a pedestrian
   python -m viltrack_ros.ros.demo --source VIDEO_OR_FOLDER --box x,y,w,h
   python -m viltrack_ros.ros.demo --source BAG --bag-topic /camera/image_raw --box x,y,w,h --record outputs/tracks
+  python -m viltrack_ros.ros.demo --source THERMAL_BAG --box x,y,w,h --param image.auto_range:=true
 
 The tracker node runs as its own process, exactly as `ros2 run` would start it; this process publishes the video
 as sensor_msgs/Image, calls init_target on the first frame, and records what the node publishes:
@@ -211,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError, ImportError) as error:   # OSError: a --record path that cannot be written
         rclpy.try_shutdown()
         raise SystemExit(f"cannot start: {error}") from None
-    node_process = start_tracker_node(weights, args.threads, log_path)
+    node_process = start_tracker_node(weights, args.threads, log_path, tuple(args.node_parameters))
     print(f"source  {source}\nbox     {box}\nweights {weights} ({'trained' if trained else 'UNTRAINED'})\n"
           f"mode    {'lock-step (every frame processed)' if args.fps == 0 else f'live at {args.fps:g} fps'}")
     executor = SingleThreadedExecutor()
@@ -393,7 +394,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="stamp a bag's images with the time they are sent (for a bag whose stamps repeat); "
                              "by default they keep their recorded headers")
     parser.add_argument("--out", help="output folder (default: outputs/demo in the checkout)")
+    parser.add_argument("--param", dest="node_parameters", metavar="NAME:=VALUE", type=node_parameter,
+                        action="append", default=[],
+                        help="a parameter of the tracker node, as after ros2 run's -p (repeatable): e.g. "
+                             "image.auto_range:=true for a thermal camera's 16-bit bag, tracker.window_influence:=0.3")
     return parser.parse_args(argv)
+
+
+# Set by the demo's own options: a second value through --param would be a second home for them.
+_DEMO_SET_PARAMETERS = {"weights": "--weights", "threads": "--threads", "device": "(the demo runs on the CPU)"}
+
+
+def node_parameter(text: str) -> str:
+    """Parse --param: ``NAME:=VALUE`` with a parameter name (the value is the node's to check, as with -p)."""
+    name, separator, value = text.partition(":=")
+    if not separator or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME:=VALUE (e.g. image.auto_range:=true), got {text!r}")
+    if name in _DEMO_SET_PARAMETERS:
+        raise argparse.ArgumentTypeError(f"{name} is set by the demo itself: use {_DEMO_SET_PARAMETERS[name]}")
+    return text
 
 
 def frame_rate(text: str) -> float:

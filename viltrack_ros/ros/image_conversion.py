@@ -171,7 +171,7 @@ class ValueScaling:
     def describe(self) -> str:
         if self.auto:
             low, high = AUTO_RANGE_PERCENTILES
-            return f"automatic (each image's {low:g}th-{high:g}th percentile, followed smoothly)"
+            return f"automatic (each image's percentiles {low:g} and {high:g}, followed smoothly)"
         if self.value_range is not None:
             return f"{self.value_range[0]:g} (black) to {self.value_range[1]:g} (white)"
         return f"the encoding's own (16-bit: 0-{_SIXTEEN_BIT_MAX})"

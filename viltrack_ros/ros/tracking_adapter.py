@@ -423,6 +423,7 @@ class TrackingAdapter:
             f"{'trained' if info.get('trained') else 'UNTRAINED: boxes are meaningless'}), "
             f"device {self._tracker.device}, backend {self._tracker.backend.name}, threads {torch.get_num_threads()}, "
             f"image conversion {'cv_bridge' if using_cv_bridge() else 'built-in'}, "
+            f"image values {self._value_scaling.describe()}, "
             f"detections {detections}")
         if not info.get("trained"):
             self.get_logger().warning("the loaded checkpoint is marked untrained (freshly initialised weights)")

@@ -228,3 +228,38 @@ def test_an_image_of_another_size_drops_the_targets_given_on_the_old_size():
     with pytest.raises(ValueError, match="the image is 640x480, the target was given on 320x240 images"):
         single.update(large)
     assert not single.initialized
+
+
+@pytest.mark.parametrize("blank_value", [0, 128, 255])
+def test_a_covered_lens_leaves_the_box_and_the_track_where_they_were(blank_value):
+    """
+    30 uniform frames (black, grey, overexposed) in the middle of a real sequence: no sighting, so no move.
+
+    The box stays exactly where the last real frame put it (it ran to the image's top edge within 5 frames, at
+    confidence 0.02), the status turns LOST, and once the scene is back the target is found where it was.
+    """
+    import cv2
+    from viltrack_ros.data.frame_source import list_frames
+    from viltrack_ros.paths import default_sequences_root
+
+    sequence = default_sequences_root() / "vot2015_bag"   # a development sequence
+    if not sequence.is_dir():
+        pytest.skip(f"real sequence {sequence} is absent")
+    frames = [cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB) for path in list_frames(sequence)[:12]]
+    truth = np.loadtxt(sequence / "groundtruth.txt", delimiter=",", max_rows=12)
+    tracker = MultiTracker.from_checkpoint(None, threads=1)
+    tracker.init(0, frames[0], tuple(truth[0]))
+    for frame in frames[1:5]:
+        last = tracker.update(frame)[0]
+    statuses = []
+    for _ in range(30):
+        result = tracker.update(np.full_like(frames[0], blank_value))[0]
+        assert result.box == last.box and result.confidence < 0.1, result
+        statuses.append(result.status)
+    assert statuses[-1] == TrackStatus.LOST and statuses.count(TrackStatus.LOST) >= 27
+    for frame in frames[5:]:
+        result = tracker.update(frame)[0]
+    x, y, w, h = result.box
+    tx, ty, tw, th = truth[11]
+    overlap = max(0.0, min(x + w, tx + tw) - max(x, tx)) * max(0.0, min(y + h, ty + th) - max(y, ty))
+    assert result.status == TrackStatus.TRACKING and overlap / (w * h + tw * th - overlap) > 0.5, result

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 import torch
 
@@ -75,6 +76,19 @@ VELOCITY_SMOOTHING = 0.5
 
 # Largest number of targets in one network call (see MultiTracker.update).
 MAX_BATCH = 16
+
+# A search crop whose pixels hardly vary (a covered lens, a black, grey or overexposed frame) holds no sighting of the
+# target: the network's peak there is its own bias (on black frames the box ran to the image's top edge within 5
+# frames, at confidence 0.02). Such a frame leaves the target's box and temporal state as they were; its low
+# confidence still counts towards LOST. Standard deviation per colour channel, grey levels 0-255: the least varied
+# crop around a target in the 70 train, val and dev sequences has 9.2 (an airplane against the sky).
+CONTRASTLESS_STD = 2.0
+
+
+def is_contrastless(crop: np.ndarray) -> bool:
+    """Say whether every colour channel of the uint8 ``crop`` varies by less than ``CONTRASTLESS_STD``."""
+    return bool(np.all(cv2.meanStdDev(crop)[1] < CONTRASTLESS_STD))
+
 
 # Where the first frame is looked at around a new target, by the size calibration and the target's classifier
 # (shifts of its box, as fractions of its width and height): centred, and a quarter of the box each way, so one
@@ -232,7 +246,7 @@ class MultiTracker:
             return {}
         ids = list(self._targets)
         targets = [self._targets[i] for i in ids]
-        search_crops, transforms = [], []
+        search_crops, transforms, blank = [], [], []
         mean_colour = MeanColour(image)
         for target in targets:
             # The search region is centred where the target should be now, not where it was: the network finds a
@@ -246,6 +260,7 @@ class MultiTracker:
                                               mean_colour=mean_colour)
             search_crops.append(normalised_chw(crop))
             transforms.append(transform)
+            blank.append(is_contrastless(crop))
         searches = np.stack(search_crops)
         # Many targets go through the network in batches of at most MAX_BATCH: a batch keeps most of the batching
         # gain, and the calling thread returns to Python between batches (a stop signal waits for one batch, not
@@ -256,7 +271,8 @@ class MultiTracker:
         # Each target's sizes in the convention of its given box (see _size_correction).
         box_size = box_size * np.stack([t.size_correction for t in targets])[:, :, None, None]
         for index, target in enumerate(targets):
-            target.film_context = next_context[index]
+            if not blank[index]:   # a frame with nothing in it leaves the temporal state as it was
+                target.film_context = next_context[index]
         # The carried FiLM context too: a NaN only there would fault the target a frame late, on the next update.
         finite = np.all([np.isfinite(output).reshape(len(targets), -1).all(axis=1)
                          for output in (score_logits, offset, box_size, appearance, next_context)],
@@ -277,10 +293,10 @@ class MultiTracker:
         confidences = network_scores if ranking is None else ranking.reshape(len(targets), -1)[
             np.arange(len(targets)), cells]
         results = {}
-        for target_id, target, transform, box, confidence, network_score, valid in zip(
-                ids, targets, transforms, boxes, confidences.tolist(), network_scores.tolist(), finite):
+        for target_id, target, transform, box, confidence, network_score, valid, nothing_seen in zip(
+                ids, targets, transforms, boxes, confidences.tolist(), network_scores.tolist(), finite, blank):
             cx, cy, w, h = box * size
-            image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
+            image_box = target.box if nothing_seen else transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
             faults_before = self.invalid_outputs
             if valid:
                 results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))

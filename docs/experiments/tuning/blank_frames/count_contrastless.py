@@ -12,9 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """
-Score tracker settings on val and dev (``viltrack experiment --tune``'s arguments) and count the search crops that
-the blank-frame rule (``tracking.tracker.is_contrastless``) held: where it never fires the scores are the same as
-without it, by construction.
+Score tracker settings on val and dev, counting the search crops the blank-frame rule held.
+
+Takes ``viltrack experiment --tune``'s arguments; the rule is ``tracking.tracker.is_contrastless``. Where it never
+fires the scores are the same as without it, by construction.
 
     python docs/experiments/tuning/blank_frames/count_contrastless.py --tune WEIGHTS --threads 1 --out OUT
 """

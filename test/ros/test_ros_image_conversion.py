@@ -293,3 +293,20 @@ def test_the_node_parameter_value_range_takes_any_numbers_and_zero_zero_for_none
     # What rclpy hands over for an array parameter: array.array, of doubles or (dynamic typing) of integers.
     assert ValueScaling.from_parameters(array.array("q", [7000, 9000]), False).value_range == (7000.0, 9000.0)
     assert ValueScaling.from_parameters(array.array("d", [0.0, 0.0]), False).is_default
+
+
+def test_the_whole_range_notes_an_image_that_uses_a_small_part_of_it():
+    scaling = ValueScaling()
+    wide = RNG.integers(0, 65536, (32, 48)).astype(np.uint16)
+    decode_image_msg(raw_msg(wide, "mono16"), scaling)
+    assert scaling.narrow_range is None
+    thermal = RNG.integers(7000, 9001, (32, 48)).astype(np.uint16)
+    decode_image_msg(raw_msg(thermal, "mono16"), scaling)
+    low, high = scaling.narrow_range
+    assert 7000 <= low < 7100 and 8900 < high <= 9000
+    twelve_bit = ValueScaling()
+    decode_image_msg(raw_msg(RNG.integers(0, 4096, (32, 48)).astype(np.uint16), "mono16"), twelve_bit)
+    assert twelve_bit.narrow_range is not None
+    given = ValueScaling((7000, 9000))
+    decode_image_msg(raw_msg(thermal, "mono16"), given)
+    assert given.narrow_range is None, "a range of the user's own is not second-guessed"

@@ -486,6 +486,10 @@ def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time
     thermal = raw_msg(counts.astype("<u2").view(np.uint8), "mono16", width, height, width * 2, sec=900)
     whole_range = overlay_for(probe, thermal)[:, :, 0].astype(np.float64)
     assert whole_range.max() - whole_range.min() <= 8
+    # The node says once what it sees and what to set (earlier tests sent it 16-bit images over the whole range).
+    assert probe.spin_until(lambda: "use values 70" in node.log(), 10), node.log()[-2000:]
+    hint = [line for line in node.log().splitlines() if "16-bit images on /image use values" in line]
+    assert len(hint) == 1 and "image.auto_range:=true" in hint[0] and "about 8 grey levels" in hint[0], hint
     try:
         assert probe.set_parameter("image.value_range", [7000, 9000]).successful
         thermal.header.stamp.sec = 901
@@ -514,6 +518,7 @@ def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time
     finally:
         probe.set_parameter("image.auto_range", False)
         probe.set_parameter("image.value_range", [0.0, 0.0])
+    assert sum("16-bit images on /image use values" in line for line in node.log().splitlines()) == 1
     depth_msg.header.stamp.sec = 930
     probe.image_pub.publish(depth_msg)
     answer = probe.send(frame_msg(np.zeros((48, 64, 3), np.uint8), sec=931))

@@ -370,6 +370,7 @@ class TrackingAdapter:
         self._reliability = self._choice("qos.reliability")
         tracker_config = self._tracker_config_from_parameters()   # ValueError on an invalid combination
         self._value_scaling = self._value_scaling_from_parameters()   # a params file's value is not validated on set
+        self._narrow_range_reported = False
         self._publish_overlay = self.get_parameter("publish_overlay").value
 
         weights = self.get_parameter("weights").value or None   # None: the weights shipped with the package
@@ -493,7 +494,26 @@ class TrackingAdapter:
         rgb = self._convert(functools.partial(image_msg_to_rgb, scaling=self._value_scaling), msg,
                             f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
         if rgb is not None:
+            self._report_narrow_range()
             self._track(msg.header, rgb, received)
+
+    def _report_narrow_range(self) -> None:
+        """
+        Say once when 16-bit images, read over the whole 16-bit range, use only a small part of it.
+
+        A thermal camera's counts or a 12-bit camera's values then reach the tracker as a few grey levels, and the
+        tracker fails without any other sign; the line names the setting that helps.
+        """
+        narrow = self._value_scaling.narrow_range
+        if narrow is None or self._narrow_range_reported:
+            return
+        self._narrow_range_reported = True
+        low, high = narrow
+        levels = int((high - low) * 255 / 65535) + 1
+        self.get_logger().warning(
+            f"16-bit images on {self._image_topic} use values {low:.0f}-{high:.0f} (1st-99th percentile) of "
+            f"0-65535: the tracker sees them as about {levels} grey levels. A thermal or 12-bit camera? Set "
+            f"image.auto_range:=true, or image.value_range:=[{low:.0f}, {high:.0f}] -- said once")
 
     @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:

@@ -166,6 +166,9 @@ def test_a_thermal_bag_is_tracked_through_the_demo_with_an_automatic_range(tmp_p
     assert all(row["frame_id"] == "thermal_optical_frame" for row in rows)
     # Measured: mean IoU 0.825 with the automatic range, 0.615 over the whole 16-bit range (2026-12-07, AMD EPYC).
     assert np.mean(overlaps) > 0.7 and all(row["status"] == "TRACKING" for row in rows), (overlaps, rows[-1])
+    # The face moves 13 px to the right over the clip: a box that stood still (a track frozen as if blank) would
+    # keep an IoU near 0.9 here, so the box must have followed.
+    assert float(rows[-1]["x"]) - float(rows[0]["x"]) > 5, (rows[0], rows[-1])
 
 
 def test_frame_source_reads_folders_videos_and_gzip_videos(tmp_path):

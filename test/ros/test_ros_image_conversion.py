@@ -240,8 +240,8 @@ def test_every_signed_and_floating_point_encoding_reads_through_a_range(encoding
     dtype = {"8S": np.int8, "16S": np.int16, "32S": np.int32, "32F": np.float32, "64F": np.float64}[encoding[:-2]]
     channels = int(encoding[-1])
     values = RNG.integers(-100, 101, (HEIGHT, WIDTH, channels)).astype(dtype)
-    rgb = decode_image_msg(raw_msg(values, encoding, padding=1, big_endian=encoding.startswith("16")),
-                           ValueScaling((-100, 100)))
+    big_endian = channels == 1 and values.dtype.itemsize > 1   # both byte orders go over the wire
+    rgb = decode_image_msg(raw_msg(values, encoding, padding=1, big_endian=big_endian), ValueScaling((-100, 100)))
     levels = np.rint((values.astype(np.float64) + 100) * 255 / 200)
     expected = np.repeat(levels, 3, axis=2) if channels == 1 else levels[:, :, [2, 1, 0]]   # BGR(A), as 8UC3/4
     np.testing.assert_allclose(rgb, expected, atol=1, err_msg=encoding)
@@ -260,9 +260,10 @@ def test_an_automatic_range_follows_the_scene_without_jumping():
     assert warmer[0, 0] == pytest.approx((200 - 110) * 255 / 100, abs=1) and warmer[0, 31] == 255
     fresh = grey(decode_image_msg(raw_msg(scene + 100, "mono16"), ValueScaling(auto=True)))
     assert fresh[0, 0] == 0 and fresh[0, 31] == 255
-    # A uniform scene (a lens cap) is one grey level, with no division by zero; no finite value at all is black.
-    cap = grey(decode_image_msg(raw_msg(np.full((8, 8), 5000, np.uint16), "mono16"), ValueScaling(auto=True)))
-    assert np.all(cap == cap[0, 0])
+    # A uniform image (every value equal) is one grey level, black, with no division by zero (the bounds stay apart);
+    # no finite value at all is black too.
+    uniform = grey(decode_image_msg(raw_msg(np.full((8, 8), 5000, np.uint16), "mono16"), ValueScaling(auto=True)))
+    assert np.all(uniform == 0)
     blank = grey(decode_image_msg(raw_msg(np.full((8, 8), np.nan, np.float32), "32FC1"), ValueScaling(auto=True)))
     assert np.all(blank == 0)
 
@@ -290,8 +291,8 @@ def test_the_node_parameter_value_range_takes_any_numbers_and_zero_zero_for_none
     assert ValueScaling.from_parameters([0, 0], True).auto
     assert ValueScaling.from_parameters([7000, 9000], False).value_range == (7000.0, 9000.0)
     assert ValueScaling.from_parameters((0.3, 5), False).value_range == (0.3, 5.0)
-    # What rclpy hands over for an array parameter: array.array, of doubles or (dynamic typing) of integers.
-    assert ValueScaling.from_parameters(array.array("q", [7000, 9000]), False).value_range == (7000.0, 9000.0)
+    # What rclpy hands over for an array parameter: array.array of doubles.
+    assert ValueScaling.from_parameters(array.array("d", [7000, 9000]), False).value_range == (7000.0, 9000.0)
     assert ValueScaling.from_parameters(array.array("d", [0.0, 0.0]), False).is_default
 
 
@@ -310,3 +311,50 @@ def test_the_whole_range_notes_an_image_that_uses_a_small_part_of_it():
     given = ValueScaling((7000, 9000))
     decode_image_msg(raw_msg(thermal, "mono16"), given)
     assert given.narrow_range is None, "a range of the user's own is not second-guessed"
+
+
+def test_an_automatic_range_reads_every_colour_of_a_bayer_mosaic():
+    # Red sites 1000-2000, green 20000-30000, blue 40000-50000: the range must come from all of them (a sample of
+    # one colour site would stretch green and blue to white).
+    height, width = 64, 96
+    mosaic = np.empty((height, width), np.uint16)
+    sites = {(0, 0): (1000, 2000), (0, 1): (20000, 30000), (1, 0): (20000, 30000), (1, 1): (40000, 50000)}
+    for (row, column), (low, high) in sites.items():
+        mosaic[row::2, column::2] = RNG.integers(low, high, (height // 2, width // 2))
+    rgb = decode_image_msg(raw_msg(mosaic, "bayer_rggb16"), ValueScaling(auto=True)).astype(float)
+    red, green, blue = (rgb[4:-4, 4:-4, channel].mean() for channel in range(3))
+    assert red < 60 and 90 < green < 170 and blue > 190, (red, green, blue)
+
+
+def test_wide_types_keep_their_levels_apart():
+    # int32 values far from zero and float64 ones with a narrow range: float32 arithmetic would merge their levels.
+    counts = (100_000_000 + np.arange(101)).astype(np.int32).reshape(1, 101)
+    levels = grey(decode_image_msg(raw_msg(counts, "32SC1"), ValueScaling((100_000_000, 100_000_100))))
+    assert len(np.unique(levels)) == 101
+    seconds = (1e9 + np.linspace(0.0, 1.0, 51)).reshape(1, 51)
+    levels = grey(decode_image_msg(raw_msg(seconds, "64FC1"), ValueScaling((1e9, 1e9 + 1.0))))
+    assert len(np.unique(levels)) == 51
+    extreme = grey(decode_image_msg(raw_msg(np.array([[-1e38, 0.0, 1e38]], np.float32), "32FC1"),
+                                    ValueScaling((-1e39, 1e39))))
+    np.testing.assert_array_equal(extreme, [[115, 128, 140]])   # (v + 1e39) * 255 / 2e39, rounded
+
+
+def test_a_uniform_image_is_not_taken_for_a_narrow_range():
+    scaling = ValueScaling()
+    decode_image_msg(raw_msg(np.zeros((16, 16), np.uint16), "mono16"), scaling)
+    assert scaling.narrow_range is None, "a black start-up frame says nothing about the camera's range"
+    decode_image_msg(raw_msg(RNG.integers(7000, 9001, (16, 16)).astype(np.uint16), "mono16"), scaling)
+    assert scaling.narrow_range is not None
+
+
+def test_a_16_bit_png_keeps_its_bits_through_compression():
+    counts = RNG.integers(7000, 9001, (12, 20)).astype(np.uint16)
+    msg = CompressedImage(format="mono16; png compressed")
+    msg.data = array.array("B", cv2.imencode(".png", counts)[1].tobytes())
+    whole = grey(compressed_msg_to_rgb(msg))
+    assert whole.max() - whole.min() <= 8
+    ranged = grey(compressed_msg_to_rgb(msg, ValueScaling((7000, 9000))))
+    np.testing.assert_allclose(ranged, np.clip((counts - 7000.0) * 255 / 2000, 0, 255), atol=1)
+    scaling = ValueScaling()
+    compressed_msg_to_rgb(msg, scaling)
+    assert scaling.narrow_range is not None

@@ -174,6 +174,9 @@ PARAMETERS = {
     "diagnostics.period": ("fast", 0.0, 2.0, True),
     "diagnostics.min_rate": ("slow", -1.0, 5.0, False),
     "max_targets": (2.5, 0, 8, False),
+    # A list of integers is another type (rclpy's static typing, as for every floating-point parameter here).
+    "image.value_range": ([7000, 9000], [9000.0, 7000.0], [7000.0, 9000.0], False),
+    "image.auto_range": (1, None, True, False),
     "use_sim_time": ("no", None, False, False),
     **{name: (*case, False) for name, case in tracker_cases().items()},
 }

@@ -476,9 +476,9 @@ def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time
     """
     A 14-bit thermal camera (mono16 counts 7000-9000) and a depth camera (32FC1 metres, NaN for no reading).
 
-    Over the whole 16-bit range the thermal image is near-uniform grey; ``image.value_range`` (given as integers: the
-    parameter takes any numbers) spreads it over the grey levels, ``image.auto_range`` finds the range itself, and
-    the depth image, skipped without a range, is read through one. A wrong range is refused with the reason.
+    Over the whole 16-bit range the thermal image is near-uniform grey (and the node says so once);
+    ``image.value_range`` spreads it over the grey levels, ``image.auto_range`` finds the range itself, and the depth
+    image, skipped without a range, is read through one. A wrong range is refused with the reason.
     """
     probe = ready
     height, width = 8, 12
@@ -491,7 +491,7 @@ def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time
     hint = [line for line in node.log().splitlines() if "16-bit images on /image use values" in line]
     assert len(hint) == 1 and "image.auto_range:=true" in hint[0] and "about 8 grey levels" in hint[0], hint
     try:
-        assert probe.set_parameter("image.value_range", [7000, 9000]).successful
+        assert probe.set_parameter("image.value_range", [7000.0, 9000.0]).successful
         thermal.header.stamp.sec = 901
         ranged = overlay_for(probe, thermal).astype(np.float64)
         expected = np.clip((counts - 7000.0) * 255 / 2000, 0, 255)
@@ -506,7 +506,8 @@ def test_thermal_counts_and_depth_are_read_through_a_value_range_set_at_run_time
         expected = np.clip((np.nan_to_num(depth, nan=0.5) - 0.5) * 255 / 4.0, 0, 255)
         np.testing.assert_allclose(read, expected, atol=1)
 
-        for wrong, reason in (([4.5, 0.5], "low < high"), ([1.0], "two numbers"), ("near", "two numbers")):
+        for wrong, reason in (([4.5, 0.5], "low < high"), ([1.0], "two numbers"), ([1.0, 2.0, 3.0], "two numbers"),
+                              ([0.5, float("inf")], "finite"), ("near", "type"), ([1, 2], "type")):
             result = probe.set_parameter("image.value_range", wrong)
             assert not result.successful and reason in result.reason, (wrong, result.reason)
         assert probe.get_parameters(["image.value_range"])["image.value_range"] == [0.5, 4.5]

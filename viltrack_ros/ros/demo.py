@@ -402,7 +402,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # Set by the demo's own options: a second value through --param would be a second home for them.
-_DEMO_SET_PARAMETERS = {"weights": "--weights", "threads": "--threads", "device": "(the demo runs on the CPU)"}
+_DEMO_SET_PARAMETERS = {"weights": "use --weights", "threads": "use --threads", "device": "it runs the node on the CPU"}
 
 
 def node_parameter(text: str) -> str:
@@ -411,7 +411,7 @@ def node_parameter(text: str) -> str:
     if not separator or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) or not value:
         raise argparse.ArgumentTypeError(f"expected NAME:=VALUE (e.g. image.auto_range:=true), got {text!r}")
     if name in _DEMO_SET_PARAMETERS:
-        raise argparse.ArgumentTypeError(f"{name} is set by the demo itself: use {_DEMO_SET_PARAMETERS[name]}")
+        raise argparse.ArgumentTypeError(f"{name} is set by the demo itself: {_DEMO_SET_PARAMETERS[name]}")
     return text
 
 

@@ -100,9 +100,12 @@ RANGED_LAYOUTS: dict[str, _Layout] = {
     f"{depth}C{channels}": _Layout(dtype, channels, {1: "mono", 3: "bgr", 4: "bgra"}[channels])
     for depth, dtype in _RANGED_TYPES.items() for channels in (1, 3, 4)}
 RANGED_ENCODINGS = tuple(RANGED_LAYOUTS)
+# The node's parameters that make a ValueScaling (tracking_adapter declares them).
+VALUE_RANGE_PARAMETER = "image.value_range"
+AUTO_RANGE_PARAMETER = "image.auto_range"
 NO_VALUE_RANGE = ("signed or floating-point values (depth, disparity, temperatures, ...) have no colour range of "
-                  "their own: give one (the node's image.value_range, or image.auto_range: true) or convert them to "
-                  "mono8/mono16 before tracking")
+                  f"their own: give one (the node's {VALUE_RANGE_PARAMETER}, or {AUTO_RANGE_PARAMETER}: true) or "
+                  "convert them to mono8/mono16 before tracking")
 # Encodings of sensor_msgs/image_encodings.hpp this conversion refuses, and why (said in the node's log line).
 UNSUPPORTED_REASONS = {
     **{f"{depth}C2": "two channels carry no colour order" for depth in ("8U", "16U", *_RANGED_TYPES)},
@@ -111,15 +114,22 @@ UNSUPPORTED_REASONS = {
 # A thermal camera's 14-bit counts or a depth image's metres fill a small part of their type's range: the range that
 # matters is the scene's. The automatic range follows each image's 1st and 99th percentile (so that a hot lamp or a
 # depth dropout does not set it) and moves a tenth of the way there per image: brightness follows the scene without
-# jumping from frame to frame, which the tracker would take for a change of the target's appearance.
+# jumping from frame to frame, which the tracker would take for a change of the target's appearance. Like a thermal
+# camera's own automatic gain it stretches whatever varies, in a uniform scene the sensor's noise.
 AUTO_RANGE_PERCENTILES = (1.0, 99.0)
 AUTO_RANGE_SMOOTHING = 0.1
-_AUTO_RANGE_SAMPLE_STRIDE = 4   # every 4th pixel each way: a 640x480 image's percentiles in well under a millisecond
-_SIXTEEN_BIT_MAX = 65535
+# The percentiles are read from a grid of about this many pixels, whatever the image's size (0.1-0.3 ms). Its step is
+# odd, so that every colour site of a Bayer mosaic is read.
+_RANGE_SAMPLE_PIXELS = 16_384
+SIXTEEN_BIT_MAX = 65535
 # With the default (whole 16-bit) range, an image whose values span less than this share of it reaches the tracker
 # as fewer than 32 grey levels: a thermal camera's 14-bit counts of a room (about 8 levels) or a 12-bit camera (16).
 # The node says so once, with the setting that helps (ValueScaling.narrow_range).
 NARROW_RANGE_SHARE = 1 / 8
+# float32 arithmetic keeps a range's 255 levels apart for values up to about 1e5 times the range's width; wider
+# types, or bounds beyond float32's comfort, are scaled in float64.
+_FLOAT32_TYPES = (np.uint16, np.int8, np.int16, np.float32)
+_FLOAT32_BOUND = 1e30
 
 
 class ValueScaling:
@@ -136,35 +146,35 @@ class ValueScaling:
     def __init__(self, value_range: tuple[float, float] | None = None, auto: bool = False):
         if value_range is not None:
             low, high = (float(value) for value in value_range)
-            if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            if not (np.isfinite(low) and np.isfinite(high) and low < high and np.isfinite(high - low)):
                 raise ValueError(f"a value range needs finite low < high, got [{low}, {high}]")
             value_range = (low, high)
         self.value_range = value_range
         self.auto = bool(auto)
         self._auto_bounds: tuple[float, float] | None = None
-        # The default range's last 16-bit image, when its values (percentiles AUTO_RANGE_PERCENTILES) span less than
-        # NARROW_RANGE_SHARE of 0-65535; None otherwise. Checked until found (about 0.1 ms an image).
+        # The default range's latest 16-bit image, when its values (percentiles AUTO_RANGE_PERCENTILES) vary but span
+        # less than NARROW_RANGE_SHARE of 0-65535; None otherwise. Checked on every image until found.
         self.narrow_range: tuple[float, float] | None = None
 
     @classmethod
     def from_parameters(cls, value_range, auto: bool) -> ValueScaling:
         """
-        Build it from the node's parameters: ``image.value_range`` ([0, 0]: none) and ``image.auto_range``.
+        Build it from the node's parameters: ``VALUE_RANGE_PARAMETER`` ([0, 0]: none) and ``AUTO_RANGE_PARAMETER``.
 
-        Raises ValueError, with the parameter's name, on anything but two finite numbers with low < high.
+        Raises ValueError, naming the parameter, on anything but two finite numbers with low < high.
         """
-        # rclpy gives an array parameter as array.array ('d' or, with dynamic typing, 'q' for integers).
+        # rclpy gives an array parameter as array.array of doubles.
         values = list(value_range) if isinstance(value_range, (list, tuple, array.array)) else None
         if (values is None or len(values) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
-            raise ValueError(f"image.value_range takes two numbers [low, high] (both 0: the encoding's own range), "
-                             f"got {value_range!r}")
+            raise ValueError(f"{VALUE_RANGE_PARAMETER} takes two numbers [low, high] (both 0: the encoding's own "
+                             f"range), got {value_range!r}")
         if values == [0, 0]:
             return cls(None, auto)
         try:
             return cls((values[0], values[1]), auto)
         except ValueError as error:
-            raise ValueError(f"image.value_range: {error}") from None
+            raise ValueError(f"{VALUE_RANGE_PARAMETER}: {error}") from None
 
     @property
     def has_range(self) -> bool:
@@ -181,41 +191,33 @@ class ValueScaling:
             return f"automatic (each image's percentiles {low:g} and {high:g}, followed smoothly)"
         if self.value_range is not None:
             return f"{self.value_range[0]:g} (black) to {self.value_range[1]:g} (white)"
-        return f"the encoding's own (16-bit: 0-{_SIXTEEN_BIT_MAX})"
+        return f"the encoding's own (16-bit: 0-{SIXTEEN_BIT_MAX})"
 
     def to_uint8(self, values: np.ndarray) -> np.ndarray:
-        """Return ``values`` as uint8 grey levels (8-bit values unchanged)."""
+        """Return ``values`` (``(H, W, C)``) as uint8 grey levels (8-bit values unchanged)."""
         if values.dtype == np.uint8:
             return values
         if not self.has_range:
             if values.dtype != np.uint16:
                 raise ImageConversionError(NO_VALUE_RANGE, kind="no value range")
             if self.narrow_range is None:
-                low, high = self._percentiles(values, stride=2 * _AUTO_RANGE_SAMPLE_STRIDE)
-                if high - low < NARROW_RANGE_SHARE * _SIXTEEN_BIT_MAX:
-                    self.narrow_range = (low, high)
+                percentiles = _percentiles(values)
+                if percentiles and 0 < percentiles[1] - percentiles[0] < NARROW_RANGE_SHARE * SIXTEEN_BIT_MAX:
+                    self.narrow_range = percentiles
             # Rounded integer arithmetic: the same for every frame, so brightness does not flicker.
-            return ((values.astype(np.uint32) * 255 + _SIXTEEN_BIT_MAX // 2) // _SIXTEEN_BIT_MAX).astype(np.uint8)
+            return ((values.astype(np.uint32) * 255 + SIXTEEN_BIT_MAX // 2) // SIXTEEN_BIT_MAX).astype(np.uint8)
         low, high = self._automatic_range(values) if self.auto else self.value_range
-        scaled = values.astype(np.float32)
-        scaled -= np.float32(low)
-        scaled *= np.float32(255.0 / (high - low))
+        narrow_type = (values.dtype.type in _FLOAT32_TYPES and max(abs(low), abs(high)) < _FLOAT32_BOUND
+                       and high - low > 1 / _FLOAT32_BOUND)
+        scaled = values.astype(np.float32 if narrow_type else np.float64)
+        scaled -= low
+        scaled *= 255.0 / (high - low)
         np.nan_to_num(scaled, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
         np.clip(scaled, 0.0, 255.0, out=scaled)
         return np.rint(scaled, out=scaled).astype(np.uint8)
 
-    @staticmethod
-    def _percentiles(values: np.ndarray, stride: int = _AUTO_RANGE_SAMPLE_STRIDE) -> tuple[float, float] | None:
-        """Return the finite ``values``' percentiles ``AUTO_RANGE_PERCENTILES`` (every ``stride``-th pixel), or None."""
-        sample = values[::stride, ::stride].ravel().astype(np.float64)
-        sample = sample[np.isfinite(sample)]
-        if not sample.size:
-            return None
-        low, high = np.percentile(sample, AUTO_RANGE_PERCENTILES)
-        return float(low), float(high)
-
     def _automatic_range(self, values: np.ndarray) -> tuple[float, float]:
-        percentiles = self._percentiles(values)
+        percentiles = _percentiles(values)
         if percentiles is not None:
             low, high = percentiles
             if self._auto_bounds is not None:
@@ -224,8 +226,21 @@ class ValueScaling:
                 high = previous_high + AUTO_RANGE_SMOOTHING * (high - previous_high)
             self._auto_bounds = (low, high)
         low, high = self._auto_bounds or (0.0, 1.0)   # an image with no finite value yet: all black
-        # A uniform scene (a lens cap) must not stretch its noise to full contrast, nor divide by zero.
+        # A uniform image (every value equal) must not divide by zero: it becomes one grey level.
         return low, max(high, low + 1e-6 + 1e-3 * max(abs(low), abs(high)))
+
+
+def _percentiles(values: np.ndarray) -> tuple[float, float] | None:
+    """Return the finite ``values``' percentiles ``AUTO_RANGE_PERCENTILES`` on a grid of pixels, or None."""
+    height, width = values.shape[:2]
+    step = max(1, int(np.sqrt(height * width / _RANGE_SAMPLE_PIXELS)))
+    step += 1 - step % 2   # odd
+    sample = values[::step, ::step].ravel().astype(np.float64)
+    sample = sample[np.isfinite(sample)]
+    if not sample.size:
+        return None
+    low, high = np.percentile(sample, AUTO_RANGE_PERCENTILES)
+    return float(low), float(high)
 
 
 # OpenCV names a Bayer pattern after the second row's first two pixels, ROS after the first row's (as cv_bridge maps).
@@ -436,22 +451,36 @@ def rgb_to_image_msg(rgb: np.ndarray, header=None) -> Image:
     return numpy_to_image_msg(rgb, "rgb8", header)
 
 
-def compressed_msg_to_rgb(msg: CompressedImage) -> np.ndarray:
-    """``sensor_msgs/CompressedImage`` (JPEG/PNG, as image_transport's compressed plugin sends) -> RGB."""
+def compressed_msg_to_rgb(msg: CompressedImage, scaling: ValueScaling | None = None) -> np.ndarray:
+    """
+    ``sensor_msgs/CompressedImage`` (JPEG/PNG, as image_transport's compressed plugin sends) -> RGB.
+
+    A 16-bit PNG keeps its 16 bits until ``scaling`` (None: the whole 16-bit range) makes them grey levels, as for
+    a raw image.
+    """
+    decoded = _decode_compressed(msg, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
+    if decoded.dtype not in (np.uint8, np.uint16):
+        raise ImageConversionError(f"cannot read compressed image (format '{shortened(msg.format)}') of "
+                                   f"{decoded.dtype} values", kind="undecodable")
+    bgr = (scaling or ValueScaling()).to_uint8(decoded)
     # OpenCV's conversion, not numpy's strided copy bgr[:, :, ::-1]: 0.07 against 1.0 ms at 640x480, 0.35 against
     # 6.9 ms at 1920x1080.
-    return cv2.cvtColor(compressed_msg_to_bgr(msg), cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def compressed_msg_to_bgr(msg: CompressedImage) -> np.ndarray:
-    """``sensor_msgs/CompressedImage`` -> BGR as OpenCV decodes it; ``ImageConversionError`` when it does not."""
+    """``sensor_msgs/CompressedImage`` -> 8-bit BGR as OpenCV decodes it; ``ImageConversionError`` when it does not."""
+    return _decode_compressed(msg, cv2.IMREAD_COLOR)
+
+
+def _decode_compressed(msg: CompressedImage, flags: int) -> np.ndarray:
     encoded = np.frombuffer(msg.data if not isinstance(msg.data, list) else bytes(msg.data), dtype=np.uint8)
     what = f"compressed image (format '{shortened(msg.format)}', {encoded.size} bytes)"
     try:
-        bgr = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if encoded.size else None
+        decoded = cv2.imdecode(encoded, flags) if encoded.size else None
     except cv2.error as error:   # e.g. a header that claims more pixels than OpenCV's limit
         raise ImageConversionError(f"cannot decode {what}: OpenCV refused it ({error.err})",
                                    kind="undecodable") from error
-    if bgr is None:
+    if decoded is None:
         raise ImageConversionError(f"cannot decode {what}", kind="undecodable")
-    return bgr
+    return decoded

@@ -55,7 +55,8 @@ from std_msgs.msg import Header
 
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
-from viltrack_ros.ros.image_conversion import (ImageConversionError, ValueScaling, compressed_msg_to_rgb,
+from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, SIXTEEN_BIT_MAX, VALUE_RANGE_PARAMETER,
+                                               ImageConversionError, ValueScaling, compressed_msg_to_rgb,
                                                image_msg_to_rgb, rgb_to_image_msg, shortened, using_cv_bridge)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.settings import MAX_THREADS
@@ -65,8 +66,6 @@ from viltrack_ros.tracking.backends import BACKENDS
 
 NODE_NAME = "viltrack_tracker"
 TRACKER_PREFIX = "tracker."   # node parameter tracker.<name> <-> TrackerConfig.<name>
-VALUE_RANGE_PARAMETER = "image.value_range"   # their meaning: image_conversion.ValueScaling
-AUTO_RANGE_PARAMETER = "image.auto_range"
 DEVICES = ("auto", "cpu", "cuda")
 TRANSPORTS = ("raw", "compressed")
 RELIABILITIES = ("best_effort", "reliable")
@@ -145,10 +144,12 @@ def _duration(seconds: float) -> Duration:
 
 
 def _describe(description: str, read_only: bool = False, low=None, high=None,
-              choices: tuple[str, ...] = (), dynamic_typing: bool = False) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(description=description, read_only=read_only, dynamic_typing=dynamic_typing)
+              choices: tuple[str, ...] = (), constraints: str = "") -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=description, read_only=read_only)
     if choices:
         descriptor.additional_constraints = "one of: " + ", ".join(choices)
+    elif constraints:
+        descriptor.additional_constraints = constraints
     if isinstance(low, float) or isinstance(high, float):
         descriptor.floating_point_range = [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
     elif low is not None and high is not None:
@@ -250,16 +251,16 @@ class TrackingAdapter:
             "Most targets tracked at once; init_target for one more is refused. Each target adds its crop to every "
             "frame's batched network pass (64 take about 0.5 s a frame on 2 CPU cores).", low=1,
             high=MAX_TARGETS_LIMIT))
-        # Any number type: [7000, 9000] is as meant as [7000.0, 9000.0] (rclpy would refuse an integer array).
         self.declare_parameter(VALUE_RANGE_PARAMETER, [0.0, 0.0], _describe(
-            "For 16-bit, signed and floating-point images (thermal, depth): [low, high], the values drawn black and "
-            "white, linear between (e.g. [7000, 9000] for a thermal camera's raw counts, [0.3, 5.0] for depth in "
-            "metres); [0, 0]: the encoding's own range (16-bit: 0-65535; signed and floating-point images are then "
-            "skipped). 8-bit images are never scaled.", dynamic_typing=True))
+            "For 16-bit, signed and floating-point images (thermal, depth), raw or compressed: [low, high], the values "
+            "drawn black and white, linear between (e.g. [7000.0, 9000.0] for a thermal camera's raw counts, "
+            "[0.3, 5.0] for depth in metres); [0.0, 0.0]: the encoding's own range (16-bit: 0-65535; signed and "
+            "floating-point images are then skipped). 8-bit images are never scaled.",
+            constraints="two decimal numbers [low, high] with low < high, or [0.0, 0.0]"))
         self.declare_parameter(AUTO_RANGE_PARAMETER, False, _describe(
             "Take the range of 16-bit, signed and floating-point images from the images themselves (each one's "
             "1st-99th percentile, followed smoothly from image to image, as a thermal camera's automatic gain); "
-            "overrides image.value_range."))
+            f"overrides {VALUE_RANGE_PARAMETER}."))
         self.declare_parameter("diagnostics.min_rate", 0.0, _describe(
             "Processing rate (images per second) under which /diagnostics warns; 0: no such warning.",
             low=0.0, high=1000.0))
@@ -509,17 +510,19 @@ class TrackingAdapter:
             return
         self._narrow_range_reported = True
         low, high = narrow
-        levels = int((high - low) * 255 / 65535) + 1
+        levels = int((high - low) * 255 / SIXTEEN_BIT_MAX) + 1
         self.get_logger().warning(
             f"16-bit images on {self._image_topic} use values {low:.0f}-{high:.0f} (1st-99th percentile) of "
-            f"0-65535: the tracker sees them as about {levels} grey levels. A thermal or 12-bit camera? Set "
-            f"image.auto_range:=true, or image.value_range:=[{low:.0f}, {high:.0f}] -- said once")
+            f"0-{SIXTEEN_BIT_MAX}: the tracker sees them as about {levels} grey levels. A thermal or 12-bit camera? "
+            f"Set {AUTO_RANGE_PARAMETER}:=true, or {VALUE_RANGE_PARAMETER}:=[{low:.1f}, {high:.1f}] -- said once")
 
     @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:
         received = self._image_received(info)
-        rgb = self._convert(compressed_msg_to_rgb, msg, f"format '{shortened(msg.format)}'")
+        rgb = self._convert(functools.partial(compressed_msg_to_rgb, scaling=self._value_scaling), msg,
+                            f"format '{shortened(msg.format)}'")
         if rgb is not None:
+            self._report_narrow_range()
             self._track(msg.header, rgb, received)
 
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import torch
 
@@ -68,6 +69,46 @@ def test_track_frames_writes_video_and_csv(sequences_root, small_checkpoint, tmp
     assert {r["status"] for r in rows[1:]} <= {"TRACKING", "LOST"}
     video = cv2.VideoCapture(str(out))
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+
+
+def dudek_as_thermal_counts(sequences_root, folder):
+    """Write Dudek's frames as a 14-bit thermal camera's 16-bit PNGs: grey levels as counts 7000-9040."""
+    folder.mkdir()
+    for index, path in enumerate(sorted((sequences_root / "Dudek").glob("*.jpg"))):
+        grey = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
+        cv2.imwrite(str(folder / f"{index + 1:08d}.png"), 7000 + grey.astype(np.uint16) * 8)
+    return np.loadtxt(sequences_root / "Dudek" / "groundtruth.txt", delimiter=",")
+
+
+def mean_overlap(table, truth) -> float:
+    overlaps = []
+    for row in list(csv.DictReader(open(table)))[1:]:
+        x, y, w, h = (float(row[key]) for key in "xywh")
+        tx, ty, tw, th = truth[int(row["frame"])]
+        inner = max(0.0, min(x + w, tx + tw) - max(x, tx)) * max(0.0, min(y + h, ty + th) - max(y, ty))
+        overlaps.append(inner / (w * h + tw * th - inner))
+    return float(np.mean(overlaps))
+
+
+def test_track_reads_16_bit_frames_through_a_value_range_and_says_when_one_is_needed(
+        sequences_root, tmp_path, capsys):
+    """The shipped weights on a thermal camera's 16-bit PNGs: over the whole 16-bit range they are 7 grey levels."""
+    truth = dudek_as_thermal_counts(sequences_root, tmp_path / "thermal")
+    common = ["track", "--frames", str(tmp_path / "thermal"), "--box", "123,87,132,176", "--threads", "1",
+              "--csv", str(tmp_path / "boxes.csv")]
+    assert main(common) == 0
+    said = capsys.readouterr().err
+    assert "16-bit images in" in said and "about 7 grey levels" in said and "--auto-range" in said
+    whole_range = mean_overlap(tmp_path / "boxes.csv", truth)
+    for option in (["--auto-range"], ["--value-range", "7000,9040"]):
+        assert main(common + option) == 0
+        assert "grey levels" not in capsys.readouterr().err
+        # Measured: 0.825 (--auto-range) and 0.836 (--value-range) against 0.615 over the whole range (2026-12-07).
+        assert mean_overlap(tmp_path / "boxes.csv", truth) > max(0.7, whole_range + 0.1), option
+    for wrong in ("9,1", "abc", "1,2,3"):
+        with pytest.raises(SystemExit):
+            main(common + ["--value-range", wrong])
+    assert "--value-range" in capsys.readouterr().err
 
 
 def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):

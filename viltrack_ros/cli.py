@@ -34,6 +34,16 @@ log = get_logger("viltrack")
 DEFAULT_VIDEO_FPS = 25.0
 
 
+def value_range(text: str) -> str:
+    """Check --value-range (LOW,HIGH, low < high) at parsing; the text itself goes to ValueScaling.parse."""
+    from .data.value_scaling import ValueScaling
+    try:
+        ValueScaling.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def weights_description(info: dict) -> str:
     return "TRAINED" if info.get("trained") else "UNTRAINED (freshly initialised: it does not track)"
 
@@ -48,6 +58,7 @@ def cmd_track(args) -> int:
     from .tracking.visualize import draw_tracks
 
     from .data.frame_source import FrameSource
+    from .data.value_scaling import ValueScaling
     # Each option its own kind of source: OpenCV would read a text file given as --frames as a one-frame "video".
     if args.frames and not Path(args.frames).is_dir():
         print(f"error: --frames needs a folder of images, {args.frames} is not one (a video goes to --video)",
@@ -57,7 +68,8 @@ def cmd_track(args) -> int:
         print(f"error: --video needs a video file, {args.video} is a folder (frames go to --frames)", file=sys.stderr)
         return 2
     try:
-        source = FrameSource(args.video or args.frames)
+        source = FrameSource(args.video or args.frames, keep_depth=True)
+        scaling = ValueScaling.parse(args.value_range, args.auto_range)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -87,8 +99,15 @@ def cmd_track(args) -> int:
         return 2
     failure = None
     try:
-        for index, bgr in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
-            image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        hint_said = False
+        for index, frame in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
+            frame = scaling.to_uint8(frame)   # 16-bit frames to grey levels; 8-bit ones as they are
+            image = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
+            hint = None if hint_said else scaling.narrow_range_hint(
+                f"in {args.video or args.frames}", "Give --auto-range, or --value-range {low:.0f},{high:.0f}")
+            if hint:
+                hint_said = True
+                tqdm.write(f"warning: {hint}", file=sys.stderr)
             if index == 0:
                 try:
                     tracker.init(image, args.box)
@@ -563,6 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force the online template update on")
     online.add_argument("--no-online-update", dest="online_update", action="store_false",
                         help="force the online template update off")
+    track.add_argument("--value-range", dest="value_range", metavar="LOW,HIGH", type=value_range,
+                       help="16-bit frames (a thermal or 12-bit camera's PNG or TIFF files): the values drawn black "
+                       "and white (default: the whole 16-bit range)")
+    track.add_argument("--auto-range", dest="auto_range", action="store_true",
+                       help="16-bit frames: take that range from the frames (each one's 1st-99th percentile, followed "
+                       "smoothly)")
     track.set_defaults(func=cmd_track)
 
     info = command("info", "facts about a checkpoint: preset, parameters, trained or not")

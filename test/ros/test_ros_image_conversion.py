@@ -33,7 +33,7 @@ from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from viltrack_ros.ros.image_conversion import (  # noqa: E402
     RANGED_ENCODINGS, SUPPORTED_ENCODINGS, ImageConversionError, ValueScaling, compressed_msg_to_rgb,
-    decode_image_msg, image_msg_to_rgb, numpy_to_image_msg, rgb_to_image_msg)
+    decode_image_msg, image_msg_to_rgb, numpy_to_image_msg, rgb_to_image_msg, value_scaling_from_parameters)
 
 RNG = np.random.default_rng(7)
 HEIGHT, WIDTH = 5, 7   # odd sizes catch row/column mix-ups
@@ -282,18 +282,18 @@ def test_eight_bit_images_are_never_scaled():
 ])
 def test_the_node_parameter_value_range_is_checked(value, message):
     with pytest.raises(ValueError, match=message) as refused:
-        ValueScaling.from_parameters(value, False)
+        value_scaling_from_parameters(value, False)
     assert "image.value_range" in str(refused.value)
 
 
 def test_the_node_parameter_value_range_takes_any_numbers_and_zero_zero_for_none():
-    assert ValueScaling.from_parameters([0.0, 0.0], False).is_default
-    assert ValueScaling.from_parameters([0, 0], True).auto
-    assert ValueScaling.from_parameters([7000, 9000], False).value_range == (7000.0, 9000.0)
-    assert ValueScaling.from_parameters((0.3, 5), False).value_range == (0.3, 5.0)
+    assert value_scaling_from_parameters([0.0, 0.0], False).is_default
+    assert value_scaling_from_parameters([0, 0], True).auto
+    assert value_scaling_from_parameters([7000, 9000], False).value_range == (7000.0, 9000.0)
+    assert value_scaling_from_parameters((0.3, 5), False).value_range == (0.3, 5.0)
     # What rclpy hands over for an array parameter: array.array of doubles.
-    assert ValueScaling.from_parameters(array.array("d", [7000, 9000]), False).value_range == (7000.0, 9000.0)
-    assert ValueScaling.from_parameters(array.array("d", [0.0, 0.0]), False).is_default
+    assert value_scaling_from_parameters(array.array("d", [7000, 9000]), False).value_range == (7000.0, 9000.0)
+    assert value_scaling_from_parameters(array.array("d", [0.0, 0.0]), False).is_default
 
 
 def test_the_whole_range_notes_an_image_that_uses_a_small_part_of_it():

@@ -36,19 +36,23 @@ class FrameSource:
     Frames (BGR ``uint8``) of a video file or of the images in a folder, in frame order.
 
     A folder's images are in the order of the numbers in their names (``frame_2.png`` before ``frame_10.png``), as
-    the evaluation reads sequences. No ROS here.
+    the evaluation reads sequences. With ``keep_depth`` a folder's 16-bit images (a thermal or 12-bit camera's PNG or
+    TIFF frames) come as they are, ``uint16``, ``(H, W)`` for grey and BGR ``(H, W, 3)`` for colour, for a
+    ``ValueScaling`` to read; without it OpenCV keeps their top 8 bits. No ROS here.
     """
 
-    def __init__(self, path: str | Path, max_frames: int = 0, on_unreadable=None):
+    def __init__(self, path: str | Path, max_frames: int = 0, on_unreadable=None, keep_depth: bool = False):
         """
         Open a video or a frame folder; ``max_frames`` 0 means all.
 
         ``on_unreadable(path, message)``: called for a folder's image that cannot be read, which is then skipped
         (a stream goes on past one bad file); without it such an image ends the iteration with a ValueError.
+        ``keep_depth``: 16-bit images come as they are (see the class).
         """
         self.path = Path(path)
         self.max_frames = max_frames
         self.on_unreadable = on_unreadable
+        self.keep_depth = keep_depth
         if not self.path.exists():
             raise FileNotFoundError(f"no video or frame folder at {self.path}")
         self._decompressed_dir = None
@@ -87,7 +91,7 @@ class FrameSource:
             for image_path in self._images:
                 if self.max_frames and count >= self.max_frames:
                     return
-                frame = cv2.imread(str(image_path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
+                frame = self._read_image(image_path)
                 if frame is None:
                     if self.on_unreadable is None:
                         raise ValueError(f"cannot read image {image_path}")
@@ -106,6 +110,16 @@ class FrameSource:
                 yield frame
         finally:
             capture.release()
+
+    def _read_image(self, path: Path) -> np.ndarray | None:
+        if not self.keep_depth:
+            return cv2.imread(str(path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
+        frame = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+        if frame is None or frame.dtype == np.uint16:
+            return frame
+        if frame.dtype != np.uint8:   # 32-bit float TIFF, ...: what IMREAD_COLOR makes of it, as without keep_depth
+            return cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame
 
     @property
     def frame_count(self) -> int | None:

@@ -84,7 +84,8 @@ class ReplayPublisher(Node):
             description="frame_id of the published images.", read_only=True))
         self.declare_parameter("encoding", "bgr8", ParameterDescriptor(
             description="Published encoding of video frames: " + ", ".join(ENCODINGS) + " (a bag's images keep "
-                        "theirs).", read_only=True))
+                        "theirs; a folder's 16-bit images go out as mono16 or bgr16, as a 16-bit camera sends "
+                        "them).", read_only=True))
         source = self.get_parameter("source").value
         if not source:
             raise ValueError("parameter source is empty: give a video file, a folder of images or a bag")
@@ -99,7 +100,7 @@ class ReplayPublisher(Node):
         self.from_bag = is_bag(source)
         self.restamp = self.get_parameter("restamp").value or not self.from_bag
         self.source = (BagImageSource(source, self.get_parameter("bag_topic").value, max_frames) if self.from_bag
-                       else FrameSource(source, max_frames, on_unreadable=self._skip_unreadable))
+                       else FrameSource(source, max_frames, on_unreadable=self._skip_unreadable, keep_depth=True))
         self.fps = self.get_parameter("fps").value or self.source.fps or 10.0
         self.frames_published = 0
         self._frames = iter(self.source)
@@ -128,7 +129,10 @@ class ReplayPublisher(Node):
             frame = next(self._frames, None)
         if frame is None or self.from_bag:
             return frame
-        msg = numpy_to_image_msg(encode_frame(frame, self.encoding), self.encoding)
+        if frame.dtype == np.uint16:   # a thermal or 12-bit camera's frames: its bits reach the node unchanged
+            msg = numpy_to_image_msg(frame, "mono16" if frame.ndim == 2 else "bgr16")
+        else:
+            msg = numpy_to_image_msg(encode_frame(frame, self.encoding), self.encoding)
         msg.header.frame_id = self.frame_id
         return msg
 

@@ -55,9 +55,10 @@ from std_msgs.msg import Header
 
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
-from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, SIXTEEN_BIT_MAX, VALUE_RANGE_PARAMETER,
-                                               ImageConversionError, ValueScaling, compressed_msg_to_rgb,
-                                               image_msg_to_rgb, rgb_to_image_msg, shortened, using_cv_bridge)
+from viltrack_ros.data.value_scaling import ValueScaling
+from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, VALUE_RANGE_PARAMETER, ImageConversionError,
+                                               compressed_msg_to_rgb, image_msg_to_rgb, rgb_to_image_msg, shortened,
+                                               using_cv_bridge, value_scaling_from_parameters)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
@@ -316,7 +317,7 @@ class TrackingAdapter:
     def _value_scaling_from_parameters(self, changes: dict | None = None) -> ValueScaling:
         settings = {name: self.get_parameter(name).value for name in (VALUE_RANGE_PARAMETER, AUTO_RANGE_PARAMETER)}
         settings.update(changes or {})
-        return ValueScaling.from_parameters(settings[VALUE_RANGE_PARAMETER], settings[AUTO_RANGE_PARAMETER])
+        return value_scaling_from_parameters(settings[VALUE_RANGE_PARAMETER], settings[AUTO_RANGE_PARAMETER])
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         scaling_changes = {p.name: p.value for p in parameters
@@ -505,16 +506,14 @@ class TrackingAdapter:
         A thermal camera's counts or a 12-bit camera's values then reach the tracker as a few grey levels, and the
         tracker fails without any other sign; the line names the setting that helps.
         """
-        narrow = self._value_scaling.narrow_range
-        if narrow is None or self._narrow_range_reported:
+        if self._narrow_range_reported:
             return
-        self._narrow_range_reported = True
-        low, high = narrow
-        levels = int((high - low) * 255 / SIXTEEN_BIT_MAX) + 1
-        self.get_logger().warning(
-            f"16-bit images on {self._image_topic} use values {low:.0f}-{high:.0f} (1st-99th percentile) of "
-            f"0-{SIXTEEN_BIT_MAX}: the tracker sees them as about {levels} grey levels. A thermal or 12-bit camera? "
-            f"Set {AUTO_RANGE_PARAMETER}:=true, or {VALUE_RANGE_PARAMETER}:=[{low:.1f}, {high:.1f}] -- said once")
+        hint = self._value_scaling.narrow_range_hint(
+            f"on {self._image_topic}",
+            f"Set {AUTO_RANGE_PARAMETER}:=true, or {VALUE_RANGE_PARAMETER}:=[{{low:.1f}}, {{high:.1f}}] -- said once")
+        if hint is not None:
+            self._narrow_range_reported = True
+            self.get_logger().warning(hint)
 
     @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:

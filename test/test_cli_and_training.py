@@ -98,17 +98,22 @@ def test_track_reads_16_bit_frames_through_a_value_range_and_says_when_one_is_ne
               "--csv", str(tmp_path / "boxes.csv")]
     assert main(common) == 0
     said = capsys.readouterr().err
-    assert "16-bit images in" in said and "about 7 grey levels" in said and "--auto-range" in said
+    assert said.count("16-bit images in") == 1 and "about 7 grey levels" in said and "--auto-range" in said
     whole_range = mean_overlap(tmp_path / "boxes.csv", truth)
     for option in (["--auto-range"], ["--value-range", "7000,9040"]):
         assert main(common + option) == 0
         assert "grey levels" not in capsys.readouterr().err
         # Measured: 0.825 (--auto-range) and 0.836 (--value-range) against 0.615 over the whole range (2026-12-07).
         assert mean_overlap(tmp_path / "boxes.csv", truth) > max(0.7, whole_range + 0.1), option
-    for wrong in ("9,1", "abc", "1,2,3"):
+    for wrong in (["--value-range", "9,1"], ["--value-range", "abc"], ["--value-range", "1,2,3"],
+                  ["--value-range", "7000,9000", "--auto-range"]):
         with pytest.raises(SystemExit):
-            main(common + ["--value-range", wrong])
+            main(common + wrong)
     assert "--value-range" in capsys.readouterr().err
+    # On 8-bit frames a range changes nothing, and the command says so.
+    eight_bit = ["track", "--frames", str(sequences_root / "Dudek"), "--box", "123,87,132,176", "--threads", "1"]
+    assert main(eight_bit + ["--auto-range"]) == 0
+    assert "these were 8-bit" in capsys.readouterr().err
 
 
 def test_track_rejects_an_invalid_box(sequences_root, small_checkpoint, capsys):

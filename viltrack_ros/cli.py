@@ -34,14 +34,13 @@ log = get_logger("viltrack")
 DEFAULT_VIDEO_FPS = 25.0
 
 
-def value_range(text: str) -> str:
-    """Check --value-range (LOW,HIGH, low < high) at parsing; the text itself goes to ValueScaling.parse."""
+def value_range(text: str) -> tuple[float, float]:
+    """Parse --value-range: ``LOW,HIGH`` with low < high."""
     from .data.value_scaling import ValueScaling
     try:
-        ValueScaling.parse(text)
+        return ValueScaling.parse(text).value_range
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def weights_description(info: dict) -> str:
@@ -69,7 +68,7 @@ def cmd_track(args) -> int:
         return 2
     try:
         source = FrameSource(args.video or args.frames, keep_depth=True)
-        scaling = ValueScaling.parse(args.value_range, args.auto_range)
+        scaling = ValueScaling(args.value_range, args.auto_range)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -99,8 +98,9 @@ def cmd_track(args) -> int:
         return 2
     failure = None
     try:
-        hint_said = False
+        hint_said = wide_frames = False
         for index, frame in enumerate(tqdm(source, total=source.frame_count, desc="tracking", unit="frame")):
+            wide_frames = wide_frames or frame.dtype != np.uint8
             frame = scaling.to_uint8(frame)   # 16-bit frames to grey levels; 8-bit ones as they are
             image = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
             hint = None if hint_said else scaling.narrow_range_hint(
@@ -146,6 +146,9 @@ def cmd_track(args) -> int:
     if failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2
+    if scaling.has_range and not wide_frames:
+        print("note: --value-range and --auto-range read 16-bit frames; these were 8-bit and went in as they are",
+              file=sys.stderr)
     if latencies:
         ms = np.array(latencies) * 1000
         print(f"{len(rows)} frames; update latency p50 {np.percentile(ms, 50):.1f} ms, "
@@ -582,12 +585,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force the online template update on")
     online.add_argument("--no-online-update", dest="online_update", action="store_false",
                         help="force the online template update off")
-    track.add_argument("--value-range", dest="value_range", metavar="LOW,HIGH", type=value_range,
-                       help="16-bit frames (a thermal or 12-bit camera's PNG or TIFF files): the values drawn black "
-                       "and white (default: the whole 16-bit range)")
-    track.add_argument("--auto-range", dest="auto_range", action="store_true",
-                       help="16-bit frames: take that range from the frames (each one's 1st-99th percentile, followed "
-                       "smoothly)")
+    ranges = track.add_mutually_exclusive_group()
+    ranges.add_argument("--value-range", dest="value_range", metavar="LOW,HIGH", type=value_range,
+                        help="16-bit frames (a thermal or 12-bit camera's PNG or TIFF files): the values drawn black "
+                        "and white (default: the whole 16-bit range; a negative LOW as --value-range=-100,100)")
+    ranges.add_argument("--auto-range", dest="auto_range", action="store_true",
+                        help="16-bit frames: take that range from the frames (each one's 1st-99th percentile, "
+                        "followed smoothly)")
     track.set_defaults(func=cmd_track)
 
     info = command("info", "facts about a checkpoint: preset, parameters, trained or not")

@@ -196,21 +196,6 @@ def test_frame_source_reads_folders_videos_and_gzip_videos(tmp_path):
         FrameSource(tmp_path / "missing.avi")
 
 
-def test_frame_source_keeps_16_bit_frames_when_asked(tmp_path):
-    grey16 = np.arange(7000, 7000 + 12 * 20, dtype=np.uint16).reshape(12, 20)
-    colour16 = np.stack([grey16, grey16 + 1000, grey16 + 2000], axis=2)
-    grey8 = np.full((12, 20), 70, np.uint8)
-    for index, image in enumerate((grey16, colour16, grey8)):
-        cv2.imwrite(str(tmp_path / f"{index + 1:08d}.png"), image)
-    cv2.imwrite(str(tmp_path / "00000004.tif"), grey16)
-    kept = list(FrameSource(tmp_path, keep_depth=True))
-    for frame, expected in zip(kept, (grey16, colour16, np.repeat(grey8[:, :, None], 3, axis=2), grey16)):
-        assert frame.dtype == expected.dtype and frame.shape == expected.shape
-        np.testing.assert_array_equal(frame, expected)
-    # Without keep_depth every frame is 8-bit BGR, as before (OpenCV keeps a 16-bit file's top 8 bits).
-    assert all(frame.dtype == np.uint8 and frame.shape == (12, 20, 3) for frame in FrameSource(tmp_path))
-
-
 def test_a_replayed_folder_of_16_bit_frames_goes_out_as_a_16_bit_camera_sends_them(tmp_path, ros_context):
     import rclpy.parameter
     from viltrack_ros.ros.replay_publisher import ReplayPublisher
@@ -218,23 +203,29 @@ def test_a_replayed_folder_of_16_bit_frames_goes_out_as_a_16_bit_camera_sends_th
     colour16 = RNG.integers(0, 65536, (12, 20, 3)).astype(np.uint16)
     cv2.imwrite(str(tmp_path / "00000001.png"), grey16)
     cv2.imwrite(str(tmp_path / "00000002.png"), colour16)
-    replay = ReplayPublisher(use_timer=False, parameter_overrides=[
-        rclpy.parameter.Parameter("source", value=str(tmp_path))])
-    try:
-        for expected, encoding in ((grey16, "mono16"), (colour16, "bgr16")):
-            msg = replay.next_frame()
-            assert msg.encoding == encoding and msg.header.frame_id == "camera_optical_frame"
-            np.testing.assert_array_equal(decode_pixels(msg), expected.reshape(12, 20, -1))
-    finally:
-        replay.destroy_node()
+    as_grey = np.rint(colour16 @ np.array([0.114, 0.587, 0.299])).astype(np.uint16)   # BT.601, BGR order
+    cases = {"bgr8": ((grey16, "mono16"), (colour16, "bgr16")),
+             "rgb8": ((np.repeat(grey16[:, :, None], 3, axis=2), "rgb16"), (colour16[:, :, ::-1], "rgb16")),
+             "mono8": ((grey16, "mono16"), (as_grey, "mono16"))}
+    for asked, expected_frames in cases.items():
+        replay = ReplayPublisher(use_timer=False, parameter_overrides=[
+            rclpy.parameter.Parameter("source", value=str(tmp_path)),
+            rclpy.parameter.Parameter("encoding", value=asked)])
+        try:
+            for expected, encoding in expected_frames:
+                msg = replay.next_frame()
+                assert msg.encoding == encoding and msg.header.frame_id == "camera_optical_frame", asked
+                np.testing.assert_allclose(decode_pixels(msg), expected.reshape(12, 20, -1), atol=1, err_msg=asked)
+        finally:
+            replay.destroy_node()
 
 
 def decode_pixels(msg) -> np.ndarray:
-    """Read the message's values from its bytes by hand, as they are (no conversion to 8 bits)."""
+    """Read the message's 16-bit values from its bytes by hand, as they are (no conversion to 8 bits)."""
     dtype = np.dtype(">u2" if msg.is_bigendian else "<u2")
-    rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, :msg.width * 2 * (
-        3 if msg.encoding == "bgr16" else 1)]
-    return rows.copy().view(dtype).reshape(msg.height, msg.width, -1).astype(np.uint16)
+    channels = 1 if msg.encoding == "mono16" else 3
+    rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, :msg.width * 2 * channels]
+    return rows.copy().view(dtype).reshape(msg.height, msg.width, channels).astype(np.float64)
 
 
 def test_a_replayed_folder_skips_an_unreadable_frame_with_a_warning(tmp_path, ros_context):

@@ -91,7 +91,13 @@ class FrameSource:
             for image_path in self._images:
                 if self.max_frames and count >= self.max_frames:
                     return
-                frame = self._read_image(image_path)
+                try:
+                    frame = self._read_image(image_path)
+                except ValueError as error:
+                    if self.on_unreadable is None:
+                        raise
+                    self.on_unreadable(image_path, f"{error}: skipped")
+                    continue
                 if frame is None:
                     if self.on_unreadable is None:
                         raise ValueError(f"cannot read image {image_path}")
@@ -117,8 +123,8 @@ class FrameSource:
         frame = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
         if frame is None or frame.dtype == np.uint16:
             return frame
-        if frame.dtype != np.uint8:   # 32-bit float TIFF, ...: what IMREAD_COLOR makes of it, as without keep_depth
-            return cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if frame.dtype != np.uint8:   # a 32-bit float TIFF, ...: neither a camera's frame nor readable as 8 bits
+            raise ValueError(f"cannot read image {path}: {frame.dtype} pixels (8- and 16-bit images only)")
         return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame
 
     @property

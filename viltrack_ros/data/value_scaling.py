@@ -15,8 +15,7 @@
 How values wider than 8 bits (16-bit, signed, floating point) become the tracker's 8-bit grey levels.
 
 A thermal camera's counts, a 12-bit camera's values or a depth image's metres, read through a given range or one that
-follows the images. Shared by the ROS node's image conversion, the command line and the replay of frame folders. No
-ROS here.
+follows the images. Shared by the ROS node's image conversion and ``viltrack track``. No ROS here.
 """
 from __future__ import annotations
 
@@ -114,12 +113,12 @@ class ValueScaling:
                 + how_to_set.format(low=low, high=high))
 
     def to_uint8(self, values: np.ndarray) -> np.ndarray:
-        """Return ``values`` (``(H, W, C)``) as uint8 grey levels (8-bit values unchanged)."""
+        """Return ``values`` (``(H, W)`` or ``(H, W, C)``) as uint8 grey levels (8-bit values unchanged)."""
         if values.dtype == np.uint8:
             return values
         if not self.has_range:
             if values.dtype != np.uint16:
-                raise ValueError(f"{values.dtype} values have no range of their own: give one (value_range or auto)")
+                raise ValueError(f"{values.dtype} values have no range of their own: give one, or an automatic one")
             if self.narrow_range is None:
                 percentiles = _percentiles(values)
                 if percentiles and 0 < percentiles[1] - percentiles[0] < NARROW_RANGE_SHARE * SIXTEEN_BIT_MAX:

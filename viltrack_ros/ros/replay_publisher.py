@@ -42,16 +42,33 @@ from viltrack_ros.ros.image_conversion import numpy_to_image_msg
 from viltrack_ros.ros.node_main import run_node, stop_requested
 
 ENCODINGS = ("bgr8", "rgb8", "mono8")
+# A folder's 16-bit frames keep their 16 bits, in the 16-bit form of the encoding asked for; with the default, a grey
+# file goes out as mono16, as a 16-bit mono camera (a thermal or 12-bit one) sends it.
+SIXTEEN_BIT_ENCODINGS = {"bgr8": "bgr16", "rgb8": "rgb16", "mono8": "mono16"}
 
 
 def encode_frame(bgr: np.ndarray, encoding: str) -> np.ndarray:
-    if encoding == "bgr8":
+    """Return a BGR (or, 16-bit, grey) frame's pixels in ``encoding`` (one of ``ENCODINGS``, or their 16-bit forms)."""
+    if bgr.ndim == 2:   # a 16-bit grey file
+        if encoding == "mono16":
+            return bgr
+        bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
+    if encoding in ("bgr8", "bgr16"):
         return bgr
-    if encoding == "rgb8":
+    if encoding in ("rgb8", "rgb16"):
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)   # not numpy's strided bgr[:, :, ::-1]: 15x faster
-    if encoding == "mono8":
+    if encoding in ("mono8", "mono16"):
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
+
+
+def frame_encoding(frame: np.ndarray, encoding: str) -> str:
+    """Return the encoding a frame goes out in: ``encoding``, or for a 16-bit frame its 16-bit form (see above)."""
+    if frame.dtype != np.uint16:
+        return encoding
+    if encoding == "bgr8" and frame.ndim == 2:
+        return "mono16"
+    return SIXTEEN_BIT_ENCODINGS[encoding]
 
 
 class ReplayPublisher(Node):
@@ -84,8 +101,8 @@ class ReplayPublisher(Node):
             description="frame_id of the published images.", read_only=True))
         self.declare_parameter("encoding", "bgr8", ParameterDescriptor(
             description="Published encoding of video frames: " + ", ".join(ENCODINGS) + " (a bag's images keep "
-                        "theirs; a folder's 16-bit images go out as mono16 or bgr16, as a 16-bit camera sends "
-                        "them).", read_only=True))
+                        "theirs; a folder's 16-bit images keep their 16 bits: rgb16, mono16, and for bgr8 bgr16, "
+                        "or mono16 for a grey file, as a 16-bit camera sends them).", read_only=True))
         source = self.get_parameter("source").value
         if not source:
             raise ValueError("parameter source is empty: give a video file, a folder of images or a bag")
@@ -129,10 +146,9 @@ class ReplayPublisher(Node):
             frame = next(self._frames, None)
         if frame is None or self.from_bag:
             return frame
-        if frame.dtype == np.uint16:   # a thermal or 12-bit camera's frames: its bits reach the node unchanged
-            msg = numpy_to_image_msg(frame, "mono16" if frame.ndim == 2 else "bgr16")
-        else:
-            msg = numpy_to_image_msg(encode_frame(frame, self.encoding), self.encoding)
+        # A thermal or 12-bit camera's frames: their bits reach the node unchanged (frame_encoding).
+        encoding = frame_encoding(frame, self.encoding)
+        msg = numpy_to_image_msg(encode_frame(frame, encoding), encoding)
         msg.header.frame_id = self.frame_id
         return msg
 

@@ -189,7 +189,7 @@ def test_stem_features_are_named_by_their_rows_and_stem_and_recomputed_for_other
     assert stem_weights_digest(stem.body) != before
     path = tmp_path / "features.pt"
     templates, searches = stem_feature_cache(stem, three, 48, 96, path)
-    assert path.is_file() and not list(tmp_path.glob("*.partial")) and len(templates) == 3
+    assert path.is_file() and not list(tmp_path.glob("*.tmp")) and len(templates) == 3
     templates, searches = stem_feature_cache(stem, two, 48, 96, path)     # the same name, other rows
     assert len(templates) == 2 and searches.shape[:2] == (2, 1)
     assert "holds features of 3 rows, the pair cache has 2" in caplog.text

@@ -41,7 +41,8 @@ from sensor_msgs.msg import Image  # noqa: E402
 from viltrack_ros.ros.image_conversion import (  # noqa: E402
     RANGED_ENCODINGS, SUPPORTED_ENCODINGS, UNSUPPORTED_REASONS)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject  # noqa: E402
-from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS, _stamp_text  # noqa: E402
+from viltrack_ros.ros.stamps import stamp_text  # noqa: E402
+from viltrack_ros.ros.tracking_adapter import MAX_LOGGED_SKIP_KINDS  # noqa: E402
 from .ros_harness import Diagnostics, NodeProcess, RosProbe, frame_msg, skip_repeatedly, stamp_of  # noqa: E402
 
 FRAME_ID = "camera_optical_frame"
@@ -359,8 +360,11 @@ def test_new_ids_and_unknown_ids(ready):
 
 
 def test_stamps_are_written_as_seconds_also_when_nanosec_overflows():
-    assert _stamp_text((12, 5)) == "12.000000005"
-    assert _stamp_text((9000, 2_000_000_000)) == "9002.000000000"   # before: "9000.2000000000"
+    assert stamp_text((12, 5)) == "12.000000005"
+    assert stamp_text((9000, 2_000_000_000)) == "9002.000000000"   # before: "9000.2000000000"
+    # Exact at today's epoch seconds, where a float keeps about 7 of the 9 decimals (the demo's CSV wrote
+    # "1796654708.663918018" for this stamp before it used stamp_text).
+    assert stamp_text((1796654708, 663918035)) == "1796654708.663918035"
 
 
 def test_targets_past_max_targets_are_refused_and_the_limit_is_settable(ready):

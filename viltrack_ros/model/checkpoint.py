@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import write_atomically
 from .config import ModelConfig
 from .network import ViLTrackNet
 
@@ -57,11 +58,7 @@ def save_checkpoint(path: str | os.PathLike, model: ViLTrackNet, trained: bool, 
         "training": dict(training or {}),
         "state_dict": state,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, lambda partial: torch.save(payload, partial))
 
 
 def load_failure(exc: Exception) -> str:

@@ -49,6 +49,7 @@ from viltrack_ros.model.checkpoint import default_weights_path, read_checkpoint
 from viltrack_ros.ros.bag_recorder import BagRecorder
 from viltrack_ros.ros.interfaces import InitTarget, TrackedObject, TrackedObjectArray
 from viltrack_ros.ros.replay_publisher import ReplayPublisher
+from viltrack_ros.ros.stamps import stamp_key, stamp_text
 from viltrack_ros.ros.processes import default_threads, percentile_ms, spin_until, start_tracker_node, stop_process
 from viltrack_ros.paths import is_checkout, project_root
 from viltrack_ros.settings import at_least, parse_box, thread_count
@@ -119,12 +120,8 @@ class Recording:
     received_at: dict[tuple[int, int], float] = field(default_factory=dict)   # wall time the array arrived
 
 
-def stamp_key(msg) -> tuple[int, int]:
-    return msg.header.stamp.sec, msg.header.stamp.nanosec
-
-
-def stamp_seconds(key: tuple[int, int]) -> float:
-    return key[0] + key[1] * 1e-9
+def header_key(msg) -> tuple[int, int]:
+    return stamp_key(msg.header.stamp)
 
 
 def end_to_end_s(recording: Recording, key: tuple[int, int]) -> float:
@@ -148,11 +145,11 @@ class DemoClient(Node):
         self.init_client = self.create_client(InitTarget, "init_target")
 
     def _on_array(self, msg: TrackedObjectArray) -> None:
-        self.recording.received_at[stamp_key(msg)] = time.time()
-        self.recording.arrays[stamp_key(msg)] = msg
+        self.recording.received_at[header_key(msg)] = time.time()
+        self.recording.arrays[header_key(msg)] = msg
 
     def _on_overlay(self, msg: Image) -> None:
-        self.recording.overlays[stamp_key(msg)] = msg
+        self.recording.overlays[header_key(msg)] = msg
 
 
 def prepare_weights(requested: str | None, out_dir: Path) -> tuple[Path, bool]:
@@ -240,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
 
         def publish(msg) -> Image:
             sent = replay.publish_frame(msg)
-            recording.sent_at[stamp_key(sent)] = time.time()
+            recording.sent_at[header_key(sent)] = time.time()
             return sent
 
         # Frame 0: resent until the node has it (the first message can precede discovery on the node's side).
@@ -249,11 +246,11 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"{source} has no frames")
         for _ in range(30):
             first_msg = publish(first)
-            if spin_until(executor, lambda: stamp_key(first_msg) in recording.arrays, 1.0):
+            if spin_until(executor, lambda: header_key(first_msg) in recording.arrays, 1.0):
                 break
         else:
             raise SystemExit(f"the tracker node never answered; see {log_path}{last_warning(log_path)}")
-        sent.append(stamp_key(first_msg))
+        sent.append(header_key(first_msg))
         request = InitTarget.Request(x=box[0], y=box[1], width=box[2], height=box[3])
         request.stamp = first_msg.header.stamp   # the box was drawn on exactly this frame
         future = client.init_client.call_async(request)
@@ -273,13 +270,13 @@ def run(args: argparse.Namespace) -> int:
             if msg is None:
                 exhausted = True
                 break
-            if stamp_key(msg) in recording.sent_at:
+            if header_key(msg) in recording.sent_at:
                 # Answers are matched to images by stamp: a repeated stamp would take an earlier image's answer.
                 raise SystemExit(f"frame {len(sent)} of {source} has the stamp of an earlier one "
-                                 f"({stamp_seconds(stamp_key(msg)):.9f}): give --restamp")
+                                 f"({stamp_text(header_key(msg))}): give --restamp")
             publish(msg)
-            sent.append(stamp_key(msg))
-            if not period and not spin_until(executor, lambda: stamp_key(msg) in recording.arrays, 60):
+            sent.append(header_key(msg))
+            if not period and not spin_until(executor, lambda: header_key(msg) in recording.arrays, 60):
                 raise SystemExit(f"no answer for frame {len(sent) - 1} within 60 s; see {log_path}"
                                  f"{last_warning(log_path)}")
             if len(sent) % 50 == 0:
@@ -319,10 +316,10 @@ def report(args, out_dir: Path, source: Path, sent, recording: Recording, elapse
         writer.writerow(["frame", "stamp", "frame_id", "target_id", "center_x", "center_y", "width", "height",
                          "x", "y", "confidence", "status", "processing_latency_ms", "end_to_end_latency_ms"])
         for obj in recording.objects:
-            key = stamp_key(obj)
+            key = header_key(obj)
             processing = obj.processing_latency.sec + obj.processing_latency.nanosec * 1e-9
             end_to_end = end_to_end_s(recording, key)
-            writer.writerow([frame_index.get(key, -1), f"{stamp_seconds(key):.9f}", obj.header.frame_id,
+            writer.writerow([frame_index.get(key, -1), stamp_text(key), obj.header.frame_id,
                              obj.target_id, f"{obj.center_x:.2f}", f"{obj.center_y:.2f}", f"{obj.width:.2f}",
                              f"{obj.height:.2f}", f"{obj.center_x - obj.width / 2:.2f}",
                              f"{obj.center_y - obj.height / 2:.2f}", f"{obj.confidence:.4f}",

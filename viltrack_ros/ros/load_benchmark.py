@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viltrack_ros.files import write_atomically
 from viltrack_ros.machine import cpu_description
 from viltrack_ros.ros.processes import start_tracker_node, stop_process
 from viltrack_ros.ros.processes import spin_until as spin_executor_until
@@ -163,10 +164,9 @@ def camera_main(args) -> int:
 
 def _write_stats(path: str, published: int, seconds: float, first_stamp: float | None,
                  first_matched_stamp: float | None = None) -> None:
-    tmp = path + ".tmp"
-    Path(tmp).write_text(json.dumps({"published": published, "seconds": seconds, "first_stamp": first_stamp,
-                                     "first_matched_stamp": first_matched_stamp}))
-    os.replace(tmp, path)
+    text = json.dumps({"published": published, "seconds": seconds, "first_stamp": first_stamp,
+                       "first_matched_stamp": first_matched_stamp})
+    write_atomically(path, lambda partial: partial.write_text(text))
 
 
 def slow_subscriber_main(args) -> int:

@@ -60,6 +60,7 @@ from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, VALUE_RANGE
                                                compressed_msg_to_rgb, image_msg_to_rgb, rgb_to_image_msg, shortened,
                                                using_cv_bridge, value_scaling_from_parameters)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
+from viltrack_ros.ros.stamps import stamp_key, stamp_text
 from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
@@ -121,22 +122,6 @@ def release_free_heap() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):   # not glibc (musl, macOS): nothing to trim
         pass
-
-
-def _stamp_key(stamp) -> tuple[int, int]:
-    return int(stamp.sec), int(stamp.nanosec)
-
-
-def _stamp_text(stamp) -> str:
-    """
-    Write a stamp (``builtin_interfaces/Time``, or a ``(sec, nanosec)`` pair) as seconds with 9 decimals.
-
-    A nanosec field of 1e9 or more (malformed, but a message may carry it) carries into the seconds instead of
-    printing as ten or more digits after the point.
-    """
-    sec, nanosec = stamp if isinstance(stamp, tuple) else (stamp.sec, stamp.nanosec)
-    extra, nanosec = divmod(nanosec, 1_000_000_000)
-    return f"{sec + extra}.{nanosec:09d}"
 
 
 def _duration(seconds: float) -> Duration:
@@ -560,7 +545,7 @@ class TrackingAdapter:
         return received
 
     def _track(self, header: Header, rgb: np.ndarray, received: float) -> None:
-        stamp = _stamp_key(header.stamp)
+        stamp = stamp_key(header.stamp)
         if self._last_stamp is not None and stamp < self._last_stamp:
             self._statistics.stamp_went_back()
             # A looping bag, a restarted camera or a clock reset: images are processed in the order they arrive,
@@ -690,7 +675,7 @@ class TrackingAdapter:
         response.success = True
         response.message = (f"tracking target {response.target_id} from box ({request.x:g}, {request.y:g}, "
                             f"{request.width:g}, {request.height:g}) on the {width}x{height} image stamped "
-                            f"{_stamp_text(frame.header.stamp)}")
+                            f"{stamp_text(frame.header.stamp)}")
         age = time.monotonic() - frame.received_at
         if age > STALE_INIT_FRAME_S:
             # Allowed (a box drawn on an older image is what a stamp asks for), but a robot should know.
@@ -714,15 +699,15 @@ class TrackingAdapter:
     def _frame_for(self, stamp) -> tuple[_Frame | None, str]:
         if not self._recent_frames:
             return None, f"no image received yet on {self._image_topic}"
-        if _stamp_key(stamp) == (0, 0):
+        if stamp_key(stamp) == (0, 0):
             return self._recent_frames[-1], ""
         for frame in reversed(self._recent_frames):
-            if _stamp_key(frame.header.stamp) == _stamp_key(stamp):
+            if stamp_key(frame.header.stamp) == stamp_key(stamp):
                 return frame, ""
         # The earliest and latest stamps, not the first and last kept: after a bag loop they differ.
-        stamps = [_stamp_key(frame.header.stamp) for frame in self._recent_frames]
-        return None, (f"no recent image has stamp {_stamp_text(stamp)}; kept: {_stamp_text(min(stamps))} .. "
-                      f"{_stamp_text(max(stamps))} (zero stamp = newest image)")
+        stamps = [stamp_key(frame.header.stamp) for frame in self._recent_frames]
+        return None, (f"no recent image has stamp {stamp_text(stamp)}; kept: {stamp_text(min(stamps))} .. "
+                      f"{stamp_text(max(stamps))} (zero stamp = newest image)")
 
     @_never_raises("stop_target")
     def _on_stop_target(self, request: StopTarget.Request, response: StopTarget.Response) -> StopTarget.Response:

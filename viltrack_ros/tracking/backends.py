@@ -42,13 +42,13 @@ import re
 import shutil
 import threading
 import time
-import uuid
 import weakref
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..files import PARTIAL_SUFFIX, write_atomically
 from ..model.export import (EXPORT_GRAPH_NAMES, STEP_INPUTS, CachedTrackingStep, TemplateEncoder, TemplateMemory,
                             TrackingStep, context_tokens, export_onnx, memory_names, model_code_digest,
                             update_with_tensors)
@@ -213,11 +213,7 @@ def onnx_models(model: ViLTrackNet, cache: bool = True, refresh: bool = False) -
             folder.mkdir(parents=True, exist_ok=True)
             remove_stale_partial_files(folder)
             for name, data in graphs.items():
-                # Written whole, then renamed: readers never see half. A random name, not the pid: processes in
-                # containers that share a cache volume may have the same pid.
-                tmp = folder / f"{name}.{uuid.uuid4().hex}.tmp"
-                tmp.write_bytes(data)
-                tmp.replace(folder / name)
+                write_atomically(folder / name, lambda partial, data=data: partial.write_bytes(data))
             prune_onnx_cache(folder.parent)
         except OSError:
             pass
@@ -231,7 +227,7 @@ STALE_PARTIAL_S = 3600.0
 def remove_stale_partial_files(folder: Path, older_than_s: float = STALE_PARTIAL_S) -> None:
     """Remove the ``*.tmp`` files a killed writer left in a cache entry (a live writer's are seconds old)."""
     now = time.time()
-    for partial in folder.glob("*.tmp"):
+    for partial in folder.glob(f"*{PARTIAL_SUFFIX}"):
         try:
             if now - partial.stat().st_mtime > older_than_s:
                 partial.unlink()

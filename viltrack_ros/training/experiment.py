@@ -47,6 +47,7 @@ from ..data.precropped import canvas_sequence, default_train_root, load_precropp
 from ..data.sequences import frame_step_sequences, restarted_sequences
 from ..machine import cpu_description
 from ..evaluation.metrics import balanced_accuracy_text
+from ..files import write_atomically
 from ..model.checkpoint import save_checkpoint
 from ..model.config import ModelConfig, get_preset
 from ..model.network import ViLTrackNet, count_parameters
@@ -667,15 +668,14 @@ def train_arm(arm: ArmConfig, cache: PairCache, out_dir: Path, cache_dir: Path, 
         averaged = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
 
     def save_state():
-        tmp = state_path.with_name("state.pt.tmp")
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
-                    "distractor_rng": distractor_rng.bit_generator.state,
-                    "photometric_rng": photometric_rng.bit_generator.state,
-                    "occlusion_rng": occlusion_rng.bit_generator.state,
-                    "rotation_rng": rotation_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                    "averaged": averaged, "step": step, "seconds": seconds, "identity": identity}, tmp)
-        tmp.replace(state_path)
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "sampler": sampler.state(),
+                 "distractor_rng": distractor_rng.bit_generator.state,
+                 "photometric_rng": photometric_rng.bit_generator.state,
+                 "occlusion_rng": occlusion_rng.bit_generator.state,
+                 "rotation_rng": rotation_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                 "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                 "averaged": averaged, "step": step, "seconds": seconds, "identity": identity}
+        write_atomically(state_path, lambda partial: torch.save(state, partial))
 
     log_path = out_dir / "log.csv"
     new_log = not log_path.is_file() or step == 0

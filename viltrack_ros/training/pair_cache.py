@@ -38,6 +38,7 @@ from tqdm import tqdm
 from ..data.precropped import load_precropped, source_video
 from ..data.sequences import read_image_rgb
 from ..data.synthetic import SyntheticConfig, default_photo_library, generate_synthetic_sequence
+from ..files import write_atomically
 from ..tracking.crop import crop_and_resize
 from ..model.export import update_with_tensors
 from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255, SEARCH_FACTOR, TEMPLATE_FACTOR
@@ -353,13 +354,12 @@ def _load_pair_cache(path: Path) -> PairCache:
 
 
 def _save_pair_cache(cache: PairCache, path: Path) -> None:
-    """Write ``cache`` whole, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, templates=cache.templates, searches=cache.searches, boxes=cache.boxes,
-             sequence_index=cache.sequence_index, frame_index=cache.frame_index,
-             sequence_names=np.asarray(cache.sequence_names))
-    tmp.replace(path)
+    """Write ``cache`` whole (``write_atomically``: a reader never sees half a file)."""
+    # numpy.savez appends .npz to a name without it: the partial file's name ends in it.
+    write_atomically(path, lambda partial: np.savez(
+        partial, templates=cache.templates, searches=cache.searches, boxes=cache.boxes,
+        sequence_index=cache.sequence_index, frame_index=cache.frame_index,
+        sequence_names=np.asarray(cache.sequence_names)), suffix=".tmp.npz")
 
 
 def _cut_from(cache: PairCache, sequences, mirror: bool) -> bool:
@@ -418,13 +418,9 @@ def stem_feature_cache(stem, cache: PairCache, template_size: int, search_size: 
                              desc="search features")
     searches = searches.unflatten(0, (F_, J))
     if cache_file is not None:
-        # Written under another name and renamed: a run killed while writing leaves no truncated file that every
-        # later run would fail to load.
-        cache_file = Path(cache_file)
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache_file.with_name(cache_file.name + ".partial")
-        torch.save({"templates": templates, "searches": searches}, partial)
-        partial.replace(cache_file)
+        # Written whole: a run killed while writing leaves no truncated file that every later run would fail to load.
+        write_atomically(cache_file, lambda partial: torch.save({"templates": templates, "searches": searches},
+                                                                partial))
     return templates, searches
 
 

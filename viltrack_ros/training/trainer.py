@@ -36,6 +36,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
+from ..files import write_atomically
 from ..machine import cpu_description
 from ..model.checkpoint import save_checkpoint
 from ..model.config import get_preset
@@ -195,9 +196,7 @@ class Trainer:
                  "wall_time": self.wall_time, "best_val": self.best_val, "config": self.config.to_dict(),
                  "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
                  "python_rng": random.getstate()}
-        tmp = self.out_dir / (STATE_FILE + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.out_dir / STATE_FILE)
+        write_atomically(self.out_dir / STATE_FILE, lambda partial: torch.save(state, partial))
 
     def _load_state(self) -> None:
         state = torch.load(self.out_dir / STATE_FILE, map_location=self.ctx.device, weights_only=False)

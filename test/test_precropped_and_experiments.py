@@ -621,6 +621,18 @@ def test_synthetic_sequences_are_cut_into_pairs_as_the_real_frames_are(tmp_path)
     again = build_synthetic_pair_cache(PairCacheSpec(template_size=32, search_size=64, jitters=2), synthetic, tmp_path)
     np.testing.assert_array_equal(again.searches, cache.searches)
     assert len(list(tmp_path.glob("pairs_synthetic_*.npz"))) == 1
+    from viltrack_ros.data.synthetic import PhotoLibrary, default_photo_library
+    assert list(tmp_path.glob(f"pairs_synthetic_*_photos-{default_photo_library().fingerprint()}.npz"))
+    # The photos used name the file: another library (or none) is another cache.
+    photos = sorted((tmp_path / name) for name in ("a.jpg", "b.jpg"))
+    for path, size in zip(photos, (10, 20)):
+        path.write_bytes(b"x" * size)
+    assert PhotoLibrary([]).fingerprint() == "none"
+    assert PhotoLibrary(photos).fingerprint() == PhotoLibrary(photos[::-1]).fingerprint() != PhotoLibrary(
+        photos[:1]).fingerprint()
+    before = PhotoLibrary(photos).fingerprint()
+    photos[1].write_bytes(b"y" * 21)   # a photo replaced by another
+    assert PhotoLibrary(photos).fingerprint() != before
     both = concatenate_pair_caches(again, cache)
     assert both.sequence_names == cache.sequence_names * 2 and len(both) == 2 * len(cache)
     np.testing.assert_array_equal(both.sequence_index[len(cache):], cache.sequence_index + 3)

@@ -31,6 +31,7 @@ optionally frames of development sequences; procedural backgrounds (with a logge
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -166,6 +167,24 @@ class PhotoLibrary:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def fingerprint(self, length: int = 8) -> str:
+        """
+        Return a digest of the photos' names and sizes ("none" without photos).
+
+        Synthetic frames made with one library are not another's: a cache cut on a machine without opencv-doc
+        (procedural backgrounds) must not stand in for one with its photos.
+        """
+        if not self.paths:
+            return "none"
+        digest = hashlib.sha256()
+        for path in sorted(self.paths):
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = -1
+            digest.update(f"{path.name}:{size}\n".encode())
+        return digest.hexdigest()[:length]
 
     def photo(self, rng: np.random.Generator) -> np.ndarray:
         """Return a random photo, RGB uint8 and read-only, or a procedural image when the library is empty."""

@@ -309,11 +309,12 @@ def build_synthetic_pair_cache(spec: PairCacheSpec, synthetic: SyntheticPairsSpe
     if spec.context_fill != "mean" or spec.wide_jitters or spec.mirror:
         raise ValueError("synthetic pairs take the plain crops only: context_fill 'mean', no wide_jitters, no mirror")
     crops_key = replace(spec, sequences=()).key()    # which real sequences are beside them does not matter
-    path = Path(cache_dir) / f"pairs_synthetic_{crops_key}_{synthetic.key()}.npz" if cache_dir else None
+    photos = default_photo_library()
+    path = (Path(cache_dir) / f"pairs_synthetic_{crops_key}_{synthetic.key()}_photos-{photos.fingerprint()}.npz"
+            if cache_dir else None)
     if path is not None and path.is_file():
         return _load_pair_cache(path)
     rng = np.random.default_rng([spec.seed, synthetic.seed])
-    photos = default_photo_library()
     config = SyntheticConfig(num_frames=synthetic.frames)
     templates, searches, boxes, seq_idx, frame_idx, names = [], [], [], [], [], []
     for s_index in tqdm(range(synthetic.sequences), desc="cutting synthetic pairs", unit="seq"):

@@ -141,3 +141,11 @@ def test_frame_source_says_which_file_has_pixels_it_cannot_keep(tmp_path):
     skipped = []
     frames = list(FrameSource(tmp_path, keep_depth=True, on_unreadable=lambda path, why: skipped.append(why)))
     assert len(frames) == 1 and len(skipped) == 1 and skipped[0].endswith(": skipped")
+
+
+def test_the_library_reads_16_bit_arrays_as_the_node_does():
+    from viltrack_ros.tracking.crop import as_rgb
+    values = RNG.integers(0, SIXTEEN_BIT_MAX + 1, (6, 8)).astype(np.uint16)
+    expected = np.rint(values / 257.0).astype(np.uint8)   # 65535 / 255 = 257; no value lies half-way
+    np.testing.assert_array_equal(as_rgb(values), np.repeat(expected[:, :, None], 3, axis=2))
+    np.testing.assert_array_equal(ValueScaling().to_uint8(values), expected)

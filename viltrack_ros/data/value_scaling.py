@@ -42,6 +42,15 @@ _FLOAT32_TYPES = (np.uint16, np.int8, np.int16, np.float32)
 _FLOAT32_BOUND = 1e30
 
 
+def sixteen_bit_to_uint8(values: np.ndarray) -> np.ndarray:
+    """
+    Return uint16 values over their whole range (0-65535) as grey levels 0-255, rounded, as cv_bridge converts them.
+
+    Integer arithmetic: the same for every frame, so brightness does not flicker.
+    """
+    return ((values.astype(np.uint32) * 255 + SIXTEEN_BIT_MAX // 2) // SIXTEEN_BIT_MAX).astype(np.uint8)
+
+
 class ValueScaling:
     """
     How values wider than 8 bits (16-bit, signed, floating point) become the tracker's 8-bit grey levels.
@@ -123,8 +132,7 @@ class ValueScaling:
                 percentiles = _percentiles(values)
                 if percentiles and 0 < percentiles[1] - percentiles[0] < NARROW_RANGE_SHARE * SIXTEEN_BIT_MAX:
                     self.narrow_range = percentiles
-            # Rounded integer arithmetic: the same for every frame, so brightness does not flicker.
-            return ((values.astype(np.uint32) * 255 + SIXTEEN_BIT_MAX // 2) // SIXTEEN_BIT_MAX).astype(np.uint8)
+            return sixteen_bit_to_uint8(values)
         low, high = self._automatic_range(values) if self.auto else self.value_range
         narrow_type = (values.dtype.type in _FLOAT32_TYPES and max(abs(low), abs(high)) < _FLOAT32_BOUND
                        and high - low > 1 / _FLOAT32_BOUND)

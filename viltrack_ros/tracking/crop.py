@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..data.value_scaling import sixteen_bit_to_uint8
+
 MIN_BOX_SIZE = 1e-3
 
 
@@ -106,8 +108,9 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     """
     Return a contiguous ``uint8`` ``(H, W, 3)`` view/copy of an RGB, RGBA or grayscale image.
 
-    ``uint8`` as is; ``uint16`` over its full range (a 16-bit camera's 0-65535 to 0-255: the top 8 bits); floats in
-    [0, 1] when their finite values all are, else in [0, 255]; NaN as black, inf as white, clipped.
+    ``uint8`` as is; ``uint16`` over its full range (0-65535 to 0-255, rounded: the node's default and cv_bridge's;
+    a thermal or 12-bit camera's values need a range of their own first, ``data.value_scaling.ValueScaling``); floats
+    in [0, 1] when their finite values all are, else in [0, 255]; NaN as black, inf as white, clipped.
     """
     if not isinstance(image, np.ndarray):
         raise ValueError(f"image must be a numpy array, got {type(image).__name__}")
@@ -119,7 +122,7 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"image is empty: shape {image.shape}")
     if image.dtype != np.uint8:
         if image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
+            image = sixteen_bit_to_uint8(image)
         elif np.issubdtype(image.dtype, np.floating):
             # The scale is read from the finite values only: one NaN or inf pixel must not turn a [0, 1] image black.
             finite_max = np.max(image, where=np.isfinite(image), initial=0)

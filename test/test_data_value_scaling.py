@@ -108,7 +108,7 @@ def test_the_whole_range_notes_an_image_that_uses_a_small_part_of_it():
                                            (" 0.3 , 5 ", (0.3, 5.0))])
 def test_a_range_is_parsed_from_text(text, expected):
     assert ValueScaling.parse(text).value_range == expected
-    assert ValueScaling.parse(None).is_default and ValueScaling.parse("", auto=True).auto
+    assert not ValueScaling.parse(None).has_range and ValueScaling.parse("", auto=True).auto
 
 
 @pytest.mark.parametrize("text,message", [("9,1", "low < high"), ("abc", "LOW,HIGH"), ("1,2,3", "LOW,HIGH"),

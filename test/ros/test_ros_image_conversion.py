@@ -266,13 +266,13 @@ def test_the_node_parameter_value_range_is_checked(value, message):
 
 
 def test_the_node_parameter_value_range_takes_any_numbers_and_zero_zero_for_none():
-    assert value_scaling_from_parameters([0.0, 0.0], False).is_default
+    assert not value_scaling_from_parameters([0.0, 0.0], False).has_range
     assert value_scaling_from_parameters([0, 0], True).auto
     assert value_scaling_from_parameters([7000, 9000], False).value_range == (7000.0, 9000.0)
     assert value_scaling_from_parameters((0.3, 5), False).value_range == (0.3, 5.0)
     # What rclpy hands over for an array parameter: array.array of doubles.
     assert value_scaling_from_parameters(array.array("d", [7000, 9000]), False).value_range == (7000.0, 9000.0)
-    assert value_scaling_from_parameters(array.array("d", [0.0, 0.0]), False).is_default
+    assert not value_scaling_from_parameters(array.array("d", [0.0, 0.0]), False).has_range
 
 
 def test_an_automatic_range_reads_every_colour_of_a_bayer_mosaic():

@@ -98,11 +98,6 @@ class FrameSource:
                         raise
                     self.on_unreadable(image_path, f"{error}: skipped")
                     continue
-                if frame is None:
-                    if self.on_unreadable is None:
-                        raise ValueError(f"cannot read image {image_path}")
-                    self.on_unreadable(image_path, f"cannot read image {image_path}: skipped")
-                    continue
                 count += 1
                 yield frame
             return
@@ -117,11 +112,15 @@ class FrameSource:
         finally:
             capture.release()
 
-    def _read_image(self, path: Path) -> np.ndarray | None:
+    def _read_image(self, path: Path) -> np.ndarray:
+        """Return one image of the folder (see the class); ValueError when it cannot be read."""
         if not self.keep_depth:
-            return cv2.imread(str(path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
-        frame = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-        if frame is None or frame.dtype == np.uint16:
+            frame = cv2.imread(str(path), cv2.IMREAD_COLOR)   # grayscale files -> 3 channels
+        else:
+            frame = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+        if frame is None:
+            raise ValueError(f"cannot read image {path}")
+        if not self.keep_depth or frame.dtype == np.uint16:
             return frame
         if frame.dtype != np.uint8:   # a 32-bit float TIFF, ...: neither a camera's frame nor readable as 8 bits
             raise ValueError(f"cannot read image {path}: {frame.dtype} pixels (8- and 16-bit images only)")

@@ -80,10 +80,6 @@ class ValueScaling:
         """Whether a range was given (or is automatic): signed and floating-point images are read only then."""
         return self.auto or self.value_range is not None
 
-    @property
-    def is_default(self) -> bool:
-        return not self.has_range
-
     def describe(self) -> str:
         if self.auto:
             low, high = AUTO_RANGE_PERCENTILES

@@ -300,11 +300,12 @@ class MultiTracker:
                 ids, targets, transforms, boxes, confidences.tolist(), network_scores.tolist(), finite, blank):
             cx, cy, w, h = box * size
             image_box = transform.crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
+            if nothing_seen:   # no sighting: the box stays, the confidence is nil
+                image_box, confidence, network_score = target.box, 0.0, 0.0
             faults_before = self.invalid_outputs
-            if valid and nothing_seen:
-                results[target_id] = self._advance(target, image, target.box, 0.0, 0.0, nothing_seen=True)
-            elif valid:
-                results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score))
+            if valid:
+                results[target_id] = self._advance(target, image, image_box, float(confidence), float(network_score),
+                                                   nothing_seen)
             else:
                 results[target_id] = self._fault(target, image.shape)
             if self.invalid_outputs != faults_before:   # here, or in _advance (a non-finite box or confidence)

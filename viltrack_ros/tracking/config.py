@@ -47,6 +47,10 @@ class TrackerConfig:
         0.0, "share of the target's smoothed velocity (image pixels per update, learnt while TRACKING, forgotten "
         "when LOST) by which the search region and its window are moved ahead of the last box (0 = centred on the "
         "last box)", 0.0, 2.0)
+    camera_motion: bool = _setting(
+        False, "move every box by the camera's jolts and shakes before searching: its motion between frames (optical "
+        "flow on the scene outside the tracked boxes) beyond its smoothed motion, so that a steady pan, as of a "
+        "camera following its target, moves nothing; for cameras that shake (legged robots, rough ground, hand-held)")
     scale_penalty: float = _setting(
         0.1, "penalty on a cell's score for the size/aspect change it predicts (SiamRPN-style; 0 = none)", 0.0, 1.0)
     size_damping: float = _setting(

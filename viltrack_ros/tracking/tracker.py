@@ -28,6 +28,7 @@ from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..model.network import ViLTrackNet
 from ..settings import MAX_THREADS, is_whole_number
 from .backends import create_backend, resolve_backend
+from .camera_motion import CameraMotion, move_box
 from .config import TrackerConfig
 from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
 from .decode import SizeChangeLimits, select_boxes, sigmoid
@@ -97,6 +98,9 @@ def is_contrastless(crop: np.ndarray) -> bool:
 # (shifts of its box, as fractions of its width and height): centred, and a quarter of the box each way, so one
 # crop's odd peak does not set the size for the whole track, and the classifier learns the target away from the
 # crop's centre too.
+# Share of each frame's camera shift taken into the camera's smoothed shift (_follow_camera). Smaller: a steady pan
+# is learnt more slowly (its first frames move the boxes); larger: a shake is learnt as if it were a pan.
+CAMERA_SMOOTHING = 0.3
 FIRST_FRAME_SHIFTS = ((0.0, 0.0), (-0.25, 0.0), (0.25, 0.0), (0.0, -0.25), (0.0, 0.25))
 
 
@@ -149,6 +153,8 @@ class MultiTracker:
         self.backend = create_backend(backend, self.model, self.device, template_memory=template_memory,
                                       threads=threads)
         self._window = hann_window(self.model_config.search_grid)   # decoding runs on the CPU
+        self._camera_motion = CameraMotion()
+        self._camera_shift = np.zeros(2)   # the camera's smoothed shift per frame (image pixels, at the centre)
         self._targets: dict[int, _Target] = {}
         self.model_info: dict = {}
         # Target updates whose network output held NaN or inf (each set its target LOST); a running count, so a
@@ -191,7 +197,11 @@ class MultiTracker:
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
         self._drop_targets_of_another_size(image)
+        if not self._targets:
+            self._forget_camera()   # a new track: the last frame may be of another scene
         self._targets[target_id] = self._new_target(image, box)
+        if self.config.camera_motion:
+            self._camera_motion.remember(image)
 
     def size_correction(self, target_id: int) -> tuple[float, float]:
         """Return the (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
@@ -223,6 +233,11 @@ class MultiTracker:
 
     def clear(self) -> None:
         self._targets.clear()
+        self._forget_camera()
+
+    def _forget_camera(self) -> None:
+        self._camera_motion.reset()
+        self._camera_shift = np.zeros(2)
 
     def _drop_targets_of_another_size(self, image: np.ndarray) -> None:
         """Drop every target when ``image`` is not the size their boxes were given in (a camera changed mode)."""
@@ -249,6 +264,7 @@ class MultiTracker:
             return {}
         ids = list(self._targets)
         targets = [self._targets[i] for i in ids]
+        self._follow_camera(image, targets)
         search_crops, transforms, blank = [], [], []
         mean_colour = MeanColour(image)
         for target in targets:
@@ -319,6 +335,28 @@ class MultiTracker:
                     and network_score >= cfg.classifier_learn_threshold):
                 target.classifier.learn(box)        # from the crop _ranking just had it score
         return results
+
+    def _follow_camera(self, image: np.ndarray, targets: list[_Target]) -> None:
+        """Move every target's box as the camera's motion since the last frame moved the scene (``camera_motion``)."""
+        if not self.config.camera_motion:
+            self._forget_camera()    # turned on later, it starts from that frame, not from a stale one
+            return
+        motion = self._camera_motion.update(image, [t.box for t in targets])
+        if motion is None:
+            return      # no estimate (a blank or wholly new view): search where the boxes are
+        # A camera that turns to follow its target (a drone, a pan-tilt unit, a person filming) moves the scene
+        # steadily while the target stays put in the image: moving the boxes with the scene would move them off it
+        # (on the development sequences Skiing fell from 0.58 to 0.09). A steady pan is already how the image has
+        # been moving; a jolt or a shake is not. So the boxes move by the shift of the image's centre beyond the
+        # camera's smoothed shift, and by the scale and rotation in full.
+        centre = np.array([image.shape[1], image.shape[0]], dtype=np.float64) / 2
+        shift = motion[:, :2] @ centre + motion[:, 2] - centre
+        expected = self._camera_shift
+        self._camera_shift = (1 - CAMERA_SMOOTHING) * expected + CAMERA_SMOOTHING * shift
+        surprise = motion.copy()
+        surprise[:, 2] = centre + (shift - expected) - motion[:, :2] @ centre
+        for target in targets:
+            target.box = keep_centre_inside(move_box(target.box, surprise), image.shape)
 
     def _ranking(self, targets: list[_Target], scores: np.ndarray, appearance: np.ndarray, finite: list[bool]
                  ) -> np.ndarray | None:

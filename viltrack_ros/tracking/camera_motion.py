@@ -1,0 +1,157 @@
+# Copyright 2026 viltrack_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""
+The camera's own motion between two frames, as one similarity transform of the image.
+
+A tracker searches where the target was. On a moving robot, a panning or shaking camera moves every object in the
+image, the target included, by as much as the camera turned: a jolt of 30 px between two frames puts a small target
+near the edge of its search region, where the motion prior weighs it down. Knowing how the scene moved, the tracker
+can move its last box with it first and search where the target would be had it stood still (camera motion
+compensation, as BoT-SORT and other trackers on moving platforms do).
+
+The estimate: corners on a downscaled grey frame outside the tracked boxes (their own motion is what the tracker
+measures, not the camera's), followed into the next frame by pyramidal Lucas-Kanade optical flow, and a rotation,
+uniform scale and translation fitted to them with RANSAC. Too few corners or too few inliers (a blank, blurred or
+wholly new view) give no estimate: then the tracker searches where it would have without it.
+
+Knows images and boxes, not networks or ROS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+@dataclass(frozen=True)
+class CameraMotionSettings:
+    """How the estimate is made; the defaults suit 320-1920 px cameras at their usual frame rates."""
+
+    max_side: int = 320             # the frames are downscaled to this longer side (the estimate's cost is fixed)
+    max_corners: int = 200
+    min_inliers: int = 12           # fewer points agreeing on one motion is no estimate
+    min_inlier_share: float = 0.5   # most of the followed corners must agree: else the scene moved, not the camera
+    ransac_threshold: float = 1.0   # pixels of the downscaled frame
+    box_margin: float = 0.25        # tracked boxes are left out with this much of their size around them
+    # Below these a camera is taken as still: a fit over noise is never exactly the identity, and a still camera's
+    # tracks should not move by a few hundredths of a pixel every frame.
+    min_shift: float = 0.5          # pixels of the full frame
+    min_scale_change: float = 0.002
+    min_rotation: float = 0.002     # radians
+
+
+class CameraMotion:
+    """
+    Follows the camera's motion from frame to frame (one per camera; it keeps the last frame).
+
+    ``update(image, boxes)`` returns the ``2x3`` matrix that maps points of the previous frame given to it onto
+    ``image`` (exactly the identity for a camera that kept still), or ``None`` for the first frame, after a change of
+    image size, or when no estimate could be made; it keeps ``image`` for the next call. ``boxes`` are the tracked
+    boxes ``(x, y, w, h)`` in the previous frame: their insides are not taken as the scene.
+    """
+
+    def __init__(self, settings: CameraMotionSettings | None = None):
+        self.settings = settings or CameraMotionSettings()
+        self._previous: np.ndarray | None = None     # the last frame, grey and downscaled
+        self._scale = 1.0                           # downscaled pixels per image pixel
+        self.last_inliers = 0                       # how many corners agreed on the last estimate
+
+    def reset(self) -> None:
+        self._previous = None
+
+    def remember(self, image: np.ndarray) -> None:
+        """Keep ``image`` as the previous frame without estimating anything (a target's first frame)."""
+        self._previous, self._scale = self._small_grey(image)
+
+    def update(self, image: np.ndarray, boxes=()) -> np.ndarray | None:
+        """Return the motion from the previous frame to ``image`` (``2x3``, image pixels) or None; keep ``image``."""
+        current, scale = self._small_grey(image)
+        previous = self._previous
+        self._previous, self._scale = current, scale
+        self.last_inliers = 0
+        if previous is None or previous.shape != current.shape:
+            return None
+        small = self._estimate(previous, current, [np.asarray(b, dtype=np.float64) * scale for b in boxes])
+        if small is None:
+            return None
+        motion = small.copy()
+        motion[:, 2] /= scale     # the linear part is the same at any scale; the shift is in downscaled pixels
+        centre = np.array([image.shape[1], image.shape[0]], dtype=np.float64) / 2
+        return motion if self._moved(motion, centre) else IDENTITY.copy()
+
+    def _small_grey(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        if grey.dtype != np.uint8:
+            grey = cv2.normalize(grey, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        height, width = grey.shape
+        scale = min(1.0, self.settings.max_side / max(height, width))
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+            scale = size[0] / width
+        return grey, scale
+
+    def _estimate(self, previous: np.ndarray, current: np.ndarray, boxes: list[np.ndarray]) -> np.ndarray | None:
+        s = self.settings
+        mask = np.full(previous.shape, 255, dtype=np.uint8)
+        for x, y, w, h in boxes:
+            mx, my = s.box_margin * w, s.box_margin * h
+            x0, y0 = max(0, int(np.floor(x - mx))), max(0, int(np.floor(y - my)))
+            x1, y1 = int(np.ceil(x + w + mx)), int(np.ceil(y + h + my))
+            mask[y0:max(y0, y1), x0:max(x0, x1)] = 0
+        corners = cv2.goodFeaturesToTrack(previous, maxCorners=s.max_corners, qualityLevel=0.01, minDistance=6,
+                                          mask=mask, blockSize=3)
+        if corners is None or len(corners) < s.min_inliers:
+            return None
+        followed, found, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, None, winSize=(15, 15),
+                                                      maxLevel=3)
+        found = found.reshape(-1).astype(bool)
+        if found.sum() < s.min_inliers:
+            return None
+        motion, inliers = cv2.estimateAffinePartial2D(corners[found], followed[found], method=cv2.RANSAC,
+                                                      ransacReprojThreshold=s.ransac_threshold)
+        if motion is None or inliers is None:
+            return None
+        agreeing = int(inliers.sum())
+        if agreeing < s.min_inliers or agreeing < s.min_inlier_share * found.sum():
+            return None
+        self.last_inliers = agreeing
+        return motion
+
+    def _moved(self, motion: np.ndarray, centre: np.ndarray) -> bool:
+        """Whether ``motion`` moves the image's ``centre`` (or scales or turns the image) more than noise would."""
+        s = self.settings
+        scale = float(np.hypot(motion[0, 0], motion[1, 0]))
+        rotation = float(np.arctan2(motion[1, 0], motion[0, 0]))
+        shift = motion[:, :2] @ centre + motion[:, 2] - centre
+        return (float(np.hypot(*shift)) >= s.min_shift or abs(scale - 1.0) >= s.min_scale_change
+                or abs(rotation) >= s.min_rotation)
+
+
+def move_box(box, motion: np.ndarray) -> np.ndarray:
+    """
+    Return the box ``(x, y, w, h)`` carried by ``motion`` (``2x3``): its centre mapped, its size scaled.
+
+    A rotation moves the centre; the box stays upright, as every box here is. The identity returns ``box`` itself,
+    unchanged to the last bit (a still camera's tracks are exactly those without the estimate).
+    """
+    if np.array_equal(motion, IDENTITY):
+        return box
+    x, y, w, h = np.asarray(box, dtype=np.float64)
+    centre = motion[:, :2] @ np.array([x + w / 2, y + h / 2]) + motion[:, 2]
+    scale = float(np.hypot(motion[0, 0], motion[1, 0]))
+    return np.array([centre[0] - scale * w / 2, centre[1] - scale * h / 2, scale * w, scale * h])

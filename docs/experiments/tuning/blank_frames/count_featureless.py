@@ -14,10 +14,10 @@
 """
 Score tracker settings on val and dev, counting the search crops the blank-frame rule held.
 
-Takes ``viltrack experiment --tune``'s arguments; the rule is ``tracking.tracker.is_contrastless``. Where it never
+Takes ``viltrack experiment --tune``'s arguments; the rule is ``tracking.tracker.is_featureless``. Where it never
 fires the scores are the same as without it, by construction.
 
-    python docs/experiments/tuning/blank_frames/count_contrastless.py --tune WEIGHTS --threads 1 --out OUT
+    python docs/experiments/tuning/blank_frames/count_featureless.py --tune WEIGHTS --threads 1 --out OUT
 """
 import sys
 
@@ -25,19 +25,19 @@ from viltrack_ros.tracking import tracker as tracker_module
 from viltrack_ros.training import experiment
 
 counts = {"held": 0, "crops": 0}
-_is_contrastless = tracker_module.is_contrastless
+_is_featureless = tracker_module.is_featureless
 
 
-def counting_is_contrastless(crop) -> bool:
-    held = _is_contrastless(crop)
+def counting_is_featureless(crop) -> bool:
+    held = _is_featureless(crop)
     counts["crops"] += 1
     counts["held"] += held
     return held
 
 
 if __name__ == "__main__":
-    tracker_module.is_contrastless = counting_is_contrastless
+    tracker_module.is_featureless = counting_is_featureless
     try:
         experiment.main(sys.argv[1:])
     finally:
-        print(f"contrastless search crops: {counts['held']} of {counts['crops']}", flush=True)
+        print(f"featureless search crops: {counts['held']} of {counts['crops']}", flush=True)

@@ -73,15 +73,20 @@ def cmd_track(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # The model loads after the input is found: a mistyped path fails at once, not after seconds of loading.
-    overrides = {} if args.online_update is None else {"online_template_update": args.online_update}
     try:
-        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=TrackerConfig(**overrides),
+        settings = assignments_dict(args.tracker_set, "--tracker-set")
+        if args.online_update is not None:
+            settings["online_template_update"] = args.online_update
+        config = TrackerConfig.from_dict(settings)
+        tracker = ViLTracker.from_checkpoint(args.weights, device=args.device, config=config,
                                              backend=args.backend, threads=args.threads or None)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"weights: {tracker.model_info['path']} [{weights_description(tracker.model_info)}], "
           f"preset {tracker.model.config.name}, device {tracker.device}, backend {tracker.backend}", file=sys.stderr)
+    if settings:
+        print("tracker settings: " + ", ".join(f"{name}={getattr(config, name)}" for name in settings), file=sys.stderr)
     # The annotated video plays at the source's own rate unless --fps says otherwise (a folder of images has none).
     fps = args.fps or source.fps or DEFAULT_VIDEO_FPS
     writer, rows, latencies = None, [], []
@@ -585,6 +590,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force the online template update on")
     online.add_argument("--no-online-update", dest="online_update", action="store_false",
                         help="force the online template update off")
+    track.add_argument("--tracker-set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a tracker setting, e.g. camera_motion=true for a shaking camera (repeatable; the "
+                       "settings and their ranges: viltrack_ros.tracking.TrackerConfig, the node's tracker.* "
+                       "parameters)")
     ranges = track.add_mutually_exclusive_group()
     ranges.add_argument("--value-range", dest="value_range", metavar="LOW,HIGH", type=value_range,
                         help="16-bit frames (a thermal or 12-bit camera's PNG or TIFF files): the values drawn black "

@@ -16,10 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, ViLTracker
 from viltrack_ros.tracking.camera_motion import IDENTITY, CameraMotion, move_box
-from viltrack_ros.tracking.tracker import _Target
 
 
 def similarity(dx: float, dy: float, scale: float = 1.0, degrees: float = 0.0, centre=(0.0, 0.0)) -> np.ndarray:
@@ -66,7 +64,7 @@ def test_no_estimate_is_said(scene):
     image, _ = scene
     estimator = CameraMotion()
     estimator.update(image)
-    assert estimator.update(np.zeros_like(image)) is None                 # a black frame: no corners
+    assert estimator.update(np.zeros_like(image)) is None                 # a black frame: no corner is followed
     estimator.update(image)
     assert estimator.update(cv2.resize(image, (360, 360))) is None        # another size
     # A wholly different view: the corners do not agree on one motion.
@@ -115,20 +113,89 @@ def test_move_box():
     ([(12.0, 0.0), (-12.0, 0.0), (12.0, 0.0)], [(12.0, 0.0), (-15.6, 0.0), (13.08, 0.0)]),
     # A steady pan (a camera following its target): the first frames move the box, then less and less.
     ([(6.0, 0.0)] * 8, [(6.0, 0.0), (4.2, 0.0), (2.94, 0.0), (2.06, 0.0), (1.44, 0.0), (1.01, 0.0), (0.71, 0.0),
-                        (0.49, 0.0)]),
+                        (0.0, 0.0)]),   # 0.49 px: under the estimate's noise bound (0.5 px), no move at all
 ])
-def test_boxes_move_by_the_cameras_surprise(scene, steps, moves):
+def test_boxes_move_by_the_cameras_surprise(scene, small_checkpoint, steps, moves):
     """The tracker moves each box by the camera's shift beyond its smoothed shift (``CAMERA_SMOOTHING`` 0.3)."""
     image, box = scene
-    tracker = MultiTracker(load_checkpoint(None)[0], TrackerConfig(camera_motion=True), threads=1)
-    target = _Target(box=box.copy(), templates=np.zeros(1), template_box=np.zeros(4))
-    tracker._camera_motion.remember(image)
+    tracker = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(camera_motion=True), threads=1)
+    tracker.init(0, image, box)
+    target = tracker._targets[0]
     offset = np.zeros(2)
     for step, expected in zip(steps, moves):
         offset += step
         before = target.box.copy()
         tracker._follow_camera(warped(image, similarity(*offset)), [target])
         assert np.allclose(target.box[:2] - before[:2], expected, atol=0.15), (target.box[:2] - before[:2], expected)
+
+
+def camera_state(tracker: MultiTracker) -> tuple:
+    """Return what the tracker keeps of the camera: its smoothed shift and its last frame (None without one)."""
+    return tracker._camera_shift.copy(), tracker._camera_motion._previous
+
+
+def test_what_the_tracker_keeps_of_the_camera(scene, small_checkpoint):
+    """
+    A new track forgets the camera; a target added beside others does not touch it; a still camera moves nothing.
+
+    A box drawn on an older frame (``init_target`` with a stamp) beside tracked targets must not have the frames
+    between taken for camera motion: their boxes are on the newest frame.
+    """
+    image, box = scene
+    tracker = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(camera_motion=True), threads=1)
+    tracker.init(0, image, box)
+    panned = [warped(image, similarity(6.0 * k, 0.0)) for k in range(1, 4)]
+    for frame in panned:
+        tracker.update(frame)
+    shift, kept = camera_state(tracker)
+    assert shift[0] > 3.0 and kept is not None
+    # Another target, on an older frame: the frame kept and the smoothed shift stay, the first box does not move.
+    first_box = tracker._targets[0].box.copy()
+    tracker.init(1, panned[0], box)
+    assert np.array_equal(camera_state(tracker)[0], shift) and camera_state(tracker)[1] is kept
+    assert np.array_equal(tracker._targets[0].box, first_box)
+    # The only target restarted (a new clip): the camera is forgotten, the new frame kept.
+    tracker.remove(1)
+    tracker.init(0, image, box)
+    shift, kept = camera_state(tracker)
+    assert not shift.any() and np.array_equal(kept, CameraMotion()._small_grey(image)[0])
+    # clear() forgets; so does turning the setting off, and turned on again it starts from the next frame.
+    tracker.update(panned[0])
+    tracker.clear()
+    assert not camera_state(tracker)[0].any() and camera_state(tracker)[1] is None
+    tracker.init(0, image, box)
+    tracker.config = TrackerConfig(camera_motion=False)
+    tracker.update(panned[0])
+    assert not camera_state(tracker)[0].any() and camera_state(tracker)[1] is None
+    tracker.config = TrackerConfig(camera_motion=True)
+    target = tracker._targets[0]
+    before = target.box.copy()
+    tracker._follow_camera(panned[1], [target])          # the first frame seen again: nothing to compare with
+    assert np.array_equal(target.box, before)
+
+
+def test_a_pan_that_stops_then_a_still_camera_moves_nothing(scene, small_checkpoint):
+    """After a pan the boxes are moved back while the expected shift fades, then not at all, to the last bit."""
+    image, box = scene
+    tracker = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(camera_motion=True), threads=1)
+    tracker.init(0, image, box)
+    target = tracker._targets[0]
+    for k in range(1, 6):
+        tracker._follow_camera(warped(image, similarity(6.0 * k, 0.0)), [target])
+    still = warped(image, similarity(30.0, 0.0))
+    moves = []
+    for _ in range(15):
+        before = target.box.copy()
+        tracker._follow_camera(still, [target])
+        moves.append(target.box[0] - before[0])
+    assert moves[0] < -2.0                                    # the pan expected, and not seen: a surprise
+    assert all(m == 0.0 for m in moves[-5:])                  # the fading shift below the noise bound: nothing
+    # A frame with no estimate counts as a shift unknown: the expected shift fades instead of being taken back later.
+    for k in range(1, 6):
+        tracker._follow_camera(warped(image, similarity(30.0 + 6.0 * k, 0.0)), [target])
+    fading = np.abs(tracker._camera_shift[0])
+    tracker._follow_camera(np.zeros_like(image), [target])
+    assert np.abs(tracker._camera_shift[0]) < fading
 
 
 def test_a_shaken_camera_is_followed_by_the_tracker(sequence_frames):

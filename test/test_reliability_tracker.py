@@ -238,8 +238,8 @@ def nothing_frame(kind: str, shape: tuple, rng: np.random.Generator) -> np.ndarr
     return np.full(shape, int(kind), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("blank_value", ["0", "128", "255", "noise 4", "noise 8"])
-def test_a_covered_lens_leaves_the_box_and_the_track_where_they_were(blank_value):
+@pytest.mark.parametrize("kind", ["0", "128", "255", "noise 4", "noise 8"])
+def test_a_covered_lens_leaves_the_box_and_the_track_where_they_were(kind):
     """
     30 frames with nothing in them (black, grey, overexposed; a covered lens's sensor noise) in a real sequence.
 
@@ -263,7 +263,7 @@ def test_a_covered_lens_leaves_the_box_and_the_track_where_they_were(blank_value
     statuses = []
     rng = np.random.default_rng(0)
     for _ in range(30):
-        result = tracker.update(nothing_frame(blank_value, frames[0].shape, rng))[0]
+        result = tracker.update(nothing_frame(kind, frames[0].shape, rng))[0]
         assert result.box == last.box and result.confidence == 0.0, result
         statuses.append(result.status)
     assert statuses[-1] == TrackStatus.LOST and statuses.count(TrackStatus.LOST) >= 27
@@ -302,3 +302,7 @@ def test_dim_and_few_level_scenes_still_count_as_seen():
         assert not is_featureless(seen)
     for kind in ("0", "128", "255", "noise 2", "noise 8"):
         assert is_featureless(nothing_frame(kind, crop.shape, rng)), kind
+    # Other presets' crops (128 and 256 px) are judged over cells of the same 32 pixels, so the same bound holds.
+    for side in (128, 256):
+        assert is_featureless(nothing_frame("noise 8", (side, side, 3), rng)), side
+        assert not is_featureless(cv2.resize(eight_levels, (side, side), interpolation=cv2.INTER_LINEAR)), side

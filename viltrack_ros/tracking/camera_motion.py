@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .crop import as_rgb
+
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
@@ -61,27 +63,44 @@ class CameraMotion:
     ``update(image, boxes)`` returns the ``2x3`` matrix that maps points of the previous frame given to it onto
     ``image`` (exactly the identity for a camera that kept still), or ``None`` for the first frame, after a change of
     image size, or when no estimate could be made; it keeps ``image`` for the next call. ``boxes`` are the tracked
-    boxes ``(x, y, w, h)`` in the previous frame: their insides are not taken as the scene.
+    boxes ``(x, y, w, h)`` in the previous frame: their insides are not taken as the scene. Images as the tracker takes
+    them (``crop.as_rgb``: grey, RGB or RGBA; 8-bit, 16-bit or float).
     """
 
     def __init__(self, settings: CameraMotionSettings | None = None):
         self.settings = settings or CameraMotionSettings()
         self._previous: np.ndarray | None = None     # the last frame, grey and downscaled
-        self._scale = 1.0                           # downscaled pixels per image pixel
-        self.last_inliers = 0                       # how many corners agreed on the last estimate
+        self.last_inliers = 0                       # how many corners agreed on the last estimate (0: none made)
 
     def reset(self) -> None:
         self._previous = None
+        self.last_inliers = 0
 
     def remember(self, image: np.ndarray) -> None:
-        """Keep ``image`` as the previous frame without estimating anything (a target's first frame)."""
-        self._previous, self._scale = self._small_grey(image)
+        """Keep ``image`` as the previous frame without estimating anything (a track's first frame)."""
+        self._previous, _ = self._small_grey(image)
+        self.last_inliers = 0
+
+    def moves(self, motion: np.ndarray, image_shape: tuple[int, ...]) -> bool:
+        """
+        Say whether ``motion`` moves an image of ``image_shape`` by more than noise would.
+
+        That is: its centre by ``min_shift`` pixels or more, or a scale or rotation past their bounds. Below, a fit
+        over a still scene's noise, which is never exactly the identity.
+        """
+        s = self.settings
+        centre = np.array([image_shape[1], image_shape[0]], dtype=np.float64) / 2
+        scale = float(np.hypot(motion[0, 0], motion[1, 0]))
+        rotation = float(np.arctan2(motion[1, 0], motion[0, 0]))
+        shift = motion[:, :2] @ centre + motion[:, 2] - centre
+        return (float(np.hypot(*shift)) >= s.min_shift or abs(scale - 1.0) >= s.min_scale_change
+                or abs(rotation) >= s.min_rotation)
 
     def update(self, image: np.ndarray, boxes=()) -> np.ndarray | None:
         """Return the motion from the previous frame to ``image`` (``2x3``, image pixels) or None; keep ``image``."""
         current, scale = self._small_grey(image)
         previous = self._previous
-        self._previous, self._scale = current, scale
+        self._previous = current
         self.last_inliers = 0
         if previous is None or previous.shape != current.shape:
             return None
@@ -90,13 +109,13 @@ class CameraMotion:
             return None
         motion = small.copy()
         motion[:, 2] /= scale     # the linear part is the same at any scale; the shift is in downscaled pixels
-        centre = np.array([image.shape[1], image.shape[0]], dtype=np.float64) / 2
-        return motion if self._moved(motion, centre) else IDENTITY.copy()
+        return motion if self.moves(motion, image.shape) else IDENTITY.copy()
 
     def _small_grey(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        if grey.dtype != np.uint8:
-            grey = cv2.normalize(grey, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        """Return ``image`` as 8-bit grey, downscaled to ``max_side``, and the scale (downscaled per image pixel)."""
+        # The tracker's own reading of the image (a 16-bit frame over its whole range, as the network sees it), not
+        # each frame stretched to its own range: optical flow needs a point to keep its brightness between frames.
+        grey = cv2.cvtColor(as_rgb(image), cv2.COLOR_RGB2GRAY)
         height, width = grey.shape
         scale = min(1.0, self.settings.max_side / max(height, width))
         if scale < 1.0:
@@ -132,22 +151,13 @@ class CameraMotion:
         self.last_inliers = agreeing
         return motion
 
-    def _moved(self, motion: np.ndarray, centre: np.ndarray) -> bool:
-        """Whether ``motion`` moves the image's ``centre`` (or scales or turns the image) more than noise would."""
-        s = self.settings
-        scale = float(np.hypot(motion[0, 0], motion[1, 0]))
-        rotation = float(np.arctan2(motion[1, 0], motion[0, 0]))
-        shift = motion[:, :2] @ centre + motion[:, 2] - centre
-        return (float(np.hypot(*shift)) >= s.min_shift or abs(scale - 1.0) >= s.min_scale_change
-                or abs(rotation) >= s.min_rotation)
-
 
 def move_box(box, motion: np.ndarray) -> np.ndarray:
     """
     Return the box ``(x, y, w, h)`` carried by ``motion`` (``2x3``): its centre mapped, its size scaled.
 
     A rotation moves the centre; the box stays upright, as every box here is. The identity returns ``box`` itself,
-    unchanged to the last bit (a still camera's tracks are exactly those without the estimate).
+    unchanged to the last bit.
     """
     if np.array_equal(motion, IDENTITY):
         return box

@@ -78,25 +78,32 @@ VELOCITY_SMOOTHING = 0.5
 # Largest number of targets in one network call (see MultiTracker.update).
 MAX_BATCH = 16
 
+# Share of each frame's camera shift taken into the camera's smoothed shift (_follow_camera, camera_motion). Smaller:
+# a steady pan is learnt more slowly (its first frames move the boxes); larger: a shake is learnt as if it were a pan.
+CAMERA_SMOOTHING = 0.3
+
 # A search crop with nothing in it (a dropped-out camera's black frame, a grey test pattern, an overexposed white, a
 # covered lens or a lens cap showing only the sensor's noise) holds no sighting of the target: the network's peak
 # there is its own bias (on black frames the box ran to the image's top edge within 5 frames; on noise it wandered
 # and grew, 88 -> 166 px wide in 30 frames). Such a frame counts as confidence 0 (LOST after lost_patience) and
 # leaves the target's box, temporal state and velocity as they were. Noise varies from pixel to pixel but not from
-# place to place, so the crop is judged averaged over 5x5 cells (32x32 pixels of the 160-px crop): a uniform crop
-# gives 0 there, a dark sensor's noise of 8 grey levels at most 0.28 (of 16: 0.45, taken as seen). The bound is far
-# below what real content keeps: the least varied crop around a target in the 67 sequences of the training set
+# place to place, so the crop is judged averaged over cells of 32x32 pixels (5x5 cells of the shipped model's 160-px
+# crop; the bound holds for that cell size, whatever the preset's crop): a uniform crop gives 0 there, a dark
+# sensor's noise of 8 grey levels at most 0.28 (of 16: 0.45, taken as seen). The bound is far below what real
+# content keeps: the least varied crop around a target in the 67 sequences of the training set
 # (every third frame) has 2.7 (davis_soapbox), in the 5 development sequences 6.2 (Diving), and dim or few-level
 # scenes still carry what the network can follow: Dudek read as 14-bit counts over the whole 16-bit range (8 grey
-# levels) 0.94, mean IoU 0.6; vot2015_bag the same way 0.62, and at 5% brightness 1.1. Of the cell counts tried
-# (4, 5, 8, 10 a side), 5 keeps those scenes furthest from such noise.
-FEATURELESS_CELLS = 5    # cells a side the search crop is averaged down to
-FEATURELESS_STD = 0.4    # standard deviation per colour channel over those cells, grey levels 0-255
+# levels) 0.94, mean IoU 0.6; vot2015_bag the same way 0.62, and at 5% brightness 1.1. Of the cells tried (40, 32,
+# 20 and 16 pixels a side), 32 keeps those scenes furthest from such noise.
+FEATURELESS_CELL_SIDE = 32   # pixels of the search crop averaged into one cell
+FEATURELESS_STD = 0.4        # standard deviation per colour channel over those cells, grey levels 0-255
 
 
 def is_featureless(crop: np.ndarray) -> bool:
     """Say whether every colour channel of ``crop``, averaged over its cells, varies by less than FEATURELESS_STD."""
-    cells = cv2.resize(crop.astype(np.float32), (FEATURELESS_CELLS, FEATURELESS_CELLS), interpolation=cv2.INTER_AREA)
+    # At least 2 cells a side: one cell has no spread at all.
+    cells_x, cells_y = (max(2, round(side / FEATURELESS_CELL_SIDE)) for side in (crop.shape[1], crop.shape[0]))
+    cells = cv2.resize(crop.astype(np.float32), (cells_x, cells_y), interpolation=cv2.INTER_AREA)
     return bool(np.all(cv2.meanStdDev(cells)[1] < FEATURELESS_STD))
 
 
@@ -104,9 +111,6 @@ def is_featureless(crop: np.ndarray) -> bool:
 # (shifts of its box, as fractions of its width and height): centred, and a quarter of the box each way, so one
 # crop's odd peak does not set the size for the whole track, and the classifier learns the target away from the
 # crop's centre too.
-# Share of each frame's camera shift taken into the camera's smoothed shift (_follow_camera). Smaller: a steady pan
-# is learnt more slowly (its first frames move the boxes); larger: a shake is learnt as if it were a pan.
-CAMERA_SMOOTHING = 0.3
 FIRST_FRAME_SHIFTS = ((0.0, 0.0), (-0.25, 0.0), (0.25, 0.0), (0.0, -0.25), (0.0, 0.25))
 
 
@@ -203,11 +207,15 @@ class MultiTracker:
         image = as_rgb(image)
         box = clamp_box(validate_box(box, image.shape), image.shape)
         self._drop_targets_of_another_size(image)
-        if not self._targets:
-            self._forget_camera()   # a new track: the last frame may be of another scene
+        starts_anew = not (self._targets.keys() - {target_id})
         self._targets[target_id] = self._new_target(image, box)
-        if self.config.camera_motion:
-            self._camera_motion.remember(image)
+        # A first target (or the only one, restarted) starts a new track, perhaps in another scene: the camera's
+        # motion is followed from this frame. Beside other targets the frame kept stays: their boxes are on it, and
+        # a box drawn on an older frame (init_target with a stamp) would otherwise move them by the frames between.
+        if starts_anew:
+            self._forget_camera()
+            if self.config.camera_motion:
+                self._camera_motion.remember(image)
 
     def size_correction(self, target_id: int) -> tuple[float, float]:
         """Return the (width, height) factors the size calibration applies to ``target_id``'s sizes (1, 1 when off)."""
@@ -349,18 +357,24 @@ class MultiTracker:
             return
         motion = self._camera_motion.update(image, [t.box for t in targets])
         if motion is None:
-            return      # no estimate (a blank or wholly new view): search where the boxes are
+            # No estimate (a blank or wholly new view): search where the boxes are, and let the frame count as a shift
+            # unknown, so a pan seen before a covered lens is not taken back once the view returns.
+            self._camera_shift = (1 - CAMERA_SMOOTHING) * self._camera_shift
+            return
         # A camera that turns to follow its target (a drone, a pan-tilt unit, a person filming) moves the scene
         # steadily while the target stays put in the image: moving the boxes with the scene would move them off it
-        # (on the development sequences Skiing fell from 0.58 to 0.09). A steady pan is already how the image has
-        # been moving; a jolt or a shake is not. So the boxes move by the shift of the image's centre beyond the
-        # camera's smoothed shift, and by the scale and rotation in full.
+        # (on the development sequences Skiing fell from 0.58 to 0.26, 5 start frames). A steady pan is already how
+        # the image has been moving; a jolt or a shake is not. So the boxes move by the shift of the image's centre
+        # beyond the camera's smoothed shift, and by the scale and rotation in full; a move under the estimate's
+        # noise bound moves nothing (once a camera has kept still a while its tracks are those without the estimate).
         centre = np.array([image.shape[1], image.shape[0]], dtype=np.float64) / 2
         shift = motion[:, :2] @ centre + motion[:, 2] - centre
         expected = self._camera_shift
         self._camera_shift = (1 - CAMERA_SMOOTHING) * expected + CAMERA_SMOOTHING * shift
         surprise = motion.copy()
         surprise[:, 2] = centre + (shift - expected) - motion[:, :2] @ centre
+        if not self._camera_motion.moves(surprise, image.shape):
+            return
         for target in targets:
             target.box = keep_centre_inside(move_box(target.box, surprise), image.shape)
 

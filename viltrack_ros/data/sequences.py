@@ -430,14 +430,44 @@ class FrameStepSequence(_SelectedFrames):
         super().__init__(source, np.arange(0, len(source), step), f"{source.name}/step{step}")
 
 
+class ShakenSequence(Sequence):
+    """
+    ``source`` seen through a shaking camera: every frame after the first shifted by its own random offset.
+
+    The offsets are drawn uniformly up to ``amplitude`` pixels either way in x and y (``seed`` makes them
+    repeatable), and the truth moves with them; the edges a shift uncovers mirror the frame, as a wider sensor would
+    show more scene. A camera on a robot driving over rough ground, a legged robot, a hand-held camera; the name gains
+    ``/shake{amplitude}``.
+    """
+
+    def __init__(self, source: Sequence, amplitude: float, seed: int = 0):
+        if not amplitude >= 0:
+            raise ValueError(f"shake amplitude must be >= 0 pixels, got {amplitude}")
+        offsets = np.random.default_rng(seed).uniform(-amplitude, amplitude, size=(len(source), 2))
+        offsets[0] = 0.0      # the first frame as recorded: the tracker starts on the source's own first box
+        boxes = source.boxes.copy()
+        boxes[:, :2] += offsets
+        super().__init__(name=f"{source.name}/shake{amplitude:g}", frame_paths=source.frame_paths, boxes=boxes,
+                         dataset=source.dataset)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "offsets", offsets)
+
+    def read_frame(self, index: int) -> np.ndarray:
+        frame = self._source.read_frame(index)
+        dx, dy = self.offsets[index]
+        shift = np.float32([[1, 0, dx], [0, 1, dy]])
+        return cv2.warpAffine(frame, shift, (frame.shape[1], frame.shape[0]), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REFLECT)
+
+
 def source_sequence_name(run_name: str) -> str:
     """
     Return the name of the stored sequence a run was cut from, so per-run scores group by video.
 
-    That is ``run_name`` without the ``@start`` of a ``RestartedSequence`` and the ``/step{N}`` of a
-    ``FrameStepSequence`` (in either order).
+    That is ``run_name`` without the ``@start`` of a ``RestartedSequence``, the ``/step{N}`` of a
+    ``FrameStepSequence`` and the ``/shake{A}`` of a ``ShakenSequence`` (in any order).
     """
-    return re.sub(r"(?:@\d+|/step\d+)+$", "", run_name)
+    return re.sub(r"(?:@\d+|/step\d+|/shake[\d.]+)+$", "", run_name)
 
 
 def frame_step_sequences(sequences, step: int) -> list[Sequence]:

@@ -17,55 +17,27 @@ Camera motion compensation (``camera_motion``) off and on, on val and dev as rec
 Conditions (every sequence from 5 start frames, the shipped weights unless ``--weights``):
 
 - ``recorded``: the videos as they are;
-- ``shaken``: every frame shifted by its own random offset, up to ``--shake`` px either way in x and y (the truth
-  with it; the edges uncovered by a shift mirror the frame, as a wider sensor would show more scene): a camera on a
-  robot driving over rough ground;
+- ``shaken``: every frame shifted by its own random offset, up to ``--shake`` px either way in x and y
+  (``data.sequences.ShakenSequence``, seeded by the sequence's place in its set): a camera on a robot driving over
+  rough ground;
 - ``step3``: one frame in 3, the targets and the camera moving 3 times as far between updates.
 
-Val, dev and the fresh set only (held-out: never). ``--fresh`` scores the 15 train videos that the three-quarters
-data-amount arm never saw (``docs/experiments/peer_gap/fresh_set.py``) with that arm's weights.
+Val and dev only (held-out: never). Val's canvas replay moves its visible window with the target, which the estimate
+would read as the camera's motion: only dev's whole frames judge it (``--sets dev``).
 
     python docs/experiments/camera_motion/camera_motion.py --out docs/experiments/camera_motion
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 
 from viltrack_ros.data.precropped import default_train_root
-from viltrack_ros.data.sequences import Sequence, frame_step_sequences, restarted_sequences
+from viltrack_ros.data.sequences import Sequence, ShakenSequence, frame_step_sequences, restarted_sequences
 from viltrack_ros.evaluation.plots import plot_grouped_bars
 from viltrack_ros.evaluation.trackers import ViLTrackerAdapter, peer_trackers
 from viltrack_ros.training.experiment import development_sequences, score_trackers, validation_sequences
-
-FRESH_CONFIG = Path("config/train/data_amount_three_quarters.yaml")
-FRESH_WEIGHTS = "outputs/data_amount/b2_three_quarters_data_continued/model.pt"
-
-
-class ShakenSequence(Sequence):
-    """``source`` with every frame (and its truth) shifted by a random offset of up to ``amplitude`` px."""
-
-    def __init__(self, source: Sequence, amplitude: float, seed: int):
-        rng = np.random.default_rng(seed)
-        offsets = rng.uniform(-amplitude, amplitude, size=(len(source), 2))
-        offsets[0] = 0.0
-        boxes = source.boxes.copy()
-        boxes[:, :2] += offsets
-        super().__init__(name=f"{source.name}/shake{amplitude:g}", frame_paths=source.frame_paths, boxes=boxes,
-                         dataset=source.dataset)
-        object.__setattr__(self, "_source", source)
-        object.__setattr__(self, "_offsets", offsets)
-
-    def read_frame(self, index: int) -> np.ndarray:
-        frame = self._source.read_frame(index)
-        dx, dy = self._offsets[index]
-        shift = np.float32([[1, 0, dx], [0, 1, dy]])
-        return cv2.warpAffine(frame, shift, (frame.shape[1], frame.shape[0]), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REFLECT)
 
 
 def conditions(sequences: list[Sequence], shake: float) -> dict[str, list[Sequence]]:
@@ -79,23 +51,15 @@ def main() -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--restarts", type=int, default=5)
     parser.add_argument("--shake", type=float, default=16.0)
-    parser.add_argument("--fresh", action="store_true", help="the fresh set with the three-quarters arm instead")
     parser.add_argument("--sets", nargs="*", default=None, help="val, dev (default: both)")
     parser.add_argument("--only", nargs="*", default=None, help="conditions to run (default: all)")
     parser.add_argument("--peer", action="store_true", help="NanoTrack v2 on the same runs (the peer, same run)")
     parser.add_argument("--out", type=Path, default=Path("outputs/camera_motion"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    if args.fresh:
-        from viltrack_ros.data.precropped import canvas_sequence
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peer_gap"))
-        from fresh_set import fresh_sequences   # the fresh set's one home
-        fresh = fresh_sequences(FRESH_CONFIG, Path(default_train_root()))
-        sets, weights = {"fresh A": [canvas_sequence(s) for s in fresh]}, FRESH_WEIGHTS
-    else:
-        sets = {"val": validation_sequences(default_train_root()), "dev": development_sequences()}
-        weights = args.weights
-    out = args.out / ("fresh.json" if args.fresh else "camera_motion.json")
+    sets = {"val": validation_sequences(default_train_root()), "dev": development_sequences()}
+    weights = args.weights
+    out = args.out / "camera_motion.json"
     args.out.mkdir(parents=True, exist_ok=True)
     results = json.loads(out.read_text()) if out.exists() else {}
     for set_name, sequences in sets.items():

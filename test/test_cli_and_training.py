@@ -254,6 +254,20 @@ def test_eval_says_what_is_wrong_in_one_line(sequences_root, capsys, tmp_path):
     assert "--only ',' names no sequence" in capsys.readouterr().err
 
 
+def test_eval_shakes_the_frames_for_every_tracker_alike(sequences_root, tmp_path):
+    """``--shake``: every tracker sees the same shaken frames, scored against the shaken truth; said in the report."""
+    import json
+    common = ["eval", "--sequences", str(sequences_root), "--only", "Dudek", "--no-plots", "--quiet", "--no-ours",
+              "--peers", "KCF", "--max-frames", "8"]
+    assert main(common + ["--out", str(tmp_path / "still")]) == 0
+    assert main(common + ["--shake", "24", "--out", str(tmp_path / "shaken")]) == 0
+    still, shaken = (json.loads(next((tmp_path / name).glob("*.json")).read_text()) for name in ("still", "shaken"))
+    assert shaken["metadata"]["shake"] == 24.0 and still["metadata"]["shake"] is None
+    assert "Dudek/shake24" in json.dumps(shaken) and "shake24" not in json.dumps(still)
+    with pytest.raises(SystemExit):
+        main(common + ["--shake", "-3"])
+
+
 @pytest.mark.parametrize("arguments, says", [
     (["--presets", "bogus"], "unknown preset 'bogus'"),
     (["--variant", "vil_cpu:bogus=1"], "--variant vil_cpu: "),

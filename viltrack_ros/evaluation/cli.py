@@ -15,7 +15,7 @@
 ``viltrack eval``: our tracker and OpenCV's CSRT and KCF on the same frames, OTB protocol.
 
 viltrack eval --sequences DIR [--weights FILE] [--only NAMES] [--split heldout|dev|all] [--out DIR]
-              [--no-peers] [--no-ours] [--frame-step N]
+              [--no-peers] [--no-ours] [--frame-step N] [--shake PIXELS]
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from viltrack_ros.data.sequences import frame_step_sequences, load_sequence_folders
+from viltrack_ros.data.sequences import ShakenSequence, frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
-from viltrack_ros.settings import assignments_dict, at_least, thread_count
+from viltrack_ros.settings import assignments_dict, at_least, positive_number, thread_count
 from viltrack_ros.tracking.backends import BACKENDS
 
 LOGGER = get_logger("viltrack.eval")
@@ -73,6 +73,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--frame-step", type=int, default=1, metavar="N",
                         help="keep every N-th frame of each sequence: the videos at 1/N of their frame rate, as a "
                              "fast target or a node dropping frames sees them (default 1: every frame)")
+    parser.add_argument("--shake", type=positive_number, default=None, metavar="PIXELS",
+                        help="shift every frame after the first (and its truth) by its own random offset of up to "
+                             "this many pixels in x and y, the same for every tracker: a shaking camera (compare "
+                             "ours with --tracker-set camera_motion=true; default: as recorded)")
     parser.add_argument("--threads", type=thread_count, default=None,
                         help="CPU threads for torch and OpenCV (default: their own defaults)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -108,6 +112,8 @@ def run_eval(args) -> int:
     try:
         sequences = frame_step_sequences(load_sequence_folders(args.sequences, select_sequence_names(args)),
                                          args.frame_step)
+        if args.shake:    # each sequence its own offsets, the same in every run of the command
+            sequences = [ShakenSequence(s, args.shake, seed=index) for index, s in enumerate(sequences)]
     except (OSError, ValueError) as exc:
         hint = ("; --split dev (the default) names the shared development sequences: give --split all for every "
                 "sequence of another folder" if args.only is None and args.split == "dev" else "")
@@ -116,7 +122,7 @@ def run_eval(args) -> int:
 
     trackers, metadata = [], {"sequences_root": str(args.sequences), "split": "only" if args.only else args.split,
                               "device": args.device, "threads": args.threads, "max_frames": args.max_frames,
-                              "frame_step": args.frame_step}
+                              "frame_step": args.frame_step, "shake": args.shake}
     if not args.no_ours:
         try:
             settings = assignments_dict(args.tracker_set, "--tracker-set")

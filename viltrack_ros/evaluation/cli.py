@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -112,8 +113,8 @@ def run_eval(args) -> int:
     try:
         sequences = frame_step_sequences(load_sequence_folders(args.sequences, select_sequence_names(args)),
                                          args.frame_step)
-        if args.shake:    # each sequence its own offsets, the same in every run of the command
-            sequences = [ShakenSequence(s, args.shake, seed=index) for index, s in enumerate(sequences)]
+        if args.shake:    # seeded by name: a sequence's offsets are the same whichever others are chosen with it
+            sequences = [ShakenSequence(s, args.shake, seed=zlib.crc32(s.name.encode())) for s in sequences]
     except (OSError, ValueError) as exc:
         hint = ("; --split dev (the default) names the shared development sequences: give --split all for every "
                 "sequence of another folder" if args.only is None and args.split == "dev" else "")

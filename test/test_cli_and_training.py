@@ -123,6 +123,7 @@ def test_track_takes_tracker_settings(sequences_root, tmp_path, capsys):
     A wrong name or value is refused before anything is tracked, in one line that names it.
     """
     from viltrack_ros.data.sequences import ShakenSequence, load_sequence_folder
+    from viltrack_ros.evaluation.metrics import centre_error
     sequence = ShakenSequence(load_sequence_folder(sequences_root / "Dudek"), 24.0, seed=3)
     shaken, truth = tmp_path / "shaken", sequence.boxes
     shaken.mkdir()
@@ -135,7 +136,7 @@ def test_track_takes_tracker_settings(sequences_root, tmp_path, capsys):
         rows = list(csv.DictReader(open(tmp_path / "boxes.csv")))[1:]
         found = np.array([[float(r[k]) for k in "xywh"] for r in rows])
         expected = truth[[int(r["frame"]) for r in rows]]
-        return float(np.median(np.hypot(*(found[:, :2] + found[:, 2:] / 2 - expected[:, :2] - expected[:, 2:] / 2).T)))
+        return float(np.median(centre_error(found, expected)))
 
     assert main(common) == 0
     plain = median_centre_error()

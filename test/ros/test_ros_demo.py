@@ -182,6 +182,7 @@ def test_a_shaken_camera_is_followed_through_the_demo_with_camera_motion(tmp_pat
     ``test/test_cli_and_training.py``).
     """
     from viltrack_ros.data.sequences import ShakenSequence, load_sequence_folder
+    from viltrack_ros.evaluation.metrics import centre_error
 
     source = SEQUENCES / "Dudek"   # a development sequence
     if not source.is_dir():
@@ -202,8 +203,8 @@ def test_a_shaken_camera_is_followed_through_the_demo_with_camera_motion(tmp_pat
     with open(out / "tracked_objects.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(row["frame"]) for row in rows] == list(range(1, len(shaken)))
-    errors = [np.hypot(float(row["center_x"]) - (x + w / 2), float(row["center_y"]) - (y + h / 2))
-              for row, (x, y, w, h) in zip(rows, shaken.boxes[1:])]
+    found = [[float(row["x"]), float(row["y"]), float(row["width"]), float(row["height"])] for row in rows]
+    errors = centre_error(found, shaken.boxes[1:])
     assert np.median(errors) < 14.5, errors
 
 

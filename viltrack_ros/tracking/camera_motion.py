@@ -89,12 +89,10 @@ class CameraMotion:
         over a still scene's noise, which is never exactly the identity.
         """
         s = self.settings
-        centre = np.array([image_shape[1], image_shape[0]], dtype=np.float64) / 2
         scale = float(np.hypot(motion[0, 0], motion[1, 0]))
         rotation = float(np.arctan2(motion[1, 0], motion[0, 0]))
-        shift = motion[:, :2] @ centre + motion[:, 2] - centre
-        return (float(np.hypot(*shift)) >= s.min_shift or abs(scale - 1.0) >= s.min_scale_change
-                or abs(rotation) >= s.min_rotation)
+        return (float(np.hypot(*centre_shift(motion, image_shape))) >= s.min_shift
+                or abs(scale - 1.0) >= s.min_scale_change or abs(rotation) >= s.min_rotation)
 
     def update(self, image: np.ndarray, boxes=()) -> np.ndarray | None:
         """Return the motion from the previous frame to ``image`` (``2x3``, image pixels) or None; keep ``image``."""
@@ -150,6 +148,24 @@ class CameraMotion:
             return None
         self.last_inliers = agreeing
         return motion
+
+
+def _image_centre(image_shape: tuple[int, ...]) -> np.ndarray:
+    return np.array([image_shape[1], image_shape[0]], dtype=np.float64) / 2
+
+
+def centre_shift(motion: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """Return how far ``motion`` (``2x3``) moves the centre of an image of ``image_shape``: ``(dx, dy)`` pixels."""
+    centre = _image_centre(image_shape)
+    return motion[:, :2] @ centre + motion[:, 2] - centre
+
+
+def with_centre_shift(motion: np.ndarray, image_shape: tuple[int, ...], shift: np.ndarray) -> np.ndarray:
+    """Return ``motion`` with its rotation and scale, but moving the image's centre by ``shift`` instead."""
+    centre = _image_centre(image_shape)
+    moved = motion.copy()
+    moved[:, 2] = centre + shift - motion[:, :2] @ centre
+    return moved
 
 
 def move_box(box, motion: np.ndarray) -> np.ndarray:

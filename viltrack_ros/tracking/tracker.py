@@ -28,7 +28,7 @@ from ..model.inputs import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..model.network import ViLTrackNet
 from ..settings import MAX_THREADS, is_whole_number
 from .backends import create_backend, resolve_backend
-from .camera_motion import CameraMotion, move_box
+from .camera_motion import CameraMotion, centre_shift, move_box, with_centre_shift
 from .config import TrackerConfig
 from .crop import MeanColour, as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
 from .decode import SizeChangeLimits, select_boxes, sigmoid
@@ -367,12 +367,10 @@ class MultiTracker:
         # the image has been moving; a jolt or a shake is not. So the boxes move by the shift of the image's centre
         # beyond the camera's smoothed shift, and by the scale and rotation in full; a move under the estimate's
         # noise bound moves nothing (once a camera has kept still a while its tracks are those without the estimate).
-        centre = np.array([image.shape[1], image.shape[0]], dtype=np.float64) / 2
-        shift = motion[:, :2] @ centre + motion[:, 2] - centre
+        shift = centre_shift(motion, image.shape)
         expected = self._camera_shift
         self._camera_shift = (1 - CAMERA_SMOOTHING) * expected + CAMERA_SMOOTHING * shift
-        surprise = motion.copy()
-        surprise[:, 2] = centre + (shift - expected) - motion[:, :2] @ centre
+        surprise = with_centre_shift(motion, image.shape, shift - expected)
         if not self._camera_motion.moves(surprise, image.shape):
             return
         for target in targets:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from viltrack_ros.data.sequences import restarted_sequences
-from viltrack_ros.evaluation.metrics import box_iou, centre_error, scored_frames, success_curve
+from viltrack_ros.evaluation.metrics import box_iou, centre_error, score_sequence, scored_frames
 from viltrack_ros.evaluation.runner import evaluate
 from viltrack_ros.evaluation.trackers import ViLTrackerAdapter, peer_trackers
 from viltrack_ros.data.precropped import default_train_root
@@ -37,20 +37,18 @@ from viltrack_ros.training.experiment import development_sequences, validation_s
 
 
 def oracle_scores(boxes: np.ndarray, truth: np.ndarray) -> dict:
-    keep = scored_frames(truth)
-    boxes, truth = boxes[keep], truth[keep]
-    ok = np.isfinite(boxes).all(axis=1)
+    """Return the size diagnosis of one run (its plain AUC is the evaluation's own)."""
     centre = boxes[:, :2] + boxes[:, 2:] / 2
     true_centre = truth[:, :2] + truth[:, 2:] / 2
-    true_size = np.where(ok[:, None], np.column_stack([centre - truth[:, 2:] / 2, truth[:, 2:]]), np.nan)
+    true_size = np.column_stack([centre - truth[:, 2:] / 2, truth[:, 2:]])    # NaN where the tracker gave no box
     own_size_true_centre = np.column_stack([true_centre - boxes[:, 2:] / 2, boxes[:, 2:]])
-    near = ok & (centre_error(boxes, truth) <= 20)
+    keep = scored_frames(truth)
+    near = keep & (centre_error(boxes, truth) <= 20)     # inf (no box) and NaN (no truth) are not near
     size_ratio = np.sqrt(boxes[near, 2] * boxes[near, 3] / (truth[near, 2] * truth[near, 3]))
-    return {"auc": float(success_curve(box_iou(boxes, truth)).mean()),
-            "auc_true_size": float(success_curve(box_iou(true_size, truth)).mean()),
-            "iou_own_size_true_centre_near": float(np.nanmean(box_iou(own_size_true_centre[near], truth[near])))
+    return {"auc_true_size": score_sequence(true_size, truth).auc,
+            "iou_own_size_true_centre_near": float(np.mean(box_iou(own_size_true_centre[near], truth[near])))
             if near.any() else float("nan"),
-            "near_share": float(near.mean()),
+            "near_share": float(near[keep].mean()),
             "log_size_ratio_abs_near": float(np.mean(np.abs(np.log(size_ratio)))) if near.any() else float("nan")}
 
 
@@ -70,7 +68,8 @@ def main() -> None:
     for set_name, sequences in sets.items():
         report = evaluate(trackers, sequences, progress=True)
         for name in report.trackers:
-            rows = [oracle_scores(report.runs[(name, s)].boxes, seq.boxes[:len(report.runs[(name, s)].boxes)])
+            rows = [{"auc": report.scores[(name, s)].auc,
+                     **oracle_scores(report.runs[(name, s)].boxes, seq.boxes[:len(report.runs[(name, s)].boxes)])}
                     for s, seq in zip(report.sequences, sequences)]
             result.setdefault(name, {})[set_name] = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
             print(set_name, name, json.dumps({k: round(v, 3) for k, v in result[name][set_name].items()}), flush=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from viltrack_ros.data.sequences import load_sequence_folders
+from viltrack_ros.data.sequences import FrameStepSequence, load_sequence_folders, restarted_sequences
 from viltrack_ros.evaluation.cli import DEFAULT_SEQUENCES, main
 from viltrack_ros.evaluation.metrics import PERFECT_AUC
 from viltrack_ros.evaluation.runner import evaluate, run_tracker, write_report
@@ -78,6 +78,37 @@ class RaisesOnFrame(GroundTruthByImage):
         if hashlib.sha1(image_rgb.tobytes()).hexdigest() == self.bad:
             raise RuntimeError("simulated tracker bug")
         return super().update(image_rgb)
+
+
+class CountsFramesElapsed(GroundTruthByImage):
+    """The same, and told how many camera frames passed before each update (as ours is)."""
+
+    name = "told"
+    takes_frames_elapsed = True
+
+    def __init__(self, frames, boxes):
+        super().__init__(frames, boxes)
+        self.frames_elapsed = []
+
+    def update(self, image_rgb, frames_elapsed=1):
+        self.frames_elapsed.append(frames_elapsed)
+        return super().update(image_rgb)
+
+
+def test_a_tracker_that_takes_it_is_told_the_frames_a_frame_step_skips(crossing):
+    """Every 3rd frame, run from a later start: ours is told 3 per update; a peer's update(image) is unchanged."""
+    stepped = restarted_sequences([FrameStepSequence(crossing, 3)], 2)
+    assert [s.frame_step for s in stepped] == [3, 3] and crossing.frame_step == 1
+    assert FrameStepSequence(FrameStepSequence(crossing, 2), 3).frame_step == 6
+    frames = [stepped[1].read_frame(i) for i in range(len(stepped[1]))]
+    told, peer = CountsFramesElapsed(frames, stepped[1].boxes), GroundTruthByImage(frames, stepped[1].boxes)
+    peer.name = "not told"
+    report = evaluate([told, peer], [stepped[1]], progress=False)
+    assert told.frames_elapsed == [3] * (len(frames) - 1)
+    assert report.scores[("not told", stepped[1].name)].auc == pytest.approx(PERFECT_AUC)
+    told_again = CountsFramesElapsed([crossing.read_frame(i) for i in range(FRAMES)], crossing.boxes[:FRAMES])
+    evaluate([told_again], [crossing], max_frames=FRAMES, progress=False)
+    assert told_again.frames_elapsed == [1] * (FRAMES - 1)
 
 
 def test_csrt_tracks_a_real_sequence_with_finite_boxes(crossing, crossing_frames):

@@ -21,7 +21,7 @@ from viltrack_ros.data.sequences import load_sequence_folder
 from viltrack_ros.model.checkpoint import load_checkpoint
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackStatus, ViLTracker
 from viltrack_ros.tracking.crop import as_rgb, clamp_box, crop_and_resize, keep_centre_inside, validate_box
-from viltrack_ros.tracking.tracker import normalised_chw
+from viltrack_ros.tracking.tracker import MAX_PREDICTED_FRAMES, normalised_chw
 
 from conftest import read_rgb
 
@@ -350,6 +350,52 @@ def test_motion_prediction_keeps_a_fast_target_the_centred_search_loses(sequence
     frames_scored = len(frames) - 1
     assert on_target[1.0] >= frames_scored - 2, on_target
     assert on_target[1.0] >= on_target[0.0], on_target     # shipped weights: 26 of 26 frames against 10
+
+
+def test_missed_frames_prediction_keeps_a_skier_seen_every_third_frame(sequences_root):
+    """
+    Told that two frames were missed before each update, the default tracker searches where the skier should be.
+
+    The same frames as above, default settings: told ``frames_elapsed=3`` it keeps the skier that it loses when
+    each update seems to follow the one before; and told 1 every time, missed_frames_prediction changes nothing.
+    """
+    from viltrack_ros.data.sequences import FrameStepSequence
+    from viltrack_ros.evaluation.metrics import box_iou
+    sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)
+    frames = [sequence.read_frame(i) for i in range(len(sequence))]
+    tracks = {}
+    for label, setting, frames_elapsed in (("told", True, 3), ("not told", True, 1), ("off", False, 1)):
+        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(missed_frames_prediction=setting),
+                                               backend="torch", threads=1)
+        tracker.init(0, frames[0], sequence.boxes[0])
+        tracks[label] = np.array([tracker.update(frame, frames_elapsed)[0].box for frame in frames[1:]])
+    on_target = {label: int((box_iou(boxes, sequence.boxes[1:]) > 0).sum()) for label, boxes in tracks.items()}
+    assert on_target["told"] >= len(frames) - 3, on_target
+    assert on_target["told"] > on_target["not told"] + 5, on_target
+    np.testing.assert_array_equal(tracks["not told"], tracks["off"])
+
+
+@pytest.mark.parametrize("frames_elapsed", [0, -2, 1.5, 2.0, True, "3", None])
+def test_frames_elapsed_must_be_a_whole_number_of_frames(small_checkpoint, frames_elapsed):
+    multi = MultiTracker.from_checkpoint(small_checkpoint, backend="torch", threads=1)
+    image = np.full((120, 160, 3), 90, dtype=np.uint8)
+    multi.init(0, image, (60, 40, 30, 30))
+    before = multi._targets[0].box.copy()
+    with pytest.raises(ValueError, match="frames_elapsed"):
+        multi.update(image, frames_elapsed)
+    np.testing.assert_array_equal(multi._targets[0].box, before)       # nothing moved, nothing learnt
+    assert multi._targets[0].frames_tracked == 0
+    assert multi.update(image, np.int64(2))[0].status in (TrackStatus.TRACKING, TrackStatus.LOST)
+
+
+def test_a_long_gap_moves_the_search_by_at_most_a_few_frames_of_motion(small_checkpoint):
+    multi = MultiTracker.from_checkpoint(small_checkpoint, backend="torch", threads=1)
+    assert multi._search_lead(1) == 0.0                     # the video's own rate: centred on the last box
+    assert multi._search_lead(3) == 3.0
+    assert multi._search_lead(500) == MAX_PREDICTED_FRAMES  # a stall of seconds is no straight line
+    off = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(missed_frames_prediction=False),
+                                       backend="torch", threads=1)
+    assert off._search_lead(3) == 0.0
 
 
 def test_motion_prediction_setting_is_bounded():

@@ -93,6 +93,12 @@ class Sequence:
         """``(N,)`` bool: the target is present (the ground-truth row is finite)."""
         return np.all(np.isfinite(self.boxes), axis=1)
 
+    @property
+    def frame_step(self) -> int:
+        """Return the camera frames from one frame of this sequence to the next (N for every N-th frame kept)."""
+        source = getattr(self, "_source", None)   # a sequence cut from another keeps its spacing
+        return 1 if source is None else source.frame_step
+
     def read_frame(self, index: int) -> np.ndarray:
         """Frame ``index`` (0-based) as RGB ``uint8`` ``(H, W, 3)``."""
         return read_image_rgb(self.frame_paths[index])
@@ -428,6 +434,11 @@ class FrameStepSequence(_SelectedFrames):
         if step < 1:
             raise ValueError(f"frame step must be >= 1, got {step}")
         super().__init__(source, np.arange(0, len(source), step), f"{source.name}/step{step}")
+        object.__setattr__(self, "_step", step)
+
+    @property
+    def frame_step(self) -> int:
+        return self._source.frame_step * self._step
 
 
 class ShakenSequence(Sequence):

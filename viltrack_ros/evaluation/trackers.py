@@ -26,7 +26,13 @@ LOGGER = get_logger(__name__)
 
 
 class EvaluatedTracker(Protocol):
-    """``init`` on the first frame, then ``update`` per frame: a box ``(x, y, w, h)`` or None for no box."""
+    """
+    ``init`` on the first frame, then ``update`` per frame: a box ``(x, y, w, h)`` or None for no box.
+
+    A tracker with ``takes_frames_elapsed`` true is also told, as ``update(image, frames_elapsed=N)``, how many
+    camera frames passed since its last update (N > 1 on a sequence of every N-th frame), as the ROS node tells ours
+    from the middleware's sequence numbers when it drops frames. Peers are not told: they have no use for it.
+    """
 
     name: str
 
@@ -185,6 +191,8 @@ def peer_trackers(kinds: str = "CSRT,KCF,NanoTrack", nanotrack_dir: str | Path |
 class ViLTrackerAdapter:
     """Our tracker through its public API (``viltrack_ros.tracking.ViLTracker``)."""
 
+    takes_frames_elapsed = True
+
     def __init__(self, tracker, name: str = "ViLTrack"):
         self.tracker = tracker
         self.last_tracking = False
@@ -206,9 +214,9 @@ class ViLTrackerAdapter:
         self.tracker.init(image_rgb, tuple(float(v) for v in box))
         self.last_tracking = False
 
-    def update(self, image_rgb: np.ndarray) -> np.ndarray | None:
+    def update(self, image_rgb: np.ndarray, frames_elapsed: int = 1) -> np.ndarray | None:
         from viltrack_ros.tracking import TrackStatus
-        box, _confidence, status = self.tracker.update(image_rgb)
+        box, _confidence, status = self.tracker.update(image_rgb, frames_elapsed)
         self.last_tracking = status == TrackStatus.TRACKING     # read by the evaluation's status counts
         return np.asarray(box, dtype=np.float64)
 

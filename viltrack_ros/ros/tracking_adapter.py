@@ -55,6 +55,7 @@ from std_msgs.msg import Header
 
 from viltrack_ros.ros.detections import to_detection2d_array, vision_msgs_missing_reason
 from viltrack_ros.ros.diagnostics import FrameStatistics, assess_input, diagnostic_array, input_values
+from viltrack_ros.ros.frames_elapsed import FramesElapsed
 from viltrack_ros.data.value_scaling import ValueScaling
 from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, VALUE_RANGE_PARAMETER, ImageConversionError,
                                                compressed_msg_to_rgb, image_msg_to_rgb, rgb_to_image_msg, shortened,
@@ -122,6 +123,12 @@ def release_free_heap() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):   # not glibc (musl, macOS): nothing to trim
         pass
+
+
+def _publication(info: MessageInfo) -> tuple[bytes | None, int | None]:
+    """Return the image's publisher id and its publication sequence number (None where the RMW gives none)."""
+    publisher = info.get("publisher_gid") or {}
+    return publisher.get("data"), info.get("publication_sequence_number")
 
 
 def _duration(seconds: float) -> Duration:
@@ -379,6 +386,7 @@ class TrackingAdapter:
         # Targets the node dropped itself (id: why), reported on /diagnostics until initialised or stopped again.
         self._dropped_targets: dict[int, str] = {}
         self._statistics = FrameStatistics(time.monotonic())
+        self._frames_elapsed = FramesElapsed()
         self._reported_skips: set[str] = set()
         self._last_stamp: tuple[int, int] | None = None
         self._invalid_outputs_seen = 0
@@ -417,8 +425,10 @@ class TrackingAdapter:
             self.get_logger().warning("the loaded checkpoint is marked untrained (freshly initialised weights)")
 
     def _activate(self) -> None:
-        # The images published while the node was inactive were never meant for it: not "dropped".
+        # The images published while the node was inactive were never meant for it: not "dropped", nor frames the
+        # targets moved through since the last one tracked.
         self._statistics.forget_sequence_numbers()
+        self._frames_elapsed.forget()
         self._listening_since = time.monotonic()   # the input silence the log reports starts with listening
         self._silence_reported = False
         image_qos = QoSProfile(
@@ -482,7 +492,7 @@ class TrackingAdapter:
                             f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
         if rgb is not None:
             self._report_narrow_range()
-            self._track(msg.header, rgb, received)
+            self._track(msg.header, rgb, received, info)
 
     def _report_narrow_range(self) -> None:
         """
@@ -507,7 +517,7 @@ class TrackingAdapter:
                             f"format '{shortened(msg.format)}'")
         if rgb is not None:
             self._report_narrow_range()
-            self._track(msg.header, rgb, received)
+            self._track(msg.header, rgb, received, info)
 
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:
         """
@@ -539,12 +549,10 @@ class TrackingAdapter:
         if self._silence_reported:
             self._silence_reported = False
             self.get_logger().info(f"images arriving on {self._image_topic} again")
-        publisher = info.get("publisher_gid") or {}
-        self._statistics.image_received(time.monotonic(), publisher.get("data"),
-                                        info.get("publication_sequence_number"))
+        self._statistics.image_received(time.monotonic(), *_publication(info))
         return received
 
-    def _track(self, header: Header, rgb: np.ndarray, received: float) -> None:
+    def _track(self, header: Header, rgb: np.ndarray, received: float, info: MessageInfo) -> None:
         stamp = stamp_key(header.stamp)
         if self._last_stamp is not None and stamp < self._last_stamp:
             self._statistics.stamp_went_back()
@@ -567,8 +575,9 @@ class TrackingAdapter:
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
         given_on = self._tracker.image_size
+        frames_elapsed = self._frames_elapsed.since_last(*_publication(info))
         try:
-            results = self._tracker.update(rgb)
+            results = self._tracker.update(rgb, frames_elapsed)
         except Exception:   # one bad frame must not take the camera's tracker down
             results = None
             self._statistics.tracker_failed()

@@ -44,9 +44,13 @@ class TrackerConfig:
         0.5, "weight of the Hann-window motion prior when picking the peak: (1 - w) x score + w x window (0 = none)",
         0.0, 0.95)
     motion_prediction: float = _setting(
-        0.0, "share of the target's smoothed velocity (image pixels per update, learnt while TRACKING, forgotten "
-        "when LOST) by which the search region and its window are moved ahead of the last box (0 = centred on the "
-        "last box)", 0.0, 2.0)
+        0.0, "share of the target's expected motion since the last update (its smoothed velocity per camera frame, "
+        "learnt while TRACKING, forgotten when LOST, times the frames since the last update) by which the search "
+        "region and its window are moved ahead of the last box (0 = centred on the last box)", 0.0, 2.0)
+    missed_frames_prediction: bool = _setting(
+        True, "when camera frames were missed since the last update (a busy CPU, a node dropping frames: the caller "
+        "says how many), move the search region ahead by the target's whole expected motion over them (as "
+        "motion_prediction 1 would), for up to 5 frames; an update that follows the one before it is untouched")
     camera_motion: bool = _setting(
         False, "move every box by the camera's jolts and shakes before searching: its motion between frames (optical "
         "flow on the scene outside the tracked boxes) beyond its smoothed motion, so that a steady pan, as of a "

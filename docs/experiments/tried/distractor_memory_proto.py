@@ -57,10 +57,10 @@ _crop_and_resize = tracker_module.crop_and_resize
 _update = tracker_module.MultiTracker.update
 
 
-def update(self, image):
+def update(self, image, *args, **kwargs):
     _context.update(active=True, targets=list(self._targets.values()), transforms=[])
     try:
-        return _update(self, image)
+        return _update(self, image, *args, **kwargs)
     finally:
         _context["active"] = False
 

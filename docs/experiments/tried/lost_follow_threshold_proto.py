@@ -32,13 +32,13 @@ original = tracker_module.MultiTracker._advance
 held = {"n": 0, "lost": 0}
 
 
-def advance(self, target, image, predicted_box, confidence, network_score, nothing_seen=False):
+def advance(self, target, image, predicted_box, confidence, network_score, nothing_seen=False, *rest):
     if target.status == TrackStatus.LOST and not nothing_seen and confidence < self.config.recover_threshold:
         held["lost"] += 1
         if confidence < FOLLOW:
             held["n"] += 1
             predicted_box = np.array(target.box, dtype=np.float64)
-    return original(self, target, image, predicted_box, confidence, network_score, nothing_seen)
+    return original(self, target, image, predicted_box, confidence, network_score, nothing_seen, *rest)
 
 
 tracker_module.MultiTracker._advance = advance

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 import torch
 
-from viltrack_ros.data.sequences import FrameStepSequence, load_sequence_folders, restarted_sequences
+from viltrack_ros.data.sequences import (FrameStepSequence, frame_step_sequences, load_sequence_folders,
+                                         restarted_sequences)
 from viltrack_ros.evaluation.cli import DEFAULT_SEQUENCES, main
 from viltrack_ros.evaluation.metrics import PERFECT_AUC
 from viltrack_ros.evaluation.runner import evaluate, run_tracker, write_report
@@ -98,8 +99,8 @@ class CountsFramesElapsed(GroundTruthByImage):
 def test_a_tracker_that_takes_it_is_told_the_frames_a_frame_step_skips(crossing):
     """Every 3rd frame, run from a later start: ours is told 3 per update; a peer's update(image) is unchanged."""
     stepped = restarted_sequences([FrameStepSequence(crossing, 3)], 2)
-    assert [s.frame_step for s in stepped] == [3, 3] and crossing.frame_step == 1
-    assert FrameStepSequence(FrameStepSequence(crossing, 2), 3).frame_step == 6
+    assert [s.frames_elapsed(i) for s in stepped for i in (1, 2)] == [3, 3, 3, 3] and crossing.frames_elapsed(5) == 1
+    assert FrameStepSequence(FrameStepSequence(crossing, 2), 3).frames_elapsed(1) == 6
     frames = [stepped[1].read_frame(i) for i in range(len(stepped[1]))]
     told, peer = CountsFramesElapsed(frames, stepped[1].boxes), GroundTruthByImage(frames, stepped[1].boxes)
     peer.name = "not told"
@@ -109,6 +110,24 @@ def test_a_tracker_that_takes_it_is_told_the_frames_a_frame_step_skips(crossing)
     told_again = CountsFramesElapsed([crossing.read_frame(i) for i in range(FRAMES)], crossing.boxes[:FRAMES])
     evaluate([told_again], [crossing], max_frames=FRAMES, progress=False)
     assert told_again.frames_elapsed == [1] * (FRAMES - 1)
+
+
+def test_irregular_steps_are_told_step_by_step_and_drawn_the_same_for_every_tracker(crossing):
+    """A busy node's drops (each step 1 to 3 frames): ours is told each step; the steps are seeded by the name."""
+    (irregular,) = frame_step_sequences([crossing], "1-3")
+    again = frame_step_sequences([crossing], "1-3")[0]
+    assert irregular.name == "Crossing/step1-3" and np.array_equal(irregular.boxes, again.boxes)
+    steps = [irregular.frames_elapsed(i) for i in range(1, len(irregular))]
+    assert set(steps) == {1, 2, 3} and sum(steps) == int(irregular._kept[-1])
+    frames = [irregular.read_frame(i) for i in range(len(irregular))]
+    told = CountsFramesElapsed(frames, irregular.boxes)
+    evaluate([told], [irregular], progress=False)
+    assert told.frames_elapsed == steps
+    (later,) = restarted_sequences([irregular], 2)[1:]
+    assert [later.frames_elapsed(i) for i in range(1, len(later))] == steps[-(len(later) - 1):]
+    for wrong in ("0", "3-1", "two", "1-"):
+        with pytest.raises(ValueError, match="frame step"):
+            frame_step_sequences([crossing], wrong)
 
 
 def test_csrt_tracks_a_real_sequence_with_finite_boxes(crossing, crossing_frames):

@@ -356,23 +356,46 @@ def test_missed_frames_prediction_keeps_a_skier_seen_every_third_frame(sequences
     """
     Told that two frames were missed before each update, the default tracker searches where the skier should be.
 
-    The same frames as above, default settings: told ``frames_elapsed=3`` it keeps the skier that it loses when
-    each update seems to follow the one before; and told 1 every time, missed_frames_prediction changes nothing.
+    The same frames as above: told ``frames_elapsed=3`` it keeps the skier, which a search around the last box
+    loses when each update seems to follow the one before (and the fast-motion rule is off). Told 1 every time,
+    missed_frames_prediction changes nothing.
     """
     from viltrack_ros.data.sequences import FrameStepSequence
     from viltrack_ros.evaluation.metrics import box_iou
     sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)
     frames = [sequence.read_frame(i) for i in range(len(sequence))]
+    runs = {"told": ({}, 3), "not told": ({"fast_motion_threshold": 0.0}, 1),
+            "off": ({"fast_motion_threshold": 0.0, "missed_frames_prediction": False}, 1)}
     tracks = {}
-    for label, setting, frames_elapsed in (("told", True, 3), ("not told", True, 1), ("off", False, 1)):
-        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(missed_frames_prediction=setting),
-                                               backend="torch", threads=1)
+    for label, (settings, frames_elapsed) in runs.items():
+        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(**settings), backend="torch", threads=1)
         tracker.init(0, frames[0], sequence.boxes[0])
         tracks[label] = np.array([tracker.update(frame, frames_elapsed)[0].box for frame in frames[1:]])
     on_target = {label: int((box_iou(boxes, sequence.boxes[1:]) > 0).sum()) for label, boxes in tracks.items()}
     assert on_target["told"] >= len(frames) - 3, on_target
     assert on_target["told"] > on_target["not told"] + 5, on_target
     np.testing.assert_array_equal(tracks["not told"], tracks["off"])
+
+
+def test_a_fast_target_is_searched_for_ahead_even_when_no_frame_was_missed(sequences_root):
+    """
+    A camera slower than its scene: Skiing's every 3rd frame given as if nothing were missed.
+
+    The skier moves more than fast_motion_threshold (0.3) of his size per update, so his search goes ahead by his
+    expected motion, and he is kept; with the rule off he is lost.
+    """
+    from viltrack_ros.data.sequences import FrameStepSequence
+    from viltrack_ros.evaluation.metrics import box_iou
+    sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)
+    frames = [sequence.read_frame(i) for i in range(len(sequence))]
+    on_target = {}
+    for threshold in (0.3, 0.0):
+        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(fast_motion_threshold=threshold),
+                                               backend="torch", threads=1)
+        tracker.init(0, frames[0], sequence.boxes[0])
+        boxes = np.array([tracker.update(frame)[0].box for frame in frames[1:]])
+        on_target[threshold] = int((box_iou(boxes, sequence.boxes[1:]) > 0).sum())
+    assert on_target[0.3] > on_target[0.0] + 5, on_target
 
 
 @pytest.mark.parametrize("frames_elapsed", [0, -2, 1.5, 2.0, True, "3", None])
@@ -388,14 +411,27 @@ def test_frames_elapsed_must_be_a_whole_number_of_frames(small_checkpoint, frame
     assert multi.update(image, np.int64(2))[0].status in (TrackStatus.TRACKING, TrackStatus.LOST)
 
 
-def test_a_long_gap_moves_the_search_by_at_most_a_few_frames_of_motion(small_checkpoint):
+def test_the_search_goes_ahead_after_missed_frames_or_fast_motion_and_at_most_five_frames(small_checkpoint):
     multi = MultiTracker.from_checkpoint(small_checkpoint, backend="torch", threads=1)
-    assert multi._search_lead(1) == 0.0                     # the video's own rate: centred on the last box
-    assert multi._search_lead(3) == 3.0
-    assert multi._search_lead(500) == MAX_PREDICTED_FRAMES  # a stall of seconds is no straight line
-    off = MultiTracker.from_checkpoint(small_checkpoint, config=TrackerConfig(missed_frames_prediction=False),
-                                       backend="torch", threads=1)
-    assert off._search_lead(3) == 0.0
+    image = np.full((240, 320, 3), 90, dtype=np.uint8)
+    multi.init(0, image, (100, 100, 40, 40))                # size 40: fast beyond 0.3 x 40 = 12 px per update
+    target = multi._targets[0]
+    target.velocity = np.array([6.0, 8.0])                  # 10 px a frame
+    assert multi._search_lead(target, 1) == 0.0             # slow at the video's own rate: on the last box
+    assert multi._search_lead(target, 3) == 3.0             # two frames missed: ahead by all three
+    assert multi._search_lead(target, 500) == MAX_PREDICTED_FRAMES   # a stall of seconds is no straight line
+    target.velocity = np.array([12.0, 5.0])                 # 13 px a frame: fast even with nothing missed
+    assert multi._search_lead(target, 1) == 1.0
+    for settings, told_three, fast_one in (({"missed_frames_prediction": False}, 3.0, 1.0),
+                                           ({"fast_motion_threshold": 0.0}, 3.0, 0.0),
+                                           ({"missed_frames_prediction": False, "fast_motion_threshold": 0.0}, 0.0,
+                                            0.0),
+                                           ({"motion_prediction": 0.5, "fast_motion_threshold": 0.0}, 3.0, 0.5)):
+        multi.config = TrackerConfig(**settings)
+        target.velocity = np.array([6.0, 8.0])
+        assert multi._search_lead(target, 3) == told_three, settings
+        target.velocity = np.array([12.0, 5.0])
+        assert multi._search_lead(target, 1) == fast_one, settings
 
 
 def test_motion_prediction_setting_is_bounded():

@@ -30,6 +30,7 @@ Layouts:
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -93,11 +94,9 @@ class Sequence:
         """``(N,)`` bool: the target is present (the ground-truth row is finite)."""
         return np.all(np.isfinite(self.boxes), axis=1)
 
-    @property
-    def frame_step(self) -> int:
-        """Return the camera frames from one frame of this sequence to the next (N for every N-th frame kept)."""
-        source = getattr(self, "_source", None)   # a sequence cut from another keeps its spacing
-        return 1 if source is None else source.frame_step
+    def frames_elapsed(self, index: int) -> int:
+        """Return the camera frames from frame ``index - 1`` of this sequence to frame ``index`` (1: the next one)."""
+        return 1
 
     def read_frame(self, index: int) -> np.ndarray:
         """Frame ``index`` (0-based) as RGB ``uint8`` ``(H, W, 3)``."""
@@ -407,6 +406,13 @@ class _SelectedFrames(Sequence):
     def read_frame(self, index: int) -> np.ndarray:
         return self._source.read_frame(int(self._kept[index]))
 
+    def frames_elapsed(self, index: int) -> int:
+        """Return the source's camera frames from the kept frame before ``index`` to it (1 for the first)."""
+        if index == 0:
+            return 1
+        between = range(int(self._kept[index - 1]) + 1, int(self._kept[index]) + 1)
+        return sum(self._source.frames_elapsed(j) for j in between)
+
 
 class RestartedSequence(_SelectedFrames):
     """
@@ -434,11 +440,22 @@ class FrameStepSequence(_SelectedFrames):
         if step < 1:
             raise ValueError(f"frame step must be >= 1, got {step}")
         super().__init__(source, np.arange(0, len(source), step), f"{source.name}/step{step}")
-        object.__setattr__(self, "_step", step)
 
-    @property
-    def frame_step(self) -> int:
-        return self._source.frame_step * self._step
+
+class IrregularStepSequence(_SelectedFrames):
+    """
+    ``source`` with frames dropped irregularly: from each kept frame to the next, ``low`` to ``high`` frames.
+
+    Each gap is drawn uniformly (``seed`` makes them repeatable): a node that drops frames when its CPU is busy does so
+    irregularly, not every N-th; the name gains ``/step{low}-{high}``.
+    """
+
+    def __init__(self, source: Sequence, low: int, high: int, seed: int = 0):
+        if not 1 <= low <= high:
+            raise ValueError(f"frame steps must satisfy 1 <= low <= high, got {low}-{high}")
+        gaps = np.random.default_rng(seed).integers(low, high + 1, size=len(source))
+        kept = np.concatenate([[0], np.cumsum(gaps)])
+        super().__init__(source, kept[kept < len(source)], f"{source.name}/step{low}-{high}")
 
 
 class ShakenSequence(Sequence):
@@ -463,6 +480,9 @@ class ShakenSequence(Sequence):
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "offsets", offsets)
 
+    def frames_elapsed(self, index: int) -> int:
+        return self._source.frames_elapsed(index)
+
     def read_frame(self, index: int) -> np.ndarray:
         frame = self._source.read_frame(index)
         dx, dy = self.offsets[index]
@@ -476,14 +496,45 @@ def source_sequence_name(run_name: str) -> str:
     Return the name of the stored sequence a run was cut from, so per-run scores group by video.
 
     That is ``run_name`` without the ``@start`` of a ``RestartedSequence``, the ``/step{N}`` of a
-    ``FrameStepSequence`` and the ``/shake{A}`` of a ``ShakenSequence`` (in any order).
+    ``FrameStepSequence`` (``/step{A}-{B}`` of an ``IrregularStepSequence``) and the ``/shake{A}`` of a
+    ``ShakenSequence`` (in any order).
     """
-    return re.sub(r"(?:@\d+|/step\d+|/shake[\d.]+)+$", "", run_name)
+    return re.sub(r"(?:@\d+|/step\d+(?:-\d+)?|/shake[\d.]+)+$", "", run_name)
 
 
-def frame_step_sequences(sequences, step: int) -> list[Sequence]:
-    """``sequences`` at 1/step of their frame rate (``FrameStepSequence``); unchanged for step 1."""
-    return list(sequences) if step == 1 else [FrameStepSequence(s, step) for s in sequences]
+def parse_frame_step(text) -> tuple[int, int]:
+    """Read ``N`` (every N-th frame) or ``A-B`` (each step A to B frames, drawn per step) as ``(low, high)``."""
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        text = str(int(text))
+    low, separator, high = str(text).strip().partition("-")
+    try:
+        low, high = int(low), int(high if separator else low)
+    except ValueError:
+        raise ValueError(f"a frame step is N or A-B (whole numbers), got {text!r}") from None
+    if not 1 <= low <= high:
+        raise ValueError(f"a frame step needs 1 <= A <= B, got {text!r}")
+    return low, high
+
+
+def frame_step_argument(text: str) -> int | str:
+    """Return a command line's frame step as given, ``N`` as an int (checked by :func:`frame_step_sequences`)."""
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def frame_step_sequences(sequences, step) -> list[Sequence]:
+    """
+    Return ``sequences`` with frames dropped: every N-th kept (``step`` N) or irregularly (``step`` "A-B").
+
+    ``step`` as :func:`parse_frame_step` reads it. Unchanged for step 1. Irregular steps are drawn with a seed from
+    each sequence's name (the same for every tracker and run).
+    """
+    low, high = parse_frame_step(step)
+    if high == 1:
+        return list(sequences)
+    if low == high:
+        return [FrameStepSequence(s, low) for s in sequences]
+    return [IrregularStepSequence(s, low, high, seed=zlib.crc32(s.name.encode())) for s in sequences]
 
 
 def restart_source(name: str) -> str:

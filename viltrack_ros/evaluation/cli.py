@@ -26,7 +26,7 @@ import zlib
 from datetime import datetime
 from pathlib import Path
 
-from viltrack_ros.data.sequences import ShakenSequence, frame_step_sequences, load_sequence_folders
+from viltrack_ros.data.sequences import ShakenSequence, frame_step_argument, frame_step_sequences, load_sequence_folders
 from viltrack_ros.data.splits import DEFAULT_SEQUENCES_ROOT, REPO_ROOT, SPLIT_NAMES, load_data_splits
 from viltrack_ros.log import get_logger
 from viltrack_ros.settings import assignments_dict, at_least, positive_number, thread_count
@@ -71,9 +71,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="who runs our network (auto: onnxruntime on CPU when installed)")
     parser.add_argument("--max-frames", type=at_least(1), default=None,
                         help="track at most this many frames per sequence")
-    parser.add_argument("--frame-step", type=int, default=1, metavar="N",
+    parser.add_argument("--frame-step", type=frame_step_argument, default=1, metavar="N|A-B",
                         help="keep every N-th frame of each sequence: the videos at 1/N of their frame rate, as a "
-                             "fast target or a node dropping frames sees them (default 1: every frame)")
+                             "fast target or a node dropping frames sees them; A-B: each step A to B frames, drawn "
+                             "per step, as a busy node drops them (ours is told each step; default 1: every frame)")
     parser.add_argument("--shake", type=positive_number, default=None, metavar="PIXELS",
                         help="shift every frame after the first (and its truth) by its own random offset of up to "
                              "this many pixels in x and y, the same for every tracker: a shaking camera (compare "

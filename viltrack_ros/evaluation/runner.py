@@ -95,12 +95,12 @@ def decoded_frames(sequence: Sequence, count: int) -> SequenceType[np.ndarray]:
 
 
 def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], groundtruth: np.ndarray,
-                sequence_name: str = "", frame_step: int = 1) -> TrackerRun:
+                sequence_name: str = "", frames_elapsed: SequenceType[int] | None = None) -> TrackerRun:
     """
     Initialise on frame 1 with its ground truth and track the rest.
 
-    ``frame_step``: camera frames between two of ``frames`` (``Sequence.frame_step``), told to a tracker that takes
-    it (``EvaluatedTracker``).
+    ``frames_elapsed``: for each of ``frames``, the camera frames since the one before (``Sequence.frames_elapsed``;
+    None: 1 each), told to a tracker that takes it (``EvaluatedTracker``).
 
     An exception or an invalid box in a frame gives no box for that frame (scored IoU 0) and is logged; an
     exception in ``init`` leaves every frame without a box.
@@ -124,12 +124,15 @@ def run_tracker(tracker: EvaluatedTracker, frames: SequenceType[np.ndarray], gro
         return TrackerRun(tracker.name, sequence_name, boxes, seconds, errors)
     seconds += time.perf_counter() - start
     boxes[0] = groundtruth[0]
-    told_frames = frame_step > 1 and getattr(tracker, "takes_frames_elapsed", False)
+    told_frames = frames_elapsed is not None and getattr(tracker, "takes_frames_elapsed", False)
     for index in range(1, len(frames)):
         frame = frames[index]
         start = time.perf_counter()
         try:
-            box = tracker.update(frame, frames_elapsed=frame_step) if told_frames else tracker.update(frame)
+            if told_frames:
+                box = tracker.update(frame, frames_elapsed=int(frames_elapsed[index]))
+            else:
+                box = tracker.update(frame)
         except Exception as exc:  # noqa: BLE001
             box = None
             errors.append(f"frame {index + 1}: {type(exc).__name__}: {exc}")
@@ -223,9 +226,10 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
         count = min(len(sequence), max_frames or len(sequence))
         frames = decoded_frames(sequence, count)
         groundtruth = sequence.boxes[:count]
+        elapsed = [sequence.frames_elapsed(i) for i in range(count)] if hasattr(sequence, "frames_elapsed") else None
         for tracker in trackers:
             bar.set_postfix_str(f"{tracker.name} on {sequence.name}")
-            run = run_tracker(tracker, frames, groundtruth, sequence.name, getattr(sequence, "frame_step", 1))
+            run = run_tracker(tracker, frames, groundtruth, sequence.name, elapsed)
             if run.tracking is not None:
                 run.status = status_counts(run.boxes, groundtruth, run.tracking)
             runs[(tracker.name, sequence.name)] = run

@@ -51,6 +51,10 @@ class TrackerConfig:
         True, "when camera frames were missed since the last update (a busy CPU, a node dropping frames: the caller "
         "says how many), move the search region ahead by the target's whole expected motion over them (as "
         "motion_prediction 1 would), for up to 5 frames; an update that follows the one before it is untouched")
+    fast_motion_threshold: float = _setting(
+        0.3, "expected motion since the last update, in target sizes (sqrt(w*h)), above which the search region "
+        "moves ahead by all of it even when no frame was missed: a fast target, or a camera slower than its scene "
+        "(0 = never)", 0.0, 5.0)
     camera_motion: bool = _setting(
         False, "move every box by the camera's jolts and shakes before searching: its motion between frames (optical "
         "flow on the scene outside the tracked boxes) beyond its smoothed motion, so that a steady pan, as of a "

@@ -44,7 +44,7 @@ import yaml
 from tqdm import tqdm
 
 from ..data.precropped import canvas_sequence, default_train_root, load_precropped
-from ..data.sequences import frame_step_sequences, restarted_sequences
+from ..data.sequences import frame_step_argument, frame_step_sequences, parse_frame_step, restarted_sequences
 from ..machine import cpu_description
 from ..evaluation.metrics import balanced_accuracy_text
 from ..files import write_atomically
@@ -1088,7 +1088,7 @@ def run(config_path: Path, arms: list[str] | None, out: Path, threads: int, init
 
 
 def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Path | None = None,
-         restarts: int = 1, frame_step: int = 1, nanotrack: bool = False) -> Path:
+         restarts: int = 1, frame_step: int | str = 1, nanotrack: bool = False) -> Path:
     """
     Track ``val`` (canvas replay) and the development sequences with every combination of tracker settings.
 
@@ -1096,8 +1096,9 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     ``tuning.json``) and returns the table's path. ``restarts`` > 1 runs every sequence from that many start frames
     (``restarted_sequences``): a steadier score of a tracker than one run per sequence. ``frame_step`` > 1 keeps
     every N-th frame (``FrameStepSequence``): the same videos at 1/N of their frame rate, targets moving N times as
-    far per update. ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run
-    (skipped with the printed reason when its files are absent). Held-out sequences: never.
+    far per update; ``"A-B"`` steps A to B frames, drawn per step (``IrregularStepSequence``), as a busy node drops.
+    ``nanotrack``: NanoTrack v2 on the same sequences as a last row, the peer in the same run (skipped with the
+    printed reason when its files are absent). Held-out sequences: never.
     """
     import itertools
     from ..evaluation.trackers import ViLTrackerAdapter
@@ -1134,8 +1135,11 @@ def tune(weights: Path, grid: list[str], out: Path, threads: int, train_root: Pa
     out.mkdir(parents=True, exist_ok=True)
     names = list(rows[0][1]["per_sequence"]) + list(rows[0][2]["per_sequence"])
     started = f", each run from {restarts} start frames" if restarts > 1 else ""
-    if frame_step > 1:
-        started += f", one frame in {frame_step} (1/{frame_step} of the frame rate)"
+    low, high = parse_frame_step(frame_step)
+    if low != high:
+        started += f", each step {frame_step} frames (drawn per step)"
+    elif low > 1:
+        started += f", one frame in {low} (1/{low} of the frame rate)"
     lines = [f"Tracker settings on `val` (canvas replay) and the development sequences{started}, weights `{weights}`:",
              "",
              "| settings | val AUC | dev AUC | " + " | ".join(names) + " |",
@@ -1184,9 +1188,10 @@ def main(argv=None) -> int:
                         help="instead of training: score tracker settings of WEIGHTS on val and dev (see --grid)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
                         help="tracker settings to try with --tune, e.g. window_influence=0.3,0.5")
-    parser.add_argument("--frame-step", type=int, default=1, metavar="N",
+    parser.add_argument("--frame-step", type=frame_step_argument, default=1, metavar="N|A-B",
                         help="with --tune: keep every N-th frame of each sequence (the videos at 1/N of their "
-                             "frame rate: targets move N times as far per update; default 1)")
+                             "frame rate: targets move N times as far per update; default 1); A-B: each step A to "
+                             "B frames, drawn per step (a busy node's drops; our tracker is told each step)")
     parser.add_argument("--nanotrack", action="store_true",
                         help="with --tune: NanoTrack v2 on the same sequences as a last row (the peer, same run)")
     parser.add_argument("--time-budget-s", type=float, default=None, metavar="S",

@@ -226,7 +226,7 @@ def evaluate(trackers: SequenceType[EvaluatedTracker], sequences: SequenceType[S
         count = min(len(sequence), max_frames or len(sequence))
         frames = decoded_frames(sequence, count)
         groundtruth = sequence.boxes[:count]
-        elapsed = [sequence.frames_elapsed(i) for i in range(count)] if hasattr(sequence, "frames_elapsed") else None
+        elapsed = [sequence.frames_elapsed(i) for i in range(count)]
         for tracker in trackers:
             bar.set_postfix_str(f"{tracker.name} on {sequence.name}")
             run = run_tracker(tracker, frames, groundtruth, sequence.name, elapsed)

@@ -487,12 +487,13 @@ class TrackingAdapter:
     # --- images ----------------------------------------------------------------------------------------
     @_never_raises("image callback")
     def _on_image(self, msg: Image, info: MessageInfo) -> None:
-        received = self._image_received(info)
+        publication = _publication(info)
+        received = self._image_received(publication)
         rgb = self._convert(functools.partial(image_msg_to_rgb, scaling=self._value_scaling), msg,
                             f"{msg.width}x{msg.height} '{shortened(msg.encoding)}'")
         if rgb is not None:
             self._report_narrow_range()
-            self._track(msg.header, rgb, received, info)
+            self._track(msg.header, rgb, received, publication)
 
     def _report_narrow_range(self) -> None:
         """
@@ -512,12 +513,13 @@ class TrackingAdapter:
 
     @_never_raises("compressed image callback")
     def _on_compressed_image(self, msg: CompressedImage, info: MessageInfo) -> None:
-        received = self._image_received(info)
+        publication = _publication(info)
+        received = self._image_received(publication)
         rgb = self._convert(functools.partial(compressed_msg_to_rgb, scaling=self._value_scaling), msg,
                             f"format '{shortened(msg.format)}'")
         if rgb is not None:
             self._report_narrow_range()
-            self._track(msg.header, rgb, received, info)
+            self._track(msg.header, rgb, received, publication)
 
     def _convert(self, convert, msg, description: str) -> np.ndarray | None:
         """
@@ -543,16 +545,17 @@ class TrackingAdapter:
                 f"every skipped image is counted on /diagnostics ('images skipped'){more}")
         return None
 
-    def _image_received(self, info: MessageInfo) -> float:
+    def _image_received(self, publication: tuple[bytes | None, int | None]) -> float:
         """Count the image (and the ones dropped before it, from DDS's sequence numbers); return the time."""
         received = time.perf_counter()
         if self._silence_reported:
             self._silence_reported = False
             self.get_logger().info(f"images arriving on {self._image_topic} again")
-        self._statistics.image_received(time.monotonic(), *_publication(info))
+        self._statistics.image_received(time.monotonic(), *publication)
         return received
 
-    def _track(self, header: Header, rgb: np.ndarray, received: float, info: MessageInfo) -> None:
+    def _track(self, header: Header, rgb: np.ndarray, received: float,
+               publication: tuple[bytes | None, int | None]) -> None:
         stamp = stamp_key(header.stamp)
         if self._last_stamp is not None and stamp < self._last_stamp:
             self._statistics.stamp_went_back()
@@ -575,7 +578,7 @@ class TrackingAdapter:
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
         given_on = self._tracker.image_size
-        frames_elapsed = self._frames_elapsed.since_last(*_publication(info))
+        frames_elapsed = self._frames_elapsed.since_last(*publication)
         try:
             results = self._tracker.update(rgb, frames_elapsed)
         except Exception:   # one bad frame must not take the camera's tracker down

@@ -169,6 +169,7 @@ PARAMETERS = {
     "image_transport": (1, "theora", "compressed", True),
     "qos.reliability": (1, "sometimes", "reliable", True),
     "qos.depth": ("one", 0, 5, True),
+    "camera_frame_rate": ("fast", -1.0, 30.0, True),
     "publish_overlay": ("yes", None, False, False),
     "init_frame_buffer_size": (2.5, 0, 10, True),
     "diagnostics.period": ("fast", 0.0, 2.0, True),

@@ -99,6 +99,7 @@ DEFAULT_MAX_TARGETS = 64
 MAX_TARGETS_LIMIT = 10_000
 # /diagnostics' hardware_id is the camera's frame_id, at most this long (REP-105 frame names are far shorter).
 HARDWARE_ID_CHARS = 200
+SEQUENCE_NUMBER_UNSUPPORTED = 2**64 - 1   # rmw's RMW_MESSAGE_INFO_SEQUENCE_NUMBER_UNSUPPORTED
 # PyTorch's own thread count in this process, before any configure set one: what threads 0 means. The count is
 # process-wide, so after a configure with threads 2, a cleanup and a configure with threads 0 would otherwise keep 2.
 DEFAULT_TORCH_THREADS = min(torch.get_num_threads(), MAX_THREADS)   # a 512-core host must not fail on threads 0
@@ -128,7 +129,11 @@ def release_free_heap() -> None:
 def _publication(info: MessageInfo) -> tuple[bytes | None, int | None]:
     """Return the image's publisher id and its publication sequence number (None where the RMW gives none)."""
     publisher = info.get("publisher_gid") or {}
-    return publisher.get("data"), info.get("publication_sequence_number")
+    sequence_number = info.get("publication_sequence_number")
+    # RMWs without sequence numbers give RMW_MESSAGE_INFO_SEQUENCE_NUMBER_UNSUPPORTED (Cyclone DDS) or 0.
+    if sequence_number in (0, SEQUENCE_NUMBER_UNSUPPORTED):
+        sequence_number = None
+    return publisher.get("data"), sequence_number
 
 
 def _duration(seconds: float) -> Duration:
@@ -233,6 +238,11 @@ class TrackingAdapter:
                        "(sensor data) accepts every camera publisher.")
         configure_time("qos.depth", 1, "Images queued for the tracker. 1: a slow model drops old frames instead of "
                        "falling behind.", low=1, high=100)
+        configure_time("camera_frame_rate", 0.0, "The camera's frames per second, to count the frames missed "
+                       "between two tracked images from their stamps (the tracker searches ahead by that many "
+                       "frames' motion); set it where a throttle or relay between camera and node drops frames. 0: "
+                       "counted from DDS's sequence numbers, or where the RMW gives none (Cyclone DDS) from a frame "
+                       "period learnt from the stamps.", low=0.0, high=10000.0)
         self.declare_parameter("publish_overlay", True, _describe(
             "Publish the annotated image on overlay (drawn only while someone subscribes)."))
         configure_time("init_frame_buffer_size", 30, "Recent images kept so that init_target can name the stamp of "
@@ -386,7 +396,7 @@ class TrackingAdapter:
         # Targets the node dropped itself (id: why), reported on /diagnostics until initialised or stopped again.
         self._dropped_targets: dict[int, str] = {}
         self._statistics = FrameStatistics(time.monotonic())
-        self._frames_elapsed = FramesElapsed()
+        self._frames_elapsed = FramesElapsed(self.get_parameter("camera_frame_rate").value)
         self._reported_skips: set[str] = set()
         self._last_stamp: tuple[int, int] | None = None
         self._invalid_outputs_seen = 0
@@ -578,7 +588,7 @@ class TrackingAdapter:
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
         given_on = self._tracker.image_size
-        frames_elapsed = self._frames_elapsed.since_last(*publication)
+        frames_elapsed = self._frames_elapsed.since_last(*publication, stamp[0] * 1_000_000_000 + stamp[1])
         try:
             results = self._tracker.update(rgb, frames_elapsed)
         except Exception:   # one bad frame must not take the camera's tracker down

@@ -37,7 +37,7 @@ import numpy as np
 
 from viltrack_ros.tracking import tracker
 from viltrack_ros.tracking.crop import MeanColour, as_rgb, crop_and_resize
-from viltrack_ros.tracking.decode import SizePrior, select_boxes, sigmoid
+from viltrack_ros.tracking.decode import SizeChangeLimits, select_boxes, sigmoid
 from viltrack_ros.training.experiment import tune
 
 MultiTracker = tracker.MultiTracker
@@ -81,8 +81,13 @@ def flipped_network_step(self, targets, searches):
     return tuple(averaged) + tuple(outputs[3:])
 
 
-def two_scale_update(self, image):
-    """``MultiTracker.update`` (one frame) with every target searched at two crop scales; see the module's doc."""
+def two_scale_update(self, image, frames_elapsed: int = 1):
+    """
+    ``MultiTracker.update`` with every target searched at two crop scales; see the module's doc.
+
+    Follows today's update for the search lead (missed frames, fast targets); the camera-motion following (off by
+    default), the blank-crop rule and the NaN faults are left out.
+    """
     if not self._targets:
         return {}
     image = as_rgb(image)
@@ -90,11 +95,13 @@ def two_scale_update(self, image):
     targets = [self._targets[i] for i in ids]
     cfg, size = self.config, self.model_config.search_size
     mean_colour = MeanColour(image)
-    prior = SizePrior(penalty_k=cfg.scale_penalty, damping=cfg.size_damping, max_step=cfg.max_scale_step)
+    limits = SizeChangeLimits.from_config(cfg)
+    centres = [t.box[:2] + t.box[2:] / 2 + self._search_lead(t, frames_elapsed) * t.velocity for t in targets]
     passes = []
     for factor in (ALT_FACTOR, cfg.search_factor):   # the default last: the classifier learns from the last crop
-        crops, transforms = zip(*(crop_and_resize(image, t.box, factor, size, mean_colour=mean_colour)
-                                  for t in targets))
+        crops, transforms = zip(*(crop_and_resize(image, t.box, factor, size, center=tuple(c),
+                                                  mean_colour=mean_colour)
+                                  for t, c in zip(targets, centres)))
         score_logits, offset, box_size, next_context, appearance = self._network_step(
             targets, np.stack([tracker.normalised_chw(c) for c in crops]))
         box_size = box_size * np.stack([t.size_correction for t in targets])[:, :, None, None]
@@ -103,7 +110,7 @@ def two_scale_update(self, image):
         scores = sigmoid(score_logits)
         ranking = self._ranking(targets, scores, appearance, [True] * len(targets))
         boxes, network_scores, cells = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
-                                                    previous_wh, prior, ranking=ranking)
+                                                    previous_wh, limits, ranking=ranking)
         confidences = network_scores if ranking is None else ranking.reshape(len(targets), -1)[
             np.arange(len(targets)), cells]
         passes.append((transforms, boxes, confidences, network_scores, next_context))
@@ -114,7 +121,8 @@ def two_scale_update(self, image):
         target.film_context = next_context[i]
         cx, cy, w, h = boxes[i] * size
         image_box = transforms[i].crop_to_image_box((cx - w / 2, cy - h / 2, w, h))
-        results[target_id] = self._advance(target, image, image_box, float(confidences[i]), float(network_scores[i]))
+        results[target_id] = self._advance(target, image, image_box, float(confidences[i]), float(network_scores[i]),
+                                           False, frames_elapsed)
         if (not use_alt and target.classifier is not None and cfg.classifier_weight > 0
                 and results[target_id].status == tracker.TrackStatus.TRACKING
                 and network_scores[i] >= cfg.classifier_learn_threshold):

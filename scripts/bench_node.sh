@@ -20,5 +20,4 @@ bash "$REPO_ROOT/scripts/setup.sh"
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( $$ % 100 + 1 ))}"   # its own domain; DDS on loopback (env.sh)
 # shellcheck source=scripts/env.sh
 source "$REPO_ROOT/scripts/env.sh"
-cd "$REPO_ROOT"
 exec python -m viltrack_ros.ros.benchmark "$@"

@@ -14,7 +14,7 @@
 """The arithmetic behind /diagnostics (plain Python: runs without ROS). Over DDS: test_ros_node_features.py."""
 import pytest
 
-from viltrack_ros.ros.diagnostics import FrameStatistics, Level, assess_input
+from viltrack_ros.ros.diagnostics import FrameStatistics, Level, assess_input, input_values
 
 PUBLISHER_A, PUBLISHER_B = b"\x01" * 16, b"\x02" * 16
 
@@ -55,6 +55,19 @@ def test_without_sequence_numbers_the_drops_are_unknown_not_zero():
     statistics = FrameStatistics(now_s=0.0)
     statistics.image_received(0.5, None, None)
     assert statistics.take_summary(now_s=1.0).dropped is None
+
+
+def test_camera_frames_missed_are_what_the_tracker_was_told_and_counted_per_period():
+    """Also without sequence numbers (counted from the stamps): the one count a Cyclone DDS user gets."""
+    statistics = FrameStatistics(now_s=0.0)
+    statistics.image_received(0.1, PUBLISHER_A, None)
+    statistics.image_tracked_after(1)
+    statistics.image_received(0.2, PUBLISHER_A, None)
+    statistics.image_tracked_after(3)
+    summary = statistics.take_summary(now_s=1.0)
+    assert (summary.dropped, summary.frames_missed) == (None, 2)
+    assert input_values(summary, "/image")["camera frames missed before tracked images"] == "2"
+    assert statistics.take_summary(now_s=2.0).frames_missed == 0
 
 
 def test_levels_and_messages():

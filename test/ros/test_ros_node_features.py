@@ -107,6 +107,8 @@ def test_diagnostics_report_rates_drops_slow_processing_and_targets(tracker_node
     processed = sum(int(values_of(s)["images processed"]) for s in statuses)
     answered = len({stamp_of(a) for a in probe.arrays if stamp_of(a)[0] >= 200})
     assert received + dropped == burst, (received, dropped)   # every image of the burst, taken or dropped
+    # ... and the tracker was told of each dropped one, as camera frames missed before the next image it tracked
+    assert sum(int(values_of(s)["camera frames missed before tracked images"]) for s in statuses) == dropped
     assert dropped > 0 and processed == received == answered
     warned = [s for s in statuses if "dropped" in s.message]
     assert warned and all(level_of(s) == DiagnosticStatus.WARN[0] for s in warned)

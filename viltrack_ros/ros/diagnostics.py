@@ -53,6 +53,9 @@ class InputSummary:
     seconds_since_image: float | None   # None: no image ever
     invalid_outputs: int = 0             # target updates where the network gave NaN/inf (the target set LOST)
     stamps_gone_back: int = 0            # images stamped earlier than the one before (bag loop, clock reset)
+    # Camera frames that passed unseen before the tracked images, as the tracker was told (``FramesElapsed``: from
+    # the sequence numbers, or from the stamps where the RMW gives none or the camera's rate is stated)
+    frames_missed: int = 0
     last_skip_reason: str | None = None  # why the last skipped image could not be converted
 
     @property
@@ -77,7 +80,7 @@ class FrameStatistics:
 
     def _reset_counts(self) -> None:
         self._received = self._processed = self._skipped = self._failed = self._dropped = 0
-        self._invalid_outputs = self._stamps_gone_back = 0
+        self._invalid_outputs = self._stamps_gone_back = self._frames_missed = 0
         self._last_skip_reason: str | None = None
         self._latencies: list[float] = []
 
@@ -118,6 +121,10 @@ class FrameStatistics:
     def stamp_went_back(self) -> None:
         self._stamps_gone_back += 1
 
+    def image_tracked_after(self, frames_elapsed: int) -> None:
+        """Count the camera frames missed before a tracked image (``frames_elapsed`` - 1 of them)."""
+        self._frames_missed += frames_elapsed - 1
+
     def take_summary(self, now_s: float) -> InputSummary:
         latencies = self._latencies
         summary = InputSummary(
@@ -128,7 +135,7 @@ class FrameStatistics:
             latency_max_s=max(latencies) if latencies else None,
             seconds_since_image=None if self._last_image_at is None else now_s - self._last_image_at,
             invalid_outputs=self._invalid_outputs, stamps_gone_back=self._stamps_gone_back,
-            last_skip_reason=self._last_skip_reason)
+            last_skip_reason=self._last_skip_reason, frames_missed=self._frames_missed)
         self._period_start = now_s
         self._reset_counts()
         return summary
@@ -178,6 +185,7 @@ def input_values(summary: InputSummary, topic: str) -> dict[str, str]:
         "images received": str(summary.received),
         "images processed": str(summary.processed),
         "images dropped": "unknown" if summary.dropped is None else str(summary.dropped),
+        "camera frames missed before tracked images": str(summary.frames_missed),
         "images skipped": str(summary.skipped),
         "tracker failures": str(summary.failed),
         "invalid network outputs": str(summary.invalid_outputs),

@@ -589,6 +589,7 @@ class TrackingAdapter:
             self._recent_frames.popleft()
         given_on = self._tracker.image_size
         frames_elapsed = self._frames_elapsed.since_last(*publication, stamp[0] * 1_000_000_000 + stamp[1])
+        self._statistics.image_tracked_after(frames_elapsed)
         try:
             results = self._tracker.update(rgb, frames_elapsed)
         except Exception:   # one bad frame must not take the camera's tracker down

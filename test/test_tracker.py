@@ -12,6 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """The tracker on numpy images: geometry, bad input, state, lost/recovered status, template update, batching."""
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -579,3 +581,38 @@ def test_the_frame_that_recovers_a_lost_target_teaches_no_velocity(shipped_model
     assert result.status == TrackStatus.TRACKING and np.allclose(target.velocity, 0.0)
     multi._advance(target, frames[1], found_again + [4, 0, 0, 0], confidence=0.9, network_score=0.9)
     assert 0.0 < target.velocity[0] <= 4.0               # the next TRACKING step is a motion again
+
+
+def test_the_window_weighs_less_on_an_update_after_missed_frames(small_checkpoint):
+    multi = MultiTracker.from_checkpoint(small_checkpoint, backend="torch", threads=1)
+    assert multi._window_influence(1) == 0.5                # the defaults
+    assert multi._window_influence(3) == 0.1
+    multi.config = TrackerConfig(window_influence=0.3, missed_frames_window_influence=0.2)
+    assert (multi._window_influence(1), multi._window_influence(2)) == (0.3, 0.2)
+    multi.config = TrackerConfig(missed_frames_prediction=False)   # not sent ahead: its usual window
+    assert multi._window_influence(3) == 0.5
+    with pytest.raises(ValueError, match="missed_frames_window_influence"):
+        TrackerConfig(missed_frames_window_influence=1.0)
+
+
+def test_after_missed_frames_the_window_changes_the_boxes_and_without_them_nothing(sequences_root):
+    """
+    Skiing's every 3rd frame: told 3, the weaker window after missed frames picks other cells than the usual one.
+
+    Told 1 (nothing missed) the setting is never used: the boxes are the same to the bit.
+    """
+    from viltrack_ros.data.sequences import FrameStepSequence
+    from viltrack_ros.evaluation.metrics import box_iou
+    sequence = FrameStepSequence(load_sequence_folder(sequences_root / "Skiing"), 3)
+    frames = [sequence.read_frame(i) for i in range(len(sequence))]
+    tracks, on_target = {}, {}
+    for influence, frames_elapsed in itertools.product((0.1, 0.5), (3, 1)):
+        tracker = MultiTracker.from_checkpoint(None, config=TrackerConfig(missed_frames_window_influence=influence),
+                                               backend="torch", threads=1)
+        tracker.init(0, frames[0], sequence.boxes[0])
+        boxes = np.array([tracker.update(frame, frames_elapsed)[0].box for frame in frames[1:]])
+        tracks[influence, frames_elapsed] = boxes
+        on_target[influence, frames_elapsed] = int((box_iou(boxes, sequence.boxes[1:]) > 0).sum())
+    assert not np.array_equal(tracks[0.1, 3], tracks[0.5, 3])
+    assert on_target[0.1, 3] >= len(frames) - 3, on_target     # and the skier is kept (shipped weights: 26 of 26)
+    np.testing.assert_array_equal(tracks[0.1, 1], tracks[0.5, 1])

@@ -43,6 +43,14 @@ class TrackerConfig:
     window_influence: float = _setting(
         0.5, "weight of the Hann-window motion prior when picking the peak: (1 - w) x score + w x window (0 = none)",
         0.0, 0.95)
+    # The search sent ahead after missed frames is centred on a guess whose error grows with the frames missed; a
+    # window as strong as after one frame kept the box near that guess and off the target (val / dev, 5 starts,
+    # every 3rd frame 0.583 / 0.534 at 0.5, 0.629 / 0.566 at 0.1; every 5th 0.498 / 0.338 -> 0.556 / 0.477).
+    # Lower still gained more but said TRACKING on look-alikes (docs/experiments/missed_frames/).
+    missed_frames_window_influence: float = _setting(
+        0.1, "window_influence on an update after missed camera frames (with missed_frames_prediction): the search "
+        "region went ahead by a guess that grows less sure with every frame missed, so the window centred on it "
+        "weighs less; an update that follows the one before it uses window_influence", 0.0, 0.95)
     motion_prediction: float = _setting(
         0.0, "share of the target's expected motion since the last update (its smoothed velocity per camera frame, "
         "learnt while TRACKING, forgotten when LOST, times the frames since the last update) by which the search "

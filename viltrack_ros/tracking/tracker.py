@@ -326,8 +326,9 @@ class MultiTracker:
         limits = SizeChangeLimits.from_config(cfg)
         scores = sigmoid(score_logits)
         ranking = self._ranking(targets, scores, appearance, finite)
-        boxes, network_scores, cells = select_boxes(scores, offset, box_size, self._window, cfg.window_influence,
-                                                    previous_wh, limits, ranking=ranking)
+        boxes, network_scores, cells = select_boxes(scores, offset, box_size, self._window,
+                                                    self._window_influence(frames_elapsed), previous_wh, limits,
+                                                    ranking=ranking)
         # The target confidence is what picked the cell: the network's score there, mixed with the target's own
         # classifier where it has one. On val and dev it tells on-target frames from off-target ones better than
         # the network's score alone (AUROC 0.94 against 0.88 on dev): a look-alike can match the template well, but
@@ -358,6 +359,13 @@ class MultiTracker:
                     and network_score >= cfg.classifier_learn_threshold):
                 target.classifier.learn(box)        # from the crop _ranking just had it score
         return results
+
+    def _window_influence(self, frames_elapsed: int) -> float:
+        """Return the motion prior's weight for an update ``frames_elapsed`` camera frames after the last one."""
+        cfg = self.config
+        if frames_elapsed > 1 and cfg.missed_frames_prediction:
+            return cfg.missed_frames_window_influence
+        return cfg.window_influence
 
     def _search_lead(self, target: _Target, frames_elapsed: int) -> float:
         """

@@ -20,6 +20,12 @@ def stamp_key(stamp) -> tuple[int, int]:
     return int(stamp.sec), int(stamp.nanosec)
 
 
+def stamp_nanoseconds(stamp) -> int:
+    """Return a ``(sec, nanosec)`` stamp as integer nanoseconds (exact: a float of epoch seconds is not)."""
+    sec, nanosec = stamp
+    return sec * 1_000_000_000 + nanosec
+
+
 def stamp_text(stamp) -> str:
     """
     Write a stamp (``builtin_interfaces/Time``, or a ``(sec, nanosec)`` pair) as seconds with 9 decimals, exactly.

@@ -61,7 +61,7 @@ from viltrack_ros.ros.image_conversion import (AUTO_RANGE_PARAMETER, VALUE_RANGE
                                                compressed_msg_to_rgb, image_msg_to_rgb, rgb_to_image_msg, shortened,
                                                using_cv_bridge, value_scaling_from_parameters)
 from viltrack_ros.ros.interfaces import InitTarget, StopTarget, TrackedObject, TrackedObjectArray
-from viltrack_ros.ros.stamps import stamp_key, stamp_text
+from viltrack_ros.ros.stamps import stamp_key, stamp_nanoseconds, stamp_text
 from viltrack_ros.settings import MAX_THREADS
 from viltrack_ros.tracking.visualize import draw_tracks
 from viltrack_ros.tracking import MultiTracker, TrackerConfig, TrackResult
@@ -588,7 +588,7 @@ class TrackingAdapter:
                and sum(frame.rgb.nbytes for frame in self._recent_frames) > RECENT_FRAMES_MAX_BYTES):
             self._recent_frames.popleft()
         given_on = self._tracker.image_size
-        frames_elapsed = self._frames_elapsed.since_last(*publication, stamp[0] * 1_000_000_000 + stamp[1])
+        frames_elapsed = self._frames_elapsed.since_last(*publication, stamp_nanoseconds(stamp))
         self._statistics.image_tracked_after(frames_elapsed)
         try:
             results = self._tracker.update(rgb, frames_elapsed)

@@ -360,12 +360,15 @@ class MultiTracker:
                 target.classifier.learn(box)        # from the crop _ranking just had it score
         return results
 
+    def _sent_ahead_for_missed_frames(self, frames_elapsed: int) -> bool:
+        """Whether this update's searches go ahead by the frames missed (and so its window weighs less)."""
+        return frames_elapsed > 1 and self.config.missed_frames_prediction
+
     def _window_influence(self, frames_elapsed: int) -> float:
         """Return the motion prior's weight for an update ``frames_elapsed`` camera frames after the last one."""
-        cfg = self.config
-        if frames_elapsed > 1 and cfg.missed_frames_prediction:
-            return cfg.missed_frames_window_influence
-        return cfg.window_influence
+        if self._sent_ahead_for_missed_frames(frames_elapsed):
+            return self.config.missed_frames_window_influence
+        return self.config.window_influence
 
     def _search_lead(self, target: _Target, frames_elapsed: int) -> float:
         """
@@ -381,7 +384,7 @@ class MultiTracker:
         """
         cfg = self.config
         share = cfg.motion_prediction
-        missed = frames_elapsed > 1 and cfg.missed_frames_prediction
+        missed = self._sent_ahead_for_missed_frames(frames_elapsed)
         expected_motion = float(np.hypot(*target.velocity)) * frames_elapsed
         fast = cfg.fast_motion_threshold > 0 and expected_motion > cfg.fast_motion_threshold * float(
             np.sqrt(target.box[2] * target.box[3]))
